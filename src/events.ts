@@ -1,0 +1,116 @@
+// Session events are data: the CLI formats them, the API hands them out, tests assert on
+// them. One vocabulary with the scenario files: `step` is a scenario step name, `fault` a
+// registered fault name.
+import { EventEmitter } from 'node:events';
+import type { TlsAlert } from './tls/alerts.js';
+
+interface EventBase {
+  /** ISO time the event happened. */
+  time: string;
+  /** The scenario that served the session. */
+  scenario: string;
+  /** 1-based number of the session within this server's life. */
+  session: number;
+}
+
+export type Party = 'client' | 'server';
+
+export type SessionEvent = EventBase &
+  (
+    | { type: 'connect'; remoteAddress: string; remotePort: number; localPort: number }
+    | { type: 'command'; step: string; line: string }
+    | { type: 'reply'; code: number; text: string }
+    | { type: 'starttls'; engine: 'node' | 'scripted' }
+    | {
+        type: 'tls-established';
+        protocol: string;
+        cipher: string;
+        keyExchange?: { kind: string; group?: string; bits?: number };
+        sni?: string;
+        clientCertificate?: string;
+      }
+    | {
+        type: 'tls-failed';
+        /** The alert that came from the client, when one did. */
+        clientAlert?: TlsAlert;
+        /** The alert the server sent, when it sent one. */
+        serverAlert?: TlsAlert;
+        /** The TLS library's own error text (not smtp-server's rewritten one). */
+        error: string;
+      }
+    | { type: 'fault'; fault: string; step: string; detail: string }
+    | { type: 'warning'; text: string }
+    | {
+        type: 'message';
+        from: string;
+        to: string[];
+        size: number;
+        secure: boolean;
+      }
+    | { type: 'close'; by: Party; durationMs: number }
+  );
+
+export type SessionEventType = SessionEvent['type'];
+
+/** Distributes an event over a union, so `Omit` keeps each member's own fields. */
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
+export type SessionEventInput = DistributiveOmit<SessionEvent, keyof EventBase>;
+
+export interface EventLogOptions {
+  /** How many events the log keeps for late readers; older ones are dropped first. */
+  maxEvents?: number;
+}
+
+/**
+ * Every event of one server: kept in order for the API (bounded), and emitted as it
+ * happens for the CLI and for async iteration.
+ */
+export class EventLog extends EventEmitter {
+  readonly events: SessionEvent[] = [];
+  private readonly maxEvents: number;
+  private closed = false;
+
+  constructor(options: EventLogOptions = {}) {
+    super();
+    this.maxEvents = options.maxEvents ?? 10_000;
+  }
+
+  record(event: SessionEvent): void {
+    this.events.push(event);
+    if (this.events.length > this.maxEvents) this.events.shift();
+    this.emit('event', event);
+  }
+
+  /** Ends async iteration once the server has closed. */
+  end(): void {
+    this.closed = true;
+    this.emit('end');
+  }
+
+  async *[Symbol.asyncIterator](): AsyncIterator<SessionEvent> {
+    let index = 0;
+    const pending: SessionEvent[] = [];
+    let wake: (() => void) | undefined;
+    const onEvent = (event: SessionEvent) => {
+      pending.push(event);
+      wake?.();
+    };
+    const onEnd = () => wake?.();
+    // Past events first, then live ones, without losing any that arrive in between.
+    pending.push(...this.events.slice(index));
+    index = this.events.length;
+    this.on('event', onEvent);
+    this.on('end', onEnd);
+    try {
+      for (;;) {
+        while (pending.length > 0) yield pending.shift()!;
+        if (this.closed) return;
+        await new Promise<void>((resolve) => (wake = resolve));
+        wake = undefined;
+      }
+    } finally {
+      this.off('event', onEvent);
+      this.off('end', onEnd);
+    }
+  }
+}

@@ -1,0 +1,13 @@
+import { defineFault, parseReply, replySetting, STEPS } from './fault.js';
+
+export default defineFault({
+  name: 'reply',
+  summary: 'Answer the step with a reply of your choosing instead of the normal one',
+  steps: STEPS.filter((step) => step !== 'TLS'),
+  settings: { reply: replySetting },
+  apply(target, { reply }) {
+    const { code, lines } = parseReply(reply);
+    target.reply(code, lines);
+    return { handled: true, detail: `replied ${code} ${lines.join(' / ')}` };
+  },
+});

@@ -1,0 +1,44 @@
+// One readable line per event for the terminal; --json prints the event itself instead.
+import type { SessionEvent } from './events.js';
+
+export function formatEvent(event: SessionEvent): string {
+  const prefix = `${event.time.slice(11, 23)} #${event.session}`;
+  return `${prefix} ${printable(describe(event))}`;
+}
+
+function describe(event: SessionEvent): string {
+  switch (event.type) {
+    case 'connect':
+      return `connect from ${event.remoteAddress}:${event.remotePort}`;
+    case 'command':
+      return `C: ${event.line}`;
+    case 'reply':
+      return `S: ${event.text.split('\n').map((line, i, all) => `${event.code}${i < all.length - 1 ? '-' : ' '}${line}`).join(' | ')}`;
+    case 'starttls':
+      return `STARTTLS begun (${event.engine} TLS)`;
+    case 'tls-established': {
+      const kx = event.keyExchange ? `, ${event.keyExchange.kind}${event.keyExchange.group ? ` ${event.keyExchange.group}` : ''}${event.keyExchange.bits ? ` ${event.keyExchange.bits} bits` : ''}` : '';
+      return `TLS established: ${event.protocol} ${event.cipher}${kx}${event.sni ? `, SNI ${event.sni}` : ''}`;
+    }
+    case 'tls-failed': {
+      const parts = [];
+      if (event.clientAlert) parts.push(`client sent alert ${event.clientAlert.code} (${event.clientAlert.name})`);
+      if (event.serverAlert) parts.push(`server sent alert ${event.serverAlert.code} (${event.serverAlert.name})`);
+      parts.push(event.error);
+      return `TLS failed: ${parts.join('; ')}`;
+    }
+    case 'fault':
+      return `fault ${event.fault} at ${event.step}: ${event.detail}`;
+    case 'warning':
+      return `warning: ${event.text}`;
+    case 'message':
+      return `message received${event.secure ? ' over TLS' : ''}: from <${event.from}> to ${event.to.map((to) => `<${to}>`).join(', ')}, ${event.size} bytes`;
+    case 'close':
+      return `closed by the ${event.by} after ${event.durationMs} ms`;
+  }
+}
+
+/** Binary from a client must not reach the terminal as control characters. */
+function printable(text: string): string {
+  return text.replace(/[\x00-\x1f\x7f-\x9f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+}

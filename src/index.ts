@@ -1,0 +1,115 @@
+// The programmatic API, for test suites:
+//
+//   const mta = await startScenario('expired-cert');          // port 0: a free port
+//   ... point the client at mta.host:mta.port, trusting mta.caFile ...
+//   await mta.waitFor((e) => e.type === 'tls-failed');
+//   await mta.close();
+import { join } from 'node:path';
+import { CertificateCache } from './certs/cache.js';
+import type { SessionEvent } from './events.js';
+import { catalogueNames, loadScenario as loadReference, parseScenarioObject, PACKAGE_ROOT, ScenarioError } from './scenario/load.js';
+import type { Scenario, ScenarioInput } from './scenario/schema.js';
+import { serveScenario, type CapturedMessage, type Limits } from './smtp/server.js';
+
+export type { SessionEvent, SessionEventType } from './events.js';
+export type { Scenario, ScenarioInput } from './scenario/schema.js';
+export type { CapturedMessage, Limits } from './smtp/server.js';
+export { DEFAULT_LIMITS } from './smtp/server.js';
+export { ScenarioError } from './scenario/load.js';
+export { CertificateCache } from './certs/cache.js';
+
+export const DEFAULT_HOST = '127.0.0.1';
+export const DEFAULT_HOSTNAME = 'mx.broken-mta.test';
+
+/** Where certificates are cached: $BROKEN_MTA_CERTS, else the package's own certs/. */
+export function defaultCertDir(): string {
+  return process.env.BROKEN_MTA_CERTS || join(PACKAGE_ROOT, 'certs');
+}
+
+/** A catalogue name, a path to a scenario file, or a scenario object. */
+export type ScenarioReference = string | ScenarioInput;
+
+export function loadScenario(reference: ScenarioReference): Scenario {
+  return typeof reference === 'string' ? loadReference(reference).scenario : parseScenarioObject(reference);
+}
+
+export function listScenarios(): Array<Pick<Scenario, 'name' | 'summary'>> {
+  return catalogueNames().map((name) => {
+    const { name: scenarioName, summary } = loadReference(name).scenario;
+    return { name: scenarioName, summary };
+  });
+}
+
+export interface StartOptions {
+  host?: string;
+  /** 0 (the default) takes a free port. */
+  port?: number;
+  hostname?: string;
+  certDir?: string;
+  limits?: Partial<Limits>;
+}
+
+export interface WaitOptions {
+  timeoutMs?: number;
+}
+
+export interface RunningScenario {
+  host: string;
+  port: number;
+  scenario: Scenario;
+  /** The test CA's certificate file: what a client must trust to verify `valid` certs. */
+  caFile: string;
+  /** Every event so far, and, iterated with `for await`, the ones still to come. */
+  events: SessionEvent[] & AsyncIterable<SessionEvent>;
+  messages: CapturedMessage[];
+  /** Sessions served so far. */
+  sessions(): number;
+  /** The first event, past or future, that matches; rejects after timeoutMs (5 s). */
+  waitFor(predicate: (event: SessionEvent) => boolean, options?: WaitOptions): Promise<SessionEvent>;
+  /** Ends every session and frees the port. */
+  close(): Promise<void>;
+}
+
+export async function startScenario(reference: ScenarioReference, options: StartOptions = {}): Promise<RunningScenario> {
+  const scenario = loadScenario(reference);
+  const hostname = options.hostname ?? DEFAULT_HOSTNAME;
+  const cache = new CertificateCache(options.certDir ?? defaultCertDir(), hostname);
+  const certificate = scenario.tls ? await cache.get(scenario.tls.cert) : undefined;
+  const server = await serveScenario(scenario, {
+    host: options.host ?? DEFAULT_HOST,
+    port: options.port ?? 0,
+    hostname,
+    ...(certificate ? { certificate } : {}),
+    ...(options.limits ? { limits: options.limits } : {}),
+  });
+  const log = server.events;
+  const events = Object.assign(log.events, { [Symbol.asyncIterator]: () => log[Symbol.asyncIterator]() });
+  return {
+    host: server.host,
+    port: server.port,
+    scenario,
+    caFile: cache.caFile,
+    events,
+    messages: server.messages,
+    sessions: server.sessions,
+    close: server.close,
+    waitFor(predicate, { timeoutMs = 5000 } = {}) {
+      const found = log.events.find(predicate);
+      if (found) return Promise.resolve(found);
+      return new Promise((resolve, reject) => {
+        const onEvent = (event: SessionEvent) => {
+          if (!predicate(event)) return;
+          clearTimeout(timer);
+          log.off('event', onEvent);
+          resolve(event);
+        };
+        const timer = setTimeout(() => {
+          log.off('event', onEvent);
+          reject(new Error(`no matching event within ${timeoutMs} ms; events so far:\n${log.events.map((e) => JSON.stringify(e)).join('\n')}`));
+        }, timeoutMs);
+        log.on('event', onEvent);
+      });
+    },
+  };
+}
+

@@ -1,0 +1,76 @@
+// The scenario file format, as one zod schema. Unknown keys are errors everywhere, so a
+// typo never silently turns a misbehaviour off. schema.json is generated from this.
+import { z } from 'zod';
+import { CERT_PROFILE_NAMES } from '../certs/profiles.js';
+import { STEPS, replyProblem, replySetting } from '../faults/fault.js';
+import { FAULTS } from '../faults/registry.js';
+
+export const CLIENTS = ['openssl', 'gnutls', 'sendmail', 'postfix', 'nodemailer', 'node', 'swaks'] as const;
+
+const symptom = z.union([
+  z.strictObject({ client: z.enum(CLIENTS), text: z.string().min(1) }),
+  z.strictObject({ server: z.literal(true), text: z.string().min(1) }),
+]);
+
+const reply = replySetting.superRefine((value, ctx) => {
+  const problem = replyProblem(value);
+  if (problem) ctx.addIssue({ code: 'custom', message: problem });
+});
+
+const faultEntries = FAULTS.map((fault) =>
+  z
+    .strictObject({
+      fault: z.literal(fault.name).describe(fault.summary),
+      on: z.enum(fault.steps as [string, ...string[]]).describe('The step the fault acts at'),
+      ...fault.settings,
+      ...('reply' in fault.settings ? { reply } : {}),
+    })
+    .describe(fault.summary),
+);
+
+const faultEntry = z.discriminatedUnion('fault', faultEntries as unknown as [typeof faultEntries[0], ...typeof faultEntries]);
+
+const tlsVersion = z.enum(['TLSv1', 'TLSv1.1', 'TLSv1.2', 'TLSv1.3']);
+
+export const scenarioSchema = z
+  .strictObject({
+    name: z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'lower-case letters, digits and dashes'),
+    summary: z.string().min(1).describe('One line for `broken-mta list`'),
+    imitates: z.string().min(1).describe('The real server this plays'),
+    symptoms: z.array(symptom).min(1).describe('What real clients (and the server) print'),
+    fixes: z.array(z.string().min(1)).min(1).describe('What makes the mail flow again, and on which side'),
+    smtp: z
+      .strictObject({
+        greeting: z
+          .string()
+          .regex(/^220[ -]/, 'a greeting starts with 220')
+          .optional()
+          .describe('The banner; {hostname} stands for the server name'),
+        ehlo: z.array(z.string().min(1)).optional().describe('The EHLO keywords, replacing the defaults'),
+      })
+      .default({}),
+    tls: z
+      .strictObject({
+        engine: z.literal('node').default('node').describe("node: Node's own TLS"),
+        cert: z.enum(CERT_PROFILE_NAMES).default('valid').describe('The certificate profile served'),
+        versions: z.array(tlsVersion).min(1).optional().describe('The protocol versions served'),
+        ciphers: z.string().optional().describe('OpenSSL cipher string'),
+        ready: reply.default('220 2.0.0 Ready to start TLS').describe('The reply that agrees to STARTTLS'),
+      })
+      .optional()
+      .describe('STARTTLS is offered only when this section is present'),
+    faults: z.array(faultEntry).default([]),
+  })
+  .superRefine((scenario, ctx) => {
+    scenario.faults.forEach((fault, index) => {
+      if ((fault.on === 'STARTTLS' || fault.on === 'TLS') && !scenario.tls) {
+        ctx.addIssue({ code: 'custom', path: ['faults', index, 'on'], message: `a fault on ${fault.on} needs a tls section` });
+      }
+    });
+  });
+
+export type Scenario = z.output<typeof scenarioSchema>;
+export type ScenarioInput = z.input<typeof scenarioSchema>;
+export type FaultEntry = Scenario['faults'][number];
+export type TlsSettings = NonNullable<Scenario['tls']>;
+export { STEPS };

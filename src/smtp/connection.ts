@@ -1,0 +1,272 @@
+// smtp-server speaks correct SMTP; this subclass is where the scenario bends it. It is the
+// one file that touches smtp-server's internals (_socket, _parser, _upgrading), because
+// the library has no hook between STARTTLS and the handshake (see DESIGN.md).
+import type { Socket } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { SMTPConnection } from 'smtp-server/lib/smtp-connection.js';
+import type { SessionEventInput } from '../events.js';
+import type { FaultTarget, Step } from '../faults/fault.js';
+import { findFault } from '../faults/registry.js';
+import type { Scenario } from '../scenario/schema.js';
+import { alertFromOpenSslCode } from '../tls/node/errors.js';
+
+const COMMAND_STEPS: Readonly<Record<string, Step>> = {
+  EHLO: 'EHLO',
+  LHLO: 'EHLO',
+  HELO: 'HELO',
+  AUTH: 'AUTH',
+  STARTTLS: 'STARTTLS',
+  MAIL: 'MAIL',
+  RCPT: 'RCPT',
+  DATA: 'DATA',
+  RSET: 'RSET',
+  NOOP: 'NOOP',
+  VRFY: 'VRFY',
+  QUIT: 'QUIT',
+};
+
+/** What the connection needs from the server that owns it. */
+export interface SessionHost {
+  readonly scenario: Scenario;
+  readonly hostname: string;
+  nextSessionNumber(): number;
+  record(session: number, event: SessionEventInput): void;
+}
+
+type SmtpReplyData = string | string[];
+
+export class BrokenConnection extends SMTPConnection {
+  readonly sessionNumber: number;
+  private readonly host: SessionHost;
+  private readonly startedAt = Date.now();
+  private closedBy: 'client' | 'server' | undefined;
+  private tlsOutcomeRecorded = false;
+  private injectionReported = false;
+  private ehloKeywords: string[] | undefined;
+  private readonly lifetime = new AbortController();
+
+  constructor(server: ConstructorParameters<typeof SMTPConnection>[0], socket: Socket, host: SessionHost) {
+    super(server, socket);
+    this.host = host;
+    this.sessionNumber = host.nextSessionNumber();
+  }
+
+  private get scenario(): Scenario {
+    return this.host.scenario;
+  }
+
+  private record(event: SessionEventInput): void {
+    this.host.record(this.sessionNumber, event);
+  }
+
+  override init(): void {
+    this.record({
+      type: 'connect',
+      remoteAddress: this.remoteAddress,
+      remotePort: this.remotePort,
+      localPort: this.localPort,
+    });
+    // A peer that closes first shows up as 'end' on the raw socket before 'close'.
+    this._socket.once('end', () => (this.closedBy ??= 'client'));
+    super.init();
+  }
+
+  // --- replies -------------------------------------------------------------------------
+
+  override send(code: number, data?: SmtpReplyData, context?: string | false): void {
+    if (this.ehloKeywords && code === 250 && Array.isArray(data)) {
+      data = [data[0]!, ...this.ehloKeywords];
+      this.ehloKeywords = undefined;
+    }
+    const willWrite = !this._upgrading && !this._socket.destroyed && this._socket.readyState === 'open';
+    if (willWrite) {
+      const lines = Array.isArray(data) ? data : [data ?? ''];
+      this.record({ type: 'reply', code, text: lines.join('\n') });
+    }
+    if (code === 421) this.closedBy ??= 'server';
+    super.send(code, data, context);
+  }
+
+  override _sendGreeting(): void {
+    void this.runFaults('CONNECT', '').then((handled) => {
+      if (handled || this._closing || this._closed) return;
+      const greeting = this.scenario.smtp.greeting;
+      if (!greeting) return super._sendGreeting();
+      const text = greeting.slice(4).replaceAll('{hostname}', this.host.hostname);
+      this.send(220, text, false);
+    });
+  }
+
+  // --- commands ------------------------------------------------------------------------
+
+  override _onCommand(command: Buffer, callback?: () => void): void {
+    const line = (command ?? '').toString();
+    const name = line.split(' ')[0]!.toUpperCase();
+    const done = callback ?? (() => undefined);
+    if (this._upgrading) {
+      // RFC 3207 §4.2: whatever the client sent after STARTTLS, in plaintext, before the
+      // handshake, is discarded. A client that does this can be fooled by an attacker who
+      // injects commands the same way.
+      if (!this.injectionReported) {
+        this.injectionReported = true;
+        this.record({
+          type: 'warning',
+          text: `client pipelined plaintext after STARTTLS ("${redact(name, line, false)}"): discarded; a client that does this is open to STARTTLS command injection (RFC 3207 §4.2)`,
+        });
+      }
+      return super._onCommand(command, callback);
+    }
+    const continuation = Boolean(this._nextHandler);
+    this.record({ type: 'command', step: continuation ? 'AUTH' : (COMMAND_STEPS[name] ?? name), line: clip(redact(name, line, continuation)) });
+    const step = continuation ? undefined : COMMAND_STEPS[name];
+    if (!step || !this._ready) return super._onCommand(command, callback);
+    const argument = line.slice(name.length).trim();
+    void this.runFaults(step, argument).then((handled) => {
+      if (handled) done();
+      else super._onCommand(command, callback);
+    });
+  }
+
+  override handler_EHLO(command: Buffer, callback: () => void): void {
+    this.ehloKeywords = this.scenario.smtp.ehlo;
+    super.handler_EHLO(command, callback);
+  }
+
+  override handler_STARTTLS(command: Buffer, callback: () => void): void {
+    const tls = this.scenario.tls;
+    if (!tls) {
+      this.send(502, '5.5.1 Error: command not implemented', false);
+      return callback();
+    }
+    if (command.toString().trim().split(/\s+/).length > 1 || this.secure) return super.handler_STARTTLS(command, callback);
+    const ready = Array.isArray(tls.ready) ? tls.ready : [tls.ready];
+    this.send(Number(ready[0]!.slice(0, 3)), ready.length > 1 ? ready.map((l) => l.slice(4)) : ready[0]!.slice(4), false);
+    this.record({ type: 'starttls', engine: tls.engine });
+    void this.runFaults('TLS', '').then((handled) => {
+      if (!handled) return this.upgrade(callback);
+      this.stopReadingForTls();
+      callback();
+    });
+  }
+
+  /** From here on the raw socket belongs to TLS (or to a fault pretending to be it). */
+  private stopReadingForTls(): void {
+    if (this._parser) {
+      this._socket.unpipe(this._parser);
+      this._parser.isClosed = true;
+    }
+    this._parser = this._createParser();
+    this._upgrading = true;
+  }
+
+  // --- faults --------------------------------------------------------------------------
+
+  /**
+   * The reply to the final `.` goes through smtp-server's onData callback, so faults at
+   * END-OF-DATA answer through it rather than writing to the socket themselves.
+   */
+  finishData(callback: (err?: Error | null, message?: string) => void): void {
+    const target: FaultTarget = {
+      ...this.targetFor('END-OF-DATA', ''),
+      reply: (code, lines) => {
+        const text = lines.join(' ');
+        if (code < 400) callback(null, text);
+        else callback(Object.assign(new Error(text), { responseCode: code }));
+      },
+    };
+    void this.runFaults('END-OF-DATA', '', target).then((handled) => {
+      if (!handled) callback(null, 'Message accepted');
+    });
+  }
+
+  /** Applies the scenario's faults for a step, in file order; true when one took its place. */
+  private async runFaults(step: Step, argument: string, target = this.targetFor(step, argument)): Promise<boolean> {
+    for (const entry of this.scenario.faults) {
+      if (entry.on !== step) continue;
+      const fault = findFault(entry.fault);
+      if (!fault) continue;
+      const outcome = await fault.apply(target, entry as never);
+      this.record({ type: 'fault', fault: entry.fault, step, detail: outcome.detail });
+      if (outcome.handled) return true;
+      if (this._closing || this._closed) return true;
+    }
+    return false;
+  }
+
+  private targetFor(step: Step, argument: string): FaultTarget {
+    return {
+      step,
+      argument,
+      reply: (code, lines) => this.send(code, lines.length > 1 ? lines : lines[0], false),
+      writeRaw: (bytes) => {
+        this._socket.write(bytes);
+      },
+      close: () => {
+        this.closedBy ??= 'server';
+        this._socket.end();
+        this.close();
+      },
+      reset: () => {
+        this.closedBy ??= 'server';
+        this._socket.resetAndDestroy();
+      },
+      sleep: (ms) => sleep(ms, undefined, { signal: this.lifetime.signal }).catch(() => undefined),
+    };
+  }
+
+  // --- TLS outcome and close -----------------------------------------------------------
+
+  /** smtp-server reports the TLS error it rewrote; the original is kept in err.meta. */
+  override _onError(err: Error & { code?: string; meta?: { message?: string } }): void {
+    if (this._upgrading || err.meta?.message) {
+      if (!this.tlsOutcomeRecorded) {
+        this.tlsOutcomeRecorded = true;
+        const clientAlert = alertFromOpenSslCode(err.code);
+        this.record({ type: 'tls-failed', ...(clientAlert ? { clientAlert } : {}), error: (err.meta?.message ?? err.message).trim() });
+      }
+      this.closedBy ??= 'client';
+      this.close();
+      return;
+    }
+    super._onError(err as never);
+  }
+
+  /** Called by the server once the handshake is done, for the event. */
+  tlsEstablished(): void {
+    this.tlsOutcomeRecorded = true;
+  }
+
+  override close(): void {
+    this.closedBy ??= 'server';
+    super.close();
+  }
+
+  override _onClose(): void {
+    if (!this._closed) {
+      this.lifetime.abort();
+      if (this._upgrading && !this.tlsOutcomeRecorded) {
+        this.tlsOutcomeRecorded = true;
+        this.record({ type: 'tls-failed', error: 'the connection closed during the TLS handshake, with no alert' });
+      }
+      this.record({ type: 'close', by: this.closedBy ?? 'client', durationMs: Date.now() - this.startedAt });
+    }
+    super._onClose();
+  }
+}
+
+/** AUTH secrets never reach an event: the mechanism stays, the rest is masked. */
+function redact(name: string, line: string, continuation: boolean): string {
+  if (continuation) return '(redacted)';
+  if (name === 'AUTH') {
+    const [, mechanism, initial] = line.split(/\s+/);
+    return `AUTH ${mechanism ?? ''}${initial ? ' (redacted)' : ''}`.trimEnd();
+  }
+  return line;
+}
+
+const MAX_EVENT_LINE = 512;
+
+/** Events keep what a client sent, but never more than a line's worth of it. */
+function clip(line: string): string {
+  return line.length > MAX_EVENT_LINE ? `${line.slice(0, MAX_EVENT_LINE)}… (${line.length} characters)` : line;
+}

@@ -1,0 +1,217 @@
+// Serves one scenario on one port. Everything the scenario does not bend is plain,
+// correct smtp-server behaviour; every limit is bounded and can be set.
+import type { Socket } from 'node:net';
+import type { TLSSocket } from 'node:tls';
+import { SMTPServer, type SMTPServerOptions } from 'smtp-server';
+import type { ServedCertificate } from '../certs/cache.js';
+import { EventLog, type SessionEventInput } from '../events.js';
+import type { Scenario } from '../scenario/schema.js';
+import { BrokenConnection, type SessionHost } from './connection.js';
+
+export interface Limits {
+  /** Largest message accepted, in bytes (advertised as SIZE, 552 beyond). */
+  maxMessageBytes: number;
+  /** Sessions at once; 421 beyond. */
+  maxConnections: number;
+  /** A session idle this long gets 421 and is closed. */
+  idleTimeoutMs: number;
+  /** On close, how long sessions may finish before they are cut. */
+  closeTimeoutMs: number;
+  /** Messages kept in memory for the API; older ones are dropped first. */
+  maxMessages: number;
+}
+
+export const DEFAULT_LIMITS: Limits = {
+  maxMessageBytes: 10 * 1024 * 1024,
+  maxConnections: 100,
+  idleTimeoutMs: 60_000,
+  closeTimeoutMs: 500,
+  maxMessages: 1000,
+};
+
+export interface CapturedMessage {
+  session: number;
+  from: string;
+  to: string[];
+  secure: boolean;
+  /** The message as received: RFC 5322 header and body. */
+  raw: Buffer;
+}
+
+export interface ServeOptions {
+  host: string;
+  port: number;
+  hostname: string;
+  certificate?: ServedCertificate;
+  limits?: Partial<Limits>;
+  events?: EventLog;
+}
+
+export interface ScenarioServer {
+  readonly host: string;
+  readonly port: number;
+  readonly scenario: Scenario;
+  readonly events: EventLog;
+  readonly messages: CapturedMessage[];
+  /** Sessions served so far. */
+  sessions(): number;
+  close(): Promise<void>;
+}
+
+class BrokenSmtpServer extends SMTPServer {
+  sessionHost!: SessionHost;
+  readonly byId = new Map<string, BrokenConnection>();
+
+  override connect(socket: Socket): void {
+    const connection = new BrokenConnection(this, socket, this.sessionHost);
+    this.byId.set(connection.id, connection);
+    connection.once('close', () => this.byId.delete(connection.id));
+    this.connections.add(connection);
+    connection.on('error', (err: Error) => this._onError(err));
+    connection.on('connect', (data) => this._onClientConnect(data));
+    connection.init();
+  }
+}
+
+export async function serveScenario(scenario: Scenario, options: ServeOptions): Promise<ScenarioServer> {
+  const limits: Limits = { ...DEFAULT_LIMITS, ...options.limits };
+  const events = options.events ?? new EventLog();
+  const messages: CapturedMessage[] = [];
+  const sockets = new Set<Socket>();
+  let sessionCount = 0;
+
+  const host: SessionHost = {
+    scenario,
+    hostname: options.hostname,
+    nextSessionNumber: () => ++sessionCount,
+    record: (session: number, event: SessionEventInput) =>
+      events.record({ time: new Date().toISOString(), scenario: scenario.name, session, ...event } as never),
+  };
+
+  const connectionOf = (sessionId: string) => server.byId.get(sessionId);
+
+  const smtpOptions: SMTPServerOptions = {
+    name: options.hostname,
+    logger: false,
+    secure: false,
+    authOptional: true,
+    // A reverse lookup would leave loopback (and slow every session down) for a name only the log shows.
+    disableReverseLookup: true,
+    disabledCommands: scenario.tls ? ['AUTH'] : ['AUTH', 'STARTTLS'],
+    hideSTARTTLS: !scenario.tls,
+    size: limits.maxMessageBytes,
+    socketTimeout: limits.idleTimeoutMs,
+    closeTimeout: limits.closeTimeoutMs,
+    maxClients: limits.maxConnections,
+    ...tlsOptions(scenario, options.certificate),
+    onSecure(socket, session, callback) {
+      const tlsSocket = socket as TLSSocket;
+      const connection = connectionOf(session.id);
+      if (connection) {
+        connection.tlsEstablished();
+        const cipher = tlsSocket.getCipher();
+        host.record(connection.sessionNumber, {
+          type: 'tls-established',
+          protocol: tlsSocket.getProtocol() ?? 'unknown',
+          cipher: cipher.standardName ?? cipher.name,
+          keyExchange: keyExchangeOf(cipher.standardName ?? cipher.name),
+          ...(tlsSocket.servername ? { sni: tlsSocket.servername } : {}),
+        });
+      }
+      callback();
+    },
+    onData(stream, session, callback) {
+      const chunks: Buffer[] = [];
+      let size = 0;
+      stream.on('data', (chunk: Buffer) => {
+        size += chunk.length;
+        // Past the limit the bytes are counted, not kept: memory stays bounded.
+        if (size <= limits.maxMessageBytes) chunks.push(chunk);
+      });
+      stream.on('end', () => {
+        const connection = connectionOf(session.id);
+        if (stream.sizeExceeded) {
+          const error = Object.assign(new Error(`5.3.4 Message too big: ${size} bytes, limit ${limits.maxMessageBytes}`), {
+            responseCode: 552,
+          });
+          return callback(error);
+        }
+        const from = session.envelope.mailFrom ? session.envelope.mailFrom.address : '';
+        const to = session.envelope.rcptTo.map((rcpt) => rcpt.address);
+        const number = connection?.sessionNumber ?? 0;
+        host.record(number, { type: 'message', from, to, size, secure: Boolean(session.secure) });
+        messages.push({ session: number, from, to, secure: Boolean(session.secure), raw: Buffer.concat(chunks) });
+        if (messages.length > limits.maxMessages) messages.shift();
+        if (!connection) return callback(null, 'Message accepted');
+        connection.finishData(callback);
+      });
+    },
+  };
+
+  const server = new BrokenSmtpServer(smtpOptions);
+  server.sessionHost = host;
+  server.on('error', (err: Error) => {
+    // An error from one session must never take the server down: it becomes an event.
+    events.record({ time: new Date().toISOString(), scenario: scenario.name, session: 0, type: 'warning', text: err.message });
+  });
+  server.server.on('connection', (socket: Socket) => {
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    const onError = (err: Error) => reject(err);
+    server.server.once('error', onError);
+    server.listen({ host: options.host, port: options.port }, () => {
+      server.server.off('error', onError);
+      resolve();
+    });
+  });
+  const address = server.server.address();
+  const port = typeof address === 'object' && address ? address.port : options.port;
+
+  let closing: Promise<void> | undefined;
+  return {
+    host: options.host,
+    port,
+    scenario,
+    events,
+    messages,
+    sessions: () => sessionCount,
+    close() {
+      closing ??= new Promise<void>((resolve) => {
+        server.close(() => {
+          // Sessions had closeTimeoutMs to finish; whatever is left is cut now.
+          for (const socket of sockets) socket.destroy();
+          events.end();
+          resolve();
+        });
+      });
+      return closing;
+    },
+  };
+}
+
+function tlsOptions(scenario: Scenario, certificate: ServedCertificate | undefined): Partial<SMTPServerOptions> {
+  const tls = scenario.tls;
+  if (!tls || !certificate) return {};
+  const versions = tls.versions ?? [];
+  const order = ['TLSv1', 'TLSv1.1', 'TLSv1.2', 'TLSv1.3'] as const;
+  const sorted = order.filter((version) => versions.includes(version));
+  const legacy = sorted.some((version) => version === 'TLSv1' || version === 'TLSv1.1');
+  return {
+    key: certificate.key,
+    cert: certificate.chain,
+    ...(sorted.length ? { minVersion: sorted[0], maxVersion: sorted[sorted.length - 1] } : {}),
+    // TLS 1.0/1.1 exist in OpenSSL 3 only below security level 1.
+    ...(tls.ciphers ? { ciphers: tls.ciphers } : legacy ? { ciphers: 'DEFAULT:@SECLEVEL=0' } : {}),
+  };
+}
+
+function keyExchangeOf(cipher: string): { kind: string } | undefined {
+  if (/^TLS_AES|^TLS_CHACHA20/.test(cipher)) return { kind: 'ECDHE (TLS 1.3)' };
+  if (/_ECDHE_/.test(cipher)) return { kind: 'ECDHE' };
+  if (/_DHE_/.test(cipher)) return { kind: 'DHE' };
+  if (/^TLS_RSA_/.test(cipher)) return { kind: 'RSA' };
+  return undefined;
+}
