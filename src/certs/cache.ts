@@ -10,7 +10,6 @@ import { createHash, X509Certificate } from 'node:crypto';
 import { closeSync, mkdirSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import selfsigned from 'selfsigned';
 import { CERT_PROFILES, DAY, validityOf, type CertProfile, type CertProfileName } from './profiles.js';
 
 /** Regenerate a certificate when one of its future dates is closer than this. */
@@ -61,6 +60,7 @@ export class CertificateCache {
     const cached = this.readBundle(file, profileName);
     if (cached && this.stillGood(cached.meta, fingerprint, profile.issuer === 'test-ca')) return cached.certificate;
     return this.withLock(async () => {
+      const selfsigned = await loadGenerator();
       // Another process may have generated it while we waited for the lock.
       const again = this.readBundle(file, profileName);
       if (again && this.stillGood(again.meta, fingerprint, profile.issuer === 'test-ca')) return again.certificate;
@@ -97,6 +97,7 @@ export class CertificateCache {
     const existing = this.readCa();
     if (existing) return existing;
     const now = new Date();
+    const selfsigned = await loadGenerator();
     const pems = await selfsigned.generate(
       [
         { name: 'commonName', value: 'broken-mta test CA' },
@@ -197,6 +198,11 @@ export class CertificateCache {
       unlinkQuietly(lock);
     }
   }
+}
+
+// Loaded only when a certificate has to be made: a warm start never pays for it.
+function loadGenerator(): Promise<typeof import('selfsigned')> {
+  return import('selfsigned');
 }
 
 function isStale(file: string): boolean {

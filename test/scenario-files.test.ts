@@ -1,0 +1,99 @@
+// The catalogue's files, the generated JSON schema, and what a user sees for a bad file.
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { CATALOGUE_DIR, catalogueNames, loadScenario, parseScenarioObject, ScenarioError } from '../src/scenario/load.js';
+import { scenarioJsonSchema } from '../src/scenario/write-json-schema.js';
+
+describe('the catalogue', () => {
+  it.each(catalogueNames())('%s is valid and named after its file', (name) => {
+    const { scenario, file } = loadScenario(name);
+    expect(scenario.name).toBe(basename(file!, '.yaml'));
+    expect(scenario.symptoms.length).toBeGreaterThan(0);
+    expect(scenario.fixes.length).toBeGreaterThan(0);
+  });
+
+  it('the README catalogue lists exactly the scenario files', () => {
+    const readme = readFileSync(join(CATALOGUE_DIR, '..', 'README.md'), 'utf8');
+    const table = readme.split('<!-- catalogue:start -->')[1]!.split('<!-- catalogue:end -->')[0]!;
+    const listed = [...table.matchAll(/^\| `([a-z0-9-]+)` \|/gm)].map((row) => row[1]).sort();
+    expect(listed).toEqual(catalogueNames());
+  });
+
+  it('scenarios/schema.json is generated from the zod schema (run `npm run schema` when this fails)', () => {
+    expect(readFileSync(join(CATALOGUE_DIR, 'schema.json'), 'utf8')).toBe(scenarioJsonSchema());
+  });
+});
+
+const VALID = `name: broken
+summary: one line
+imitates: something
+symptoms:
+  - { client: openssl, text: "oops" }
+fixes:
+  - "fix it"
+tls:
+  cert: valid
+`;
+
+function loadText(text: string): string {
+  const dir = mkdtempSync(join(tmpdir(), 'broken-mta-scenario-'));
+  const file = join(dir, 'broken.yaml');
+  writeFileSync(file, text);
+  try {
+    loadScenario(file);
+  } catch (error) {
+    expect(error).toBeInstanceOf(ScenarioError);
+    return (error as Error).message.replace(file, 'FILE');
+  }
+  throw new Error('the file loaded although it is bad');
+}
+
+describe('a bad scenario file names file, line and field', () => {
+  it('accepts the valid base used below', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'broken-mta-scenario-'));
+    writeFileSync(join(dir, 'ok.yaml'), VALID);
+    expect(loadScenario(join(dir, 'ok.yaml')).scenario.name).toBe('broken');
+  });
+
+  it('YAML syntax', () => {
+    expect(loadText(VALID + 'faults: [\n')).toMatch(/^FILE:\d+:\d+: YAML syntax: /);
+  });
+
+  it('an unknown key, at its own line', () => {
+    expect(loadText(VALID.replace('  cert: valid', '  cert: valid\n  certs: expired'))).toBe('FILE:10: tls.certs: unknown key "certs"');
+  });
+
+  it('a wrong type', () => {
+    expect(loadText(VALID.replace('fixes:\n  - "fix it"', 'fixes: "fix it"'))).toMatch(/^FILE:6: fixes: .*array/);
+  });
+
+  it('an unknown certificate profile', () => {
+    expect(loadText(VALID.replace('cert: valid', 'cert: shiny'))).toMatch(/^FILE:9: tls\.cert: must be one of "valid", /);
+  });
+
+  it('an unknown fault', () => {
+    expect(loadText(VALID + 'faults:\n  - { fault: explode, on: RCPT }\n')).toMatch(/^FILE:11: faults\.0\.fault: unknown fault \(known: reply, /);
+  });
+
+  it('an out-of-range reply code', () => {
+    expect(loadText(VALID + 'faults:\n  - fault: reply\n    on: RCPT\n    reply: "650 nope"\n')).toBe(
+      'FILE:13: faults.0.reply: "650 nope" is not an SMTP reply (a code from 200 to 599, a space, text)',
+    );
+  });
+
+  it('a fault at a step it does not act at', () => {
+    expect(loadText(VALID + 'faults:\n  - { fault: abort-close, on: RCPT }\n')).toMatch(/^FILE:11: faults\.0\.on: must be one of "TLS"/);
+  });
+
+  it('a missing required field', () => {
+    expect(loadText(VALID.replace('imitates: something\n', ''))).toMatch(/^FILE:1: imitates: /);
+  });
+
+  it('an inline scenario object gets the same checks', () => {
+    expect(() => parseScenarioObject({ name: 'x', summary: 's', imitates: 'i', symptoms: [], fixes: ['f'] })).toThrow(
+      /inline scenario: symptoms: /,
+    );
+  });
+});
