@@ -2,13 +2,16 @@
 // The command line: serve one scenario, list the catalogue, show a page, make the certs.
 // Bad input exits 2 with one line; a failure to serve (busy port, bad host) exits 1.
 import { isIP } from 'node:net';
+import { basename } from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
 import { stringify } from 'yaml';
-import { CertificateCache } from './certs/cache.js';
+import { CertificateCache, writeAtomically } from './certs/cache.js';
 import { CERT_PROFILE_NAMES } from './certs/profiles.js';
 import { formatEvent } from './format.js';
 import { DEFAULT_HOST, DEFAULT_HOSTNAME, defaultCertDir, listScenarios, loadScenario, startScenario, type RunningScenario } from './index.js';
-import { ScenarioError } from './scenario/load.js';
+import { formatJUnit, formatTable, runMatrix } from './matrix.js';
+import { catalogueNames, ScenarioError } from './scenario/load.js';
+import { CLIENTS } from './scenario/schema.js';
 
 class UsageError extends Error {}
 
@@ -16,6 +19,12 @@ function parsePort(value: string): number {
   const port = Number(value);
   if (!/^\d+$/.test(value) || port > 65535) throw new InvalidArgumentError('a port is a whole number from 0 to 65535 (0 takes a free one)');
   return port;
+}
+
+function parseCount(value: string): number {
+  const count = Number(value);
+  if (!/^\d+$/.test(value) || count < 1) throw new InvalidArgumentError('a whole number, 1 or more');
+  return count;
 }
 
 function isLoopback(host: string): boolean {
@@ -37,6 +46,8 @@ program
   .option('--hostname <name>', 'the server name in the banner and in certificates', DEFAULT_HOSTNAME)
   .option('--json', 'print events as JSON lines instead of text')
   .option('--certs <dir>', 'certificate cache folder (default: $BROKEN_MTA_CERTS or the package certs/)')
+  .option('--store <dir>', 'write every message received to DIR (.eml files and messages.jsonl)')
+  .option('--max-messages <n>', 'messages kept in memory (oldest dropped first)', parseCount, 1000)
   .addHelpText(
     'after',
     '\nExamples:\n' +
@@ -46,7 +57,7 @@ program
       '  broken-mta show groupwise-450               what it imitates, symptoms, fixes\n' +
       '  broken-mta certs                            make the certificates, print the test CA path\n',
   )
-  .action(async (options: { scenario?: string; host: string; port: number; hostname: string; json?: boolean; certs?: string }) => {
+  .action(async (options: ServeFlags & { scenario?: string; port: number }) => {
     if (!options.scenario) {
       program.outputHelp({ error: true });
       throw new UsageError('no scenario given: use --scenario NAME (see `broken-mta list`)');
@@ -80,6 +91,55 @@ program
   });
 
 program
+  .command('serve')
+  .description('serve several scenarios at once, each on its own port, and print the port map as JSON')
+  .option('--all', 'every scenario in the catalogue')
+  .option('--scenarios <names>', 'a comma-separated list of names or files')
+  .option('--base-port <port>', 'the first port; the others follow it in order (0: each takes a free port)', parsePort, 2525)
+  .option('--ports-file <file>', 'also write the port map to FILE')
+  .action(async (options: { all?: boolean; scenarios?: string; basePort: number; portsFile?: string }) => {
+    const flags = program.opts<ServeFlags>();
+    if (Boolean(options.all) === Boolean(options.scenarios)) throw new UsageError('serve takes either --all or --scenarios a,b,c');
+    const references = options.all ? catalogueNames() : options.scenarios!.split(',').map((name) => name.trim()).filter(Boolean);
+    const plan = references.map((reference, index) => ({ reference, port: options.basePort === 0 ? 0 : options.basePort + index }));
+    const running = await startAll(plan, flags);
+    const portMap = Object.fromEntries(running.map((server) => [server.scenario.name, server.port]));
+    const text = JSON.stringify({ host: flags.host, ports: portMap });
+    if (options.portsFile) writeAtomically(options.portsFile, text + '\n', 0o644);
+    console.log(text);
+    runUntilSignalled(running, flags.json);
+  });
+
+program
+  .command('matrix')
+  .description('run a client command against each scenario and compare what happens with what the scenario expects')
+  .argument('<command...>', 'after --: the client command; {host} {port} {scenario} {ca} are filled in')
+  .option('--scenarios <names>', 'a comma-separated list (default: the whole catalogue)')
+  .option('--client <kind>', `whose expectations apply: ${CLIENTS.join(', ')} (default: the command's name)`)
+  .option('--junit <file>', 'also write the results as JUnit XML')
+  .option('--timeout <ms>', 'how long one client run may take', parseCount, 20_000)
+  .addHelpText('after', '\nExample:\n  broken-mta matrix --junit matrix.xml -- swaks --server {host}:{port} --to rcpt@example.test --tls --tls-verify --tls-ca-path {ca}\n')
+  .action(async (command: string[], options: { scenarios?: string; client?: string; junit?: string; timeout: number }) => {
+    const flags = program.opts<ServeFlags>();
+    const client = options.client ?? basename(command[0]!);
+    if (!(CLIENTS as readonly string[]).includes(client)) {
+      throw new UsageError(`--client: "${client}" is not a client kind scenario files know (${CLIENTS.join(', ')})`);
+    }
+    const scenarios = options.scenarios ? options.scenarios.split(',').map((name) => name.trim()).filter(Boolean) : catalogueNames();
+    const rows = await runMatrix(scenarios, {
+      client,
+      command,
+      timeoutMs: options.timeout,
+      hostname: flags.hostname,
+      ...(flags.certs ? { certDir: flags.certs } : {}),
+      onProgress: (row, index, total) => process.stderr.write(`[${index + 1}/${total}] ${row.scenario}: ${row.verdict} (${row.durationMs} ms)\n`),
+    });
+    console.log(formatTable(rows));
+    if (options.junit) writeAtomically(options.junit, formatJUnit(rows, client), 0o644);
+    if (rows.some((row) => row.verdict === 'fail')) process.exitCode = 1;
+  });
+
+program
   .command('certs')
   .description('generate every certificate profile into the cache and print the test CA file')
   .option('--certs <dir>', 'certificate cache folder')
@@ -98,38 +158,63 @@ program
     console.log(cache.caFile);
   });
 
-async function serve(
-  reference: string,
-  options: { host: string; port: number; hostname: string; json?: boolean; certs?: string },
-): Promise<void> {
-  if (!isIP(options.host) && options.host !== 'localhost') {
-    throw new UsageError(`--host ${options.host}: give an IP address to listen on (127.0.0.1, ::1, 0.0.0.0)`);
+interface ServeFlags {
+  host: string;
+  hostname: string;
+  json?: boolean;
+  certs?: string;
+  store?: string;
+  maxMessages?: number;
+}
+
+function checkHost(host: string): void {
+  if (!isIP(host) && host !== 'localhost') {
+    throw new UsageError(`--host ${host}: give an IP address to listen on (127.0.0.1, ::1, 0.0.0.0)`);
   }
-  if (!isLoopback(options.host)) {
-    process.stderr.write(`warning: listening on ${options.host}: other machines can reach this deliberately broken server\n`);
+  if (!isLoopback(host)) {
+    process.stderr.write(`warning: listening on ${host}: other machines can reach this deliberately broken server\n`);
   }
-  let running: RunningScenario;
+}
+
+/** Starts each scenario on its port; on any failure, closes those already started. */
+async function startAll(plan: Array<{ reference: string; port: number }>, flags: ServeFlags): Promise<RunningScenario[]> {
+  checkHost(flags.host);
+  const started: RunningScenario[] = [];
   try {
-    running = await startScenario(reference, {
-      host: options.host,
-      port: options.port,
-      hostname: options.hostname,
-      ...(options.certs ? { certDir: options.certs } : {}),
-    });
+    for (const { reference, port } of plan) {
+      try {
+        started.push(
+          await startScenario(reference, {
+            host: flags.host,
+            port,
+            hostname: flags.hostname,
+            ...(flags.certs ? { certDir: flags.certs } : {}),
+            ...(flags.store ? { store: flags.store } : {}),
+            ...(flags.maxMessages ? { limits: { maxMessages: flags.maxMessages } } : {}),
+          }),
+        );
+      } catch (error) {
+        const code = (error as NodeJS.ErrnoException).code;
+        if (code === 'EADDRINUSE') throw new Error(`port ${port} on ${flags.host} is in use: choose another with --port (0 takes a free one)`);
+        if (code === 'EADDRNOTAVAIL' || code === 'EACCES') throw new Error(`cannot listen on ${flags.host}:${port}: ${code}`);
+        throw error;
+      }
+    }
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'EADDRINUSE') throw new Error(`port ${options.port} on ${options.host} is in use: choose another with --port (0 takes a free one)`);
-    if (code === 'EADDRNOTAVAIL' || code === 'EACCES') throw new Error(`cannot listen on ${options.host}:${options.port}: ${code}`);
+    await Promise.all(started.map((running) => running.close()));
     throw error;
   }
-  const print = options.json ? (e: object) => console.log(JSON.stringify(e)) : (e: Parameters<typeof formatEvent>[0]) => console.log(formatEvent(e));
-  if (options.json) console.log(JSON.stringify({ type: 'listening', host: running.host, port: running.port, scenario: running.scenario.name }));
-  else console.log(`listening on ${running.host}:${running.port} scenario=${running.scenario.name}`);
-  if (!options.json) process.stderr.write(`trust the test CA with: ${running.caFile}\n`);
-  void (async () => {
-    for await (const event of running.events) print(event);
-  })();
+  return started;
+}
 
+/** Prints every event as it comes, then closes everything on SIGINT/SIGTERM within 1 s. */
+function runUntilSignalled(running: RunningScenario[], json: boolean | undefined): void {
+  if (!json) process.stderr.write(`trust the test CA with: ${running[0]!.caFile}\n`);
+  for (const server of running) {
+    void (async () => {
+      for await (const event of server.events) console.log(json ? JSON.stringify(event) : formatEvent(event));
+    })();
+  }
   let stopping = false;
   const stop = (signal: NodeJS.Signals) => {
     // A second signal means "now".
@@ -138,10 +223,17 @@ async function serve(
     process.stderr.write(`${signal}: closing sessions\n`);
     const deadline = setTimeout(() => process.exit(0), 1000);
     deadline.unref();
-    void running.close().then(() => process.exit(0));
+    void Promise.all(running.map((server) => server.close())).then(() => process.exit(0));
   };
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
+}
+
+async function serve(reference: string, flags: ServeFlags & { port: number }): Promise<void> {
+  const [running] = await startAll([{ reference, port: flags.port }], flags);
+  const { host, port, scenario } = running!;
+  console.log(flags.json ? JSON.stringify({ type: 'listening', host, port, scenario: scenario.name }) : `listening on ${host}:${port} scenario=${scenario.name}`);
+  runUntilSignalled([running!], flags.json);
 }
 
 program.exitOverride();

@@ -10,6 +10,7 @@ import type { SessionEvent } from './events.js';
 import { catalogueNames, loadScenario as loadReference, parseScenarioObject, PACKAGE_ROOT, ScenarioError } from './scenario/load.js';
 import type { Scenario, ScenarioInput } from './scenario/schema.js';
 import { serveScenario, type CapturedMessage, type Limits } from './smtp/server.js';
+import { MessageStore } from './store.js';
 
 export type { SessionEvent, SessionEventType } from './events.js';
 export type { Scenario, ScenarioInput } from './scenario/schema.js';
@@ -47,6 +48,8 @@ export interface StartOptions {
   hostname?: string;
   certDir?: string;
   limits?: Partial<Limits>;
+  /** A folder to write every message to (.eml, plus messages.jsonl). */
+  store?: string;
 }
 
 export interface WaitOptions {
@@ -61,12 +64,13 @@ export interface RunningScenario {
   caFile: string;
   /** Every event so far, and, iterated with `for await`, the ones still to come. */
   events: SessionEvent[] & AsyncIterable<SessionEvent>;
+  /** The messages received, newest last (at most limits.maxMessages, 1000 by default). */
   messages: CapturedMessage[];
-  /** Sessions served so far. */
-  sessions(): number;
+  /** How many sessions have been served so far. */
+  readonly sessions: number;
   /** The first event, past or future, that matches; rejects after timeoutMs (5 s). */
   waitFor(predicate: (event: SessionEvent) => boolean, options?: WaitOptions): Promise<SessionEvent>;
-  /** Ends every session and frees the port. */
+  /** Ends every session, writes out what --store still holds, and frees the port. */
   close(): Promise<void>;
 }
 
@@ -75,12 +79,21 @@ export async function startScenario(reference: ScenarioReference, options: Start
   const hostname = options.hostname ?? DEFAULT_HOSTNAME;
   const cache = new CertificateCache(options.certDir ?? defaultCertDir(), hostname);
   const certificate = scenario.tls ? await cache.get(scenario.tls.cert) : undefined;
+  const store = options.store ? new MessageStore(options.store) : undefined;
   const server = await serveScenario(scenario, {
     host: options.host ?? DEFAULT_HOST,
     port: options.port ?? 0,
     hostname,
     ...(certificate ? { certificate } : {}),
     ...(options.limits ? { limits: options.limits } : {}),
+    ...(store
+      ? {
+          onMessage: (message: CapturedMessage) =>
+            store.save(scenario.name, message, (error) =>
+              server.events.record({ time: new Date().toISOString(), scenario: scenario.name, session: message.session, type: 'warning', text: `--store: ${error.message}` }),
+            ),
+        }
+      : {}),
   });
   const log = server.events;
   const events = Object.assign(log.events, { [Symbol.asyncIterator]: () => log[Symbol.asyncIterator]() });
@@ -91,8 +104,13 @@ export async function startScenario(reference: ScenarioReference, options: Start
     caFile: cache.caFile,
     events,
     messages: server.messages,
-    sessions: server.sessions,
-    close: server.close,
+    get sessions() {
+      return server.sessions();
+    },
+    async close() {
+      await server.close();
+      await store?.flush();
+    },
     waitFor(predicate, { timeoutMs = 5000 } = {}) {
       const found = log.events.find(predicate);
       if (found) return Promise.resolve(found);

@@ -30,6 +30,16 @@ const faultEntries = FAULTS.map((fault) =>
 
 const faultEntry = z.discriminatedUnion('fault', faultEntries as unknown as [typeof faultEntries[0], ...typeof faultEntries]);
 
+const clientExpectation = z
+  .strictObject({
+    delivered: z.boolean().optional().describe('Whether the server receives the message'),
+    tls: z.enum(['established', 'failed', 'none']).optional().describe('How STARTTLS ends, as the server saw it'),
+    alert: z.number().int().min(0).max(255).optional().describe('The alert the client sends, by number'),
+    exit: z.union([z.enum(['zero', 'nonzero']), z.number().int()]).optional().describe("The client's exit code"),
+    output: z.union([z.string().min(1), z.array(z.string().min(1))]).optional().describe('Text the client prints'),
+  })
+  .describe("What `broken-mta matrix` expects of one kind of client, run as the README's matrix section shows");
+
 const tlsVersion = z.enum(['TLSv1', 'TLSv1.1', 'TLSv1.2', 'TLSv1.3']);
 
 export const scenarioSchema = z
@@ -60,6 +70,7 @@ export const scenarioSchema = z
       .optional()
       .describe('STARTTLS is offered only when this section is present'),
     faults: z.array(faultEntry).default([]),
+    expect: z.partialRecord(z.enum(CLIENTS), clientExpectation).optional().describe('Per kind of client, for `broken-mta matrix`'),
   })
   .superRefine((scenario, ctx) => {
     scenario.faults.forEach((fault, index) => {
@@ -71,6 +82,7 @@ export const scenarioSchema = z
 
 export type Scenario = z.output<typeof scenarioSchema>;
 export type ScenarioInput = z.input<typeof scenarioSchema>;
+export type ClientExpectation = z.output<typeof clientExpectation>;
 export type FaultEntry = Scenario['faults'][number];
 export type TlsSettings = NonNullable<Scenario['tls']>;
 export { STEPS };

@@ -35,6 +35,11 @@ export interface SessionHost {
 
 type SmtpReplyData = string | string[];
 
+export interface TlsState {
+  protocol: string;
+  cipher: string;
+}
+
 export class BrokenConnection extends SMTPConnection {
   readonly sessionNumber: number;
   private readonly host: SessionHost;
@@ -231,9 +236,12 @@ export class BrokenConnection extends SMTPConnection {
     super._onError(err as never);
   }
 
-  /** Called by the server once the handshake is done, for the event. */
-  tlsEstablished(): void {
+  /** The TLS session, once the handshake is done. */
+  tlsState: TlsState | undefined;
+
+  tlsEstablished(state: TlsState): void {
     this.tlsOutcomeRecorded = true;
+    this.tlsState = state;
   }
 
   override close(): void {

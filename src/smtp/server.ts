@@ -6,7 +6,7 @@ import { SMTPServer, type SMTPServerOptions } from 'smtp-server';
 import type { ServedCertificate } from '../certs/cache.js';
 import { EventLog, type SessionEventInput } from '../events.js';
 import type { Scenario } from '../scenario/schema.js';
-import { BrokenConnection, type SessionHost } from './connection.js';
+import { BrokenConnection, type SessionHost, type TlsState } from './connection.js';
 
 export interface Limits {
   /** Largest message accepted, in bytes (advertised as SIZE, 552 beyond). */
@@ -34,6 +34,8 @@ export interface CapturedMessage {
   from: string;
   to: string[];
   secure: boolean;
+  /** The TLS session it came over, when it did. */
+  tls?: TlsState;
   /** The message as received: RFC 5322 header and body. */
   raw: Buffer;
 }
@@ -45,6 +47,8 @@ export interface ServeOptions {
   certificate?: ServedCertificate;
   limits?: Partial<Limits>;
   events?: EventLog;
+  /** Called for every message received, after it is in `messages`. */
+  onMessage?: (message: CapturedMessage) => void;
 }
 
 export interface ScenarioServer {
@@ -108,8 +112,8 @@ export async function serveScenario(scenario: Scenario, options: ServeOptions): 
       const tlsSocket = socket as TLSSocket;
       const connection = connectionOf(session.id);
       if (connection) {
-        connection.tlsEstablished();
         const cipher = tlsSocket.getCipher();
+        connection.tlsEstablished({ protocol: tlsSocket.getProtocol() ?? 'unknown', cipher: cipher.standardName ?? cipher.name });
         host.record(connection.sessionNumber, {
           type: 'tls-established',
           protocol: tlsSocket.getProtocol() ?? 'unknown',
@@ -140,8 +144,11 @@ export async function serveScenario(scenario: Scenario, options: ServeOptions): 
         const to = session.envelope.rcptTo.map((rcpt) => rcpt.address);
         const number = connection?.sessionNumber ?? 0;
         host.record(number, { type: 'message', from, to, size, secure: Boolean(session.secure) });
-        messages.push({ session: number, from, to, secure: Boolean(session.secure), raw: Buffer.concat(chunks) });
+        const tls = connection?.tlsState;
+        const message: CapturedMessage = { session: number, from, to, secure: Boolean(session.secure), ...(tls ? { tls } : {}), raw: Buffer.concat(chunks) };
+        messages.push(message);
         if (messages.length > limits.maxMessages) messages.shift();
+        options.onMessage?.(message);
         if (!connection) return callback(null, 'Message accepted');
         connection.finishData(callback);
       });
