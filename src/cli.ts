@@ -8,7 +8,7 @@ import { stringify } from 'yaml';
 import { CertificateCache, writeAtomically } from './certs/cache.js';
 import { CERT_PROFILE_NAMES } from './certs/profiles.js';
 import { formatEvent } from './format.js';
-import { DEFAULT_HOST, DEFAULT_HOSTNAME, defaultCertDir, listScenarios, loadScenario, startScenario, type RunningScenario } from './index.js';
+import { DEFAULT_HOST, DEFAULT_HOSTNAME, DEFAULT_LIMITS, defaultCertDir, listScenarios, loadScenario, startScenario, type RunningScenario } from './index.js';
 import { formatJUnit, formatTable, runMatrix } from './matrix.js';
 import { catalogueNames, ScenarioError } from './scenario/load.js';
 import { CLIENTS } from './scenario/schema.js';
@@ -47,7 +47,10 @@ program
   .option('--json', 'print events as JSON lines instead of text')
   .option('--certs <dir>', 'certificate cache folder (default: $BROKEN_MTA_CERTS or the package certs/)')
   .option('--store <dir>', 'write every message received to DIR (.eml files and messages.jsonl)')
-  .option('--max-messages <n>', 'messages kept in memory (oldest dropped first)', parseCount, 1000)
+  .option('--max-messages <n>', 'messages kept in memory (oldest dropped first)', parseCount, DEFAULT_LIMITS.maxMessages)
+  .option('--max-connections <n>', 'sessions at once; beyond, 421', parseCount, DEFAULT_LIMITS.maxConnections)
+  .option('--max-message-size <bytes>', 'largest message (advertised as SIZE); beyond, 552', parseCount, DEFAULT_LIMITS.maxMessageBytes)
+  .option('--idle-timeout <ms>', 'a session idle this long gets 421 and is closed', parseCount, DEFAULT_LIMITS.idleTimeoutMs)
   .addHelpText(
     'after',
     '\nExamples:\n' +
@@ -164,7 +167,10 @@ interface ServeFlags {
   json?: boolean;
   certs?: string;
   store?: string;
-  maxMessages?: number;
+  maxMessages: number;
+  maxConnections: number;
+  maxMessageSize: number;
+  idleTimeout: number;
 }
 
 function checkHost(host: string): void {
@@ -190,7 +196,12 @@ async function startAll(plan: Array<{ reference: string; port: number }>, flags:
             hostname: flags.hostname,
             ...(flags.certs ? { certDir: flags.certs } : {}),
             ...(flags.store ? { store: flags.store } : {}),
-            ...(flags.maxMessages ? { limits: { maxMessages: flags.maxMessages } } : {}),
+            limits: {
+              maxMessages: flags.maxMessages,
+              maxConnections: flags.maxConnections,
+              maxMessageBytes: flags.maxMessageSize,
+              idleTimeoutMs: flags.idleTimeout,
+            },
           }),
         );
       } catch (error) {

@@ -209,6 +209,7 @@ function tlsOptions(scenario: Scenario, certificate: ServedCertificate | undefin
   return {
     key: certificate.key,
     cert: certificate.chain,
+    ...(tls.dh ? { dhparam: tls.dh } : {}),
     ...(sorted.length ? { minVersion: sorted[0], maxVersion: sorted[sorted.length - 1] } : {}),
     // TLS 1.0/1.1 exist in OpenSSL 3 only below security level 1.
     ...(tls.ciphers ? { ciphers: tls.ciphers } : legacy ? { ciphers: 'DEFAULT:@SECLEVEL=0' } : {}),
