@@ -1,0 +1,150 @@
+// Whatever a client sends, the server keeps serving: random and mutated SMTP command
+// streams, huge lines, binary, and abrupt closes at every step. Bounded: a few dozen
+// sessions in `npm test`; FUZZ_SESSIONS=2000 for a longer run, FUZZ_SEED to replay one.
+import { readFileSync } from 'node:fs';
+import type { Socket } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startScenario, type RunningScenario } from '../../src/index.js';
+import { opensslStarttls, rawConnect, readUntil, sendWithNodemailer } from '../support/clients.js';
+import { fuzzSeed, fuzzSessions, Random } from '../support/random.js';
+
+const VALID = [
+  'EHLO client.example.test',
+  'HELO client.example.test',
+  'MAIL FROM:<sender@example.test>',
+  'MAIL FROM:<sender@example.test> SIZE=100 BODY=8BITMIME',
+  'RCPT TO:<rcpt@example.test>',
+  'RCPT TO:<rcpt@example.test> NOTIFY=SUCCESS',
+  'DATA',
+  'Subject: hi\r\n\r\nbody\r\n.',
+  'RSET',
+  'NOOP',
+  'VRFY postmaster',
+  'HELP',
+  'AUTH PLAIN AGFsaWNlAHNlY3JldA==',
+  'STARTTLS',
+  'QUIT',
+];
+
+/** One session's worth of client bytes: chunks to write, maybe a close in the middle. */
+function script(random: Random): { chunks: Buffer[]; abortAfter: number | undefined } {
+  const chunks: Buffer[] = [];
+  const length = 1 + random.int(12);
+  for (let i = 0; i < length; i++) {
+    const kind = random.int(10);
+    if (kind < 5) chunks.push(Buffer.from(random.pick(VALID) + '\r\n'));
+    else if (kind < 7) chunks.push(random.mutate(Buffer.from(random.pick(VALID) + '\r\n')));
+    else if (kind < 8) chunks.push(random.bytes(1 + random.int(300)));
+    else if (kind < 9) chunks.push(Buffer.from(`${random.pick(['MAIL FROM:<', 'RCPT TO:<', 'EHLO ', 'X'])}${'A'.repeat(1000 + random.int(200_000))}\r\n`));
+    else chunks.push(Buffer.from(random.pick(VALID).slice(0, random.int(10))));
+  }
+  return { chunks, abortAfter: random.next() < 0.5 ? random.int(chunks.length) : undefined };
+}
+
+async function play(port: number, random: Random): Promise<void> {
+  const { chunks, abortAfter } = script(random);
+  let socket: Socket;
+  try {
+    socket = await rawConnect(port);
+  } catch {
+    return;
+  }
+  socket.on('error', () => undefined);
+  // Mostly a client that waits for the banner, so the commands reach the parser;
+  // sometimes one that talks first.
+  if (random.next() < 0.85) await readUntil(socket, /^220 /m, 2000).catch(() => undefined);
+  socket.on('data', () => undefined);
+  for (const [index, chunk] of chunks.entries()) {
+    if (socket.destroyed) break;
+    socket.write(chunk);
+    await new Promise((resolve) => setTimeout(resolve, random.int(3)));
+    if (index === abortAfter) {
+      if (random.next() < 0.5) socket.resetAndDestroy();
+      else socket.destroy();
+      return;
+    }
+  }
+  await new Promise((resolve) => setTimeout(resolve, 5));
+  socket.end();
+  socket.destroy();
+}
+
+describe('fuzzing the SMTP command stream', () => {
+  let mta: RunningScenario;
+  const seed = fuzzSeed();
+  const sessions = fuzzSessions(60);
+  const unhandled: unknown[] = [];
+  const onUnhandled = (reason: unknown) => unhandled.push(reason);
+
+  beforeAll(async () => {
+    process.on('unhandledRejection', onUnhandled);
+    process.on('uncaughtException', onUnhandled);
+    mta = await startScenario('good', { limits: { idleTimeoutMs: 2000 } });
+  });
+  afterAll(async () => {
+    process.off('unhandledRejection', onUnhandled);
+    process.off('uncaughtException', onUnhandled);
+    await mta.close();
+  });
+
+  it(`survives ${sessions} hostile sessions (seed ${seed}) and every session closes exactly once`, async () => {
+    const random = new Random(seed);
+    const parallel = 6;
+    for (let i = 0; i < sessions; i += parallel) {
+      await Promise.all(Array.from({ length: Math.min(parallel, sessions - i) }, () => play(mta.port, new Random(random.int(2 ** 31)))));
+    }
+    // Every session the server saw has to end, however the client left.
+    const deadline = Date.now() + 10_000;
+    const closes = () => mta.events.filter((e) => e.type === 'close').length;
+    while (closes() < mta.sessions && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+
+    const connects = mta.events.filter((e) => e.type === 'connect').map((e) => e.session);
+    const closed = mta.events.filter((e) => e.type === 'close').map((e) => e.session);
+    expect(connects.length, `seed ${seed}`).toBe(mta.sessions);
+    expect([...closed].sort((a, b) => a - b), `seed ${seed}: one close per session`).toEqual([...connects].sort((a, b) => a - b));
+    expect(unhandled, `seed ${seed}`).toEqual([]);
+
+    // And it still serves: plaintext and TLS.
+    const delivered = await sendWithNodemailer({ port: mta.port, ca: readFileSync(mta.caFile, 'utf8'), requireTLS: true });
+    expect(delivered.error, `seed ${seed}`).toBeUndefined();
+  });
+
+  it('survives random bytes after STARTTLS (Node TLS path)', async () => {
+    const random = new Random(seed ^ 0x5eed);
+    const hello = await captureClientHello(mta.port);
+    for (let i = 0; i < Math.max(10, sessions / 3); i++) {
+      const socket = await rawConnect(mta.port);
+      socket.on('error', () => undefined);
+      socket.on('data', () => undefined);
+      socket.write('EHLO fuzz.example.test\r\nSTARTTLS\r\n');
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      socket.write(random.next() < 0.5 ? random.mutate(hello) : random.bytes(1 + random.int(600)));
+      await new Promise((resolve) => setTimeout(resolve, random.int(20)));
+      socket.destroy();
+    }
+    expect(unhandled, `seed ${seed}`).toEqual([]);
+    const client = await opensslStarttls(mta.port, ['-CAfile', mta.caFile]);
+    expect(client.output).toContain('Verify return code: 0 (ok)');
+  });
+});
+
+/** A real ClientHello, from openssl, to mutate. */
+async function captureClientHello(port: number): Promise<Buffer> {
+  const { createServer } = await import('node:net');
+  void port;
+  return new Promise((resolve, reject) => {
+    const server = createServer((socket) => {
+      socket.once('data', (chunk) => {
+        resolve(chunk);
+        socket.destroy();
+        server.close();
+      });
+    });
+    server.listen(0, '127.0.0.1', () => {
+      const { port: capturePort } = server.address() as { port: number };
+      void import('../support/clients.js').then(({ run }) =>
+        run('openssl', ['s_client', '-connect', `127.0.0.1:${capturePort}`], { timeoutMs: 3000 }).catch(reject),
+      );
+    });
+  });
+}
