@@ -220,8 +220,12 @@ async function throughput() {
   const runs = QUICK ? 1 : 3;
   const sink = await repeat(runs, () => withSmtpSink(tools, (port) => smtpSource(tools, port, messages)));
   const server = await startCli(['--scenario', join(ROOT, 'bench', 'plaintext.yaml')]);
-  const ours = await repeat(runs, () => smtpSource(tools, server.port, messages));
-  await server.stop();
+  let ours;
+  try {
+    ours = await repeat(runs, () => smtpSource(tools, server.port, messages));
+  } finally {
+    await server.stop();
+  }
   const ratio = ours.median / sink.median;
   report(`plaintext messages/s (smtp-source -s 20 -m ${messages})`, spread(ours, 'msg/s'), `smtp-sink: ${spread(sink, 'msg/s')}`, `${ratio.toFixed(2)}×`, '≥ 1.0×', ratio >= 1);
 }
