@@ -68,6 +68,8 @@ export interface RunningScenario {
   messages: CapturedMessage[];
   /** How many sessions have been served so far. */
   readonly sessions: number;
+  /** How many are open right now. */
+  readonly openSessions: number;
   /** The first event, past or future, that matches; rejects after timeoutMs (5 s). */
   waitFor(predicate: (event: SessionEvent) => boolean, options?: WaitOptions): Promise<SessionEvent>;
   /** Ends every session, writes out what --store still holds, and frees the port. */
@@ -106,6 +108,9 @@ export async function startScenario(reference: ScenarioReference, options: Start
     messages: server.messages,
     get sessions() {
       return server.sessions();
+    },
+    get openSessions() {
+      return server.openSessions();
     },
     async close() {
       await server.close();

@@ -83,6 +83,17 @@ describe('startScenario', () => {
     probe.close();
   });
 
+  it('a session that ended leaves the session table', async () => {
+    const mta = await startScenario('good');
+    for (const requireTLS of [true, false]) {
+      await sendWithNodemailer({ port: mta.port, ca: readFileSync(mta.caFile, 'utf8'), requireTLS, ignoreTLS: !requireTLS });
+    }
+    await mta.waitFor((e) => e.type === 'close' && e.session === 2);
+    expect(mta.sessions).toBe(2);
+    expect(mta.openSessions).toBe(0);
+    await mta.close();
+  });
+
   it('waitFor rejects with the events so far when nothing matches in time', async () => {
     const mta = await startScenario('good');
     await expect(mta.waitFor((e) => e.type === 'message', { timeoutMs: 100 })).rejects.toThrow(/no matching event within 100 ms/);

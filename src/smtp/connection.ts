@@ -257,6 +257,8 @@ export class BrokenConnection extends SMTPConnection {
         this.record({ type: 'tls-failed', error: 'the connection closed during the TLS handshake, with no alert' });
       }
       this.record({ type: 'close', by: this.closedBy ?? 'client', durationMs: Date.now() - this.startedAt });
+      // smtp-server never says that a connection is gone; the server's tables need to know.
+      this.emit('close');
     }
     super._onClose();
   }

@@ -59,6 +59,8 @@ export interface ScenarioServer {
   readonly messages: CapturedMessage[];
   /** Sessions served so far. */
   sessions(): number;
+  /** Sessions open right now. */
+  openSessions(): number;
   close(): Promise<void>;
 }
 
@@ -81,7 +83,6 @@ export async function serveScenario(scenario: Scenario, options: ServeOptions): 
   const limits: Limits = { ...DEFAULT_LIMITS, ...options.limits };
   const events = options.events ?? new EventLog();
   const messages: CapturedMessage[] = [];
-  const sockets = new Set<Socket>();
   let sessionCount = 0;
 
   const host: SessionHost = {
@@ -161,10 +162,6 @@ export async function serveScenario(scenario: Scenario, options: ServeOptions): 
     // An error from one session must never take the server down: it becomes an event.
     events.record({ time: new Date().toISOString(), scenario: scenario.name, session: 0, type: 'warning', text: err.message });
   });
-  server.server.on('connection', (socket: Socket) => {
-    sockets.add(socket);
-    socket.once('close', () => sockets.delete(socket));
-  });
 
   await new Promise<void>((resolve, reject) => {
     const onError = (err: Error) => reject(err);
@@ -185,11 +182,14 @@ export async function serveScenario(scenario: Scenario, options: ServeOptions): 
     events,
     messages,
     sessions: () => sessionCount,
+    // The session table itself: a session that ended but stayed in it would be a leak.
+    openSessions: () => server.byId.size,
     close() {
       closing ??= new Promise<void>((resolve) => {
         server.close(() => {
-          // Sessions had closeTimeoutMs to finish; whatever is left is cut now.
-          for (const socket of sockets) socket.destroy();
+          // Sessions had closeTimeoutMs to finish; whatever is left is cut now (the socket
+          // on top: one that TLS wrapped no longer owns its handle).
+          for (const connection of server.byId.values()) connection._socket.destroy();
           events.end();
           resolve();
         });
