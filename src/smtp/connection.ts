@@ -2,7 +2,6 @@
 // one file that touches smtp-server's internals (_socket, _parser, _upgrading), because
 // the library has no hook between STARTTLS and the handshake (see DESIGN.md).
 import type { Socket } from 'node:net';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { SMTPConnection } from 'smtp-server/lib/smtp-connection.js';
 import type { SessionEventInput } from '../events.js';
 import type { FaultTarget, Step } from '../faults/fault.js';
@@ -48,12 +47,15 @@ export class BrokenConnection extends SMTPConnection {
   private tlsOutcomeRecorded = false;
   private injectionReported = false;
   private ehloKeywords: string[] | undefined;
-  private readonly lifetime = new AbortController();
+  /** Sleeps a fault is in: the session's end cuts them short. */
+  private readonly sleeping = new Set<() => void>();
 
   constructor(server: ConstructorParameters<typeof SMTPConnection>[0], socket: Socket, host: SessionHost) {
-    super(server, socket);
+    // The session number is the id too: unique per server, and cheaper than smtp-server's random one.
+    const sessionNumber = host.nextSessionNumber();
+    super(server, socket, { id: String(sessionNumber) });
     this.host = host;
-    this.sessionNumber = host.nextSessionNumber();
+    this.sessionNumber = sessionNumber;
   }
 
   private get scenario(): Scenario {
@@ -224,7 +226,17 @@ export class BrokenConnection extends SMTPConnection {
         this.closedBy ??= 'server';
         this._socket.resetAndDestroy();
       },
-      sleep: (ms) => sleep(ms, undefined, { signal: this.lifetime.signal }).catch(() => undefined),
+      sleep: (ms) =>
+        new Promise<void>((resolve) => {
+          if (this._closed) return resolve();
+          const wake = () => {
+            clearTimeout(timer);
+            this.sleeping.delete(wake);
+            resolve();
+          };
+          const timer = setTimeout(wake, ms);
+          this.sleeping.add(wake);
+        }),
     };
   }
 
@@ -260,7 +272,7 @@ export class BrokenConnection extends SMTPConnection {
 
   override _onClose(): void {
     if (!this._closed) {
-      this.lifetime.abort();
+      for (const wake of [...this.sleeping]) wake();
       if (this._upgrading && !this.tlsOutcomeRecorded) {
         this.tlsOutcomeRecorded = true;
         this.record({ type: 'tls-failed', error: 'the connection closed during the TLS handshake, with no alert' });
