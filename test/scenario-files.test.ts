@@ -83,6 +83,12 @@ describe('a bad scenario file names file, line and field', () => {
     );
   });
 
+  it('a bad regular expression', () => {
+    expect(loadText(VALID + 'faults:\n  - fault: reply\n    on: RCPT\n    match: "(unclosed"\n    reply: "550 no"\n')).toMatch(
+      /^FILE:13: faults\.0\.match: not a regular expression: /,
+    );
+  });
+
   it('a fault at a step it does not act at', () => {
     expect(loadText(VALID + 'faults:\n  - { fault: abort-close, on: RCPT }\n')).toMatch(/^FILE:11: faults\.0\.on: must be one of "TLS"/);
   });

@@ -5,4 +5,4 @@
 set -euo pipefail
 ${BROKEN_MTA:-npx broken-mta} matrix --junit "${JUNIT:-matrix-swaks.xml}" -- \
   swaks --server {host}:{port} --from sender@example.test --to rcpt@example.test \
-        --tls --tls-verify --tls-ca-path {ca}
+        --tls-optional-strict --tls-verify --tls-ca-path {ca} --timeout 5

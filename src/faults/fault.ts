@@ -36,6 +36,12 @@ export interface FaultTarget {
   reset(): void;
   /** Waits, but no longer than the session lives. */
   sleep(ms: number): Promise<void>;
+  /** The server's idle timeout: how long anything may keep a session waiting. */
+  readonly idleTimeoutMs: number;
+  /** Whether the client sent anything before the greeting. */
+  talkedEarly(): boolean;
+  /** The step's normal reply goes out one byte at a time. */
+  dripNextReply(msPerByte: number): void;
 }
 
 export interface FaultOutcome {

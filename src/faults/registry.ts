@@ -2,9 +2,15 @@
 // so a new fault is usable in scenario files (and documented in schema.json) once added.
 import type { FaultDefinition } from './fault.js';
 import abortClose from './abort-close.js';
+import close from './close.js';
+import delay from './delay.js';
+import drip from './drip.js';
+import greetPause from './greet-pause.js';
+import hang from './hang.js';
 import reply from './reply.js';
+import reset from './reset.js';
 
-export const FAULTS: readonly FaultDefinition[] = [reply, abortClose] as unknown as FaultDefinition[];
+export const FAULTS: readonly FaultDefinition[] = [reply, delay, close, reset, hang, drip, greetPause, abortClose] as unknown as FaultDefinition[];
 
 export function findFault(name: string): FaultDefinition | undefined {
   return FAULTS.find((fault) => fault.name === name);

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { CERT_PROFILE_NAMES } from '../certs/profiles.js';
 import { STEPS, replyProblem, replySetting } from '../faults/fault.js';
 import { FAULTS } from '../faults/registry.js';
+import { whenSettings } from '../faults/when.js';
 
 export const CLIENTS = ['openssl', 'gnutls', 'sendmail', 'postfix', 'nodemailer', 'node', 'swaks'] as const;
 
@@ -17,16 +18,18 @@ const reply = replySetting.superRefine((value, ctx) => {
   if (problem) ctx.addIssue({ code: 'custom', message: problem });
 });
 
-const faultEntries = FAULTS.map((fault) =>
-  z
+const faultEntries = FAULTS.map((fault) => {
+  const step = z.enum(fault.steps as [string, ...string[]]);
+  return z
     .strictObject({
       fault: z.literal(fault.name).describe(fault.summary),
-      on: z.enum(fault.steps as [string, ...string[]]).describe('The step the fault acts at'),
+      on: z.union([step, z.array(step).min(1)]).describe('The step (or steps) the fault acts at'),
+      ...whenSettings,
       ...fault.settings,
-      ...('reply' in fault.settings ? { reply } : {}),
+      ...('reply' in fault.settings ? { reply: fault.settings.reply instanceof z.ZodDefault ? reply.default(fault.settings.reply.def.defaultValue as string) : reply } : {}),
     })
-    .describe(fault.summary),
-);
+    .describe(fault.summary);
+});
 
 const faultEntry = z.discriminatedUnion('fault', faultEntries as unknown as [typeof faultEntries[0], ...typeof faultEntries]);
 
@@ -57,6 +60,7 @@ export const scenarioSchema = z
           .optional()
           .describe('The banner; {hostname} stands for the server name'),
         ehlo: z.array(z.string().min(1)).optional().describe('The EHLO keywords, replacing the defaults'),
+        size: z.number().int().min(1).optional().describe('The SIZE advertised and enforced (552 beyond), in bytes'),
       })
       .default({}),
     tls: z
@@ -75,8 +79,17 @@ export const scenarioSchema = z
   })
   .superRefine((scenario, ctx) => {
     scenario.faults.forEach((fault, index) => {
-      if ((fault.on === 'STARTTLS' || fault.on === 'TLS') && !scenario.tls) {
-        ctx.addIssue({ code: 'custom', path: ['faults', index, 'on'], message: `a fault on ${fault.on} needs a tls section` });
+      for (const step of [fault.on].flat()) {
+        if ((step === 'STARTTLS' || step === 'TLS') && !scenario.tls) {
+          ctx.addIssue({ code: 'custom', path: ['faults', index, 'on'], message: `a fault on ${step} needs a tls section` });
+        }
+      }
+      if (fault.match !== undefined) {
+        try {
+          new RegExp(fault.match);
+        } catch (error) {
+          ctx.addIssue({ code: 'custom', path: ['faults', index, 'match'], message: `not a regular expression: ${(error as Error).message}` });
+        }
       }
     });
   });

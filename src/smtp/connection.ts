@@ -6,6 +6,7 @@ import { SMTPConnection } from 'smtp-server/lib/smtp-connection.js';
 import type { SessionEventInput } from '../events.js';
 import type { FaultTarget, Step } from '../faults/fault.js';
 import { findFault } from '../faults/registry.js';
+import { addressOf, applies, type FaultState, type StepContext } from '../faults/when.js';
 import type { Scenario } from '../scenario/schema.js';
 import { alertFromOpenSslCode } from '../tls/node/errors.js';
 
@@ -28,6 +29,9 @@ const COMMAND_STEPS: Readonly<Record<string, Step>> = {
 export interface SessionHost {
   readonly scenario: Scenario;
   readonly hostname: string;
+  /** Counters and generators of the faults' `when` rules, for this server. */
+  readonly faultState: FaultState;
+  readonly idleTimeoutMs: number;
   nextSessionNumber(): number;
   record(session: number, event: SessionEventInput): void;
 }
@@ -47,6 +51,9 @@ export class BrokenConnection extends SMTPConnection {
   private tlsOutcomeRecorded = false;
   private injectionReported = false;
   private ehloKeywords: string[] | undefined;
+  private greeted = false;
+  private clientTalkedEarly = false;
+  private dripMsPerByte: number | undefined;
   /** Sleeps a fault is in: the session's end cuts them short. */
   private readonly sleeping = new Set<() => void>();
 
@@ -100,17 +107,31 @@ export class BrokenConnection extends SMTPConnection {
       this.record({ type: 'reply', code, text: lines.join('\n') });
     }
     if (code === 421) this.closedBy ??= 'server';
+    if (this.dripMsPerByte && willWrite) {
+      const msPerByte = this.dripMsPerByte;
+      this.dripMsPerByte = undefined;
+      return void this.drip(formatReply(code, data), msPerByte).then(() => code === 421 && this.close());
+    }
     super.send(code, data, context);
+  }
+
+  private async drip(payload: string, msPerByte: number): Promise<void> {
+    const target = this.targetFor('CONNECT', '');
+    for (const byte of Buffer.from(payload)) {
+      if (this._socket.destroyed) return;
+      this._socket.write(Buffer.of(byte));
+      await target.sleep(msPerByte);
+    }
   }
 
   override _sendGreeting(): void {
     void this.runFaults('CONNECT', '').then((handled) => {
       if (handled || this._closing || this._closed) return;
       const greeting = this.scenario.smtp.greeting;
-      if (!greeting) return super._sendGreeting();
+      if (!greeting) return void super._sendGreeting();
       const text = greeting.slice(4).replaceAll('{hostname}', this.host.hostname);
       this.send(220, text, false);
-    });
+    }).finally(() => (this.greeted = true));
   }
 
   // --- commands ------------------------------------------------------------------------
@@ -131,6 +152,13 @@ export class BrokenConnection extends SMTPConnection {
         });
       }
       return super._onCommand(command, callback);
+    }
+    if (!this.greeted) {
+      // A fault at CONNECT is still running (a pause, a tarpit): the line is noted, not
+      // answered, as sendmail's greet_pause does; the fault decides what follows.
+      this.clientTalkedEarly = true;
+      this.record({ type: 'command', step: 'CONNECT', line: clip(redact(name, line, false)) });
+      return callback?.();
     }
     const continuation = Boolean(this._nextHandler);
     this.record({ type: 'command', step: continuation ? 'AUTH' : (COMMAND_STEPS[name] ?? name), line: clip(redact(name, line, continuation)) });
@@ -197,10 +225,17 @@ export class BrokenConnection extends SMTPConnection {
 
   /** Applies the scenario's faults for a step, in file order; true when one took its place. */
   private async runFaults(step: Step, argument: string, target = this.targetFor(step, argument)): Promise<boolean> {
-    for (const entry of this.scenario.faults) {
-      if (entry.on !== step) continue;
+    const context: StepContext = {
+      argument: step === 'MAIL' || step === 'RCPT' ? addressOf(argument) : argument,
+      session: this.sessionNumber,
+      clientAddress: this.remoteAddress,
+      sender: this.session.envelope?.mailFrom ? this.session.envelope.mailFrom.address : '',
+      recipient: step === 'RCPT' ? addressOf(argument) : '',
+    };
+    for (const [index, entry] of this.scenario.faults.entries()) {
+      if (![entry.on].flat().includes(step)) continue;
       const fault = findFault(entry.fault);
-      if (!fault) continue;
+      if (!fault || !applies(entry, index, context, this.host.faultState)) continue;
       const outcome = await fault.apply(target, entry as never);
       this.record({ type: 'fault', fault: entry.fault, step, detail: outcome.detail });
       if (outcome.handled) return true;
@@ -226,6 +261,9 @@ export class BrokenConnection extends SMTPConnection {
         this.closedBy ??= 'server';
         this._socket.resetAndDestroy();
       },
+      idleTimeoutMs: this.host.idleTimeoutMs,
+      talkedEarly: () => this.clientTalkedEarly,
+      dripNextReply: (msPerByte) => (this.dripMsPerByte = msPerByte),
       sleep: (ms) =>
         new Promise<void>((resolve) => {
           if (this._closed) return resolve();
@@ -293,6 +331,12 @@ function redact(name: string, line: string, continuation: boolean): string {
     return `AUTH ${mechanism ?? ''}${initial ? ' (redacted)' : ''}`.trimEnd();
   }
   return line;
+}
+
+/** A reply as smtp-server writes it (enhanced status codes are off). */
+function formatReply(code: number, data: SmtpReplyData | undefined): string {
+  const lines = Array.isArray(data) ? data : [data ?? ''];
+  return lines.map((line, i) => `${code}${i < lines.length - 1 ? '-' : ' '}${line}`).join('\r\n') + '\r\n';
 }
 
 const MAX_EVENT_LINE = 512;

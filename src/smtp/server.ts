@@ -6,6 +6,7 @@ import { SMTPServer, type SMTPServerOptions } from 'smtp-server';
 import type { ServedCertificate } from '../certs/cache.js';
 import { EventLog, type SessionEventInput } from '../events.js';
 import type { Scenario } from '../scenario/schema.js';
+import { FaultState } from '../faults/when.js';
 import { BrokenConnection, type SessionHost, type TlsState } from './connection.js';
 
 export interface Limits {
@@ -84,10 +85,16 @@ export async function serveScenario(scenario: Scenario, options: ServeOptions): 
   const events = options.events ?? new EventLog();
   const messages: CapturedMessage[] = [];
   let sessionCount = 0;
+  const maxMessageBytes = scenario.smtp.size ?? limits.maxMessageBytes;
+  // Message-ID → the session that brought it, for the most recent messages: a client that
+  // never got its 250 sends the same message again, and the events should say so.
+  const seenMessageIds = new Map<string, number>();
 
   const host: SessionHost = {
     scenario,
     hostname: options.hostname,
+    faultState: new FaultState(),
+    idleTimeoutMs: limits.idleTimeoutMs,
     nextSessionNumber: () => ++sessionCount,
     record: (session: number, event: SessionEventInput) =>
       events.record({ time: new Date().toISOString(), scenario: scenario.name, session, ...event } as never),
@@ -104,7 +111,7 @@ export async function serveScenario(scenario: Scenario, options: ServeOptions): 
     disableReverseLookup: true,
     disabledCommands: scenario.tls ? ['AUTH'] : ['AUTH', 'STARTTLS'],
     hideSTARTTLS: !scenario.tls,
-    size: limits.maxMessageBytes,
+    size: scenario.smtp.size ?? limits.maxMessageBytes,
     socketTimeout: limits.idleTimeoutMs,
     closeTimeout: limits.closeTimeoutMs,
     maxClients: limits.maxConnections,
@@ -131,12 +138,12 @@ export async function serveScenario(scenario: Scenario, options: ServeOptions): 
       stream.on('data', (chunk: Buffer) => {
         size += chunk.length;
         // Past the limit the bytes are counted, not kept: memory stays bounded.
-        if (size <= limits.maxMessageBytes) chunks.push(chunk);
+        if (size <= maxMessageBytes) chunks.push(chunk);
       });
       stream.on('end', () => {
         const connection = connectionOf(session.id);
         if (stream.sizeExceeded) {
-          const error = Object.assign(new Error(`5.3.4 Message too big: ${size} bytes, limit ${limits.maxMessageBytes}`), {
+          const error = Object.assign(new Error(`5.3.4 Message too big: ${size} bytes, limit ${maxMessageBytes}`), {
             responseCode: 552,
           });
           return callback(error);
@@ -149,6 +156,15 @@ export async function serveScenario(scenario: Scenario, options: ServeOptions): 
         const message: CapturedMessage = { session: number, from, to, secure: Boolean(session.secure), ...(tls ? { tls } : {}), raw: Buffer.concat(chunks) };
         messages.push(message);
         if (messages.length > limits.maxMessages) messages.shift();
+        const messageId = messageIdOf(message.raw);
+        if (messageId) {
+          const earlier = seenMessageIds.get(messageId);
+          if (earlier !== undefined) {
+            host.record(number, { type: 'warning', text: `duplicate: the same message (Message-ID ${messageId}) as in session ${earlier}; the client is retrying` });
+          }
+          seenMessageIds.set(messageId, number);
+          if (seenMessageIds.size > limits.maxMessages) seenMessageIds.delete(seenMessageIds.keys().next().value!);
+        }
         options.onMessage?.(message);
         if (!connection) return callback(null, 'Message accepted');
         connection.finishData(callback);
@@ -222,4 +238,9 @@ function keyExchangeOf(cipher: string): { kind: string } | undefined {
   if (/_DHE_/.test(cipher)) return { kind: 'DHE' };
   if (/^TLS_RSA_/.test(cipher)) return { kind: 'RSA' };
   return undefined;
+}
+
+function messageIdOf(raw: Buffer): string | undefined {
+  const header = raw.subarray(0, 65536).toString('latin1').split(/\r?\n\r?\n/)[0] ?? '';
+  return /^message-id:\s*(<[^>\r\n]+>)/im.exec(header)?.[1];
 }

@@ -56,10 +56,16 @@ export interface SendOptions {
   rejectUnauthorized?: boolean;
   from?: string;
   to?: string[];
+  /** Overrides for the transport (timeouts, name...). */
+  transport?: Record<string, unknown>;
+  /** Overrides for the message (text, messageId...). */
+  message?: Record<string, unknown>;
 }
 
 /** nodemailer, as an application would use it; resolves to the outcome, never throws. */
-export async function sendWithNodemailer(options: SendOptions): Promise<{ ok: boolean; response?: string; error?: Error & { code?: string; response?: string } }> {
+export async function sendWithNodemailer(
+  options: SendOptions,
+): Promise<{ ok: boolean; response?: string; rejected?: string[]; error?: Error & { code?: string; response?: string } }> {
   const transport = nodemailer.createTransport({
     host: '127.0.0.1',
     port: options.port,
@@ -71,6 +77,7 @@ export async function sendWithNodemailer(options: SendOptions): Promise<{ ok: bo
     connectionTimeout: 5000,
     greetingTimeout: 5000,
     socketTimeout: 5000,
+    ...options.transport,
     tls: {
       servername: 'mx.broken-mta.test',
       rejectUnauthorized: options.rejectUnauthorized ?? true,
@@ -83,8 +90,9 @@ export async function sendWithNodemailer(options: SendOptions): Promise<{ ok: bo
       to: options.to ?? ['rcpt@mx.broken-mta.test'],
       subject: 'broken-mta test',
       text: 'Hello from the test suite.\r\n',
+      ...options.message,
     });
-    return { ok: true, response: info.response };
+    return { ok: true, response: info.response, rejected: info.rejected as string[] };
   } catch (error) {
     return { ok: false, error: error as Error & { code?: string; response?: string } };
   } finally {
@@ -118,5 +126,12 @@ export function readUntil(socket: Socket, pattern: RegExp, timeoutMs = 5000): Pr
     };
     socket.on('data', onData);
     socket.once('end', onEnd);
+  });
+}
+
+/** swaks, sending one small message; extra arguments as on its command line. */
+export function swaks(port: number, extra: string[] = []): Promise<ProgramResult> {
+  return run('swaks', ['--server', `127.0.0.1:${port}`, '--from', 'sender@client.example.test', '--to', 'rcpt@mx.broken-mta.test', '--timeout', '5', ...extra], {
+    timeoutMs: 30_000,
   });
 }
