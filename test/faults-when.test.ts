@@ -6,6 +6,7 @@ const context = (overrides: Partial<StepContext> = {}): StepContext => ({
   argument: 'rcpt@example.test',
   session: 1,
   clientAddress: '127.0.0.1',
+  secure: false,
   sender: 'sender@example.test',
   recipient: 'rcpt@example.test',
   ...overrides,

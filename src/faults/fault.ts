@@ -42,6 +42,12 @@ export interface FaultTarget {
   talkedEarly(): boolean;
   /** The step's normal reply goes out one byte at a time. */
   dripNextReply(msPerByte: number): void;
+  /** (TLS) The first bytes the client sends: its ClientHello. */
+  readClientBytes(): Promise<Buffer>;
+  /** (TLS) What a real TLS server would answer to this ClientHello: its first flight. */
+  serverFlight(clientHello: Buffer): Promise<Buffer>;
+  /** (STARTTLS) Extra lines, written together with the ready reply in one write. */
+  injectAfterReady(lines: string[]): void;
 }
 
 export interface FaultOutcome {
@@ -49,6 +55,8 @@ export interface FaultOutcome {
   handled: boolean;
   /** What the fault did, for the session's events. */
   detail: string;
+  /** (TLS) The alert the fault sent in place of a handshake. */
+  serverAlert?: number;
 }
 
 export interface FaultDefinition<Shape extends z.ZodRawShape = z.ZodRawShape> {

@@ -11,6 +11,7 @@ export const whenSettings = {
     .describe("A regular expression the step's argument must match (for MAIL and RCPT: the address)"),
   session: z.number().int().min(1).optional().describe('Only in this session (1 is the first of the server)'),
   client: z.string().optional().describe("Only for this client address"),
+  secure: z.boolean().optional().describe('Only when the session is (true) or is not (false) under TLS'),
   times: z.number().int().min(1).optional().describe('Apply the first N times, then behave normally'),
   after: z.number().int().min(0).optional().describe('Behave normally the first N times, then apply'),
   per: z
@@ -25,6 +26,7 @@ export interface WhenSettings {
   match?: string | undefined;
   session?: number | undefined;
   client?: string | undefined;
+  secure?: boolean | undefined;
   times?: number | undefined;
   after?: number | undefined;
   per: 'server' | 'session' | 'client' | 'triple';
@@ -37,6 +39,7 @@ export interface StepContext {
   argument: string;
   session: number;
   clientAddress: string;
+  secure: boolean;
   sender: string;
   recipient: string;
 }
@@ -73,6 +76,7 @@ export function addressOf(argument: string): string {
 export function applies(when: WhenSettings, entry: number, context: StepContext, state: FaultState): boolean {
   if (when.session !== undefined && when.session !== context.session) return false;
   if (when.client !== undefined && when.client !== context.clientAddress) return false;
+  if (when.secure !== undefined && when.secure !== context.secure) return false;
   if (when.match !== undefined && !new RegExp(when.match, 'i').test(context.argument)) return false;
   if (when.times !== undefined || when.after !== undefined) {
     const n = state.count(entry, counterKey(when.per, context));

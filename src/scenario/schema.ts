@@ -69,6 +69,7 @@ export const scenarioSchema = z
         cert: z.enum(CERT_PROFILE_NAMES).default('valid').describe('The certificate profile served'),
         versions: z.array(tlsVersion).min(1).optional().describe('The protocol versions served'),
         ciphers: z.string().optional().describe('OpenSSL cipher string'),
+        implicit: z.boolean().default(false).describe('TLS from the first byte (port 465 style) instead of STARTTLS; TLS faults act at connect'),
         dh: z.literal('auto').optional().describe('Offer DHE key exchange, with a group sized to the key (Node TLS)'),
         ready: reply.default('220 2.0.0 Ready to start TLS').describe('The reply that agrees to STARTTLS'),
       })

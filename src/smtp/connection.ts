@@ -8,7 +8,9 @@ import type { FaultTarget, Step } from '../faults/fault.js';
 import { findFault } from '../faults/registry.js';
 import { addressOf, applies, type FaultState, type StepContext } from '../faults/when.js';
 import type { Scenario } from '../scenario/schema.js';
+import { alert } from '../tls/alerts.js';
 import { alertFromOpenSslCode } from '../tls/node/errors.js';
+import { serverFlight } from '../tls/node/flight.js';
 
 const COMMAND_STEPS: Readonly<Record<string, Step>> = {
   EHLO: 'EHLO',
@@ -54,6 +56,10 @@ export class BrokenConnection extends SMTPConnection {
   private greeted = false;
   private clientTalkedEarly = false;
   private dripMsPerByte: number | undefined;
+  private injectedLines: string[] | undefined;
+  /** The last chunk the client sent in plaintext, to see what came with STARTTLS. */
+  private lastChunk: Buffer | undefined;
+  private readonly tap = (chunk: Buffer) => (this.lastChunk = chunk);
   /** Sleeps a fault is in: the session's end cuts them short. */
   private readonly sleeping = new Set<() => void>();
 
@@ -82,9 +88,15 @@ export class BrokenConnection extends SMTPConnection {
     });
     // A peer that closes first shows up as 'end' on the raw socket before 'close'.
     this._socket.once('end', () => (this.closedBy ??= 'client'));
+    if (this.scenario.tls?.implicit) return this.startImplicitTls();
+    this._socket.on('data', this.tap);
     // smtp-server waits 100 ms before every greeting to catch clients that talk first;
     // that pause capped a 20-client load at 200 sessions/s. Catching early talkers is a
     // scenario's choice here (a fault at CONNECT), so the greeting goes out at once.
+    this.listen();
+  }
+
+  private listen(): void {
     this._setListeners(() => {
       const { maxClients } = this._server.options;
       if (maxClients && this._server.connections.size > maxClients) {
@@ -140,19 +152,9 @@ export class BrokenConnection extends SMTPConnection {
     const line = (command ?? '').toString();
     const name = line.split(' ')[0]!.toUpperCase();
     const done = callback ?? (() => undefined);
-    if (this._upgrading) {
-      // RFC 3207 §4.2: whatever the client sent after STARTTLS, in plaintext, before the
-      // handshake, is discarded. A client that does this can be fooled by an attacker who
-      // injects commands the same way.
-      if (!this.injectionReported) {
-        this.injectionReported = true;
-        this.record({
-          type: 'warning',
-          text: `client pipelined plaintext after STARTTLS ("${redact(name, line, false)}"): discarded; a client that does this is open to STARTTLS command injection (RFC 3207 §4.2)`,
-        });
-      }
-      return super._onCommand(command, callback);
-    }
+    // Lines that arrive while a handshake is under way were plaintext after STARTTLS;
+    // smtp-server drops them (reportPipelinedAfterStarttls says so).
+    if (this._upgrading) return super._onCommand(command, callback);
     if (!this.greeted) {
       // A fault at CONNECT is still running (a pause, a tarpit): the line is noted, not
       // answered, as sendmail's greet_pause does; the fault decides what follows.
@@ -183,24 +185,60 @@ export class BrokenConnection extends SMTPConnection {
       return callback();
     }
     if (command.toString().trim().split(/\s+/).length > 1 || this.secure) return super.handler_STARTTLS(command, callback);
-    const ready = Array.isArray(tls.ready) ? tls.ready : [tls.ready];
-    this.send(Number(ready[0]!.slice(0, 3)), ready.length > 1 ? ready.map((l) => l.slice(4)) : ready[0]!.slice(4), false);
+    this.reportPipelinedAfterStarttls();
+    const ready = [tls.ready].flat();
+    if (this.injectedLines) {
+      // One write: the injected lines must reach the client in the same segment as the 220.
+      const payload = [...ready, ...this.injectedLines].map((line) => `${line}\r\n`).join('');
+      this.record({ type: 'reply', code: Number(ready[0]!.slice(0, 3)), text: [...ready.map((l) => l.slice(4)), ...this.injectedLines].join('\n') });
+      this._socket.write(payload);
+    } else {
+      this.send(Number(ready[0]!.slice(0, 3)), ready.length > 1 ? ready.map((l) => l.slice(4)) : ready[0]!.slice(4), false);
+    }
     this.record({ type: 'starttls', engine: tls.engine });
+    this.stopReadingForTls();
     void this.runFaults('TLS', '').then((handled) => {
       if (!handled) return this.upgrade(callback);
-      this.stopReadingForTls();
       callback();
+    });
+  }
+
+  /**
+   * RFC 3207 §4.2: what a client sends after STARTTLS, in plaintext, before the handshake,
+   * must be discarded (smtp-server does). A client that pipelines commands there can be
+   * fooled by an attacker who injects commands the same way, so the events say so.
+   */
+  private reportPipelinedAfterStarttls(): void {
+    const chunk = this.lastChunk?.toString('latin1') ?? '';
+    const after = /STARTTLS\r?\n/i.exec(chunk);
+    const rest = after ? chunk.slice(after.index + after[0].length) : '';
+    if (!rest) return;
+    this.record({
+      type: 'warning',
+      text: `client pipelined plaintext after STARTTLS (${JSON.stringify(clip(rest))}): discarded; a client that does this is open to STARTTLS command injection (RFC 3207 §4.2)`,
     });
   }
 
   /** From here on the raw socket belongs to TLS (or to a fault pretending to be it). */
   private stopReadingForTls(): void {
+    this._socket.off('data', this.tap);
     if (this._parser) {
       this._socket.unpipe(this._parser);
       this._parser.isClosed = true;
     }
     this._parser = this._createParser();
     this._upgrading = true;
+    this._socket.pause();
+  }
+
+  /** Port-465 style: the TLS faults act at once, before any SMTP; then the handshake. */
+  private startImplicitTls(): void {
+    this._upgrading = true;
+    void this.runFaults('TLS', '').then((handled) => {
+      if (handled || this._closed) return;
+      this._upgrading = false;
+      this.listen();
+    });
   }
 
   // --- faults --------------------------------------------------------------------------
@@ -229,6 +267,7 @@ export class BrokenConnection extends SMTPConnection {
       argument: step === 'MAIL' || step === 'RCPT' ? addressOf(argument) : argument,
       session: this.sessionNumber,
       clientAddress: this.remoteAddress,
+      secure: this.secure,
       sender: this.session.envelope?.mailFrom ? this.session.envelope.mailFrom.address : '',
       recipient: step === 'RCPT' ? addressOf(argument) : '',
     };
@@ -238,6 +277,10 @@ export class BrokenConnection extends SMTPConnection {
       if (!fault || !applies(entry, index, context, this.host.faultState)) continue;
       const outcome = await fault.apply(target, entry as never);
       this.record({ type: 'fault', fault: entry.fault, step, detail: outcome.detail });
+      if (outcome.serverAlert !== undefined && !this.tlsOutcomeRecorded) {
+        this.tlsOutcomeRecorded = true;
+        this.record({ type: 'tls-failed', serverAlert: alert(outcome.serverAlert), error: outcome.detail });
+      }
       if (outcome.handled) return true;
       if (this._closing || this._closed) return true;
     }
@@ -256,6 +299,9 @@ export class BrokenConnection extends SMTPConnection {
         this.closedBy ??= 'server';
         this._socket.end();
         this.close();
+        // A socket taken from the parser for TLS is paused; it has to read on (and drop
+        // what comes) to see the client's FIN, or the session never ends.
+        this._socket.resume();
       },
       reset: () => {
         this.closedBy ??= 'server';
@@ -264,6 +310,20 @@ export class BrokenConnection extends SMTPConnection {
       idleTimeoutMs: this.host.idleTimeoutMs,
       talkedEarly: () => this.clientTalkedEarly,
       dripNextReply: (msPerByte) => (this.dripMsPerByte = msPerByte),
+      injectAfterReady: (lines) => (this.injectedLines = lines),
+      readClientBytes: () =>
+        new Promise<Buffer>((resolve) => {
+          const socket = this._socket;
+          const done = (chunk?: Buffer) => {
+            socket.off('data', done);
+            socket.off('close', done);
+            resolve(chunk ?? Buffer.alloc(0));
+          };
+          socket.on('data', done);
+          socket.once('close', done);
+          socket.resume();
+        }),
+      serverFlight: (clientHello) => serverFlight(this._server.secureContext.get('*')!, clientHello),
       sleep: (ms) =>
         new Promise<void>((resolve) => {
           if (this._closed) return resolve();

@@ -105,7 +105,10 @@ export async function serveScenario(scenario: Scenario, options: ServeOptions): 
   const smtpOptions: SMTPServerOptions = {
     name: options.hostname,
     logger: false,
-    secure: false,
+    // Implicit TLS still goes through the connection's own upgrade, so TLS faults and the
+    // client's alert are handled in one place for both kinds.
+    secure: Boolean(scenario.tls?.implicit),
+    needsUpgrade: Boolean(scenario.tls?.implicit),
     authOptional: true,
     // A reverse lookup would leave loopback (and slow every session down) for a name only the log shows.
     disableReverseLookup: true,
