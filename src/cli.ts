@@ -2,11 +2,12 @@
 // The command line: serve one scenario, list the catalogue, show a page, make the certs.
 // Bad input exits 2 with one line; a failure to serve (busy port, bad host) exits 1.
 import { isIP } from 'node:net';
-import { basename } from 'node:path';
+import { mkdirSync, readFileSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
 import { stringify } from 'yaml';
 import { CertificateCache, writeAtomically } from './certs/cache.js';
-import { CERT_PROFILE_NAMES } from './certs/profiles.js';
+import { AUTHORITIES, CERT_PROFILE_NAMES, type AuthorityName } from './certs/profiles.js';
 import { formatEvent } from './format.js';
 import { DEFAULT_HOST, DEFAULT_HOSTNAME, DEFAULT_LIMITS, defaultCertDir, listScenarios, loadScenario, startScenario, type RunningScenario } from './index.js';
 import { formatJUnit, formatTable, runMatrix } from './matrix.js';
@@ -147,10 +148,12 @@ program
   .description('generate every certificate profile into the cache and print the test CA file')
   .option('--certs <dir>', 'certificate cache folder')
   .option('--hostname <name>', 'the server name the certificates carry', DEFAULT_HOSTNAME)
-  .action(async (options: { certs?: string; hostname: string }) => {
+  .option('--client', 'print the paths of a client certificate and its key, signed by the test CA')
+  .option('--export <dir>', 'write the test CA, the intermediate and the client certificate and key to DIR')
+  .action(async (options: { certs?: string; hostname: string; client?: boolean; export?: string }) => {
     const cache = new CertificateCache(options.certs ?? program.opts().certs ?? defaultCertDir(), options.hostname);
     const started = Date.now();
-    await cache.ensureCa();
+    for (const authority of Object.keys(AUTHORITIES) as AuthorityName[]) await cache.authority(authority);
     for (const profile of CERT_PROFILE_NAMES) {
       const at = Date.now();
       let generated = false;
@@ -158,6 +161,26 @@ program
       process.stderr.write(`${profile}: ${generated ? `generated in ${Date.now() - at} ms` : 'cached'}\n`);
     }
     process.stderr.write(`${CERT_PROFILE_NAMES.length} profiles ready in ${Date.now() - started} ms\n`);
+    const client = await cache.get('client');
+    if (options.export) {
+      mkdirSync(options.export, { recursive: true });
+      const out = (name: string, content: string, mode: number) => writeAtomically(join(options.export!, name), content, mode);
+      out('test-ca.pem', readFileSync(cache.caFile, 'utf8'), 0o644);
+      out('test-intermediate.pem', readFileSync(cache.authorityFile('test-intermediate'), 'utf8'), 0o644);
+      out('client.pem', client.chain, 0o644);
+      out('client.key.pem', client.key, 0o600);
+      console.log(resolve(options.export));
+      return;
+    }
+    if (options.client) {
+      // The bundle holds key and certificate; clients want them apart.
+      const dir = dirname(client.file);
+      writeAtomically(join(dir, 'client-cert.pem'), client.chain, 0o644);
+      writeAtomically(join(dir, 'client-key.pem'), client.key, 0o600);
+      console.log(join(dir, 'client-cert.pem'));
+      console.log(join(dir, 'client-key.pem'));
+      return;
+    }
     console.log(cache.caFile);
   });
 

@@ -81,12 +81,14 @@ export async function startScenario(reference: ScenarioReference, options: Start
   const hostname = options.hostname ?? DEFAULT_HOSTNAME;
   const cache = new CertificateCache(options.certDir ?? defaultCertDir(), hostname);
   const certificate = scenario.tls ? await cache.get(scenario.tls.cert) : undefined;
+  const caCertificate = scenario.tls?.clientCert ? (await cache.ensureCa()).cert : undefined;
   const store = options.store ? new MessageStore(options.store) : undefined;
   const server = await serveScenario(scenario, {
     host: options.host ?? DEFAULT_HOST,
     port: options.port ?? 0,
     hostname,
     ...(certificate ? { certificate } : {}),
+    ...(caCertificate ? { caCertificate } : {}),
     ...(options.limits ? { limits: options.limits } : {}),
     ...(store
       ? {

@@ -1,20 +1,23 @@
 // Generates certificates from profiles and keeps them in a folder, so a second start is
 // fast and a "valid" certificate never expires in a repository.
 //
-// Layout: `test-ca.pem` (the CA certificate, for clients to trust), `test-ca.key.pem`, and
-// one `<profile>.pem` per profile holding a metadata line, the key and the chain. One file
-// per profile, renamed into place, means a reader never sees a key from one generation
-// with a certificate from another; the lock keeps parallel processes (test workers) from
-// generating two CAs at once.
+// Layout: `<authority>.pem` (certificate; test-ca.pem is what clients trust) and
+// `<authority>.key.pem` for each authority, and one `<profile>.pem` per profile holding a
+// metadata line, the key and the chain as served. One file per profile, renamed into
+// place, means a reader never sees a key from one generation with a certificate from
+// another; the lock keeps parallel processes (test workers) from generating at once.
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { createHash, X509Certificate } from 'node:crypto';
-import { closeSync, mkdirSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, renameSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { CERT_PROFILES, DAY, validityOf, type CertProfile, type CertProfileName } from './profiles.js';
+import { AUTHORITIES, CERT_PROFILES, DAY, validityOf, type AuthorityName, type CertProfile, type CertProfileName } from './profiles.js';
 
 /** Regenerate a certificate when one of its future dates is closer than this. */
 const REGENERATE_WITHIN = 7 * DAY;
-const CA_LIFETIME_DAYS = 825;
+const AUTHORITY_LIFETIME_DAYS = 825;
 const META_PREFIX = '# broken-mta ';
 const LOCK_STALE_MS = 60_000;
 
@@ -28,12 +31,20 @@ export interface ServedCertificate {
   file: string;
 }
 
+interface Authority {
+  key: string;
+  cert: string;
+  fingerprint: string;
+}
+
 interface Meta {
   fingerprint: string;
-  caFingerprint: string;
+  issuerFingerprint: string;
   notBefore: string;
   notAfter: string;
 }
+
+type AltName = { type: 2; value: string } | { type: 7; ip: string };
 
 export class CertificateCache {
   readonly dir: string;
@@ -44,12 +55,13 @@ export class CertificateCache {
     this.hostname = hostname;
   }
 
+  /** The test CA's certificate: what a client must trust. */
   get caFile(): string {
-    return join(this.dir, 'test-ca.pem');
+    return this.authorityFile('test-ca');
   }
 
-  private get caKeyFile(): string {
-    return join(this.dir, 'test-ca.key.pem');
+  authorityFile(name: AuthorityName): string {
+    return join(this.dir, `${name}.pem`);
   }
 
   /** The certificate for a profile, from the cache when it is still good. */
@@ -57,83 +69,115 @@ export class CertificateCache {
     const profile: CertProfile = CERT_PROFILES[profileName];
     const file = join(this.dir, `${profileName}.pem`);
     const fingerprint = this.fingerprintOf(profile);
-    const cached = this.readBundle(file, profileName);
-    if (cached && this.stillGood(cached.meta, fingerprint, profile.issuer === 'test-ca')) return cached.certificate;
+    const fresh = () => {
+      const cached = this.readBundle(file, profileName);
+      return cached && this.stillGood(cached.meta, fingerprint, profile.issuer) ? cached.certificate : undefined;
+    };
+    const cached = fresh();
+    if (cached) return cached;
     return this.withLock(async () => {
-      const selfsigned = await loadGenerator();
-      // Another process may have generated it while we waited for the lock.
-      const again = this.readBundle(file, profileName);
-      if (again && this.stillGood(again.meta, fingerprint, profile.issuer === 'test-ca')) return again.certificate;
+      // Another process may have made it while we waited for the lock.
+      const again = fresh();
+      if (again) return again;
       onGenerate?.(profileName);
-      const ca = profile.issuer === 'test-ca' ? await this.ensureCa() : undefined;
+      const issuer = profile.issuer === 'self' ? undefined : await this.authority(profile.issuer);
       const { notBefore, notAfter } = validityOf(profile, new Date());
-      const pems = await selfsigned.generate([{ name: 'commonName', value: this.expand(profile.names[0]!) }], {
-        keySize: profile.keyBits,
-        algorithm: profile.digest,
-        notBeforeDate: notBefore,
-        notAfterDate: notAfter,
-        extensions: [
-          { name: 'basicConstraints', cA: false, critical: true },
-          { name: 'keyUsage', digitalSignature: true, keyEncipherment: true, critical: true },
-          { name: 'extKeyUsage', serverAuth: true, clientAuth: true },
-          { name: 'subjectAltName', altNames: profile.names.map((name) => this.altName(name)) },
-        ],
-        ...(ca ? { ca: { key: ca.key, cert: ca.cert } } : {}),
-      });
-      const meta: Meta = {
-        fingerprint,
-        caFingerprint: ca?.fingerprint ?? '',
-        notBefore: notBefore.toISOString(),
-        notAfter: notAfter.toISOString(),
-      };
-      const chain = normalizePem(pems.cert);
-      writeAtomically(file, `${META_PREFIX}${JSON.stringify(meta)}\n${normalizePem(pems.private)}${chain}`, 0o600);
-      return { profile: profileName, key: normalizePem(pems.private), chain, file };
+      const leaf = await this.issue(profile, issuer, notBefore, notAfter);
+      const chain = [leaf.cert, ...(await Promise.all(profile.chain.map(async (name) => (await this.authority(name)).cert)))].join('');
+      const meta: Meta = { fingerprint, issuerFingerprint: issuer?.fingerprint ?? '', notBefore: notBefore.toISOString(), notAfter: notAfter.toISOString() };
+      writeAtomically(file, `${META_PREFIX}${JSON.stringify(meta)}\n${leaf.key}${chain}`, 0o600);
+      return { profile: profileName, key: leaf.key, chain, file };
     });
   }
 
-  /** The test CA, generated on first use. */
-  async ensureCa(): Promise<{ key: string; cert: string; fingerprint: string }> {
-    const existing = this.readCa();
+  /** An authority, made (and the ones above it) on first use. */
+  async authority(name: AuthorityName): Promise<Authority> {
+    return this.readAuthority(name) ?? this.withLock(() => this.makeAuthority(name));
+  }
+
+  private async makeAuthority(name: AuthorityName): Promise<Authority> {
+    const spec = AUTHORITIES[name];
+    const parent = spec.issuer === 'self' ? undefined : await this.authority(spec.issuer);
+    const existing = this.readAuthority(name);
     if (existing) return existing;
     const now = new Date();
     const selfsigned = await loadGenerator();
     const pems = await selfsigned.generate(
       [
-        { name: 'commonName', value: 'broken-mta test CA' },
+        { name: 'commonName', value: spec.commonName },
         { name: 'organizationName', value: 'broken-mta (for tests only)' },
       ],
       {
         keySize: 2048,
         algorithm: 'sha256',
         notBeforeDate: new Date(now.getTime() - DAY),
-        notAfterDate: new Date(now.getTime() + CA_LIFETIME_DAYS * DAY),
+        notAfterDate: new Date(now.getTime() + AUTHORITY_LIFETIME_DAYS * DAY),
         extensions: [
-          { name: 'basicConstraints', cA: true, critical: true },
+          { name: 'basicConstraints', cA: true, critical: true, ...(spec.pathLength !== undefined ? { pathLenConstraint: spec.pathLength } : {}) },
           { name: 'keyUsage', keyCertSign: true, cRLSign: true, digitalSignature: true, critical: true },
         ],
+        ...(parent ? { ca: { key: parent.key, cert: parent.cert } } : {}),
       },
     );
-    writeAtomically(this.caKeyFile, normalizePem(pems.private), 0o600);
-    writeAtomically(this.caFile, normalizePem(pems.cert), 0o644);
-    return this.readCa()!;
+    writeAtomically(join(this.dir, `${name}.key.pem`), normalizePem(pems.private), 0o600);
+    writeAtomically(this.authorityFile(name), normalizePem(pems.cert), 0o644);
+    return this.readAuthority(name)!;
   }
 
-  private readCa(): { key: string; cert: string; fingerprint: string } | undefined {
+  /** The test CA, generated on first use. */
+  ensureCa(): Promise<Authority> {
+    return this.authority('test-ca');
+  }
+
+  private async issue(profile: CertProfile, issuer: Authority | undefined, notBefore: Date, notAfter: Date): Promise<{ key: string; cert: string }> {
+    const commonName = this.expand(profile.names[0]!);
+    const altNames = profile.names.map((name) => this.altName(name));
+    // selfsigned cannot sign with MD5 (it quietly uses SHA-1): openssl can.
+    if (profile.digest === 'md5') return opensslIssue(profile, issuer, commonName, altNames, notBefore, notAfter);
+    const selfsigned = await loadGenerator();
+    const pems = await selfsigned.generate([{ name: 'commonName', value: commonName }], {
+      keySize: profile.keyBits,
+      algorithm: profile.digest,
+      notBeforeDate: notBefore,
+      notAfterDate: notAfter,
+      extensions: [
+        { name: 'basicConstraints', cA: false, critical: true },
+        { name: 'keyUsage', digitalSignature: true, keyEncipherment: true, critical: true },
+        profile.use === 'client' ? { name: 'extKeyUsage', clientAuth: true } : { name: 'extKeyUsage', serverAuth: true, clientAuth: true },
+        { name: 'subjectAltName', altNames },
+      ],
+      ...(issuer ? { ca: { key: issuer.key, cert: issuer.cert } } : {}),
+    });
+    return { key: normalizePem(pems.private), cert: normalizePem(pems.cert) };
+  }
+
+  /** The authority on disk, if it is still valid for long and still signed by its parent. */
+  private readAuthority(name: AuthorityName): Authority | undefined {
     try {
-      const cert = readFileSync(this.caFile, 'utf8');
-      const key = readFileSync(this.caKeyFile, 'utf8');
+      const cert = readFileSync(this.authorityFile(name), 'utf8');
+      const key = readFileSync(join(this.dir, `${name}.key.pem`), 'utf8');
       const x509 = new X509Certificate(cert);
       if (Date.parse(x509.validTo) - Date.now() < REGENERATE_WITHIN) return undefined;
+      const parent = AUTHORITIES[name].issuer;
+      if (parent !== 'self' && !x509.checkIssued(new X509Certificate(readFileSync(this.authorityFile(parent), 'utf8')))) return undefined;
       return { key, cert, fingerprint: x509.fingerprint256 };
     } catch {
       return undefined;
     }
   }
 
-  private stillGood(meta: Meta, fingerprint: string, signedByCa: boolean): boolean {
+  private readAuthorityQuietly(name: AuthorityName): Authority | undefined {
+    try {
+      const cert = readFileSync(this.authorityFile(name), 'utf8');
+      return { cert, key: '', fingerprint: new X509Certificate(cert).fingerprint256 };
+    } catch {
+      return undefined;
+    }
+  }
+
+  private stillGood(meta: Meta, fingerprint: string, issuer: CertProfile['issuer']): boolean {
     if (meta.fingerprint !== fingerprint) return false;
-    if (signedByCa && meta.caFingerprint !== this.readCa()?.fingerprint) return false;
+    if (issuer !== 'self' && meta.issuerFingerprint !== this.readAuthorityQuietly(issuer)?.fingerprint) return false;
     const now = Date.now();
     // Only dates still ahead can flip the certificate's state (not yet valid → valid,
     // valid → expired); an expired certificate stays expired.
@@ -155,9 +199,9 @@ export class CertificateCache {
     try {
       const meta = JSON.parse(first.slice(META_PREFIX.length)) as Meta;
       const body = rest.join('\n');
-      const keyEnd = body.indexOf('-----END PRIVATE KEY-----');
-      if (keyEnd < 0) return undefined;
-      const split = keyEnd + '-----END PRIVATE KEY-----\n'.length;
+      const keyEnd = /-----END (RSA )?PRIVATE KEY-----\n/.exec(body);
+      if (!keyEnd) return undefined;
+      const split = keyEnd.index + keyEnd[0].length;
       return { meta, certificate: { profile, key: body.slice(0, split), chain: body.slice(split), file } };
     } catch {
       return undefined;
@@ -173,12 +217,16 @@ export class CertificateCache {
     return name.replaceAll('{hostname}', this.hostname);
   }
 
-  private altName(name: string): { type: 2; value: string } | { type: 7; ip: string } {
+  private altName(name: string): AltName {
     const expanded = this.expand(name);
     return /^[\d.]+$/.test(expanded) || expanded.includes(':') ? { type: 7, ip: expanded } : { type: 2, value: expanded };
   }
 
+  private holdingLock = false;
+
+  /** One process generates at a time; re-entrant, since a leaf may need its authority made. */
   private async withLock<T>(work: () => Promise<T>): Promise<T> {
+    if (this.holdingLock) return work();
     mkdirSync(this.dir, { recursive: true });
     const lock = join(this.dir, '.lock');
     const deadline = Date.now() + 2 * LOCK_STALE_MS;
@@ -192,11 +240,50 @@ export class CertificateCache {
         else await sleep(50);
       }
     }
+    this.holdingLock = true;
     try {
       return await work();
     } finally {
+      this.holdingLock = false;
       unlinkQuietly(lock);
     }
+  }
+}
+
+const execFileAsync = promisify(execFile);
+
+/** An MD5-signed leaf, made by the openssl command (OpenSSL still signs with MD5). */
+async function opensslIssue(
+  profile: CertProfile,
+  issuer: Authority | undefined,
+  commonName: string,
+  altNames: AltName[],
+  notBefore: Date,
+  notAfter: Date,
+): Promise<{ key: string; cert: string }> {
+  const work = mkdtempSync(join(tmpdir(), 'broken-mta-cert-'));
+  try {
+    const file = (name: string) => join(work, name);
+    const san = altNames.map((name) => (name.type === 7 ? `IP:${name.ip}` : `DNS:${name.value}`)).join(',');
+    writeFileSync(file('ext.cnf'), `basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth,clientAuth\nsubjectAltName=${san}\n`);
+    // Asynchronous, so a running server's event loop never waits for a key.
+    const run = (args: string[]) => execFileAsync('openssl', args);
+    await run(['req', '-newkey', `rsa:${profile.keyBits}`, '-nodes', '-subj', `/CN=${commonName}`, '-keyout', file('leaf.key'), '-out', file('leaf.csr')]);
+    const days = Math.max(1, Math.round((notAfter.getTime() - Date.now()) / DAY));
+    if (issuer) {
+      writeFileSync(file('ca.pem'), issuer.cert);
+      writeFileSync(file('ca.key'), issuer.key, { mode: 0o600 });
+      await run(['x509', '-req', '-in', file('leaf.csr'), '-CA', file('ca.pem'), '-CAkey', file('ca.key'), '-set_serial', `0x${Date.now().toString(16)}`, '-md5', '-days', String(days), '-extfile', file('ext.cnf'), '-out', file('leaf.pem')]);
+    } else {
+      await run(['x509', '-req', '-in', file('leaf.csr'), '-signkey', file('leaf.key'), '-md5', '-days', String(days), '-extfile', file('ext.cnf'), '-out', file('leaf.pem')]);
+    }
+    void notBefore; // openssl starts validity now, which is what the profiles with MD5 ask for.
+    return { key: normalizePem(readFileSync(file('leaf.key'), 'utf8')), cert: normalizePem(readFileSync(file('leaf.pem'), 'utf8')) };
+  } catch (error) {
+    const stderr = String((error as { stderr?: string }).stderr ?? '').trim();
+    throw new Error(`openssl could not make the ${profile.digest} certificate: ${stderr || (error as Error).message}`);
+  } finally {
+    rmSync(work, { recursive: true, force: true });
   }
 }
 

@@ -1,7 +1,7 @@
 // The scenario file format, as one zod schema. Unknown keys are errors everywhere, so a
 // typo never silently turns a misbehaviour off. schema.json is generated from this.
 import { z } from 'zod';
-import { CERT_PROFILE_NAMES } from '../certs/profiles.js';
+import { SERVED_PROFILE_NAMES } from '../certs/profiles.js';
 import { STEPS, replyProblem, replySetting } from '../faults/fault.js';
 import { FAULTS } from '../faults/registry.js';
 import { whenSettings } from '../faults/when.js';
@@ -66,7 +66,11 @@ export const scenarioSchema = z
     tls: z
       .strictObject({
         engine: z.literal('node').default('node').describe("node: Node's own TLS"),
-        cert: z.enum(CERT_PROFILE_NAMES).default('valid').describe('The certificate profile served'),
+        cert: z.enum(SERVED_PROFILE_NAMES).default('valid').describe('The certificate profile served'),
+        clientCert: z
+          .enum(['required'])
+          .optional()
+          .describe('required: ask for a client certificate from the test CA and refuse a client without one'),
         versions: z.array(tlsVersion).min(1).optional().describe('The protocol versions served'),
         ciphers: z.string().optional().describe('OpenSSL cipher string'),
         implicit: z.boolean().default(false).describe('TLS from the first byte (port 465 style) instead of STARTTLS; TLS faults act at connect'),

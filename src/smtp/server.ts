@@ -46,6 +46,8 @@ export interface ServeOptions {
   port: number;
   hostname: string;
   certificate?: ServedCertificate;
+  /** The test CA, for verifying client certificates. */
+  caCertificate?: string;
   limits?: Partial<Limits>;
   events?: EventLog;
   /** Called for every message received, after it is in `messages`. */
@@ -118,7 +120,7 @@ export async function serveScenario(scenario: Scenario, options: ServeOptions): 
     socketTimeout: limits.idleTimeoutMs,
     closeTimeout: limits.closeTimeoutMs,
     maxClients: limits.maxConnections,
-    ...tlsOptions(scenario, options.certificate),
+    ...tlsOptions(scenario, options.certificate, options.caCertificate),
     onSecure(socket, session, callback) {
       const tlsSocket = socket as TLSSocket;
       const connection = connectionOf(session.id);
@@ -131,6 +133,7 @@ export async function serveScenario(scenario: Scenario, options: ServeOptions): 
           cipher: cipher.standardName ?? cipher.name,
           keyExchange: keyExchangeOf(cipher.standardName ?? cipher.name),
           ...(tlsSocket.servername ? { sni: tlsSocket.servername } : {}),
+          ...(scenario.tls?.clientCert ? { clientCertificate: String(tlsSocket.getPeerCertificate().subject?.CN ?? '(none)') } : {}),
         });
       }
       callback();
@@ -218,7 +221,7 @@ export async function serveScenario(scenario: Scenario, options: ServeOptions): 
   };
 }
 
-function tlsOptions(scenario: Scenario, certificate: ServedCertificate | undefined): Partial<SMTPServerOptions> {
+function tlsOptions(scenario: Scenario, certificate: ServedCertificate | undefined, caCertificate: string | undefined): Partial<SMTPServerOptions> {
   const tls = scenario.tls;
   if (!tls || !certificate) return {};
   const versions = tls.versions ?? [];
@@ -229,6 +232,7 @@ function tlsOptions(scenario: Scenario, certificate: ServedCertificate | undefin
     key: certificate.key,
     cert: certificate.chain,
     ...(tls.dh ? { dhparam: tls.dh } : {}),
+    ...(tls.clientCert === 'required' ? { requestCert: true, rejectUnauthorized: true, ca: caCertificate } : {}),
     ...(sorted.length ? { minVersion: sorted[0], maxVersion: sorted[sorted.length - 1] } : {}),
     // TLS 1.0/1.1 exist in OpenSSL 3 only below security level 1.
     ...(tls.ciphers ? { ciphers: tls.ciphers } : legacy ? { ciphers: 'DEFAULT:@SECLEVEL=0' } : {}),

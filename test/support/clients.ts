@@ -56,6 +56,8 @@ export interface SendOptions {
   rejectUnauthorized?: boolean;
   from?: string;
   to?: string[];
+  /** More TLS options (a client certificate...). */
+  tls?: Record<string, unknown>;
   /** Overrides for the transport (timeouts, name...). */
   transport?: Record<string, unknown>;
   /** Overrides for the message (text, messageId...). */
@@ -82,6 +84,7 @@ export async function sendWithNodemailer(
       servername: 'mx.broken-mta.test',
       rejectUnauthorized: options.rejectUnauthorized ?? true,
       ...(options.ca ? { ca: options.ca } : {}),
+      ...options.tls,
     },
   });
   try {
