@@ -8,7 +8,7 @@
 // another; the lock keeps parallel processes (test workers) from generating at once.
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { createHash, X509Certificate } from 'node:crypto';
+import { createHash, generateKeyPair, X509Certificate } from 'node:crypto';
 import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, renameSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -49,6 +49,12 @@ type AltName = { type: 2; value: string } | { type: 7; ip: string };
 export class CertificateCache {
   readonly dir: string;
   readonly hostname: string;
+  /**
+   * Leaf keys, one per size for this cache's life: making a 2048-bit key is most of the
+   * cost of a certificate, and no profile is about its key being unique (the weak-key
+   * profiles have sizes of their own).
+   */
+  private readonly leafKeys = new Map<number, Promise<{ privateKey: string; publicKey: string }>>();
 
   constructor(dir: string, hostname: string) {
     this.dir = dir;
@@ -129,14 +135,29 @@ export class CertificateCache {
     return this.authority('test-ca');
   }
 
+  private leafKey(bits: number): Promise<{ privateKey: string; publicKey: string }> {
+    let key = this.leafKeys.get(bits);
+    if (!key) {
+      // Asynchronous: a running server's event loop never waits for a key.
+      key = generateKeyPairAsync('rsa', {
+        modulusLength: bits,
+        publicKeyEncoding: { type: 'spki', format: 'pem' },
+        privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
+      });
+      this.leafKeys.set(bits, key);
+    }
+    return key;
+  }
+
   private async issue(profile: CertProfile, issuer: Authority | undefined, notBefore: Date, notAfter: Date): Promise<{ key: string; cert: string }> {
     const commonName = this.expand(profile.names[0]!);
     const altNames = profile.names.map((name) => this.altName(name));
+    const keyPair = await this.leafKey(profile.keyBits);
     // selfsigned cannot sign with MD5 (it quietly uses SHA-1): openssl can.
-    if (profile.digest === 'md5') return opensslIssue(profile, issuer, commonName, altNames, notBefore, notAfter);
+    if (profile.digest === 'md5') return opensslIssue(profile, keyPair.privateKey, issuer, commonName, altNames, notAfter);
     const selfsigned = await loadGenerator();
     const pems = await selfsigned.generate([{ name: 'commonName', value: commonName }], {
-      keySize: profile.keyBits,
+      keyPair,
       algorithm: profile.digest,
       notBeforeDate: notBefore,
       notAfterDate: notAfter,
@@ -251,14 +272,15 @@ export class CertificateCache {
 }
 
 const execFileAsync = promisify(execFile);
+const generateKeyPairAsync = promisify(generateKeyPair);
 
 /** An MD5-signed leaf, made by the openssl command (OpenSSL still signs with MD5). */
 async function opensslIssue(
   profile: CertProfile,
+  privateKey: string,
   issuer: Authority | undefined,
   commonName: string,
   altNames: AltName[],
-  notBefore: Date,
   notAfter: Date,
 ): Promise<{ key: string; cert: string }> {
   const work = mkdtempSync(join(tmpdir(), 'broken-mta-cert-'));
@@ -268,7 +290,8 @@ async function opensslIssue(
     writeFileSync(file('ext.cnf'), `basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth,clientAuth\nsubjectAltName=${san}\n`);
     // Asynchronous, so a running server's event loop never waits for a key.
     const run = (args: string[]) => execFileAsync('openssl', args);
-    await run(['req', '-newkey', `rsa:${profile.keyBits}`, '-nodes', '-subj', `/CN=${commonName}`, '-keyout', file('leaf.key'), '-out', file('leaf.csr')]);
+    writeFileSync(file('leaf.key'), privateKey, { mode: 0o600 });
+    await run(['req', '-new', '-key', file('leaf.key'), '-subj', `/CN=${commonName}`, '-out', file('leaf.csr')]);
     const days = Math.max(1, Math.round((notAfter.getTime() - Date.now()) / DAY));
     if (issuer) {
       writeFileSync(file('ca.pem'), issuer.cert);
@@ -277,7 +300,7 @@ async function opensslIssue(
     } else {
       await run(['x509', '-req', '-in', file('leaf.csr'), '-signkey', file('leaf.key'), '-md5', '-days', String(days), '-extfile', file('ext.cnf'), '-out', file('leaf.pem')]);
     }
-    void notBefore; // openssl starts validity now, which is what the profiles with MD5 ask for.
+    // openssl starts the validity now, which is what the MD5 profile asks for.
     return { key: normalizePem(readFileSync(file('leaf.key'), 'utf8')), cert: normalizePem(readFileSync(file('leaf.pem'), 'utf8')) };
   } catch (error) {
     const stderr = String((error as { stderr?: string }).stderr ?? '').trim();
