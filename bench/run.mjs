@@ -237,7 +237,7 @@ async function handshakes() {
 
 async function idleSessions() {
   const count = QUICK ? 1000 : 5000;
-  const server = await startCli(['--scenario', join(ROOT, 'bench', 'plaintext.yaml'), '--max-connections', String(count + 100)]);
+  const server = await startCli(['--scenario', 'tarpit', '--max-connections', String(count + 100)]);
   const sockets = [];
   try {
     await new Promise((resolve) => setTimeout(resolve, 500));

@@ -234,8 +234,17 @@ export class BrokenConnection extends SMTPConnection {
   /** Port-465 style: the TLS faults act at once, before any SMTP; then the handshake. */
   private startImplicitTls(): void {
     this._upgrading = true;
+    // smtp-server's own socket listeners come with listen(); until then a reset or a close
+    // from the client must still end the session (and never reach the process as an
+    // unhandled 'error').
+    const onError = (err: Error) => this._onError(err);
+    const onClose = (hadError: boolean) => this._onCloseEvent(hadError);
+    this._socket.on('error', onError);
+    this._socket.once('close', onClose);
     void this.runFaults('TLS', '').then((handled) => {
       if (handled || this._closed) return;
+      this._socket.off('error', onError);
+      this._socket.off('close', onClose);
       this._upgrading = false;
       this.listen();
     });
