@@ -7,7 +7,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
 import { stringify } from 'yaml';
 import { CertificateCache, writeAtomically } from './certs/cache.js';
-import { AUTHORITIES, CERT_PROFILE_NAMES, type AuthorityName } from './certs/profiles.js';
+import { CERT_PROFILE_NAMES } from './certs/profiles.js';
 import { formatEvent } from './format.js';
 import { DEFAULT_HOST, DEFAULT_HOSTNAME, DEFAULT_LIMITS, defaultCertDir, listScenarios, loadScenario, startScenario, type RunningScenario } from './index.js';
 import { formatJUnit, formatTable, runMatrix } from './matrix.js';
@@ -153,7 +153,7 @@ program
   .action(async (options: { certs?: string; hostname: string; client?: boolean; export?: string }) => {
     const cache = new CertificateCache(options.certs ?? program.opts().certs ?? defaultCertDir(), options.hostname);
     const started = Date.now();
-    for (const authority of Object.keys(AUTHORITIES) as AuthorityName[]) await cache.authority(authority);
+    await cache.prepareAll();
     for (const profile of CERT_PROFILE_NAMES) {
       const at = Date.now();
       let generated = false;

@@ -135,6 +135,16 @@ export class CertificateCache {
     return this.authority('test-ca');
   }
 
+  /**
+   * Makes everything a full set needs, with independent keys made side by side (key
+   * generation runs off the event loop, on libuv's threads): the authorities' chains and
+   * the leaf keys of every size.
+   */
+  async prepareAll(): Promise<void> {
+    const sizes = [...new Set(Object.values(CERT_PROFILES).map((profile) => profile.keyBits))];
+    await Promise.all([...sizes.map((bits) => this.leafKey(bits)), this.authority('test-intermediate'), this.authority('other-root')]);
+  }
+
   private leafKey(bits: number): Promise<{ privateKey: string; publicKey: string }> {
     let key = this.leafKeys.get(bits);
     if (!key) {
