@@ -128,12 +128,25 @@ export class BrokenConnection extends SMTPConnection {
   }
 
   private async drip(payload: string, msPerByte: number): Promise<void> {
-    const target = this.targetFor('CONNECT', '');
     for (const byte of Buffer.from(payload)) {
       if (this._socket.destroyed) return;
       this._socket.write(Buffer.of(byte));
-      await target.sleep(msPerByte);
+      await this.sleep(msPerByte);
     }
+  }
+
+  /** Waits, but no longer than the session lives. */
+  private sleep(ms: number): Promise<void> {
+    return new Promise<void>((resolve) => {
+      if (this._closed) return resolve();
+      const wake = () => {
+        clearTimeout(timer);
+        this.sleeping.delete(wake);
+        resolve();
+      };
+      const timer = setTimeout(wake, ms);
+      this.sleeping.add(wake);
+    });
   }
 
   override _sendGreeting(): void {
@@ -333,17 +346,7 @@ export class BrokenConnection extends SMTPConnection {
           socket.resume();
         }),
       serverFlight: (clientHello) => serverFlight(this._server.secureContext.get('*')!, clientHello),
-      sleep: (ms) =>
-        new Promise<void>((resolve) => {
-          if (this._closed) return resolve();
-          const wake = () => {
-            clearTimeout(timer);
-            this.sleeping.delete(wake);
-            resolve();
-          };
-          const timer = setTimeout(wake, ms);
-          this.sleeping.add(wake);
-        }),
+      sleep: (ms) => this.sleep(ms),
     };
   }
 

@@ -192,3 +192,49 @@ describe('any fault combines with TLS', () => {
     expect(firstSession.indexOf('fault')).toBeGreaterThan(firstSession.indexOf('tls-established'));
   });
 });
+
+describe('faults without a catalogue scenario of their own', () => {
+  const inline = (faults: ScenarioInput['faults']): ScenarioInput => ({
+    name: 'inline-fault',
+    summary: 's',
+    imitates: 'i',
+    symptoms: [{ client: 'swaks', text: 't' }],
+    fixes: ['f'],
+    faults,
+  });
+
+  it('drip: the reply to RCPT arrives one byte every 20 ms, and swaks still delivers', async () => {
+    mta = await startScenario(inline([{ fault: 'drip', on: 'RCPT', msPerByte: 20 }]));
+    const started = Date.now();
+    const cli = await swaks(mta.port);
+    expect(cli.code).toBe(0);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(20 * '250 Accepted\r\n'.length);
+    expect(faults()).toMatchObject([{ fault: 'drip', step: 'RCPT' }]);
+  });
+
+  it('close: MAIL gets no reply, the connection just ends', async () => {
+    mta = await startScenario(inline([{ fault: 'close', on: 'MAIL' }]));
+    const result = await sendWithNodemailer({ port: mta.port });
+    expect(result.error?.message).toMatch(/Connection closed|unexpectedly/i);
+    expect(await mta.waitFor((e) => e.type === 'close')).toMatchObject({ by: 'server' });
+  });
+
+  it('reset: RCPT is answered with a TCP RST', async () => {
+    mta = await startScenario(inline([{ fault: 'reset', on: 'RCPT' }]));
+    // Linux shows the RST as ECONNRESET; a sandboxed network stack (gVisor) as a plain
+    // close. Either way: no reply to RCPT, and the connection is gone at once.
+    const socket = await rawConnect(mta.port);
+    let seen = '';
+    socket.on('data', (chunk: Buffer) => (seen += chunk.toString()));
+    const ended = new Promise<string>((resolve) => {
+      socket.once('error', (err: NodeJS.ErrnoException) => resolve(err.code ?? 'error'));
+      socket.once('close', () => resolve('close'));
+    });
+    await readUntil(socket, /^220 /m);
+    socket.write('EHLO client.example.test\r\nMAIL FROM:<a@example.test>\r\nRCPT TO:<b@example.test>\r\n');
+    expect(['ECONNRESET', 'close']).toContain(await ended);
+    expect(seen.match(/^250 /gm)).toHaveLength(2); // EHLO and MAIL; RCPT got nothing
+    expect(await mta.waitFor((e) => e.type === 'close')).toMatchObject({ by: 'server' });
+    expect(faults()).toMatchObject([{ fault: 'reset', step: 'RCPT', detail: 'reset the connection (RST)' }]);
+  });
+});
