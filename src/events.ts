@@ -88,7 +88,6 @@ export class EventLog extends EventEmitter {
   }
 
   async *[Symbol.asyncIterator](): AsyncIterator<SessionEvent> {
-    let index = 0;
     const pending: SessionEvent[] = [];
     let wake: (() => void) | undefined;
     const onEvent = (event: SessionEvent) => {
@@ -97,8 +96,7 @@ export class EventLog extends EventEmitter {
     };
     const onEnd = () => wake?.();
     // Past events first, then live ones, without losing any that arrive in between.
-    pending.push(...this.events.slice(index));
-    index = this.events.length;
+    pending.push(...this.events);
     this.on('event', onEvent);
     this.on('end', onEnd);
     try {

@@ -73,9 +73,13 @@ export function defineFault<Shape extends z.ZodRawShape>(definition: FaultDefini
   return definition;
 }
 
-/** `"450 4.2.0 Greylisted"` or several lines sharing one code. */
+/** `"450 4.2.0 Greylisted"` or several lines sharing one code; checked wherever it is used. */
 export const replySetting = z
   .union([z.string(), z.array(z.string()).min(1)])
+  .superRefine((value, ctx) => {
+    const problem = replyProblem(value);
+    if (problem) ctx.addIssue({ code: 'custom', message: problem });
+  })
   .describe('An SMTP reply: "CODE text", or a list of lines that all start with the same code');
 
 export function parseReply(reply: string | string[]): { code: number; lines: string[] } {
