@@ -21,6 +21,10 @@ export type SessionEvent = EventBase &
     | { type: 'command'; step: string; line: string }
     | { type: 'reply'; code: number; text: string }
     | { type: 'starttls'; engine: 'node' | 'scripted' }
+    /** The client's hello, as the scripted engine read it. */
+    | { type: 'tls-hello'; version: string; offeredVersions: string[]; suites: number; sni?: string }
+    /** The scripted engine went silent after a handshake step, as its script says. */
+    | { type: 'tls-stopped'; after: string }
     | {
         type: 'tls-established';
         protocol: string;

@@ -20,6 +20,10 @@ function describe(event: SessionEvent): string {
       const kx = event.keyExchange ? `, ${event.keyExchange.kind}${event.keyExchange.group ? ` ${event.keyExchange.group}` : ''}${event.keyExchange.bits ? ` ${event.keyExchange.bits} bits` : ''}` : '';
       return `TLS established: ${event.protocol} ${event.cipher}${kx}${event.sni ? `, SNI ${event.sni}` : ''}`;
     }
+    case 'tls-hello':
+      return `client hello: ${event.version}, offers ${event.offeredVersions.join(', ') || 'no version up to TLSv1.2'}, ${event.suites} cipher suites${event.sni ? `, SNI ${event.sni}` : ''}`;
+    case 'tls-stopped':
+      return `TLS handshake stopped after ${event.after}: the server says nothing more`;
     case 'tls-failed': {
       const parts = [];
       if (event.clientAlert) parts.push(`client sent alert ${event.clientAlert.code} (${event.clientAlert.name})`);

@@ -1,6 +1,9 @@
 // The scenario file format, as one zod schema. Unknown keys are errors everywhere, so a
 // typo never silently turns a misbehaviour off. schema.json is generated from this.
 import { z } from 'zod';
+import { ALERT_NAMES } from '../tls/alerts.js';
+import { HANDSHAKE_STEPS } from '../tls/engine/engine.js';
+import { findSuite, SUITES } from '../tls/engine/suites.js';
 import { SERVED_PROFILE_NAMES } from '../certs/profiles.js';
 import { STEPS, replySetting } from '../faults/fault.js';
 import { FAULTS } from '../faults/registry.js';
@@ -38,7 +41,23 @@ const clientExpectation = z
   })
   .describe("What `broken-mta matrix` expects of one kind of client, run as the README's matrix section shows");
 
-const tlsVersion = z.enum(['TLSv1', 'TLSv1.1', 'TLSv1.2', 'TLSv1.3']);
+const tlsVersion = z.enum(['SSLv3', 'TLSv1', 'TLSv1.1', 'TLSv1.2', 'TLSv1.3']);
+
+const handshakeStep = z.enum(HANDSHAKE_STEPS);
+
+const script = z
+  .strictObject({
+    alertAfter: z
+      .strictObject({
+        step: handshakeStep,
+        alert: z.union([z.number().int().min(0).max(255), z.enum(Object.values(ALERT_NAMES) as [string, ...string[]])]).describe('By number or by name'),
+      })
+      .optional()
+      .describe('Send this fatal alert right after the step, then close'),
+    stopAfter: handshakeStep.optional().describe('Send nothing more after this step: the client waits'),
+    corrupt: z.enum(['ske-signature', 'finished']).optional().describe("Spoil the ServerKeyExchange signature, or the server's Finished"),
+  })
+  .describe('Scripted misbehaviour of the handshake (engine: scripted)');
 
 export const scenarioSchema = z
   .strictObject({
@@ -60,16 +79,23 @@ export const scenarioSchema = z
       .default({}),
     tls: z
       .strictObject({
-        engine: z.literal('node').default('node').describe("node: Node's own TLS"),
+        engine: z
+          .enum(['node', 'scripted'])
+          .default('node')
+          .describe("node: Node's own TLS; scripted: broken-mta's TLS 1.0-1.2 engine, for what OpenSSL 3 refuses to serve (weak DH, SSLv3 hellos, scripted alerts)"),
         cert: z.enum(SERVED_PROFILE_NAMES).default('valid').describe('The certificate profile served'),
         clientCert: z
           .enum(['required'])
           .optional()
           .describe('required: ask for a client certificate from the test CA and refuse a client without one'),
-        versions: z.array(tlsVersion).min(1).optional().describe('The protocol versions served'),
-        ciphers: z.string().optional().describe('OpenSSL cipher string'),
+        versions: z.array(tlsVersion).min(1).optional().describe('The protocol versions served (SSLv3 with engine: scripted only)'),
+        ciphers: z.string().optional().describe('OpenSSL cipher string; with engine: scripted, a colon-separated list of its DHE-RSA suites in order of preference'),
         implicit: z.boolean().default(false).describe('TLS from the first byte (port 465 style) instead of STARTTLS; TLS faults act at connect'),
-        dh: z.literal('auto').optional().describe('Offer DHE key exchange, with a group sized to the key (Node TLS)'),
+        dh: z
+          .union([z.literal('auto'), z.literal([480, 512, 768, 1024, 2048]), z.enum(['composite', 'small-subgroup'])])
+          .optional()
+          .describe('auto: DHE with a group sized to the key (engine: node). A size in bits, composite or small-subgroup: the DH group the scripted engine offers (2048 when not given)'),
+        script: script.optional(),
         ready: replySetting.default('220 2.0.0 Ready to start TLS').describe('The reply that agrees to STARTTLS'),
       })
       .optional()
@@ -78,6 +104,7 @@ export const scenarioSchema = z
     expect: z.partialRecord(z.enum(CLIENTS), clientExpectation).optional().describe('Per kind of client, for `broken-mta matrix`'),
   })
   .superRefine((scenario, ctx) => {
+    checkTls(scenario.tls, ctx);
     scenario.faults.forEach((fault, index) => {
       for (const step of [fault.on].flat()) {
         if ((step === 'STARTTLS' || step === 'TLS') && !scenario.tls) {
@@ -93,6 +120,26 @@ export const scenarioSchema = z
       }
     });
   });
+
+type TlsOutput = z.output<typeof scenarioSchema>['tls'];
+
+/** What each engine can serve, said at the field that asks for more. */
+function checkTls(tls: TlsOutput, ctx: z.RefinementCtx): void {
+  if (!tls) return;
+  const issue = (path: Array<string | number>, message: string) => ctx.addIssue({ code: 'custom', path: ['tls', ...path], message });
+  if (tls.engine === 'node') {
+    if (tls.dh !== undefined && tls.dh !== 'auto') issue(['dh'], `the DH group ${tls.dh} needs engine: scripted (Node serves only dh: auto)`);
+    if (tls.script) issue(['script'], 'a handshake script needs engine: scripted');
+    if (tls.versions?.includes('SSLv3')) issue(['versions'], 'SSLv3 needs engine: scripted');
+    return;
+  }
+  if (tls.dh === 'auto') issue(['dh'], 'engine: scripted takes a DH group (480, 512, 768, 1024, 2048, composite, small-subgroup), not auto');
+  if (tls.clientCert) issue(['clientCert'], 'engine: scripted does not ask for client certificates');
+  if (tls.versions?.includes('TLSv1.3')) issue(['versions'], 'engine: scripted serves SSLv3 to TLSv1.2, not TLSv1.3');
+  for (const name of tls.ciphers?.split(':') ?? []) {
+    if (!findSuite(name)) issue(['ciphers'], `engine: scripted has no suite ${name} (it has ${SUITES.map((suite) => suite.openssl).join(', ')})`);
+  }
+}
 
 export type Scenario = z.output<typeof scenarioSchema>;
 export type ScenarioInput = z.input<typeof scenarioSchema>;

@@ -11,6 +11,8 @@ import type { Scenario } from '../scenario/schema.js';
 import { alert } from '../tls/alerts.js';
 import { alertFromOpenSslCode } from '../tls/node/errors.js';
 import { serverFlight } from '../tls/node/flight.js';
+import type { EngineConfig, EngineEvent } from '../tls/engine/engine.js';
+import { EngineSocket } from '../tls/engine/socket.js';
 
 const COMMAND_STEPS: Readonly<Record<string, Step>> = {
   EHLO: 'EHLO',
@@ -34,6 +36,8 @@ export interface SessionHost {
   /** Counters and generators of the faults' `when` rules, for this server. */
   readonly faultState: FaultState;
   readonly idleTimeoutMs: number;
+  /** Set when the scenario's TLS is the scripted engine's. */
+  readonly engine?: EngineConfig;
   nextSessionNumber(): number;
   record(session: number, event: SessionEventInput): void;
 }
@@ -262,6 +266,89 @@ export class BrokenConnection extends SMTPConnection {
       this.listen();
     });
   }
+
+  // --- the scripted engine ------------------------------------------------------------
+
+  /**
+   * smtp-server's upgrade() with the scripted engine in place of Node's TLSSocket: the same
+   * retired parser, the same session reset once the handshake is done (RFC 3207 §4.2).
+   */
+  override upgrade(callback: () => void, secureCallback?: () => void): void {
+    const config = this.host.engine;
+    if (!config) return super.upgrade(callback, secureCallback);
+    if (this._parser) {
+      this._socket.unpipe(this._parser);
+      this._parser.isClosed = true;
+    }
+    this._parser = this._createParser();
+    this._upgrading = true;
+    setImmediate(callback);
+    const raw = this._socket;
+    raw.removeAllListeners();
+    raw.on('error', (err) => this._onError(err));
+    raw.once('end', () => (this.closedBy ??= 'client'));
+    const secure: EngineSocket = new EngineSocket(raw, config, (event) => this.onEngineEvent(event, secure, secureCallback));
+    secure.once('close', () => this._onCloseEvent(false));
+    secure.on('error', (err) => this._onError(err));
+    this._armTimeout(secure as never);
+  }
+
+  private onEngineEvent(event: EngineEvent, secure: EngineSocket, secureCallback?: () => void): void {
+    switch (event.type) {
+      case 'client-hello':
+        this.lastSni = event.serverName;
+        return this.record({
+          type: 'tls-hello',
+          version: event.version,
+          offeredVersions: event.offeredVersions,
+          suites: event.suites,
+          ...(event.serverName ? { sni: event.serverName } : {}),
+        });
+      case 'alert-received':
+        if (!this._upgrading || this.tlsOutcomeRecorded) return;
+        if (!event.fatal && event.alert.code !== 0) return;
+        this.tlsOutcomeRecorded = true;
+        this.closedBy ??= 'client';
+        return this.record({ type: 'tls-failed', clientAlert: event.alert, error: `the client ${event.fatal ? 'aborted' : 'closed'} the handshake after ${this.lastEngineStep ?? 'connecting'}` });
+      case 'alert-sent':
+        if (!event.fatal || this.tlsOutcomeRecorded) return;
+        this.tlsOutcomeRecorded = true;
+        this.closedBy ??= 'server';
+        return this.record({ type: 'tls-failed', serverAlert: event.alert, error: event.reason });
+      case 'stopped':
+        return this.record({ type: 'tls-stopped', after: event.after });
+      case 'step':
+        this.lastEngineStep = event.step;
+        return;
+      case 'handshake-complete': {
+        if (!this._parser) return;
+        this.session.secure = this.secure = true;
+        this._socket = secure as never;
+        this._upgrading = false;
+        this.session.user = false;
+        this.hostNameAppearsAs = false;
+        this.openingCommand = false;
+        this._resetSession();
+        this.session.tlsOptions = this.tlsOptions = secure.getCipher() as never;
+        const state = { protocol: event.version, cipher: event.suite.name };
+        this.tlsEstablished(state);
+        this.record({
+          type: 'tls-established',
+          ...state,
+          keyExchange: { kind: 'DHE', group: this.host.engine!.group.name, bits: event.dhBits },
+          ...(this.lastSni ? { sni: this.lastSni } : {}),
+        });
+        secure.pipe(this._parser as never);
+        secureCallback?.();
+        return;
+      }
+      default:
+        return;
+    }
+  }
+
+  private lastEngineStep: string | undefined;
+  private lastSni: string | undefined;
 
   // --- faults --------------------------------------------------------------------------
 

@@ -5,6 +5,7 @@ import type { TLSSocket } from 'node:tls';
 import { SMTPServer, type SMTPServerOptions } from 'smtp-server';
 import type { ServedCertificate } from '../certs/cache.js';
 import { EventLog, type SessionEventInput } from '../events.js';
+import { engineConfig } from '../tls/engine/config.js';
 import type { Scenario } from '../scenario/schema.js';
 import { FaultState } from '../faults/when.js';
 import { BrokenConnection, type SessionHost, type TlsState } from './connection.js';
@@ -97,6 +98,7 @@ export async function serveScenario(scenario: Scenario, options: ServeOptions): 
     hostname: options.hostname,
     faultState: new FaultState(),
     idleTimeoutMs: limits.idleTimeoutMs,
+    ...(scenario.tls?.engine === 'scripted' && options.certificate ? { engine: engineConfig(scenario.tls, options.certificate) } : {}),
     nextSessionNumber: () => ++sessionCount,
     record: (session: number, event: SessionEventInput) =>
       events.record({ time: new Date().toISOString(), scenario: scenario.name, session, ...event } as never),
@@ -224,14 +226,16 @@ export async function serveScenario(scenario: Scenario, options: ServeOptions): 
 function tlsOptions(scenario: Scenario, certificate: ServedCertificate | undefined, caCertificate: string | undefined): Partial<SMTPServerOptions> {
   const tls = scenario.tls;
   if (!tls || !certificate) return {};
+  // The scripted engine takes the certificate itself (connection.ts); Node's TLS is not used.
+  if (tls.engine === 'scripted') return { key: certificate.key, cert: certificate.chain };
   const versions = tls.versions ?? [];
   const order = ['TLSv1', 'TLSv1.1', 'TLSv1.2', 'TLSv1.3'] as const;
-  const sorted = order.filter((version) => versions.includes(version));
+  const sorted = order.filter((version) => (versions as readonly string[]).includes(version));
   const legacy = sorted.some((version) => version === 'TLSv1' || version === 'TLSv1.1');
   return {
     key: certificate.key,
     cert: certificate.chain,
-    ...(tls.dh ? { dhparam: tls.dh } : {}),
+    ...(tls.dh === 'auto' ? { dhparam: 'auto' } : {}),
     ...(tls.clientCert === 'required' ? { requestCert: true, rejectUnauthorized: true, ca: caCertificate } : {}),
     ...(sorted.length ? { minVersion: sorted[0], maxVersion: sorted[sorted.length - 1] } : {}),
     // TLS 1.0/1.1 exist in OpenSSL 3 only below security level 1.
