@@ -156,7 +156,7 @@ describe('handshakes with a real client (Node TLS) over an in-memory pipe', () =
   it('corrupt ske-signature: the client refuses the signature', async () => {
     const { caFile, ...config } = await engineConfig({ script: { corrupt: 'ske-signature' } });
     const run = await runClient(new TlsServerEngine(config), { maxVersion: 'TLSv1.2' }, caFile);
-    expect(run.error?.message).toMatch(/padding check failed|bad signature/);
+    expect(run.error?.message).toMatch(/invalid padding|bad signature/);
   });
 
   it('corrupt finished: the client refuses the server Finished', async () => {
