@@ -305,6 +305,11 @@ export class BrokenConnection extends SMTPConnection {
           ...(event.serverName ? { sni: event.serverName } : {}),
         });
       case 'alert-received':
+        // A client may refuse the server's Finished after the engine counted the handshake done.
+        if (event.fatal && this.tlsState && !this.engineDataSeen) {
+          this.closedBy ??= 'client';
+          return this.record({ type: 'tls-failed', clientAlert: event.alert, error: "the client refused the server's Finished" });
+        }
         if (!this._upgrading || this.tlsOutcomeRecorded) return;
         if (!event.fatal && event.alert.code !== 0) return;
         this.tlsOutcomeRecorded = true;
@@ -319,6 +324,9 @@ export class BrokenConnection extends SMTPConnection {
         return this.record({ type: 'tls-stopped', after: event.after });
       case 'step':
         this.lastEngineStep = event.step;
+        return;
+      case 'application-data':
+        this.engineDataSeen = true;
         return;
       case 'handshake-complete': {
         if (!this._parser) return;
@@ -348,6 +356,7 @@ export class BrokenConnection extends SMTPConnection {
   }
 
   private lastEngineStep: string | undefined;
+  private engineDataSeen = false;
   private lastSni: string | undefined;
 
   // --- faults --------------------------------------------------------------------------

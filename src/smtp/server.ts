@@ -126,7 +126,8 @@ export async function serveScenario(scenario: Scenario, options: ServeOptions): 
     onSecure(socket, session, callback) {
       const tlsSocket = socket as TLSSocket;
       const connection = connectionOf(session.id);
-      if (connection) {
+      // A client that hangs up right after the handshake leaves no cipher to read.
+      if (connection && tlsSocket.getCipher()) {
         const cipher = tlsSocket.getCipher();
         connection.tlsEstablished({ protocol: tlsSocket.getProtocol() ?? 'unknown', cipher: cipher.standardName ?? cipher.name });
         host.record(connection.sessionNumber, {

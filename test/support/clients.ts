@@ -138,3 +138,8 @@ export function swaks(port: number, extra: string[] = []): Promise<ProgramResult
     timeoutMs: 30_000,
   });
 }
+
+/** gnutls-cli through STARTTLS; it reads `input` after the handshake. */
+export function gnutlsStarttls(port: number, extra: string[] = [], input = 'QUIT\r\n'): Promise<ProgramResult> {
+  return run('gnutls-cli', ['--starttls-proto=smtp', '--port', String(port), ...extra, '127.0.0.1'], { input, timeoutMs: 15_000 });
+}
