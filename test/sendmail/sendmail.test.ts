@@ -5,8 +5,12 @@
 //
 // Without sendmail the suite fails, naming the packages; BROKEN_MTA_NO_SENDMAIL=1 skips it
 // on purpose. Tests run one after another: they share the private syslog.
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startScenario, type RunningScenario, type SessionEvent } from '../../src/index.js';
+import { run } from '../support/clients.js';
 import { missingTools, PrivateSyslog, SendmailClient, TO, type SendmailRun } from './support.js';
 
 const skipOnPurpose = process.env.BROKEN_MTA_NO_SENDMAIL === '1';
@@ -37,6 +41,16 @@ function eventsOf(result: SendmailRun, type: SessionEvent['type']): SessionEvent
 
 function commands(result: SendmailRun): string[] {
   return result.events.flatMap((e) => (e.type === 'command' ? [e.step] : []));
+}
+
+const ROOT = new URL('../..', import.meta.url).pathname;
+const RUN_SH = join(ROOT, 'examples', 'sendmail', 'run.sh');
+const CLI = join(ROOT, 'dist', 'cli.js');
+
+/** The admins' script, as the README tells them to run it. */
+function runScript(args: string[], env: Record<string, string> = {}) {
+  if (!existsSync(CLI)) throw new Error(`${CLI} is missing: npm run build first (npm test does)`);
+  return run('bash', [RUN_SH, ...args], { timeoutMs: 60_000, env: { ...process.env, BROKEN_MTA: `node ${CLI}`, ...env } });
 }
 
 async function sendTo(scenario: string, access = ''): Promise<SendmailRun> {
@@ -178,6 +192,17 @@ describe.skipIf(skipOnPurpose)('real sendmail against scenarios', () => {
     expect(retry.queue).toEqual([]);
   });
 
+  it('examples/sendmail/run.sh, with a syslog daemon already on /dev/log: reads its MAIL_LOG', async () => {
+    const result = await runScript(['handshake-abort'], { MAIL_LOG: syslog!.logFile });
+    expect(result.code, result.output).toBe(0);
+    expect(result.stdout).toContain('a daemon already owns /dev/log');
+    expect(result.stdout).toContain('rcpt@mx.broken-mta.test... Deferred: 454 4.7.0 TLS handshake failed.');
+    expect(result.stdout).toMatch(/sendmail\[\d+\]: ruleset=tls_server, arg1=SOFTWARE, relay=\[127\.0\.0\.1\], reject=454 4\.7\.0 TLS handshake failed\./);
+    expect(result.stdout).toContain("the message is still in sendmail's queue");
+    expect(result.stdout).toMatch(/"type":"tls-failed"/);
+    expect(result.stdout).not.toMatch(/"type":"message"/);
+  });
+
   it('greylist: 450 -> Deferred and queued; the next queue run delivers', async () => {
     const first = await sendTo('greylist');
     expect(first.code).toBe(0);
@@ -192,5 +217,30 @@ describe.skipIf(skipOnPurpose)('real sendmail against scenarios', () => {
     logged(retry, /to=rcpt@mx\.broken-mta\.test, .*dsn=2\.0\.0, stat=Sent \(Message accepted\)/);
     expect(retry.messages).toHaveLength(1);
     expect(retry.queue).toEqual([]);
+  });
+});
+
+// After the suite's own syslog has stopped: the script starts a private one and stops it.
+describe.skipIf(skipOnPurpose)('examples/sendmail/run.sh on its own', () => {
+  it('handshake-abort with Try_TLS:127.0.0.1 NO: delivered in plaintext, and no daemon left behind', async () => {
+    const missing = missingTools();
+    if (missing) throw new Error(missing);
+    const dir = mkdtempSync(join(tmpdir(), 'broken-mta-access-'));
+    try {
+      const access = join(dir, 'access');
+      writeFileSync(access, 'Try_TLS:127.0.0.1\tNO\n');
+      const result = await runScript(['handshake-abort', access]);
+      // Delivered, yet sendmail exits 65 (see the Try_TLS test above); the script passes it on.
+      expect(result.code, result.output).toBe(65);
+      expect(result.stdout).toContain('a private rsyslogd on /dev/log');
+      expect(result.stdout).toContain('rcpt@mx.broken-mta.test... Sent (Message accepted)');
+      expect(result.stdout).toMatch(/sendmail\[\d+\]: ruleset=try_tls, arg1=\[127\.0\.0\.1\], .*do not try TLS with \[127\.0\.0\.1\]/);
+      expect(result.stdout).toMatch(/stat=Sent \(Message accepted\)/);
+      expect(result.stdout).toMatch(/"type":"message".*"secure":false/);
+      expect(result.stdout).not.toMatch(/"step":"STARTTLS"/);
+      expect(existsSync('/dev/log')).toBe(false);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
