@@ -178,6 +178,20 @@ describe.skipIf(skipOnPurpose)('real sendmail against scenarios', () => {
     expect(result.queue).toEqual([]);
   });
 
+  it('handshake-abort with -OTLSFallbacktoClear=true: a second connection, in plaintext, delivers', async () => {
+    mta = await startScenario('handshake-abort');
+    client = await SendmailClient.create(syslog!, mta);
+    const result = await client.send({ options: ['-OTLSFallbacktoClear=true'] });
+    expect(result.code).toBe(0);
+    logged(result, /ruleset=tls_server, arg1=SOFTWARE, relay=\[127\.0\.0\.1\], reject=454 4\.7\.0 TLS handshake failed\./);
+    logged(result, /dsn=2\.0\.0, stat=Sent \(Message accepted\)/);
+    expect(result.transcript.match(/Connecting to \[127\.0\.0\.1\]/g)).toHaveLength(2);
+    expect(result.sessionsSeen).toBe(2);
+    expect(eventsOf(result, 'tls-failed')).toMatchObject([{ session: 1 }]);
+    expect(result.messages).toMatchObject([{ session: 2, secure: false }]);
+    expect(result.queue).toEqual([]);
+  });
+
   it('handshake-abort: the message stuck in the queue goes out on the queue run after the Try_TLS fix', async () => {
     const first = await sendTo('handshake-abort');
     logged(first, /stat=Deferred: 454 4\.7\.0 TLS handshake failed\./);

@@ -238,10 +238,10 @@ export class SendmailClient {
     if (made.code !== 0) throw new Error(`makemap hash ${accessMap} failed: ${made.output}`);
   }
 
-  /** `sendmail -v -Am -C cf -ODeliveryMode=i -f FROM TO`, one message, in the foreground. */
-  send({ subject = `broken-mta ${this.mta.scenario.name}` }: { subject?: string } = {}): Promise<SendmailRun> {
+  /** `sendmail -v -Am -C cf -ODeliveryMode=i [options] -f FROM TO`, one message, in the foreground. */
+  send({ subject = `broken-mta ${this.mta.scenario.name}`, options = [] }: { subject?: string; options?: string[] } = {}): Promise<SendmailRun> {
     const message = [`From: ${FROM}`, `To: ${TO}`, `Subject: ${subject}`, '', `Sent by real sendmail to the ${this.mta.scenario.name} scenario.`, ''].join('\n');
-    return this.sendmail(['-v', '-Am', '-C', this.cf, '-ODeliveryMode=i', '-f', FROM, TO], message);
+    return this.sendmail(['-v', '-Am', '-C', this.cf, '-ODeliveryMode=i', ...options, '-f', FROM, TO], message);
   }
 
   /** `sendmail -v -Am -C cf -q`: one queue run, as the daemon's next retry would do. */
