@@ -206,6 +206,63 @@ describe.skipIf(skipOnPurpose)('real sendmail against scenarios', () => {
     expect(retry.queue).toEqual([]);
   });
 
+  // More of the catalogue, one line each: what sendmail logs, and where the message ends up.
+  interface Row {
+    scenario: string;
+    logs: RegExp[];
+    outcome: 'sent over TLS' | 'sent in plaintext' | 'deferred';
+    /** What the server must have recorded. */
+    server: Array<Record<string, unknown>>;
+  }
+  const HANDSHAKE_FAILED = /ruleset=tls_server, arg1=SOFTWARE, relay=\[127\.0\.0\.1\], reject=454 4\.7\.0 TLS handshake failed\./;
+  const ROWS: Row[] = [
+    // A refused STARTTLS, whatever the code, is no reason to stop: plaintext, nothing logged.
+    { scenario: 'groupwise-450', logs: [], outcome: 'sent in plaintext', server: [{ type: 'fault', fault: 'reply', step: 'STARTTLS' }] },
+    { scenario: 'starttls-502', logs: [], outcome: 'sent in plaintext', server: [{ type: 'fault', fault: 'reply', step: 'STARTTLS' }] },
+    { scenario: 'starttls-not-advertised', logs: [], outcome: 'sent in plaintext', server: [] },
+    {
+      scenario: 'abort-alert',
+      logs: [/STARTTLS=client, error: connect failed=-1, reason=sslv3 alert handshake failure, SSL_error=1/, /SSL alert number 40/, HANDSHAKE_FAILED],
+      outcome: 'deferred',
+      server: [{ type: 'tls-failed', serverAlert: { code: 40, name: 'handshake_failure' } }],
+    },
+    {
+      scenario: 'abort-reset',
+      logs: [/STARTTLS=client, error: connect failed=-1, reason=unknown, SSL_error=5, errno=104/, HANDSHAKE_FAILED],
+      outcome: 'deferred',
+      server: [{ type: 'fault', fault: 'abort-reset', step: 'TLS' }],
+    },
+    {
+      scenario: 'abort-garbage',
+      logs: [/STARTTLS=client, error: connect failed=-1, reason=wrong version number, SSL_error=1/, HANDSHAKE_FAILED],
+      outcome: 'deferred',
+      server: [{ type: 'fault', fault: 'abort-garbage', step: 'TLS' }],
+    },
+    // sendmail checks the chain, not the name: a valid certificate for another host is verify=OK.
+    {
+      scenario: 'wrong-host',
+      logs: [/verify=OK/, /cert-subject=\/CN=wrong-host\.broken-mta\.test, .*verifymsg=ok/],
+      outcome: 'sent over TLS',
+      server: [{ type: 'tls-established' }],
+    },
+  ];
+
+  it.each(ROWS)('$scenario: $outcome', async ({ scenario, logs, outcome, server }) => {
+    const result = await sendTo(scenario);
+    expect(result.code).toBe(0);
+    for (const pattern of logs) logged(result, pattern);
+    for (const expected of server) expect(result.events).toContainEqual(expect.objectContaining(expected));
+    if (outcome === 'deferred') {
+      logged(result, /dsn=4\.7\.0, stat=Deferred: 454 4\.7\.0 TLS handshake failed\./);
+      expect(result.messages).toHaveLength(0);
+      expect(result.queue.some((f) => f.startsWith('qf'))).toBe(true);
+    } else {
+      logged(result, /dsn=2\.0\.0, stat=Sent \(Message accepted\)/);
+      expect(result.messages).toMatchObject([{ secure: outcome === 'sent over TLS' }]);
+      if (outcome === 'sent in plaintext') notLogged(result, /STARTTLS=client, (relay|error)/);
+    }
+  });
+
   it('examples/sendmail/run.sh, with a syslog daemon already on /dev/log: reads its MAIL_LOG', async () => {
     const result = await runScript(['handshake-abort'], { MAIL_LOG: syslog!.logFile });
     expect(result.code, result.output).toBe(0);

@@ -45,6 +45,7 @@ function which(program: string): string | undefined {
 export function missingTools(): string | undefined {
   const missing = PROGRAMS.filter(([program]) => !which(program)).map(([program, pkg]) => `${program} (package ${pkg})`);
   if (!existsSync(CF_M4)) missing.push(`${CF_M4} (package sendmail-cf)`);
+  if (process.getuid?.() !== 0) missing.push('root (for unshare -u and /dev/log)');
   if (missing.length === 0) return undefined;
   return (
     `the sendmail suite needs ${missing.join(', ')}: ` +
@@ -258,6 +259,7 @@ export class SendmailClient {
       { input, timeoutMs: 60_000 },
     );
     if (result.signal) throw new Error(`sendmail was killed (${result.signal}) after 60 s; it printed:\n${result.output}`);
+    if (/^(unshare|hostname):/m.test(result.output)) throw new Error(`sendmail could not be given its host name: ${result.output}`);
     const syslog = await this.syslog.linesSince(offset);
     // sendmail has closed its connection; wait until the server has seen every session end.
     const deadline = Date.now() + 5000;
