@@ -140,7 +140,7 @@ describe.skipIf(skipOnPurpose)('real sendmail against scenarios', () => {
     expect(result.transcript).toContain('>>> STARTTLS\n454 4.7.0 TLS not available due to local problem\n>>> MAIL From:<sender@client.example.test>');
     logged(result, /stat=Sent \(Message accepted\)/);
     // At LogLevel 20 sendmail 8.17 logs no line about the refusal itself.
-    notLogged(result, /454|STARTTLS=client, relay=/);
+    notLogged(result, /TLS not available|4\.7\.0|STARTTLS=client, (relay|error)/);
     const fault = eventsOf(result, 'fault');
     expect(fault).toMatchObject([{ fault: 'reply', step: 'STARTTLS' }]);
     expect(eventsOf(result, 'starttls')).toHaveLength(0);
