@@ -71,10 +71,15 @@ port=$(sed -n '1s/.*"port":\([0-9]*\).*/\1/p' "$work/events.jsonl")
 ca=$($BROKEN_MTA certs 2>/dev/null | head -n 1)
 echo "== broken-mta: scenario $scenario on 127.0.0.1:$port, test CA $ca"
 
-# 2. Syslog: sendmail's STARTTLS and ruleset lines go nowhere else.
-if [ -S /dev/log ] && grep -q ' /dev/log$' /proc/net/unix; then
+# 2. Syslog: sendmail's STARTTLS and ruleset lines go nowhere else. /dev/log may be a
+#    daemon's socket, or systemd's symlink to journald's; a socket nobody listens on is stale.
+if [ -L /dev/log ] || { [ -S /dev/log ] && grep -q ' /dev/log$' /proc/net/unix; }; then
   mail_log=${MAIL_LOG:-/var/log/mail.log}
   echo "== syslog: a daemon already owns /dev/log; reading $mail_log (MAIL_LOG=... to change)"
+  [ -r "$mail_log" ] || echo "   (no $mail_log here; with journald alone: journalctl -t sendmail)"
+elif [ -e /dev/log ] && [ ! -S /dev/log ]; then
+  echo "/dev/log is neither a socket nor a symlink; not touching it" >&2
+  exit 1
 else
   rm -f /dev/log # a stale socket, if any
   mail_log=$work/mail.log

@@ -8,7 +8,7 @@
 // .cf live in a temp folder per run; the host name is set in a UTS namespace of sendmail's own
 // (without a dotted host name sendmail sleeps 60 s at every start).
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { RunningScenario, SessionEvent } from '../../src/index.js';
@@ -66,6 +66,27 @@ function socketBound(path: string): boolean {
   return table.some((line) => line.endsWith(` ${path}`));
 }
 
+/**
+ * Makes /dev/log free for the private daemon: removes a stale socket, and refuses to touch
+ * anything else (a socket in use, or a symlink such as systemd's to journald's dev-log).
+ */
+function freeDevLog(): void {
+  let stat;
+  try {
+    stat = lstatSync(DEV_LOG);
+  } catch {
+    return; // free
+  }
+  const owned = stat.isSymbolicLink() || socketBound(DEV_LOG);
+  if (owned || !stat.isSocket()) {
+    throw new Error(
+      `${DEV_LOG} belongs to a syslog daemon (or is not a socket: ${stat.isSymbolicLink() ? 'a symlink' : 'in use'}); the sendmail ` +
+        'suite runs its own rsyslogd there, to read what sendmail logs, and will not take it over: stop that daemon first',
+    );
+  }
+  unlinkSync(DEV_LOG); // a stale socket left by a daemon that died
+}
+
 /** A private rsyslogd on /dev/log: mail.* into a file, read back run by run. */
 export class PrivateSyslog {
   private constructor(
@@ -76,15 +97,7 @@ export class PrivateSyslog {
   ) {}
 
   static async start(): Promise<PrivateSyslog> {
-    if (existsSync(DEV_LOG)) {
-      if (socketBound(DEV_LOG)) {
-        throw new Error(
-          `${DEV_LOG} is owned by a running syslog daemon; the sendmail suite runs its own rsyslogd there ` +
-            '(to read what sendmail logs) and will not take it over: stop that daemon first',
-        );
-      }
-      unlinkSync(DEV_LOG); // a stale socket left by a daemon that died
-    }
+    freeDevLog();
     const dir = mkdtempSync(join(tmpdir(), 'broken-mta-syslog-'));
     const logFile = join(dir, 'mail.log');
     const config = join(dir, 'rsyslog.conf');
@@ -147,7 +160,11 @@ export class PrivateSyslog {
       await this.exited;
       clearTimeout(timer);
     }
-    if (existsSync(DEV_LOG) && !socketBound(DEV_LOG)) unlinkSync(DEV_LOG);
+    try {
+      if (lstatSync(DEV_LOG).isSocket() && !socketBound(DEV_LOG)) unlinkSync(DEV_LOG);
+    } catch {
+      // rsyslogd removed it
+    }
     rmSync(SYSLOG_PID_FILE, { force: true });
     rmSync(this.dir, { recursive: true, force: true });
   }
