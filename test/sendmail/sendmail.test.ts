@@ -247,7 +247,7 @@ describe.skipIf(skipOnPurpose)('real sendmail against scenarios', () => {
     },
   ];
 
-  it.each(ROWS)('$scenario: $outcome', async ({ scenario, logs, outcome, server }) => {
+  it.each(ROWS.map((row) => [`${row.scenario}: ${row.outcome}`, row] as const))('%s', async (_name, { scenario, logs, outcome, server }) => {
     const result = await sendTo(scenario);
     expect(result.code).toBe(0);
     for (const pattern of logs) logged(result, pattern);
