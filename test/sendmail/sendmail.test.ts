@@ -178,6 +178,14 @@ describe.skipIf(skipOnPurpose)('real sendmail against scenarios', () => {
     expect(result.queue).toEqual([]);
   });
 
+  it('weak-dh with Try_TLS:127.0.0.1 NO in the access map: the fix delivers in plaintext', async () => {
+    const result = await sendTo('weak-dh', 'Try_TLS:127.0.0.1\tNO\n');
+    logged(result, /ruleset=try_tls, arg1=\[127\.0\.0\.1\]/);
+    logged(result, /dsn=2\.0\.0, stat=Sent \(Message accepted\)/);
+    expect(eventsOf(result, 'starttls')).toHaveLength(0);
+    expect(result.messages).toMatchObject([{ secure: false }]);
+  });
+
   it('handshake-abort with -OTLSFallbacktoClear=true: a second connection, in plaintext, delivers', async () => {
     mta = await startScenario('handshake-abort');
     client = await SendmailClient.create(syslog!, mta);
@@ -237,6 +245,25 @@ describe.skipIf(skipOnPurpose)('real sendmail against scenarios', () => {
       logs: [/STARTTLS=client, error: connect failed=-1, reason=wrong version number, SSL_error=1/, HANDSHAKE_FAILED],
       outcome: 'deferred',
       server: [{ type: 'fault', fault: 'abort-garbage', step: 'TLS' }],
+    },
+    // The seed: sendmail's client refuses the 512-bit group the scripted engine offers.
+    {
+      scenario: 'weak-dh',
+      logs: [/STARTTLS=client, error: connect failed=-1, reason=dh key too small, SSL_error=1/, HANDSHAKE_FAILED],
+      outcome: 'deferred',
+      server: [{ type: 'tls-failed', clientAlert: { code: 40, name: 'handshake_failure' } }],
+    },
+    {
+      scenario: 'ssl3-only',
+      logs: [/STARTTLS=client, error: connect failed=-1, reason=unsupported protocol, SSL_error=1/, HANDSHAKE_FAILED],
+      outcome: 'deferred',
+      server: [{ type: 'tls-failed', clientAlert: { code: 70, name: 'protocol_version' } }],
+    },
+    {
+      scenario: 'bad-ske-signature',
+      logs: [/STARTTLS=client, error: connect failed=-1, reason=invalid padding, SSL_error=1/, HANDSHAKE_FAILED],
+      outcome: 'deferred',
+      server: [{ type: 'tls-failed', clientAlert: { code: 51, name: 'decrypt_error' } }],
     },
     // sendmail checks the chain, not the name: a valid certificate for another host is verify=OK.
     {

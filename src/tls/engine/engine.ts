@@ -390,8 +390,13 @@ export class TlsServerEngine {
     const { group } = this.config;
     // A short exponent, as servers use: 256 bits is the strength of the best group served.
     const exponentBits = Math.min(256, group.bits - 2);
-    this.privateExponent = (toBigInt(this.random(Math.ceil(exponentBits / 8))) % (1n << BigInt(exponentBits))) | 2n;
-    const publicValue = modPow(group.g, this.privateExponent, group.p);
+    // In a small subgroup an exponent can land on the identity (1 in 7 for small-subgroup),
+    // which clients reject as a different fault; the scenario is about the subgroup, so draw again.
+    let publicValue = 1n;
+    while (publicValue <= 1n || publicValue >= group.p - 1n) {
+      this.privateExponent = (toBigInt(this.random(Math.ceil(exponentBits / 8))) % (1n << BigInt(exponentBits))) | 2n;
+      publicValue = modPow(group.g, this.privateExponent, group.p);
+    }
     const pLength = Math.ceil(group.bits / 8);
     const params = dhParams(toBytes(group.p), toBytes(group.g), toBytes(publicValue, pLength));
     const signed = Buffer.concat([hello.random, this.serverRandom, params]);
