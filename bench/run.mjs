@@ -235,6 +235,31 @@ async function handshakes() {
   }
 }
 
+/** The scripted engine against Node's own TLS, the same suite and group size, in one run. */
+async function engineHandshakes() {
+  const measure = async (file) => {
+    const server = await startCli(['--scenario', join(ROOT, 'bench', file)]);
+    try {
+      const runs = [];
+      for (let i = 0; i < (QUICK ? 1 : 3); i++) runs.push(await handshakeRate(server, QUICK ? 2 : 4));
+      return { perCpu: summary(runs.map((run) => run.perCpuSecond)), wall: summary(runs.map((run) => run.perSecond)) };
+    } finally {
+      await server.stop();
+    }
+  };
+  const node = await measure('dhe-2048.yaml');
+  const engine = await measure('dhe-2048-engine.yaml');
+  const ratio = engine.perCpu.median / node.perCpu.median;
+  report(
+    'STARTTLS + DHE-2048 handshakes per server-CPU-second (scripted engine)',
+    `${spread(engine.perCpu, '/CPU-s')}; wall clock ${fmt(engine.wall.median)}/s`,
+    `Node TLS, same suite: ${spread(node.perCpu, '/CPU-s')}`,
+    `${ratio.toFixed(2)}×`,
+    '≥ 0.5×',
+    ratio >= 0.5,
+  );
+}
+
 async function idleSessions() {
   const count = QUICK ? 1000 : 5000;
   const server = await startCli(['--scenario', 'tarpit', '--max-connections', String(count + 100)]);
@@ -264,7 +289,7 @@ async function idleSessions() {
 }
 
 const only = process.argv.slice(2);
-const all = { cliStartup, apiStartup, coldCerts, throughput, handshakes, idleSessions };
+const all = { cliStartup, apiStartup, coldCerts, throughput, handshakes, engineHandshakes, idleSessions };
 const started = performance.now();
 for (const [name, run] of Object.entries(all)) {
   if (only.length && !only.includes(name)) continue;
