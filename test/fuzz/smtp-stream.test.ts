@@ -128,6 +128,53 @@ describe('fuzzing the SMTP command stream', () => {
   });
 });
 
+describe('fuzzing the scripted engine behind STARTTLS', () => {
+  const seed = fuzzSeed();
+  const sessions = Math.max(20, fuzzSessions(60) / 2);
+  const unhandled: unknown[] = [];
+  const onUnhandled = (reason: unknown) => unhandled.push(reason);
+  let mta: RunningScenario;
+
+  beforeAll(async () => {
+    process.on('unhandledRejection', onUnhandled);
+    process.on('uncaughtException', onUnhandled);
+    mta = await startScenario('weak-dh', { limits: { idleTimeoutMs: 2000 } });
+  });
+  afterAll(async () => {
+    process.off('unhandledRejection', onUnhandled);
+    process.off('uncaughtException', onUnhandled);
+    await mta.close();
+  });
+
+  it(`survives ${sessions} mutated hellos and random bytes (seed ${seed}); every session closes once`, async () => {
+    const random = new Random(seed ^ 0xe791e);
+    const hello = await captureClientHello(mta.port);
+    for (let i = 0; i < sessions; i++) {
+      const socket = await rawConnect(mta.port);
+      socket.on('error', () => undefined);
+      socket.on('data', () => undefined);
+      socket.write('EHLO fuzz.example.test\r\nSTARTTLS\r\n');
+      await new Promise((resolve) => setTimeout(resolve, 10));
+      const kind = random.int(3);
+      socket.write(kind === 0 ? random.mutate(hello) : kind === 1 ? random.bytes(1 + random.int(600)) : Buffer.concat([hello, random.bytes(random.int(300))]));
+      await new Promise((resolve) => setTimeout(resolve, random.int(30)));
+      if (random.next() < 0.5) socket.destroy();
+      else socket.end();
+    }
+    const deadline = Date.now() + 10_000;
+    const closes = () => mta.events.filter((e) => e.type === 'close').length;
+    while (closes() < mta.sessions && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+    const connects = mta.events.filter((e) => e.type === 'connect').map((e) => e.session);
+    const closed = mta.events.filter((e) => e.type === 'close').map((e) => e.session);
+    expect([...closed].sort((a, b) => a - b), `seed ${seed}: one close per session`).toEqual([...connects].sort((a, b) => a - b));
+    expect(unhandled, `seed ${seed}`).toEqual([]);
+    expect(mta.openSessions).toBe(0);
+    // And the engine still serves its symptom.
+    const client = await opensslStarttls(mta.port, ['-CAfile', mta.caFile]);
+    expect(client.output).toContain('dh key too small');
+  });
+});
+
 /** A real ClientHello, from openssl, to mutate. */
 async function captureClientHello(port: number): Promise<Buffer> {
   const { createServer } = await import('node:net');
