@@ -20,6 +20,16 @@ export interface Limits {
   closeTimeoutMs: number;
   /** Messages kept in memory for the API; older ones are dropped first. */
   maxMessages: number;
+  /** Longest command line, in bytes with its line ending; 500 beyond (the rest of the line is dropped). */
+  maxLineBytes: number;
+  /** Recipients in one message; 452 beyond. */
+  maxRecipients: number;
+  /** Sessions at once from one client address; 421 beyond. */
+  maxConnectionsPerClient: number;
+  /** A session open this long gets 421 and is closed, however busy it is. */
+  maxSessionMs: number;
+  /** A TLS handshake not done this long after it began: the session is closed. */
+  tlsHandshakeTimeoutMs: number;
 }
 
 export const DEFAULT_LIMITS: Limits = {
@@ -28,6 +38,13 @@ export const DEFAULT_LIMITS: Limits = {
   idleTimeoutMs: 60_000,
   closeTimeoutMs: 500,
   maxMessages: 1000,
+  // RFC 5321 §4.5.3.1 allows 512 for a command, 1000 for a text line; real clients send
+  // longer AUTH and MAIL lines, so the default is generous. It only bounds memory.
+  maxLineBytes: 4096,
+  maxRecipients: 100,
+  maxConnectionsPerClient: 20,
+  maxSessionMs: 10 * 60_000,
+  tlsHandshakeTimeoutMs: 10_000,
 };
 
 export interface CapturedMessage {
@@ -97,6 +114,7 @@ export async function serveScenario(scenario: Scenario, options: ServeOptions): 
     hostname: options.hostname,
     faultState: new FaultState(),
     idleTimeoutMs: limits.idleTimeoutMs,
+    limits,
     nextSessionNumber: () => ++sessionCount,
     record: (session: number, event: SessionEventInput) =>
       events.record({ time: new Date().toISOString(), scenario: scenario.name, session, ...event } as never),
@@ -120,6 +138,9 @@ export async function serveScenario(scenario: Scenario, options: ServeOptions): 
     socketTimeout: limits.idleTimeoutMs,
     closeTimeout: limits.closeTimeoutMs,
     maxClients: limits.maxConnections,
+    // The connection stops longer lines itself, with a 500 (smtp-server's own check
+    // answers 421 and ends the session); this is only its backstop.
+    maxCommandLength: limits.maxLineBytes,
     ...tlsOptions(scenario, options.certificate, options.caCertificate),
     onSecure(socket, session, callback) {
       const tlsSocket = socket as TLSSocket;
