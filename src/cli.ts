@@ -2,12 +2,13 @@
 // The command line: serve one scenario, list the catalogue, show a page, make the certs.
 // Bad input exits 2 with one line; a failure to serve (busy port, bad host) exits 1.
 import { isIP } from 'node:net';
-import { mkdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
 import { stringify } from 'yaml';
 import { CertificateCache, writeAtomically } from './certs/cache.js';
 import { CERT_PROFILE_NAMES } from './certs/profiles.js';
+import { makeWritableDir } from './dirs.js';
 import { formatEvent } from './format.js';
 import { DEFAULT_HOST, DEFAULT_HOSTNAME, DEFAULT_LIMITS, defaultCertDir, listScenarios, loadScenario, startScenario, type RunningScenario } from './index.js';
 import { formatJUnit, formatTable, runMatrix } from './matrix.js';
@@ -152,6 +153,8 @@ program
   .option('--export <dir>', 'write the test CA, the intermediate and the client certificate and key to DIR')
   .action(async (options: { certs?: string; hostname: string; client?: boolean; export?: string }) => {
     const cache = new CertificateCache(options.certs ?? program.opts().certs ?? defaultCertDir(), options.hostname);
+    // Checked before any certificate is made.
+    if (options.export) makeWritableDir(options.export, '--export');
     const started = Date.now();
     await cache.prepareAll();
     for (const profile of CERT_PROFILE_NAMES) {
@@ -163,7 +166,6 @@ program
     process.stderr.write(`${CERT_PROFILE_NAMES.length} profiles ready in ${Date.now() - started} ms\n`);
     const client = await cache.get('client');
     if (options.export) {
-      mkdirSync(options.export, { recursive: true });
       const out = (name: string, content: string, mode: number) => writeAtomically(join(options.export!, name), content, mode);
       out('test-ca.pem', readFileSync(cache.caFile, 'utf8'), 0o644);
       out('test-intermediate.pem', readFileSync(cache.authorityFile('test-intermediate'), 'utf8'), 0o644);
