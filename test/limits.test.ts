@@ -208,3 +208,23 @@ describe('tlsHandshakeTimeoutMs', () => {
     expect(mta.events.some((e) => e.type === 'tls-failed')).toBe(false);
   });
 });
+
+describe('the older limits say so too', () => {
+  it('idleTimeoutMs: 421 and a limit event', async () => {
+    mta = await startScenario(PLAIN, { limits: { idleTimeoutMs: 300 } });
+    const socket = await session(mta.port);
+    expect(await readUntil(socket, /^421 /m, 2000)).toBe('421 Timeout - closing connection\r\n');
+    expect(await mta.waitFor(limitEvent('idleTimeoutMs'))).toMatchObject({ value: 300 });
+  });
+
+  it('maxMessageBytes: 552 and a limit event', async () => {
+    mta = await startScenario(PLAIN, { limits: { maxMessageBytes: 100 } });
+    const socket = await session(mta.port);
+    socket.write('MAIL FROM:<a@example.test>\r\nRCPT TO:<b@example.test>\r\nDATA\r\n');
+    await readUntil(socket, /^354 /m);
+    socket.write(`Subject: big\r\n\r\n${'b'.repeat(500)}\r\n.\r\n`);
+    expect(await readUntil(socket, /^552 .*\r\n/m)).toMatch(/^552 5\.3\.4 Message too big/m);
+    expect(await mta.waitFor(limitEvent('maxMessageBytes'))).toMatchObject({ value: 100, detail: 'a message of 518 bytes refused' });
+    expect(mta.messages).toHaveLength(0);
+  });
+});

@@ -330,6 +330,13 @@ export class BrokenConnection extends SMTPConnection {
     this.handshakeTimer.unref();
   }
 
+  override _onTimeout(): void {
+    // smtp-server's own rule: the timeout only counts while the client owes us input.
+    const waitingForUs = this._handlerPending || (this._dataStream && this._parser && !this._parser._dataMode);
+    if (!this._closing && !waitingForUs) this.limitReached('idleTimeoutMs', 'nothing from the client for that long');
+    super._onTimeout();
+  }
+
   private sessionTimeUp(): void {
     if (this._closing || this._closed) return;
     this.limitReached('maxSessionMs', `the session has been open for ${Date.now() - this.startedAt} ms`);

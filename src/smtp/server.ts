@@ -170,6 +170,12 @@ export async function serveScenario(scenario: Scenario, options: ServeOptions): 
       stream.on('end', () => {
         const connection = connectionOf(session.id);
         if (stream.sizeExceeded) {
+          host.record(connection?.sessionNumber ?? 0, {
+            type: 'limit',
+            limit: scenario.smtp.size ? 'smtp.size' : 'maxMessageBytes',
+            value: maxMessageBytes,
+            detail: `a message of ${size} bytes refused`,
+          });
           const error = Object.assign(new Error(`5.3.4 Message too big: ${size} bytes, limit ${maxMessageBytes}`), {
             responseCode: 552,
           });
