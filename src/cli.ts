@@ -53,6 +53,11 @@ program
   .option('--max-connections <n>', 'sessions at once; beyond, 421', parseCount, DEFAULT_LIMITS.maxConnections)
   .option('--max-message-size <bytes>', 'largest message (advertised as SIZE); beyond, 552', parseCount, DEFAULT_LIMITS.maxMessageBytes)
   .option('--idle-timeout <ms>', 'a session idle this long gets 421 and is closed', parseCount, DEFAULT_LIMITS.idleTimeoutMs)
+  .option('--max-line-length <bytes>', 'longest command line, CRLF included; beyond, 500 and the line is dropped', parseCount, DEFAULT_LIMITS.maxLineBytes)
+  .option('--max-recipients <n>', 'recipients in one message; beyond, 452', parseCount, DEFAULT_LIMITS.maxRecipients)
+  .option('--max-connections-per-client <n>', 'sessions at once from one client address; beyond, 421', parseCount, DEFAULT_LIMITS.maxConnectionsPerClient)
+  .option('--max-session-time <ms>', 'a session open this long gets 421 and is closed, busy or not', parseCount, DEFAULT_LIMITS.maxSessionMs)
+  .option('--tls-handshake-timeout <ms>', 'a TLS handshake not finished this long after it began: the session is closed', parseCount, DEFAULT_LIMITS.tlsHandshakeTimeoutMs)
   .addHelpText(
     'after',
     '\nExamples:\n' +
@@ -196,6 +201,11 @@ interface ServeFlags {
   maxConnections: number;
   maxMessageSize: number;
   idleTimeout: number;
+  maxLineLength: number;
+  maxRecipients: number;
+  maxConnectionsPerClient: number;
+  maxSessionTime: number;
+  tlsHandshakeTimeout: number;
 }
 
 function checkHost(host: string): void {
@@ -226,6 +236,11 @@ async function startAll(plan: Array<{ reference: string; port: number }>, flags:
               maxConnections: flags.maxConnections,
               maxMessageBytes: flags.maxMessageSize,
               idleTimeoutMs: flags.idleTimeout,
+              maxLineBytes: flags.maxLineLength,
+              maxRecipients: flags.maxRecipients,
+              maxConnectionsPerClient: flags.maxConnectionsPerClient,
+              maxSessionMs: flags.maxSessionTime,
+              tlsHandshakeTimeoutMs: flags.tlsHandshakeTimeout,
             },
           }),
         );
