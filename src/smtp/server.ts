@@ -145,8 +145,10 @@ export async function serveScenario(scenario: Scenario, options: ServeOptions): 
     onSecure(socket, session, callback) {
       const tlsSocket = socket as TLSSocket;
       const connection = connectionOf(session.id);
-      if (connection) {
-        const cipher = tlsSocket.getCipher();
+      // A client that closes right after the handshake leaves a socket with no cipher any
+      // more (implicit TLS asks here a second time, a tick later: once is recorded); its close follows.
+      const cipher = tlsSocket.getCipher() as ReturnType<TLSSocket['getCipher']> | null;
+      if (connection && cipher && !connection.tlsState) {
         connection.tlsEstablished({ protocol: tlsSocket.getProtocol() ?? 'unknown', cipher: cipher.standardName ?? cipher.name });
         host.record(connection.sessionNumber, {
           type: 'tls-established',
