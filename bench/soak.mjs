@@ -82,7 +82,7 @@ function session(port, leaveAt, reset) {
 
 const names = listScenarios().map((scenario) => scenario.name);
 const servers = [];
-for (const name of names) servers.push(await startScenario(name, { limits: { idleTimeoutMs: 2000, maxConnections: PARALLEL * 2 } }));
+for (const name of names) servers.push(await startScenario(name, { limits: { idleTimeoutMs: 2000, maxConnections: PARALLEL * 2, maxConnectionsPerClient: PARALLEL * 2 } }));
 
 // Warm up once per scenario, so first-use allocations do not count as a leak.
 await Promise.all(servers.map((server) => session(server.port, STEPS.length, false)));

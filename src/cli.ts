@@ -2,12 +2,13 @@
 // The command line: serve one scenario, list the catalogue, show a page, make the certs.
 // Bad input exits 2 with one line; a failure to serve (busy port, bad host) exits 1.
 import { isIP } from 'node:net';
-import { mkdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
 import { stringify } from 'yaml';
 import { CertificateCache, writeAtomically } from './certs/cache.js';
 import { CERT_PROFILE_NAMES } from './certs/profiles.js';
+import { makeWritableDir } from './dirs.js';
 import { formatEvent } from './format.js';
 import { DEFAULT_HOST, DEFAULT_HOSTNAME, DEFAULT_LIMITS, defaultCertDir, listScenarios, loadScenario, startScenario, type RunningScenario } from './index.js';
 import { formatJUnit, formatTable, runMatrix } from './matrix.js';
@@ -52,6 +53,11 @@ program
   .option('--max-connections <n>', 'sessions at once; beyond, 421', parseCount, DEFAULT_LIMITS.maxConnections)
   .option('--max-message-size <bytes>', 'largest message (advertised as SIZE); beyond, 552', parseCount, DEFAULT_LIMITS.maxMessageBytes)
   .option('--idle-timeout <ms>', 'a session idle this long gets 421 and is closed', parseCount, DEFAULT_LIMITS.idleTimeoutMs)
+  .option('--max-line-length <bytes>', 'longest command line, CRLF included; beyond, 500 and the line is dropped', parseCount, DEFAULT_LIMITS.maxLineBytes)
+  .option('--max-recipients <n>', 'recipients in one message; beyond, 452', parseCount, DEFAULT_LIMITS.maxRecipients)
+  .option('--max-connections-per-client <n>', 'sessions at once from one client address; beyond, 421', parseCount, DEFAULT_LIMITS.maxConnectionsPerClient)
+  .option('--max-session-time <ms>', 'a session open this long gets 421 and is closed, busy or not', parseCount, DEFAULT_LIMITS.maxSessionMs)
+  .option('--tls-handshake-timeout <ms>', 'a TLS handshake not finished this long after it began: the session is closed', parseCount, DEFAULT_LIMITS.tlsHandshakeTimeoutMs)
   .addHelpText(
     'after',
     '\nExamples:\n' +
@@ -152,6 +158,8 @@ program
   .option('--export <dir>', 'write the test CA, the intermediate and the client certificate and key to DIR')
   .action(async (options: { certs?: string; hostname: string; client?: boolean; export?: string }) => {
     const cache = new CertificateCache(options.certs ?? program.opts().certs ?? defaultCertDir(), options.hostname);
+    // Checked before any certificate is made.
+    if (options.export) makeWritableDir(options.export, '--export');
     const started = Date.now();
     await cache.prepareAll();
     for (const profile of CERT_PROFILE_NAMES) {
@@ -163,7 +171,6 @@ program
     process.stderr.write(`${CERT_PROFILE_NAMES.length} profiles ready in ${Date.now() - started} ms\n`);
     const client = await cache.get('client');
     if (options.export) {
-      mkdirSync(options.export, { recursive: true });
       const out = (name: string, content: string, mode: number) => writeAtomically(join(options.export!, name), content, mode);
       out('test-ca.pem', readFileSync(cache.caFile, 'utf8'), 0o644);
       out('test-intermediate.pem', readFileSync(cache.authorityFile('test-intermediate'), 'utf8'), 0o644);
@@ -194,6 +201,11 @@ interface ServeFlags {
   maxConnections: number;
   maxMessageSize: number;
   idleTimeout: number;
+  maxLineLength: number;
+  maxRecipients: number;
+  maxConnectionsPerClient: number;
+  maxSessionTime: number;
+  tlsHandshakeTimeout: number;
 }
 
 function checkHost(host: string): void {
@@ -224,6 +236,11 @@ async function startAll(plan: Array<{ reference: string; port: number }>, flags:
               maxConnections: flags.maxConnections,
               maxMessageBytes: flags.maxMessageSize,
               idleTimeoutMs: flags.idleTimeout,
+              maxLineBytes: flags.maxLineLength,
+              maxRecipients: flags.maxRecipients,
+              maxConnectionsPerClient: flags.maxConnectionsPerClient,
+              maxSessionMs: flags.maxSessionTime,
+              tlsHandshakeTimeoutMs: flags.tlsHandshakeTimeout,
             },
           }),
         );

@@ -45,6 +45,14 @@ export type SessionEvent = EventBase &
     | { type: 'fault'; fault: string; step: string; detail: string }
     | { type: 'warning'; text: string }
     | {
+        type: 'limit';
+        /** The limit reached, by its name in `Limits` (maxLineBytes, maxRecipients...). */
+        limit: string;
+        /** The limit's value. */
+        value: number;
+        detail: string;
+      }
+    | {
         type: 'message';
         from: string;
         to: string[];

@@ -35,6 +35,8 @@ function describe(event: SessionEvent): string {
       return `fault ${event.fault} at ${event.step}: ${event.detail}`;
     case 'warning':
       return `warning: ${event.text}`;
+    case 'limit':
+      return `limit ${event.limit}=${event.value} reached: ${event.detail}`;
     case 'message':
       return `message received${event.secure ? ' over TLS' : ''}: from <${event.from}> to ${event.to.map((to) => `<${to}>`).join(', ')}, ${event.size} bytes`;
     case 'close':

@@ -79,10 +79,11 @@ export interface RunningScenario {
 export async function startScenario(reference: ScenarioReference, options: StartOptions = {}): Promise<RunningScenario> {
   const scenario = loadScenario(reference);
   const hostname = options.hostname ?? DEFAULT_HOSTNAME;
+  // The cheap check first: a store that cannot be written fails before any certificate is made.
+  const store = options.store ? new MessageStore(options.store) : undefined;
   const cache = new CertificateCache(options.certDir ?? defaultCertDir(), hostname);
   const certificate = scenario.tls ? await cache.get(scenario.tls.cert) : undefined;
   const caCertificate = scenario.tls?.clientCert ? (await cache.ensureCa()).cert : undefined;
-  const store = options.store ? new MessageStore(options.store) : undefined;
   const server = await serveScenario(scenario, {
     host: options.host ?? DEFAULT_HOST,
     port: options.port ?? 0,

@@ -1,9 +1,9 @@
 // --store DIR: every message received, as an .eml file, plus one JSON line of its envelope
 // and TLS state in messages.jsonl. Files appear whole (written aside, then renamed), and
 // close() waits for what is still being written, so a shutdown loses nothing.
-import { accessSync, constants, mkdirSync } from 'node:fs';
 import { appendFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { makeWritableDir } from './dirs.js';
 import type { CapturedMessage } from './smtp/server.js';
 
 export class MessageStore {
@@ -14,12 +14,7 @@ export class MessageStore {
   /** Fails at once, with the folder named, when it cannot be written. */
   constructor(dir: string) {
     this.dir = dir;
-    try {
-      mkdirSync(dir, { recursive: true });
-      accessSync(dir, constants.W_OK);
-    } catch (error) {
-      throw new Error(`--store ${dir}: cannot write there (${(error as NodeJS.ErrnoException).code ?? error})`);
-    }
+    makeWritableDir(dir, '--store');
   }
 
   save(scenario: string, message: CapturedMessage, onError: (error: Error) => void): void {

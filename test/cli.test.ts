@@ -57,6 +57,9 @@ describe('broken-mta list and show', () => {
     const result = await cli('--help');
     expect(result.code).toBe(0);
     for (const word of ['--scenario', '--port', '--host', '--json', 'list', 'show', 'certs']) expect(result.stdout).toContain(word);
+    for (const flag of ['--max-line-length <bytes>', '--max-recipients <n>', '--max-connections-per-client <n>', '--max-session-time <ms>', '--tls-handshake-timeout <ms>']) {
+      expect(result.stdout).toContain(flag);
+    }
   });
 });
 
@@ -100,6 +103,12 @@ describe('bad input: one clear line and a non-zero exit', () => {
     expect(result.stderr).toContain('a port is a whole number from 0 to 65535');
   });
 
+  it('a limit that is not a whole number of 1 or more', async () => {
+    const result = await cli('--scenario', 'good', '--port', '0', '--max-line-length', '0');
+    expect(result.code).toBe(2);
+    expect(result.stderr.trim()).toBe("error: option '--max-line-length <bytes>' argument '0' is invalid. a whole number, 1 or more");
+  });
+
   it('no scenario at all', async () => {
     const result = await cli();
     expect(result.code).toBe(2);
@@ -134,6 +143,40 @@ describe('serving', () => {
     const fault = JSON.parse(await nextMatching(lines, /"type":"fault"/));
     expect(fault).toMatchObject({ type: 'fault', fault: 'reply', step: 'STARTTLS', scenario: 'groupwise-450', session: 1 });
     socket.destroy();
+  });
+
+  it('the limit flags reach the server: each limit answers and shows in the events', async () => {
+    const { first, lines } = await startCli(
+      '--scenario', 'good', '--port', '0', '--json',
+      '--max-line-length', '50', '--max-recipients', '1', '--max-connections-per-client', '1',
+      '--max-session-time', '800', '--tls-handshake-timeout', '200',
+    );
+    const { port } = JSON.parse(first);
+    const limit = async (name: string) => JSON.parse(await nextMatching(lines, new RegExp(`"type":"limit","limit":"${name}"`)));
+
+    const one = await rawConnect(port);
+    await readUntil(one, /^220 /m);
+    one.write(`EHLO client.example.test\r\nNOOP ${'x'.repeat(60)}\r\n`);
+    await readUntil(one, /^500 5\.5\.2 Line too long\r\n/m);
+    expect(await limit('maxLineBytes')).toMatchObject({ value: 50 });
+    one.write('MAIL FROM:<a@example.test>\r\nRCPT TO:<b@example.test>\r\nRCPT TO:<c@example.test>\r\n');
+    await readUntil(one, /^452 4\.5\.3 Too many recipients\r\n/m);
+    expect(await limit('maxRecipients')).toMatchObject({ value: 1 });
+
+    const two = await rawConnect(port);
+    expect(await readUntil(two, /^421 .*\r\n/m)).toBe('421 4.7.0 Too many connections from your address\r\n');
+    expect(await limit('maxConnectionsPerClient')).toMatchObject({ value: 1, session: 2 });
+
+    await readUntil(one, /^421 4\.4\.2 Session time limit reached\r\n/m, 2000);
+    expect(await limit('maxSessionMs')).toMatchObject({ value: 800, session: 1 });
+    await nextMatching(lines, /"session":1,"type":"close"/);
+
+    const three = await rawConnect(port);
+    await readUntil(three, /^220 /m);
+    three.write('EHLO client.example.test\r\nSTARTTLS\r\n');
+    await readUntil(three, /^220 .*TLS/m);
+    expect(JSON.parse(await nextMatching(lines, /"type":"tls-failed"/))).toMatchObject({ session: 3, error: 'the TLS handshake timed out: not finished 200 ms after it began' });
+    for (const socket of [one, two, three]) socket.destroy();
   });
 
   it('warns on a bind beyond loopback', async () => {

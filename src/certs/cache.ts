@@ -9,10 +9,11 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { createHash, generateKeyPair, X509Certificate } from 'node:crypto';
-import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, renameSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readFileSync, renameSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { describe, makeWritableDir } from '../dirs.js';
 import { AUTHORITIES, CERT_PROFILES, DAY, validityOf, type AuthorityName, type CertProfile, type CertProfileName } from './profiles.js';
 
 /** Regenerate a certificate when one of its future dates is closer than this. */
@@ -258,7 +259,7 @@ export class CertificateCache {
   /** One process generates at a time; re-entrant, since a leaf may need its authority made. */
   private async withLock<T>(work: () => Promise<T>): Promise<T> {
     if (this.holdingLock) return work();
-    mkdirSync(this.dir, { recursive: true });
+    makeWritableDir(this.dir, 'certificate folder', '; choose another with --certs or $BROKEN_MTA_CERTS');
     const lock = join(this.dir, '.lock');
     const deadline = Date.now() + 2 * LOCK_STALE_MS;
     for (;;) {
@@ -348,6 +349,11 @@ function normalizePem(pem: string): string {
 /** Written whole or not at all: a crash never leaves half a key behind. */
 export function writeAtomically(file: string, content: string, mode: number): void {
   const temporary = `${file}.${process.pid}.${Date.now()}.tmp`;
-  writeFileSync(temporary, content, { mode });
-  renameSync(temporary, file);
+  try {
+    writeFileSync(temporary, content, { mode });
+    renameSync(temporary, file);
+  } catch (error) {
+    unlinkQuietly(temporary);
+    throw new Error(`cannot write ${file} (${describe(error)})`);
+  }
 }

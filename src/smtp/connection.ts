@@ -3,6 +3,7 @@
 // the library has no hook between STARTTLS and the handshake (see DESIGN.md).
 import type { Socket } from 'node:net';
 import { SMTPConnection } from 'smtp-server/lib/smtp-connection.js';
+import type { SMTPStream } from 'smtp-server/lib/smtp-stream.js';
 import type { SessionEventInput } from '../events.js';
 import type { FaultTarget, Step } from '../faults/fault.js';
 import { findFault } from '../faults/registry.js';
@@ -13,6 +14,7 @@ import { alertFromOpenSslCode } from '../tls/node/errors.js';
 import { serverFlight } from '../tls/node/flight.js';
 import type { EngineConfig, EngineEvent } from '../tls/engine/engine.js';
 import { EngineSocket } from '../tls/engine/socket.js';
+import type { Limits } from './server.js';
 
 const COMMAND_STEPS: Readonly<Record<string, Step>> = {
   EHLO: 'EHLO',
@@ -38,6 +40,7 @@ export interface SessionHost {
   readonly idleTimeoutMs: number;
   /** Set when the scenario's TLS is the scripted engine's. */
   readonly engine?: EngineConfig;
+  readonly limits: Limits;
   nextSessionNumber(): number;
   record(session: number, event: SessionEventInput): void;
 }
@@ -66,6 +69,8 @@ export class BrokenConnection extends SMTPConnection {
   private readonly tap = (chunk: Buffer) => (this.lastChunk = chunk);
   /** Sleeps a fault is in: the session's end cuts them short. */
   private readonly sleeping = new Set<() => void>();
+  private sessionTimer: NodeJS.Timeout | undefined;
+  private handshakeTimer: NodeJS.Timeout | undefined;
 
   constructor(server: ConstructorParameters<typeof SMTPConnection>[0], socket: Socket, host: SessionHost) {
     // The session number is the id too: unique per server, and cheaper than smtp-server's random one.
@@ -83,6 +88,10 @@ export class BrokenConnection extends SMTPConnection {
     this.host.record(this.sessionNumber, event);
   }
 
+  private limitReached(limit: keyof Limits, detail: string): void {
+    this.record({ type: 'limit', limit, value: this.host.limits[limit], detail });
+  }
+
   override init(): void {
     this.record({
       type: 'connect',
@@ -92,6 +101,10 @@ export class BrokenConnection extends SMTPConnection {
     });
     // A peer that closes first shows up as 'end' on the raw socket before 'close'.
     this._socket.once('end', () => (this.closedBy ??= 'client'));
+    // However busy a session keeps itself (a byte now and then resets the idle timeout),
+    // it ends at maxSessionMs.
+    this.sessionTimer = setTimeout(() => this.sessionTimeUp(), this.host.limits.maxSessionMs);
+    this.sessionTimer.unref();
     if (this.scenario.tls?.implicit) return this.startImplicitTls();
     this._socket.on('data', this.tap);
     // smtp-server waits 100 ms before every greeting to catch clients that talk first;
@@ -104,7 +117,15 @@ export class BrokenConnection extends SMTPConnection {
     this._setListeners(() => {
       const { maxClients } = this._server.options;
       if (maxClients && this._server.connections.size > maxClients) {
+        this.limitReached('maxConnections', `${this._server.connections.size} sessions open`);
         return this.send(421, `${this.host.hostname} Too many connected clients, try again in a moment`, false);
+      }
+      const perClient = this.host.limits.maxConnectionsPerClient;
+      let fromHere = 0;
+      for (const connection of this._server.connections) if (connection.remoteAddress === this.remoteAddress) fromHere++;
+      if (fromHere > perClient) {
+        this.limitReached('maxConnectionsPerClient', `${fromHere} sessions open from ${this.remoteAddress}`);
+        return this.send(421, '4.7.0 Too many connections from your address', false);
       }
       this.connectionReady();
     });
@@ -190,6 +211,30 @@ export class BrokenConnection extends SMTPConnection {
     });
   }
 
+  override handler_RCPT(command: Buffer, callback: () => void): void {
+    // Checked before smtp-server's own handling, which would answer 452 without the
+    // enhanced code; faults at RCPT have already had their turn.
+    const envelope = this.session.envelope;
+    const parsed = envelope?.mailFrom ? this._parseAddressCommand('rcpt to', command) : false;
+    const max = this.host.limits.maxRecipients;
+    if (parsed && parsed.address && envelope.rcptTo.length >= max && !this._rcptIndex.has(parsed.address.toLowerCase())) {
+      this.limitReached('maxRecipients', `recipient <${parsed.address}> refused: ${envelope.rcptTo.length} already in this message`);
+      this.send(452, '4.5.3 Too many recipients', false);
+      return callback();
+    }
+    super.handler_RCPT(command, callback);
+  }
+
+  /** Every parser the session gets (one more after STARTTLS) stops over-long lines. */
+  override _createParser(): SMTPStream {
+    const parser = super._createParser();
+    guardLineLength(parser, () => this.host.limits.maxLineBytes, (bytes, complete) => {
+      this.limitReached('maxLineBytes', complete ? `a line of ${bytes} bytes` : `a line of ${bytes} bytes and no end yet; the rest of it is dropped`);
+      this.send(500, '5.5.2 Line too long', false);
+    });
+    return parser;
+  }
+
   override handler_EHLO(command: Buffer, callback: () => void): void {
     this.ehloKeywords = this.scenario.smtp.ehlo;
     super.handler_EHLO(command, callback);
@@ -215,8 +260,9 @@ export class BrokenConnection extends SMTPConnection {
     this.record({ type: 'starttls', engine: tls.engine });
     this.stopReadingForTls();
     void this.runFaults('TLS', '').then((handled) => {
-      if (!handled) return this.upgrade(callback);
-      callback();
+      if (handled) return callback();
+      this.armHandshakeTimer();
+      this.upgrade(callback);
     });
   }
 
@@ -263,6 +309,7 @@ export class BrokenConnection extends SMTPConnection {
       this._socket.off('error', onError);
       this._socket.off('close', onClose);
       this._upgrading = false;
+      this.armHandshakeTimer();
       this.listen();
     });
   }
@@ -358,6 +405,52 @@ export class BrokenConnection extends SMTPConnection {
   private lastEngineStep: string | undefined;
   private engineDataSeen = false;
   private lastSni: string | undefined;
+  /**
+   * The handshake, whichever engine runs it, has tlsHandshakeTimeoutMs to finish from
+   * here; a client that sends STARTTLS and then nothing must not hold the session until
+   * the idle timeout. TLS faults run before this: their stalls are the scenario's.
+   */
+  private armHandshakeTimer(): void {
+    clearTimeout(this.handshakeTimer);
+    const ms = this.host.limits.tlsHandshakeTimeoutMs;
+    this.handshakeTimer = setTimeout(() => {
+      if (this._closed || this.tlsOutcomeRecorded) return;
+      this.limitReached('tlsHandshakeTimeoutMs', `the TLS handshake did not finish within ${ms} ms`);
+      this.tlsOutcomeRecorded = true;
+      this.record({ type: 'tls-failed', error: `the TLS handshake timed out: not finished ${ms} ms after it began` });
+      this.closedBy ??= 'server';
+      // Nothing can be said in plaintext in the middle of a handshake: the session just ends.
+      this._socket.destroy();
+    }, ms);
+    this.handshakeTimer.unref();
+  }
+
+  override _onTimeout(): void {
+    // smtp-server's own rule: the timeout only counts while the client owes us input.
+    const waitingForUs = this._handlerPending || (this._dataStream && this._parser && !this._parser._dataMode);
+    if (!this._closing && !waitingForUs) this.limitReached('idleTimeoutMs', 'nothing from the client for that long');
+    if (this._upgrading && !this._closing) {
+      // In the middle of a handshake a plaintext 421 would only be garbage to the client's TLS.
+      if (!this.tlsOutcomeRecorded) {
+        this.tlsOutcomeRecorded = true;
+        this.record({ type: 'tls-failed', error: `the handshake stalled: nothing from the client for ${this.host.idleTimeoutMs} ms (idle timeout)` });
+      }
+      this.closedBy ??= 'server';
+      this._socket.destroy();
+      return;
+    }
+    super._onTimeout();
+  }
+
+  private sessionTimeUp(): void {
+    if (this._closing || this._closed) return;
+    this.limitReached('maxSessionMs', `the session has been open for ${Date.now() - this.startedAt} ms`);
+    this.closedBy ??= 'server';
+    // The 421 cannot go out in the middle of a TLS handshake (send() knows); the session ends anyway.
+    const upgrading = this._upgrading;
+    this.send(421, '4.4.2 Session time limit reached', false);
+    if (upgrading) this._socket.destroy();
+  }
 
   // --- faults --------------------------------------------------------------------------
 
@@ -467,6 +560,7 @@ export class BrokenConnection extends SMTPConnection {
   tlsState: TlsState | undefined;
 
   tlsEstablished(state: TlsState): void {
+    clearTimeout(this.handshakeTimer);
     this.tlsOutcomeRecorded = true;
     this.tlsState = state;
   }
@@ -478,6 +572,8 @@ export class BrokenConnection extends SMTPConnection {
 
   override _onClose(): void {
     if (!this._closed) {
+      clearTimeout(this.sessionTimer);
+      clearTimeout(this.handshakeTimer);
       for (const wake of [...this.sleeping]) wake();
       if (this._upgrading && !this.tlsOutcomeRecorded) {
         this.tlsOutcomeRecorded = true;
@@ -489,6 +585,60 @@ export class BrokenConnection extends SMTPConnection {
     }
     super._onClose();
   }
+}
+
+/**
+ * Stops a command line longer than `limit()` bytes (its line ending included) before
+ * smtp-server's parser holds it, so memory stays bounded however long the line: the
+ * lines before it run as usual, `onTooLong` answers it once, the rest of it is dropped up
+ * to its end, and the session goes on. A message's content (data mode) is not touched;
+ * its size is bounded by maxMessageBytes.
+ */
+function guardLineLength(parser: SMTPStream, limit: () => number, onTooLong: (bytes: number, complete: boolean) => void): void {
+  const write = parser._write.bind(parser);
+  let skipping = false;
+  type Next = (error?: Error | null) => void;
+  const guarded = (chunk: Buffer, encoding: BufferEncoding | 'buffer', next: Next): void => {
+    if (parser._dataMode || parser.isClosed || !chunk?.length) return write(chunk, encoding, next);
+    if (skipping) {
+      const end = chunk.indexOf(0x0a);
+      if (end < 0) return next();
+      skipping = false;
+      return end + 1 < chunk.length ? guarded(chunk.subarray(end + 1), encoding, next) : next();
+    }
+    const max = limit();
+    let start = 0;
+    let carried = parser._remainder.length;
+    let end: number;
+    let bytes: number;
+    for (;;) {
+      end = chunk.indexOf(0x0a, start);
+      bytes = carried + (end < 0 ? chunk.length : end + 1) - start;
+      // A line with no end yet that has reached the limit passes it with its line feed.
+      if (end < 0 ? bytes >= max : bytes > max) break;
+      if (end < 0 || end + 1 === chunk.length) return write(chunk, encoding, next);
+      start = end + 1;
+      carried = 0;
+    }
+    const drop = (): void => {
+      parser._remainder = '';
+      onTooLong(bytes, end >= 0);
+      if (end < 0) {
+        skipping = true;
+        return next();
+      }
+      return end + 1 < chunk.length ? guarded(chunk.subarray(end + 1), encoding, next) : next();
+    };
+    if (start === 0) return drop();
+    // The complete lines before it first; one of them may have been DATA, and then the
+    // long line is message content after all.
+    write(chunk.subarray(0, start), encoding, (error) => {
+      if (error) return next(error);
+      if (parser._dataMode || parser.isClosed) return guarded(chunk.subarray(start), encoding, next);
+      drop();
+    });
+  };
+  parser._write = guarded;
 }
 
 /** AUTH secrets never reach an event: the mechanism stays, the rest is masked. */

@@ -21,6 +21,16 @@ export interface Limits {
   closeTimeoutMs: number;
   /** Messages kept in memory for the API; older ones are dropped first. */
   maxMessages: number;
+  /** Longest command line, in bytes with its line ending; 500 beyond (the rest of the line is dropped). */
+  maxLineBytes: number;
+  /** Recipients in one message; 452 beyond. */
+  maxRecipients: number;
+  /** Sessions at once from one client address; 421 beyond. */
+  maxConnectionsPerClient: number;
+  /** A session open this long gets 421 and is closed, however busy it is. */
+  maxSessionMs: number;
+  /** A TLS handshake not done this long after it began: the session is closed. */
+  tlsHandshakeTimeoutMs: number;
 }
 
 export const DEFAULT_LIMITS: Limits = {
@@ -29,6 +39,13 @@ export const DEFAULT_LIMITS: Limits = {
   idleTimeoutMs: 60_000,
   closeTimeoutMs: 500,
   maxMessages: 1000,
+  // RFC 5321 §4.5.3.1 allows 512 for a command, 1000 for a text line; real clients send
+  // longer AUTH and MAIL lines, so the default is generous. It only bounds memory.
+  maxLineBytes: 4096,
+  maxRecipients: 100,
+  maxConnectionsPerClient: 20,
+  maxSessionMs: 10 * 60_000,
+  tlsHandshakeTimeoutMs: 10_000,
 };
 
 export interface CapturedMessage {
@@ -98,6 +115,7 @@ export async function serveScenario(scenario: Scenario, options: ServeOptions): 
     hostname: options.hostname,
     faultState: new FaultState(),
     idleTimeoutMs: limits.idleTimeoutMs,
+    limits,
     ...(scenario.tls?.engine === 'scripted' && options.certificate ? { engine: engineConfig(scenario.tls, options.certificate) } : {}),
     nextSessionNumber: () => ++sessionCount,
     record: (session: number, event: SessionEventInput) =>
@@ -122,13 +140,17 @@ export async function serveScenario(scenario: Scenario, options: ServeOptions): 
     socketTimeout: limits.idleTimeoutMs,
     closeTimeout: limits.closeTimeoutMs,
     maxClients: limits.maxConnections,
+    // The connection stops longer lines itself, with a 500 (smtp-server's own check
+    // answers 421 and ends the session); this is only its backstop.
+    maxCommandLength: limits.maxLineBytes,
     ...tlsOptions(scenario, options.certificate, options.caCertificate),
     onSecure(socket, session, callback) {
       const tlsSocket = socket as TLSSocket;
       const connection = connectionOf(session.id);
-      // A client that hangs up right after the handshake leaves no cipher to read.
-      if (connection && tlsSocket.getCipher()) {
-        const cipher = tlsSocket.getCipher();
+      // A client that closes right after the handshake leaves a socket with no cipher any
+      // more (implicit TLS asks here a second time, a tick later: once is recorded); its close follows.
+      const cipher = tlsSocket.getCipher() as ReturnType<TLSSocket['getCipher']> | null;
+      if (connection && cipher && !connection.tlsState) {
         connection.tlsEstablished({ protocol: tlsSocket.getProtocol() ?? 'unknown', cipher: cipher.standardName ?? cipher.name });
         host.record(connection.sessionNumber, {
           type: 'tls-established',
@@ -152,6 +174,12 @@ export async function serveScenario(scenario: Scenario, options: ServeOptions): 
       stream.on('end', () => {
         const connection = connectionOf(session.id);
         if (stream.sizeExceeded) {
+          host.record(connection?.sessionNumber ?? 0, {
+            type: 'limit',
+            limit: scenario.smtp.size ? 'smtp.size' : 'maxMessageBytes',
+            value: maxMessageBytes,
+            detail: `a message of ${size} bytes refused`,
+          });
           const error = Object.assign(new Error(`5.3.4 Message too big: ${size} bytes, limit ${maxMessageBytes}`), {
             responseCode: 552,
           });

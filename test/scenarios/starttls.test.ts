@@ -202,6 +202,37 @@ describe('implicit TLS', () => {
     expect(mta.events.some((e) => e.type === 'starttls')).toBe(false);
   });
 
+  it('implicit-tls: clients that close right after the handshake do not take the server down; one tls-established each', async () => {
+    mta = await startScenario('implicit-tls');
+    const uncaught: unknown[] = [];
+    const onUncaught = (error: unknown) => uncaught.push(error);
+    process.on('uncaughtException', onUncaught);
+    try {
+      for (let i = 0; i < 30; i++) {
+        await new Promise<void>((resolve) => {
+          const socket = tlsConnect({ host: '127.0.0.1', port: mta!.port, ca: readFileSync(mta!.caFile, 'utf8'), servername: 'mx.broken-mta.test' }, () => {
+            socket.end();
+            socket.destroy();
+            resolve();
+          });
+          socket.on('error', () => resolve());
+        });
+      }
+      const deadline = Date.now() + 3000;
+      while (mta.openSessions > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+    } finally {
+      process.off('uncaughtException', onUncaught);
+    }
+    expect(uncaught).toEqual([]);
+    expect(mta.openSessions).toBe(0);
+    const established = mta.events.filter((e) => e.type === 'tls-established').map((e) => e.session);
+    expect(new Set(established).size).toBe(established.length);
+    const delivered = await sendWithNodemailer({ port: mta.port, ca: readFileSync(mta.caFile, 'utf8'), transport: { secure: true } });
+    expect(delivered.error).toBeUndefined();
+    const session = mta.messages[0]!.session;
+    expect(mta.events.filter((e) => e.type === 'tls-established' && e.session === session)).toHaveLength(1);
+  });
+
   it('implicit-abort-alert: a client that resets while the fault runs ends its session, and the server serves on', async () => {
     mta = await startScenario('implicit-abort-alert');
     for (let i = 0; i < 5; i++) {
