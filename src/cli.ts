@@ -258,7 +258,7 @@ async function startAll(plan: Array<{ reference: string; port: number }>, flags:
   return started;
 }
 
-/** Prints every event as it comes, then closes everything on SIGINT/SIGTERM within 1 s. */
+/** Prints every event as it comes, then closes everything on SIGINT/SIGTERM within 2 s. */
 function runUntilSignalled(running: RunningScenario[], json: boolean | undefined): void {
   if (!json) process.stderr.write(`trust the test CA with: ${running[0]!.caFile}\n`);
   // Lines are gathered and written once per tick: one console.log per event cost a fifth
@@ -286,7 +286,8 @@ function runUntilSignalled(running: RunningScenario[], json: boolean | undefined
       flush();
       process.exit(0);
     };
-    const deadline = setTimeout(exit, 1000);
+    // Messages under way get up to closeTimeoutMs (1.5 s) to finish; the process is gone within 2 s.
+    const deadline = setTimeout(exit, 1900);
     deadline.unref();
     void Promise.all(running.map((server) => server.close())).then(exit);
   };

@@ -1,6 +1,6 @@
 // The command line as a user runs it: the built binary, real signals, real ports.
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -130,6 +130,38 @@ describe('serving', () => {
     expect(await exited).toBe(0);
     expect(Date.now() - started).toBeLessThan(1000);
     socket.destroy();
+  });
+
+  it('SIGTERM lets a message under way finish and reach --store; an idle session gets 421 at once; exit 0 within 2 s', async () => {
+    const store = mkdtempSync(join(tmpdir(), 'broken-mta-shutdown-'));
+    const { first } = await startCli('--scenario', 'good', '--port', '0', '--store', store);
+    const port = Number(/:(\d+) /.exec(first)![1]);
+    const idle = await rawConnect(port);
+    await readUntil(idle, /^220 /m);
+    const sending = await rawConnect(port);
+    await readUntil(sending, /^220 /m);
+    sending.write('EHLO client.example.test\r\nMAIL FROM:<a@client.example.test>\r\nRCPT TO:<b@mx.broken-mta.test>\r\nDATA\r\n');
+    await readUntil(sending, /^354 /m);
+    sending.write('Subject: in flight\r\n\r\nfirst half\r\n');
+    const exited = new Promise<number | null>((resolve) => child!.once('exit', resolve));
+    const started = Date.now();
+    child!.kill('SIGTERM');
+    // The idle session is told at once; the one sending goes on.
+    expect(await readUntil(idle, /^421 /m)).toMatch(/421 4\.3\.2 Service shutting down/);
+    expect(Date.now() - started).toBeLessThan(400);
+    // Longer than smtp-server's own grace period was (500 ms), well inside ours (1.5 s).
+    await new Promise((resolve) => setTimeout(resolve, 800));
+    sending.write('second half\r\n.\r\n');
+    const after = await readUntil(sending, /^421 /m);
+    expect(after).toMatch(/^250 .*\r\n421 4\.3\.2 Service shutting down/m);
+    expect(await exited).toBe(0);
+    expect(Date.now() - started).toBeLessThan(2000);
+    const stored = readFileSync(join(store, 'messages.jsonl'), 'utf8').trim().split('\n');
+    expect(stored).toHaveLength(1);
+    const eml = readFileSync(join(store, JSON.parse(stored[0]!).file), 'utf8');
+    expect(eml).toContain('second half');
+    idle.destroy();
+    sending.destroy();
   });
 
   it('--json prints the listening line and every event as JSON', async () => {

@@ -150,6 +150,8 @@ export class BrokenConnection extends SMTPConnection {
       return void this.drip(formatReply(code, data), msPerByte).then(() => code === 421 && this.close());
     }
     super.send(code, data, context);
+    // The reply to a message that was under way when the server began to stop: now it may go.
+    if (this.shuttingDown && code !== 354) setImmediate(() => !this.inMessage && this.closeForShutdown());
   }
 
   private async drip(payload: string, msPerByte: number): Promise<void> {
@@ -440,6 +442,31 @@ export class BrokenConnection extends SMTPConnection {
       return;
     }
     super._onTimeout();
+  }
+
+  private shuttingDown = false;
+
+  /**
+   * The server is stopping. A session in the middle of a message may finish it (the
+   * server's closeTimeoutMs bounds how long); every other session gets 421 now.
+   */
+  shutDown(): void {
+    if (this._closing || this._closed) return;
+    if (this.inMessage) this.shuttingDown = true;
+    else this.closeForShutdown();
+  }
+
+  private get inMessage(): boolean {
+    return Boolean(this._dataStream) || Boolean(this._parser && this._parser._dataMode);
+  }
+
+  private closeForShutdown(): void {
+    if (this._closing || this._closed) return;
+    this.closedBy ??= 'server';
+    // Nothing can be said in plaintext in the middle of a handshake.
+    if (this._upgrading) return void this._socket.destroy();
+    this.send(421, '4.3.2 Service shutting down, try again later', false);
+    this.close();
   }
 
   private sessionTimeUp(): void {

@@ -17,7 +17,7 @@ export interface Limits {
   maxConnections: number;
   /** A session idle this long gets 421 and is closed. */
   idleTimeoutMs: number;
-  /** On close, how long sessions may finish before they are cut. */
+  /** On close, how long a session in the middle of a message may take to finish it. */
   closeTimeoutMs: number;
   /** Messages kept in memory for the API; older ones are dropped first. */
   maxMessages: number;
@@ -37,7 +37,7 @@ export const DEFAULT_LIMITS: Limits = {
   maxMessageBytes: 10 * 1024 * 1024,
   maxConnections: 100,
   idleTimeoutMs: 60_000,
-  closeTimeoutMs: 500,
+  closeTimeoutMs: 1500,
   maxMessages: 1000,
   // RFC 5321 §4.5.3.1 allows 512 for a command, 1000 for a text line; real clients send
   // longer AUTH and MAIL lines, so the default is generous. It only bounds memory.
@@ -239,6 +239,7 @@ export async function serveScenario(scenario: Scenario, options: ServeOptions): 
     openSessions: () => server.byId.size,
     close() {
       closing ??= new Promise<void>((resolve) => {
+        for (const connection of server.byId.values()) connection.shutDown();
         server.close(() => {
           // Sessions had closeTimeoutMs to finish; whatever is left is cut now (the socket
           // on top: one that TLS wrapped no longer owns its handle).
