@@ -1,5 +1,6 @@
 // The catalogue's files, the generated JSON schema, and what a user sees for a bad file.
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -103,3 +104,63 @@ describe('a bad scenario file names file, line and field', () => {
     );
   });
 });
+
+describe('the scripted engine\'s keys', () => {
+  it('a DH group for Node\'s TLS names the key and the engine it needs', () => {
+    expect(loadText(VALID.replace('  cert: valid', '  cert: valid\n  dh: 512'))).toBe('FILE:10: tls.dh: the DH group 512 needs engine: scripted (Node serves only dh: auto)');
+  });
+
+  it('SSLv3, a script, an unknown suite, a size that is not served', () => {
+    expect(loadText(VALID.replace('  cert: valid', '  cert: valid\n  versions: [SSLv3]'))).toMatch(/^FILE:10: tls\.versions: SSLv3 needs engine: scripted/);
+    expect(loadText(VALID.replace('  cert: valid', '  cert: valid\n  script: { corrupt: finished }'))).toMatch(/^FILE:10: tls\.script: a handshake script needs engine: scripted/);
+    expect(loadText(VALID.replace('  cert: valid', '  engine: scripted\n  ciphers: ECDHE-RSA-AES128-GCM-SHA256'))).toMatch(/^FILE:10: tls\.ciphers: engine: scripted has no suite ECDHE-RSA-AES128-GCM-SHA256/);
+    expect(loadText(VALID.replace('  cert: valid', '  engine: scripted\n  dh: 4096'))).toMatch(/^FILE:10: tls\.dh: /);
+    expect(loadText(VALID.replace('  cert: valid', '  engine: scripted\n  script: { alertAfter: { step: Hello, alert: 40 } }'))).toMatch(/^FILE:10: tls\.script\.alertAfter\.step: must be one of "ClientHello"/);
+  });
+});
+
+describe('files a scenario names stay in its folder', () => {
+  const dhParams = () => {
+    const dir = mkdtempSync(join(tmpdir(), 'broken-mta-dh-'));
+    const pem = join(dir, 'dh512.pem');
+    writeFileSync(pem, execFileSync('openssl', ['dhparam', '512'], { stdio: ['ignore', 'pipe', 'ignore'] }));
+    mkdirSync(join(dir, 'scenarios'));
+    return { dir, pem };
+  };
+  const withDh = (file: string) => VALID.replace('  cert: valid', `  engine: scripted\n  dh: { file: "${file}" }`);
+
+  it('a relative path that leaves the folder is refused, by file, line and field', () => {
+    const { dir } = dhParams();
+    const file = join(dir, 'scenarios', 'mine.yaml');
+    writeFileSync(file, withDh('../dh512.pem'));
+    expect(() => loadScenario(file)).toThrow(`${file}:10: tls.dh.file: ../dh512.pem leaves the scenario's folder (${join(dir, 'scenarios')}); give an absolute path to use a file elsewhere`);
+  });
+
+  it('a symbolic link out of the folder counts where it leads', () => {
+    const { dir, pem } = dhParams();
+    symlinkSync(pem, join(dir, 'scenarios', 'link.pem'));
+    const file = join(dir, 'scenarios', 'mine.yaml');
+    writeFileSync(file, withDh('link.pem'));
+    expect(() => loadScenario(file)).toThrow(/tls\.dh\.file: link\.pem leaves the scenario's folder/);
+  });
+
+  it('an absolute path is the user\'s own choice, and is read; a file beside the scenario too', () => {
+    const { dir, pem } = dhParams();
+    const file = join(dir, 'scenarios', 'mine.yaml');
+    writeFileSync(file, withDh(pem));
+    expect(loadScenario(file).scenario.tls?.dh).toEqual({ file: pem });
+    writeFileSync(join(dir, 'scenarios', 'beside.pem'), execFileSync('cat', [pem]));
+    writeFileSync(file, withDh('beside.pem'));
+    expect(loadScenario(file).scenario.tls?.dh).toEqual({ file: join(dir, 'scenarios', 'beside.pem') });
+  });
+
+  it('a missing file and a file that is not DH parameters', () => {
+    const { dir } = dhParams();
+    const file = join(dir, 'scenarios', 'mine.yaml');
+    writeFileSync(file, withDh('missing.pem'));
+    expect(() => loadScenario(file)).toThrow(/:10: tls\.dh\.file: cannot read .*missing\.pem: ENOENT$/);
+    writeFileSync(file, withDh('mine.yaml'));
+    expect(() => loadScenario(file)).toThrow(/:10: tls\.dh\.file: .*not a PEM file of DH parameters/);
+  });
+});
+

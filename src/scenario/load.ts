@@ -1,11 +1,12 @@
 // Turns a name, a file or an object into a validated Scenario. Every error names the
 // file, the line and the field, in one line, so a user can jump straight to it.
-import { readFileSync, readdirSync } from 'node:fs';
-import { basename, dirname, join, resolve } from 'node:path';
+import { readFileSync, readdirSync, realpathSync } from 'node:fs';
+import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { LineCounter, parseDocument, isMap, isNode, isScalar } from 'yaml';
 import type { z } from 'zod';
 import { FAULTS } from '../faults/registry.js';
+import { dhGroupFromFile } from '../tls/engine/groups.js';
 import { scenarioSchema, type Scenario, type ScenarioInput } from './schema.js';
 
 export const PACKAGE_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -62,17 +63,47 @@ export function parseScenarioText(text: string, file: string): Scenario {
     throw new ScenarioError(`${file}:${line}:${col}: YAML syntax: ${syntaxError.message.split('\n')[0]}`);
   }
   const result = scenarioSchema.safeParse(document.toJS());
-  if (result.success) return result.data;
+  if (result.success) {
+    return resolveFiles(result.data, dirname(file), (path, message) => `${file}:${locate(document, lineCounter, path)}: ${describePath(path)}: ${message}`);
+  }
   const issue = mostSpecificIssue(result.error.issues);
   const path = issue.code === 'unrecognized_keys' ? [...issue.path, issue.keys[0]!] : issue.path;
   const line = locate(document, lineCounter, path);
   throw new ScenarioError(`${file}:${line}: ${describePath(path)}: ${issueMessage(issue)}`);
 }
 
+/**
+ * The files a scenario names are read relative to its folder, and may not leave it (a
+ * catalogue of shared scenarios must not read ../../etc/...). An absolute path is the user
+ * naming a file on purpose, and is taken as it is. Symbolic links count where they lead.
+ */
+function resolveFiles(scenario: Scenario, folder: string, where: (path: PropertyKey[], message: string) => string): Scenario {
+  const dh = scenario.tls?.dh;
+  if (typeof dh !== 'object') return scenario;
+  const path = ['tls', 'dh', 'file'];
+  const file = resolve(folder, dh.file);
+  if (!isAbsolute(dh.file)) {
+    let inside: boolean;
+    try {
+      inside = !relative(realpathSync(folder), realpathSync(file)).startsWith('..');
+    } catch (error) {
+      throw new ScenarioError(where(path, `cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? error}`));
+    }
+    if (!inside) throw new ScenarioError(where(path, `${dh.file} leaves the scenario's folder (${folder}); give an absolute path to use a file elsewhere`));
+  }
+  try {
+    dhGroupFromFile(file);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new ScenarioError(where(path, code ? `cannot read ${file}: ${code}` : `${file}: ${(error as Error).message}`));
+  }
+  return { ...scenario, tls: { ...scenario.tls!, dh: { file } } };
+}
+
 /** For a scenario given as an object (the API): same schema, errors name the field. */
 export function parseScenarioObject(input: ScenarioInput | unknown): Scenario {
   const result = scenarioSchema.safeParse(input);
-  if (result.success) return result.data;
+  if (result.success) return resolveFiles(result.data, process.cwd(), (path, message) => `inline scenario: ${describePath(path)}: ${message}`);
   const issue = mostSpecificIssue(result.error.issues);
   throw new ScenarioError(`inline scenario: ${describePath(issue.path)}: ${issueMessage(issue)}`);
 }

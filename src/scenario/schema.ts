@@ -92,9 +92,16 @@ export const scenarioSchema = z
         ciphers: z.string().optional().describe('OpenSSL cipher string; with engine: scripted, a colon-separated list of its DHE-RSA suites in order of preference'),
         implicit: z.boolean().default(false).describe('TLS from the first byte (port 465 style) instead of STARTTLS; TLS faults act at connect'),
         dh: z
-          .union([z.literal('auto'), z.literal([480, 512, 768, 1024, 2048]), z.enum(['composite', 'small-subgroup'])])
+          .union([
+            z.literal('auto'),
+            z.literal([480, 512, 768, 1024, 2048]),
+            z.enum(['composite', 'small-subgroup']),
+            z
+              .strictObject({ file: z.string().min(1).describe("A path relative to the scenario file's folder (it may not leave it), or an absolute path") })
+              .describe('DH parameters from a PEM file, as `openssl dhparam -out FILE BITS` writes it'),
+          ])
           .optional()
-          .describe('auto: DHE with a group sized to the key (engine: node). A size in bits, composite or small-subgroup: the DH group the scripted engine offers (2048 when not given)'),
+          .describe('auto: DHE with a group sized to the key (engine: node). A size in bits, composite, small-subgroup or { file }: the DH group the scripted engine offers (2048 when not given)'),
         script: script.optional(),
         ready: replySetting.default('220 2.0.0 Ready to start TLS').describe('The reply that agrees to STARTTLS'),
       })
@@ -128,7 +135,7 @@ function checkTls(tls: TlsOutput, ctx: z.RefinementCtx): void {
   if (!tls) return;
   const issue = (path: Array<string | number>, message: string) => ctx.addIssue({ code: 'custom', path: ['tls', ...path], message });
   if (tls.engine === 'node') {
-    if (tls.dh !== undefined && tls.dh !== 'auto') issue(['dh'], `the DH group ${tls.dh} needs engine: scripted (Node serves only dh: auto)`);
+    if (tls.dh !== undefined && tls.dh !== 'auto') issue(['dh'], `the DH group ${typeof tls.dh === 'object' ? tls.dh.file : tls.dh} needs engine: scripted (Node serves only dh: auto)`);
     if (tls.script) issue(['script'], 'a handshake script needs engine: scripted');
     if (tls.versions?.includes('SSLv3')) issue(['versions'], 'SSLv3 needs engine: scripted');
     return;

@@ -1,6 +1,9 @@
 // The scripted engine's scenarios, judged by real clients: openssl s_client, gnutls-cli and
 // nodemailer over STARTTLS, with the server's events recording the client's side.
-import { readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startScenario, type RunningScenario, type ScenarioInput } from '../../src/index.js';
 import { gnutlsStarttls, opensslStarttls, run, sendWithNodemailer } from '../support/clients.js';
@@ -125,6 +128,18 @@ describe('the other DH groups', () => {
     const established = mta.events.filter((e) => e.type === 'tls-established');
     expect(established).toHaveLength(2);
     expect(established[0]).toMatchObject({ keyExchange: { kind: 'DHE', group: name.slice(3), bits: 2048 } });
+  });
+});
+
+describe('DH parameters from a file: the admin\'s own dhparams.pem', () => {
+  it('openssl sees the file\'s group (Server Temp Key: DH, 1024 bits); the events name the file', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'broken-mta-dhfile-'));
+    const file = join(dir, 'dhparams.pem');
+    writeFileSync(file, execFileSync('openssl', ['dhparam', '-dsaparam', '1024'], { stdio: ['ignore', 'pipe', 'ignore'] }));
+    mta = await startScenario({ ...engine2048, name: 'own-dh', tls: { engine: 'scripted', dh: { file } } });
+    const result = await opensslStarttls(mta.port, ['-CAfile', mta.caFile, '-cipher', 'DEFAULT@SECLEVEL=1']);
+    expect(result.output).toContain('Server Temp Key: DH, 1024 bits');
+    expect(await mta.waitFor((e) => e.type === 'tls-established')).toMatchObject({ keyExchange: { kind: 'DHE', group: 'dhparams.pem', bits: 1024 } });
   });
 });
 

@@ -5,7 +5,7 @@ import type { ServedCertificate } from '../../certs/cache.js';
 import type { TlsSettings } from '../../scenario/schema.js';
 import { ALERT_NAMES } from '../alerts.js';
 import type { EngineConfig, EngineScript } from './engine.js';
-import { dhGroup, type DhGroupName } from './groups.js';
+import { dhGroup, dhGroupFromFile, type DhGroupName } from './groups.js';
 import { derChain } from './socket.js';
 import { findSuite, SUITES, type CipherSuite, type ProtocolVersion } from './suites.js';
 
@@ -14,7 +14,8 @@ export const DEFAULT_ENGINE_VERSIONS: readonly ProtocolVersion[] = ['TLSv1', 'TL
 export function engineConfig(tls: TlsSettings, certificate: ServedCertificate): EngineConfig {
   const versions = (tls.versions ?? DEFAULT_ENGINE_VERSIONS).filter((version): version is ProtocolVersion => version !== 'TLSv1.3');
   const suites = tls.ciphers ? tls.ciphers.split(':').map((name) => findSuite(name)).filter((suite): suite is CipherSuite => suite !== undefined) : SUITES;
-  const group = dhGroup(String(tls.dh ?? 2048) as DhGroupName);
+  // A file was checked when the scenario was loaded (load.ts), and its path made absolute.
+  const group = typeof tls.dh === 'object' ? dhGroupFromFile(tls.dh.file) : dhGroup(String(tls.dh ?? 2048) as DhGroupName);
   const script: EngineScript = {};
   if (tls.script?.alertAfter) {
     const { step, alert } = tls.script.alertAfter;

@@ -2,12 +2,15 @@
 // of the RFC 2409/3526 MODP groups; the weak and broken ones were generated once for this
 // project (the generator is 2 unless said otherwise) and are fixed so every run serves the same.
 import { getDiffieHellman } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { basename } from 'node:path';
 
 export const DH_GROUP_NAMES = ['480', '512', '768', '1024', '2048', 'composite', 'small-subgroup'] as const;
 export type DhGroupName = (typeof DH_GROUP_NAMES)[number];
 
 export interface DhGroup {
-  name: DhGroupName;
+  /** A named group, or the file the parameters came from. */
+  name: DhGroupName | string;
   p: bigint;
   g: bigint;
   bits: number;
@@ -75,4 +78,46 @@ export function toBytes(value: bigint, length?: number): Buffer {
   const bytes = Buffer.from(hex, 'hex');
   if (length === undefined || bytes.length >= length) return bytes;
   return Buffer.concat([Buffer.alloc(length - bytes.length), bytes]);
+}
+
+/**
+ * DH parameters as `openssl dhparam -out FILE BITS` writes them: PEM around PKCS #3
+ * DHParameter ::= SEQUENCE { prime INTEGER, base INTEGER, privateValueLength INTEGER OPTIONAL },
+ * or X9.42's SEQUENCE { p, g, q, ... } (-dsaparam).
+ * Throws an Error that says what is wrong with the file.
+ */
+export function dhGroupFromFile(file: string): DhGroup {
+  const pem = readFileSync(file, 'latin1');
+  // X9.42 parameters (openssl dhparam -dsaparam) start with the same p and g, then q.
+  const body = /-----BEGIN (?:X9\.42 )?DH PARAMETERS-----([\s\S]+?)-----END (?:X9\.42 )?DH PARAMETERS-----/.exec(pem)?.[1];
+  if (!body) throw new Error('not a PEM file of DH parameters (-----BEGIN DH PARAMETERS-----, as openssl dhparam writes)');
+  const der = Buffer.from(body.replace(/\s+/g, ''), 'base64');
+  let offset = 0;
+  const readLength = (): number => {
+    const first = der[offset++];
+    if (first === undefined) throw new Error('DH parameters are truncated');
+    if (first < 0x80) return first;
+    const count = first & 0x7f;
+    if (count > 3 || offset + count > der.length) throw new Error('DH parameters have a bad length');
+    let length = 0;
+    for (let i = 0; i < count; i++) length = (length << 8) | der[offset++]!;
+    return length;
+  };
+  const expect = (tag: number, what: string): number => {
+    if (der[offset++] !== tag) throw new Error(`DH parameters: expected ${what}`);
+    const length = readLength();
+    if (offset + length > der.length) throw new Error('DH parameters are truncated');
+    return length;
+  };
+  expect(0x30, 'a SEQUENCE');
+  const integer = (what: string): bigint => {
+    const length = expect(0x02, `an INTEGER (${what})`);
+    const value = toBigInt(der.subarray(offset, offset + length));
+    offset += length;
+    return value;
+  };
+  const p = integer('the prime');
+  const g = integer('the generator');
+  if (p < 3n || g < 2n || g >= p) throw new Error('DH parameters out of range (p < 3, or g not in 2..p-1)');
+  return { name: basename(file), p, g, bits: p.toString(2).length };
 }
