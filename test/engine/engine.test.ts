@@ -2,6 +2,9 @@
 // protection, real captured hellos, full handshakes with Node's TLS client over an
 // in-memory pipe, the script, the transition rules, and a fuzz loop over mutated hellos.
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { Duplex } from 'node:stream';
+import { connect as tlsConnect } from 'node:tls';
 import { describe, expect, it } from 'vitest';
 import { TlsServerEngine, HANDSHAKE_STEPS, type EngineEvent } from '../../src/tls/engine/engine.js';
 import { parseClientHello, HandshakeReader } from '../../src/tls/engine/messages.js';
@@ -172,6 +175,32 @@ describe('handshakes with a real client (Node TLS) over an in-memory pipe', () =
     expect(run.error?.message).toBe('timed out');
     expect(engine.state).toBe('silent');
     expect(run.events).toContainEqual({ type: 'stopped', after: 'ServerKeyExchange' });
+  });
+});
+
+describe('renegotiation', () => {
+  it('a client that renegotiates gets no_renegotiation (100); Node\'s client gives up with ERR_SSL_NO_RENEGOTIATION', async () => {
+    const { caFile, ...config } = await engineConfig();
+    const engine = new TlsServerEngine(config);
+    const events: EngineEvent[] = [];
+    const end = new (class extends Duplex {
+      override _read(): void {}
+      override _write(chunk: Buffer, _encoding: BufferEncoding, callback: () => void): void {
+        const output = engine.receive(chunk);
+        events.push(...output.events);
+        if (output.bytes.length) setImmediate(() => this.push(output.bytes));
+        callback();
+      }
+    })();
+    const socket = tlsConnect({ socket: end, servername: 'mx.broken-mta.test', ca: readFileSync(caFile), maxVersion: 'TLSv1.2' });
+    await new Promise((resolve) => socket.once('secureConnect', resolve));
+    const error = await new Promise<Error & { code?: string }>((resolve) => {
+      socket.once('error', resolve);
+      socket.renegotiate({}, () => undefined);
+    });
+    socket.destroy();
+    expect(error.code).toBe('ERR_SSL_NO_RENEGOTIATION');
+    expect(events).toContainEqual(expect.objectContaining({ type: 'alert-sent', fatal: false, alert: { code: 100, name: 'no_renegotiation' } }));
   });
 });
 
