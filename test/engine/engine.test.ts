@@ -9,7 +9,8 @@ import { describe, expect, it } from 'vitest';
 import { TlsServerEngine, HANDSHAKE_STEPS, type EngineEvent } from '../../src/tls/engine/engine.js';
 import { parseClientHello, HandshakeReader } from '../../src/tls/engine/messages.js';
 import { prf } from '../../src/tls/engine/prf.js';
-import { RecordProtection, RecordReader, RecordError } from '../../src/tls/engine/records.js';
+import { AlertError } from '../../src/tls/engine/alert-error.js';
+import { RecordProtection, RecordReader } from '../../src/tls/engine/records.js';
 import { SUITES, VERSION_CODES, type ProtocolVersion } from '../../src/tls/engine/suites.js';
 import { fuzzSeed, fuzzSessions, Random } from '../support/random.js';
 import { capturedHello, engineConfig, HELLOS, runClient } from './support.js';
@@ -59,7 +60,7 @@ describe('record protection', () => {
     const sealed = sender.seal(23, Buffer.from('tamper with me'));
     sealed[sealed.length - 1]! ^= 1;
     const [tampered] = reader.push(sealed);
-    expect(() => receiver.open(tampered!)).toThrow(RecordError);
+    expect(() => receiver.open(tampered!)).toThrow(AlertError);
   });
 
   it('reassembles records split at every byte', () => {

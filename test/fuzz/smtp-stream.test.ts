@@ -69,25 +69,34 @@ async function play(port: number, random: Random): Promise<void> {
   socket.destroy();
 }
 
-describe('fuzzing the SMTP command stream', () => {
-  let mta: RunningScenario;
-  const seed = fuzzSeed();
-  const sessions = fuzzSessions(60);
+/**
+ * A scenario served for one describe block, and every unhandled rejection or exception
+ * the process sees meanwhile (a fuzz run must cause none).
+ */
+function serveWhileFuzzing(scenario: string): { server: () => RunningScenario; unhandled: unknown[] } {
+  let mta: RunningScenario | undefined;
   const unhandled: unknown[] = [];
   const onUnhandled = (reason: unknown) => unhandled.push(reason);
-
   beforeAll(async () => {
     process.on('unhandledRejection', onUnhandled);
     process.on('uncaughtException', onUnhandled);
-    mta = await startScenario('good', { limits: { idleTimeoutMs: 2000 } });
+    mta = await startScenario(scenario, { limits: { idleTimeoutMs: 2000 } });
   });
   afterAll(async () => {
     process.off('unhandledRejection', onUnhandled);
     process.off('uncaughtException', onUnhandled);
-    await mta.close();
+    await mta?.close();
   });
+  return { server: () => mta!, unhandled };
+}
+
+describe('fuzzing the SMTP command stream', () => {
+  const seed = fuzzSeed();
+  const sessions = fuzzSessions(60);
+  const { server, unhandled } = serveWhileFuzzing('good');
 
   it(`survives ${sessions} hostile sessions (seed ${seed}) and every session closes exactly once`, async () => {
+    const mta = server();
     const random = new Random(seed);
     const parallel = 6;
     for (let i = 0; i < sessions; i += parallel) {
@@ -110,6 +119,7 @@ describe('fuzzing the SMTP command stream', () => {
   });
 
   it('survives random bytes after STARTTLS (Node TLS path)', async () => {
+    const mta = server();
     const random = new Random(seed ^ 0x5eed);
     const hello = await captureClientHello(mta.port);
     for (let i = 0; i < Math.max(10, sessions / 3); i++) {
@@ -131,22 +141,10 @@ describe('fuzzing the SMTP command stream', () => {
 describe('fuzzing the scripted engine behind STARTTLS', () => {
   const seed = fuzzSeed();
   const sessions = Math.max(20, fuzzSessions(60) / 2);
-  const unhandled: unknown[] = [];
-  const onUnhandled = (reason: unknown) => unhandled.push(reason);
-  let mta: RunningScenario;
-
-  beforeAll(async () => {
-    process.on('unhandledRejection', onUnhandled);
-    process.on('uncaughtException', onUnhandled);
-    mta = await startScenario('weak-dh', { limits: { idleTimeoutMs: 2000 } });
-  });
-  afterAll(async () => {
-    process.off('unhandledRejection', onUnhandled);
-    process.off('uncaughtException', onUnhandled);
-    await mta.close();
-  });
+  const { server, unhandled } = serveWhileFuzzing('weak-dh');
 
   it(`survives ${sessions} mutated hellos and random bytes (seed ${seed}); every session closes once`, async () => {
+    const mta = server();
     const random = new Random(seed ^ 0xe791e);
     const hello = await captureClientHello(mta.port);
     for (let i = 0; i < sessions; i++) {

@@ -19,13 +19,13 @@
 //   no_renegotiation (100) and the session goes on.
 import { createHash, createPrivateKey, privateEncrypt, randomBytes as systemRandomBytes, sign, constants, type KeyObject } from 'node:crypto';
 import { alert as describeAlert, type TlsAlert } from '../alerts.js';
+import { AlertError } from './alert-error.js';
 import { modPow, toBigInt, toBytes, type DhGroup } from './groups.js';
 import {
   certificateMessage,
   dhParams,
   ExtensionType,
   finished,
-  HandshakeError,
   HandshakeReader,
   HandshakeType,
   parseClientDhPublic,
@@ -37,7 +37,7 @@ import {
   type HandshakeMessage,
 } from './messages.js';
 import { prf, transcriptHash, type PrfHash } from './prf.js';
-import { ContentType, MAX_PLAINTEXT, RecordError, RecordProtection, RecordReader, type TlsRecord } from './records.js';
+import { ContentType, MAX_PLAINTEXT, RecordProtection, RecordReader, type TlsRecord } from './records.js';
 import { RENEGOTIATION_SCSV, VERSION_CODES, versionName, type CipherSuite, type ProtocolVersion } from './suites.js';
 
 export const HANDSHAKE_STEPS = [
@@ -126,15 +126,6 @@ const ALERT = {
   noRenegotiation: 100,
 } as const;
 
-/** Thrown inside the engine to end the connection with an alert; never leaves it. */
-class Fatal extends Error {
-  constructor(
-    readonly alert: number,
-    message: string,
-  ) {
-    super(message);
-  }
-}
 
 /** RFC 5246 §7.4.1.4.1: the client's signature_algorithms, else SHA-1. */
 const RSA_SIGNATURE_HASHES: ReadonlyArray<[number, string]> = [
@@ -228,7 +219,7 @@ export class TlsServerEngine {
     try {
       body();
     } catch (error) {
-      if (error instanceof Fatal || error instanceof RecordError || error instanceof HandshakeError) {
+      if (error instanceof AlertError) {
         this.fail(error.alert, error.message);
       } else if (error instanceof Error && error.message.startsWith('cannot send')) {
         throw error;
@@ -255,7 +246,7 @@ export class TlsServerEngine {
 
   private transition(input: Input): void {
     const next = TRANSITIONS[this.stateNow][input];
-    if (!next) throw new Fatal(ALERT.unexpectedMessage, `unexpected ${input} in state ${this.stateNow}`);
+    if (!next) throw new AlertError(`unexpected ${input} in state ${this.stateNow}`, ALERT.unexpectedMessage);
     this.stateNow = next;
   }
 
@@ -264,8 +255,8 @@ export class TlsServerEngine {
     if (record.type === ContentType.Alert) return this.onAlert(plaintext);
     if (this.stateNow === 'silent') return;
     if (record.type === ContentType.ChangeCipherSpec) {
-      if (plaintext.length !== 1 || plaintext[0] !== 1) throw new Fatal(ALERT.decodeError, 'malformed ChangeCipherSpec');
-      if (!this.handshakes.empty) throw new Fatal(ALERT.unexpectedMessage, 'ChangeCipherSpec inside a handshake message');
+      if (plaintext.length !== 1 || plaintext[0] !== 1) throw new AlertError('malformed ChangeCipherSpec', ALERT.decodeError);
+      if (!this.handshakes.empty) throw new AlertError('ChangeCipherSpec inside a handshake message', ALERT.unexpectedMessage);
       this.transition('ChangeCipherSpec');
       this.read.activate(this.keyBlock!.client);
       return;
@@ -275,7 +266,7 @@ export class TlsServerEngine {
       if (plaintext.length) this.events.push({ type: 'application-data', data: plaintext });
       return;
     }
-    if (plaintext.length === 0) throw new Fatal(ALERT.unexpectedMessage, 'empty handshake record');
+    if (plaintext.length === 0) throw new AlertError('empty handshake record', ALERT.unexpectedMessage);
     for (const message of this.handshakes.push(plaintext)) {
       this.onHandshake(message);
       if (this.ended || this.silent) return;
@@ -283,7 +274,7 @@ export class TlsServerEngine {
   }
 
   private onAlert(plaintext: Buffer): void {
-    if (plaintext.length !== 2) throw new Fatal(ALERT.decodeError, 'malformed alert');
+    if (plaintext.length !== 2) throw new AlertError('malformed alert', ALERT.decodeError);
     const fatal = plaintext[0] === 2;
     const number = plaintext[1]!;
     this.events.push({ type: 'alert-received', alert: describeAlert(number), fatal });
@@ -298,7 +289,7 @@ export class TlsServerEngine {
 
   private onHandshake(message: HandshakeMessage): void {
     const name = (Object.keys(HandshakeType) as Array<keyof typeof HandshakeType>).find((key) => HandshakeType[key] === message.type);
-    if (!name) throw new Fatal(ALERT.unexpectedMessage, `unknown handshake message type ${message.type}`);
+    if (!name) throw new AlertError(`unknown handshake message type ${message.type}`, ALERT.unexpectedMessage);
     if (this.stateNow === 'established' && name === 'ClientHello') {
       this.sendAlert(ALERT.noRenegotiation, false, 'renegotiation is refused');
       return;
@@ -356,14 +347,14 @@ export class TlsServerEngine {
     const served = this.config.versions.map((name) => VERSION_CODES[name]).sort((a, b) => b - a);
     const common = served.find((code) => offered.includes(code));
     if (common === undefined && served[served.length - 1]! > Math.max(...offered, 0)) {
-      throw new Fatal(ALERT.protocolVersion, `the client offers ${offered.map(versionName).join(', ') || 'nothing'}; the server serves ${this.config.versions.join(', ')}`);
+      throw new AlertError(`the client offers ${offered.map(versionName).join(', ') || 'nothing'}; the server serves ${this.config.versions.join(', ')}`, ALERT.protocolVersion);
     }
     // An old server answers with the best it knows, and leaves the refusal to the client.
     this.version = common ?? served[0]!;
     const suite = this.config.suites.find((candidate) => hello.cipherSuites.includes(candidate.code) && (!candidate.tls12Only || this.version === 0x0303));
-    if (!suite) throw new Fatal(ALERT.handshakeFailure, 'no cipher suite in common (the engine serves DHE_RSA only)');
+    if (!suite) throw new AlertError('no cipher suite in common (the engine serves DHE_RSA only)', ALERT.handshakeFailure);
     this.suite = suite;
-    if (hello.renegotiationInfo?.length) throw new Fatal(ALERT.handshakeFailure, 'renegotiation_info is not empty on an initial handshake');
+    if (hello.renegotiationInfo?.length) throw new AlertError('renegotiation_info is not empty on an initial handshake', ALERT.handshakeFailure);
 
     const extensions: Array<[number, Buffer]> = [];
     if (hello.renegotiationInfo !== undefined || hello.cipherSuites.includes(RENEGOTIATION_SCSV)) extensions.push([ExtensionType.RenegotiationInfo, Buffer.of(0)]);
@@ -405,7 +396,7 @@ export class TlsServerEngine {
     if (this.version === 0x0303) {
       const offered = hello.signatureAlgorithms ?? [0x0201];
       const choice = RSA_SIGNATURE_HASHES.find(([code]) => offered.includes(code));
-      if (!choice) throw new Fatal(ALERT.handshakeFailure, 'the client accepts no RSA PKCS#1 signature the engine makes');
+      if (!choice) throw new AlertError('the client accepts no RSA PKCS#1 signature the engine makes', ALERT.handshakeFailure);
       algorithm = choice[0];
       signature = sign(choice[1], signed, this.key);
     } else {
@@ -422,10 +413,10 @@ export class TlsServerEngine {
   }
 
   private onClientKeyExchange(body: Buffer): void {
-    if (this.version === 0x0300) throw new Fatal(ALERT.handshakeFailure, 'the client accepted SSLv3; the engine only plays its hello, not its key derivation');
+    if (this.version === 0x0300) throw new AlertError('the client accepted SSLv3; the engine only plays its hello, not its key derivation', ALERT.handshakeFailure);
     const { group } = this.config;
     const clientPublic = toBigInt(parseClientDhPublic(body));
-    if (clientPublic <= 1n || clientPublic >= group.p - 1n) throw new Fatal(ALERT.illegalParameter, 'the client DH public value is out of range');
+    if (clientPublic <= 1n || clientPublic >= group.p - 1n) throw new AlertError('the client DH public value is out of range', ALERT.illegalParameter);
     const preMasterSecret = toBytes(modPow(clientPublic, this.privateExponent, group.p));
     const hash = this.prfHash;
     const hello = this.hello!;
@@ -457,7 +448,7 @@ export class TlsServerEngine {
   }
 
   private onClientFinished(verifyData: Buffer, expected: Buffer): void {
-    if (!expected.length || !expected.equals(verifyData)) throw new Fatal(ALERT.decryptError, 'the client Finished does not match the handshake');
+    if (!expected.length || !expected.equals(verifyData)) throw new AlertError('the client Finished does not match the handshake', ALERT.decryptError);
     if (!this.after('ClientFinished')) return;
     this.out.push(this.write.seal(ContentType.ChangeCipherSpec, Buffer.of(1)));
     this.write.activate(this.keyBlock!.server);

@@ -1,5 +1,6 @@
 // Handshake messages (RFC 5246 §7.4): reassembly from records, the ClientHello parser and
-// the builders of the server's messages. Parsing never throws anything but HandshakeError.
+// the builders of the server's messages. Parsing never throws anything but AlertError.
+import { AlertError } from './alert-error.js';
 
 export const HandshakeType = {
   HelloRequest: 0,
@@ -24,15 +25,6 @@ export const ExtensionType = {
   RenegotiationInfo: 0xff01,
 } as const;
 
-export class HandshakeError extends Error {
-  constructor(
-    message: string,
-    readonly alert: number,
-  ) {
-    super(message);
-  }
-}
-
 export interface HandshakeMessage {
   type: number;
   body: Buffer;
@@ -52,7 +44,7 @@ export class HandshakeReader {
     const messages: HandshakeMessage[] = [];
     while (this.pending.length >= 4) {
       const length = this.pending.readUIntBE(1, 3);
-      if (length > MAX_HANDSHAKE_MESSAGE) throw new HandshakeError(`handshake message of ${length} bytes is over the limit`, 80);
+      if (length > MAX_HANDSHAKE_MESSAGE) throw new AlertError(`handshake message of ${length} bytes is over the limit`, 80);
       if (this.pending.length < 4 + length) break;
       const raw = Buffer.from(this.pending.subarray(0, 4 + length));
       messages.push({ type: raw[0]!, body: raw.subarray(4), raw });
@@ -82,7 +74,7 @@ class Cursor {
   ) {}
 
   private need(n: number): void {
-    if (this.offset + n > this.bytes.length) throw new HandshakeError(`${this.what} is truncated`, 50);
+    if (this.offset + n > this.bytes.length) throw new AlertError(`${this.what} is truncated`, 50);
   }
   u8(): number {
     this.need(1);
@@ -135,23 +127,23 @@ export function parseClientHello(body: Buffer): ClientHello {
   const version = cursor.u16();
   const random = Buffer.from(cursor.take(32));
   const sessionId = Buffer.from(cursor.vector8());
-  if (sessionId.length > 32) throw new HandshakeError('ClientHello session id is over 32 bytes', 47);
+  if (sessionId.length > 32) throw new AlertError('ClientHello session id is over 32 bytes', 47);
   const suites = cursor.vector16();
-  if (suites.length % 2 || suites.length === 0) throw new HandshakeError('ClientHello cipher suites are malformed', 50);
+  if (suites.length % 2 || suites.length === 0) throw new AlertError('ClientHello cipher suites are malformed', 50);
   const cipherSuites: number[] = [];
   for (let i = 0; i < suites.length; i += 2) cipherSuites.push(suites.readUInt16BE(i));
   const compressionMethods = [...cursor.vector8()];
-  if (!compressionMethods.includes(0)) throw new HandshakeError('ClientHello does not offer the null compression method', 47);
+  if (!compressionMethods.includes(0)) throw new AlertError('ClientHello does not offer the null compression method', 47);
   const extensions = new Map<number, Buffer>();
   if (cursor.remaining > 0) {
     const block = new Cursor(cursor.vector16(), 'ClientHello extensions');
     while (block.remaining > 0) {
       const type = block.u16();
-      if (extensions.has(type)) throw new HandshakeError(`ClientHello repeats extension ${type}`, 47);
+      if (extensions.has(type)) throw new AlertError(`ClientHello repeats extension ${type}`, 47);
       extensions.set(type, Buffer.from(block.vector16()));
     }
   }
-  if (cursor.remaining > 0) throw new HandshakeError('ClientHello has trailing bytes', 50);
+  if (cursor.remaining > 0) throw new AlertError('ClientHello has trailing bytes', 50);
   const hello: ClientHello = { version, random, sessionId, cipherSuites, compressionMethods, extensions, extendedMasterSecret: extensions.has(ExtensionType.ExtendedMasterSecret) };
 
   const sni = extensions.get(ExtensionType.ServerName);
@@ -250,6 +242,6 @@ export const finished = (verifyData: Buffer): Buffer => encodeHandshake(Handshak
 export function parseClientDhPublic(body: Buffer): Buffer {
   const cursor = new Cursor(body, 'ClientKeyExchange');
   const yc = cursor.vector16();
-  if (cursor.remaining > 0 || yc.length === 0) throw new HandshakeError('ClientKeyExchange is malformed', 50);
+  if (cursor.remaining > 0 || yc.length === 0) throw new AlertError('ClientKeyExchange is malformed', 50);
   return yc;
 }

@@ -1,0 +1,12 @@
+/**
+ * What ends a connection inside the engine: a message for the events and the alert the
+ * client gets for it. It never leaves the engine (engine.ts turns it into bytes).
+ */
+export class AlertError extends Error {
+  constructor(
+    message: string,
+    readonly alert: number,
+  ) {
+    super(message);
+  }
+}
