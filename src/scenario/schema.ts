@@ -56,6 +56,7 @@ const script = z
       .describe('Send this fatal alert right after the step, then close'),
     stopAfter: handshakeStep.optional().describe('Send nothing more after this step: the client waits'),
     corrupt: z.enum(['ske-signature', 'finished']).optional().describe("Spoil the ServerKeyExchange signature, or the server's Finished"),
+    omitRenegotiationInfo: z.boolean().optional().describe('Leave renegotiation_info out of the ServerHello, as servers from before RFC 5746 (2010) do'),
   })
   .describe('Scripted misbehaviour of the handshake (engine: scripted)');
 

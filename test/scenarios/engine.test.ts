@@ -200,6 +200,26 @@ describe('scripted misbehaviour', () => {
     expect(await mta.waitFor((e) => e.type === 'tls-failed')).toMatchObject({ clientAlert: { code: 51, name: 'decrypt_error' } });
   });
 
+  it('no-secure-renegotiation: openssl refuses (alert 40) unless -legacy_server_connect; gnutls-cli completes', async () => {
+    mta = await startScenario('no-secure-renegotiation');
+    const refused = await opensslStarttls(mta.port, ['-CAfile', mta.caFile]);
+    expect(refused.output).toContain('unsafe legacy renegotiation disabled');
+    expect(await mta.waitFor((e) => e.type === 'tls-failed')).toMatchObject({ clientAlert: { code: 40, name: 'handshake_failure' } });
+    const allowed = await opensslStarttls(mta.port, ['-CAfile', mta.caFile, '-legacy_server_connect']);
+    expect(allowed.output).toContain('Verify return code: 0 (ok)');
+    await mta.waitFor((e) => e.type === 'tls-established' && e.session === 2);
+    const gnutls = await gnutlsStarttls(mta.port, ['--x509cafile', mta.caFile]);
+    expect(gnutls.output).toContain('- Handshake was completed');
+    await mta.waitFor((e) => e.type === 'tls-established' && e.session === 3);
+  });
+
+  it('no-secure-renegotiation: nodemailer (Node 20, OpenSSL 3) refuses it too', async () => {
+    mta = await startScenario('no-secure-renegotiation');
+    const sent = await sendWithNodemailer({ port: mta.port, ca: readFileSync(mta.caFile, 'utf8'), requireTLS: true });
+    expect(sent.ok).toBe(false);
+    expect(String(sent.error?.message)).toMatch(/unsafe legacy renegotiation disabled/);
+  });
+
   it('a wrong Finished: openssl refuses it (digest check failed) and says so with alert 51', async () => {
     mta = await startScenario({ ...engine2048, name: 'wrong-finished', tls: { engine: 'scripted', dh: 2048, script: { corrupt: 'finished' } } });
     const result = await opensslStarttls(mta.port, ['-CAfile', mta.caFile]);

@@ -265,6 +265,12 @@ describe.skipIf(skipOnPurpose)('real sendmail against scenarios', () => {
       outcome: 'deferred',
       server: [{ type: 'tls-failed', clientAlert: { code: 51, name: 'decrypt_error' } }],
     },
+    {
+      scenario: 'no-secure-renegotiation',
+      logs: [/STARTTLS=client, error: connect failed=-1, reason=unsafe legacy renegotiation disabled, SSL_error=1/, HANDSHAKE_FAILED],
+      outcome: 'deferred',
+      server: [{ type: 'tls-failed', clientAlert: { code: 40, name: 'handshake_failure' } }],
+    },
     // sendmail checks the chain, not the name: a valid certificate for another host is verify=OK.
     {
       scenario: 'wrong-host',

@@ -23,6 +23,7 @@ export function engineConfig(tls: TlsSettings, certificate: ServedCertificate): 
   }
   if (tls.script?.stopAfter) script.stopAfter = tls.script.stopAfter;
   if (tls.script?.corrupt) script.corrupt = tls.script.corrupt;
+  if (tls.script?.omitRenegotiationInfo) script.omitRenegotiationInfo = true;
   return { versions, suites, group, key: createPrivateKey(certificate.key), chain: derChain(certificate.chain), script };
 }
 

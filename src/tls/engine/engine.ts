@@ -14,7 +14,8 @@
 //   Nothing escapes receive() as an exception: an engine bug is internal_error (80).
 // - The script acts right after the step it names, on both the client's and the server's
 //   steps: `alertAfter` sends a fatal alert and closes, `stopAfter` goes silent (reads
-//   and drops everything, answers nothing), `corrupt` spoils the named message as it is built.
+//   and drops everything, answers nothing), `corrupt` spoils the named message as it is built,
+//   `omitRenegotiationInfo` leaves out the RFC 5746 extension as servers from before 2010 do.
 // - Renegotiation is refused: a ClientHello on an established connection gets a warning
 //   no_renegotiation (100) and the session goes on.
 import { createHash, createPrivateKey, privateEncrypt, randomBytes as systemRandomBytes, sign, constants, type KeyObject } from 'node:crypto';
@@ -59,6 +60,8 @@ export interface EngineScript {
   stopAfter?: HandshakeStep;
   /** Spoil a message: the ServerKeyExchange signature, or the server's Finished. */
   corrupt?: 'ske-signature' | 'finished';
+  /** Answer as a server from before RFC 5746 does: no renegotiation_info in the ServerHello. */
+  omitRenegotiationInfo?: boolean;
 }
 
 export interface EngineConfig {
@@ -357,7 +360,8 @@ export class TlsServerEngine {
     if (hello.renegotiationInfo?.length) throw new AlertError('renegotiation_info is not empty on an initial handshake', ALERT.handshakeFailure);
 
     const extensions: Array<[number, Buffer]> = [];
-    if (hello.renegotiationInfo !== undefined || hello.cipherSuites.includes(RENEGOTIATION_SCSV)) extensions.push([ExtensionType.RenegotiationInfo, Buffer.of(0)]);
+    const secureRenegotiation = hello.renegotiationInfo !== undefined || hello.cipherSuites.includes(RENEGOTIATION_SCSV);
+    if (secureRenegotiation && !this.script.omitRenegotiationInfo) extensions.push([ExtensionType.RenegotiationInfo, Buffer.of(0)]);
     if (this.useExtendedMasterSecret) extensions.push([ExtensionType.ExtendedMasterSecret, Buffer.alloc(0)]);
     this.serverRandom = this.random(32);
     this.sendHandshake(serverHello({ version: this.version, random: this.serverRandom, suite: suite.code, extensions }));
