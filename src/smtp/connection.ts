@@ -10,7 +10,7 @@ import { findFault } from '../faults/registry.js';
 import { addressOf, applies, type FaultState, type StepContext } from '../faults/when.js';
 import type { Scenario } from '../scenario/schema.js';
 import { alert } from '../tls/alerts.js';
-import { alertFromOpenSslCode } from '../tls/node/errors.js';
+import { alertFromOpenSslCode, serverAlertFromOpenSslCode } from '../tls/node/errors.js';
 import { serverFlight } from '../tls/node/flight.js';
 import type { EngineConfig, EngineEvent } from '../tls/engine/engine.js';
 import { EngineSocket } from '../tls/engine/socket.js';
@@ -574,7 +574,8 @@ export class BrokenConnection extends SMTPConnection {
       if (!this.tlsOutcomeRecorded) {
         this.tlsOutcomeRecorded = true;
         const clientAlert = alertFromOpenSslCode(err.code);
-        this.record({ type: 'tls-failed', ...(clientAlert ? { clientAlert } : {}), error: (err.meta?.message ?? err.message).trim() });
+        const serverAlert = serverAlertFromOpenSslCode(err.code);
+        this.record({ type: 'tls-failed', ...(clientAlert ? { clientAlert } : {}), ...(serverAlert ? { serverAlert } : {}), error: (err.meta?.message ?? err.message).trim() });
       }
       this.closedBy ??= 'client';
       this.close();

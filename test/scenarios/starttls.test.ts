@@ -259,3 +259,30 @@ describe('implicit TLS', () => {
     expect(cli.code).not.toBe(0);
   });
 });
+
+describe('tls10-only', () => {
+  it('openssl negotiates TLS 1.0, then refuses its MD5/SHA-1 key-exchange signature (alert 80); at SECLEVEL=0 it completes', async () => {
+    mta = await startScenario('tls10-only');
+    const strict = await opensslStarttls(mta.port, ['-CAfile', mta.caFile]);
+    expect(strict.output).toContain('legacy sigalg disallowed or unsupported');
+    expect(await mta.waitFor((e) => e.type === 'tls-failed')).toMatchObject({ clientAlert: { code: 80, name: 'internal_error' } });
+    const lenient = await opensslStarttls(mta.port, ['-CAfile', mta.caFile, '-tls1', '-cipher', 'DEFAULT@SECLEVEL=0']);
+    expect(lenient.output).toContain('Protocol  : TLSv1\n');
+    expect(await mta.waitFor((e) => e.type === 'tls-established')).toMatchObject({ protocol: 'TLSv1' });
+  });
+
+  it('nodemailer (Node 20 wants TLS 1.2): the server answers alert 70, protocol_version', async () => {
+    mta = await startScenario('tls10-only');
+    const sent = await sendWithNodemailer({ port: mta.port, ca: readFileSync(mta.caFile, 'utf8'), requireTLS: true });
+    expect(sent.ok).toBe(false);
+    expect(String(sent.error?.message)).toContain('tlsv1 alert protocol version');
+    expect(await mta.waitFor((e) => e.type === 'tls-failed')).toMatchObject({ serverAlert: { code: 70, name: 'protocol_version' } });
+  });
+
+  it('gnutls-cli 3.7 still completes a TLS 1.0 handshake', async () => {
+    mta = await startScenario('tls10-only');
+    const result = await run('gnutls-cli', ['--starttls-proto=smtp', '--port', String(mta.port), '--x509cafile', mta.caFile, '127.0.0.1'], { input: 'QUIT\r\n' });
+    expect(result.output).toContain('- Description: (TLS1.0-X.509)');
+    expect(await mta.waitFor((e) => e.type === 'tls-established')).toMatchObject({ protocol: 'TLSv1' });
+  });
+});

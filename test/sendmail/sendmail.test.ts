@@ -271,6 +271,12 @@ describe.skipIf(skipOnPurpose)('real sendmail against scenarios', () => {
       outcome: 'deferred',
       server: [{ type: 'tls-failed', clientAlert: { code: 40, name: 'handshake_failure' } }],
     },
+    {
+      scenario: 'tls10-only',
+      logs: [/STARTTLS=client, error: connect failed=-1, reason=legacy sigalg disallowed or unsupported, SSL_error=1/, HANDSHAKE_FAILED],
+      outcome: 'deferred',
+      server: [{ type: 'tls-failed', clientAlert: { code: 80, name: 'internal_error' } }],
+    },
     // sendmail checks the chain, not the name: a valid certificate for another host is verify=OK.
     {
       scenario: 'wrong-host',

@@ -11,3 +11,17 @@ export function alertFromOpenSslCode(code: string | undefined): TlsAlert | undef
   const number = CODE_BY_NAME.get(match[1]!.toLowerCase());
   return number === undefined ? undefined : alert(number);
 }
+
+/**
+ * Errors on the server's own side that OpenSSL answers with an alert of its own: the
+ * events say which, as they do for the scripted engine's refusals.
+ */
+const SERVER_ALERTS: Readonly<Record<string, number>> = {
+  ERR_SSL_UNSUPPORTED_PROTOCOL: 70, // no version in common: protocol_version
+  ERR_SSL_NO_SHARED_CIPHER: 40, // handshake_failure
+};
+
+export function serverAlertFromOpenSslCode(code: string | undefined): TlsAlert | undefined {
+  const number = SERVER_ALERTS[code ?? ''];
+  return number === undefined ? undefined : alert(number);
+}
