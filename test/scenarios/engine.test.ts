@@ -68,6 +68,17 @@ describe('the engine is correct: a 2048-bit group, every suite and version', () 
   });
 });
 
+describe('implicit TLS on the engine (port 465 style)', () => {
+  it('openssl s_client -connect: the handshake comes first, then the greeting and the session over it', async () => {
+    mta = await startScenario({ ...engine2048, name: 'implicit-engine', tls: { engine: 'scripted', dh: 2048, implicit: true } });
+    const result = await run('openssl', ['s_client', '-crlf', '-ign_eof', '-connect', `127.0.0.1:${mta.port}`, '-CAfile', mta.caFile], { input: 'EHLO client.example.test\nQUIT\n' });
+    expect(result.output).toContain('Server Temp Key: DH, 2048 bits');
+    expect(result.output).toMatch(/^220 mx\.broken-mta\.test/m);
+    expect(result.output).toMatch(/^221 /m);
+    expect(await mta.waitFor((e) => e.type === 'tls-established')).toMatchObject({ protocol: 'TLSv1.2', keyExchange: { bits: 2048 } });
+  });
+});
+
 describe('weak-dh: the seed', () => {
   it('openssl prints dh key too small; the server records alert 40 (handshake_failure)', async () => {
     mta = await startScenario('weak-dh');
