@@ -1,29 +1,47 @@
 #!/usr/bin/env bash
-# Send one message with the real sendmail to a broken-mta scenario and show what sendmail
-# says: the -v transcript, the lines it logged to syslog, and what the server saw.
+# Your sendmail configuration against every known-bad peer: builds a private copy of your
+# sendmail.mc pointed at broken-mta, sends one message to each scenario with the real
+# sendmail, and prints a table of what your configuration does (delivered over TLS,
+# delivered in plaintext, deferred, bounced) with the TLS line sendmail logged.
 #
-#   examples/sendmail/run.sh SCENARIO [ACCESS-MAP-FILE]
+#   examples/sendmail/run.sh path/to/sendmail.mc [SCENARIO ...]
 #
-# e.g.  examples/sendmail/run.sh handshake-abort
-#       printf 'Try_TLS:127.0.0.1\tNO\n' > /tmp/access && examples/sendmail/run.sh handshake-abort /tmp/access
+# e.g.  examples/sendmail/run.sh /etc/mail/sendmail.mc
+#       examples/sendmail/run.sh /etc/mail/sendmail.mc weak-dh handshake-abort
+#       ACCESS=my-access examples/sendmail/run.sh /etc/mail/sendmail.mc weak-dh   # try a fix
+#
+# The copy keeps everything of yours and changes only what a test run needs, inserted
+# before your first MAILER line: every message goes to the scenario (SMART_HOST
+# esmtp:[127.0.0.1], the scenario's port in ESMTP_MAILER_ARGS), broken-mta's test CA is
+# trusted in place of yours (so verify= speaks of the scenario's certificate), LogLevel 20,
+# a private queue. ACCESS=FILE replaces your access map with FILE (text, as for makemap).
 #
 # Needs root (sendmail runs in a UTS namespace of its own, to have a dotted host name
-# without touching /etc/hosts) and Debian's sendmail-bin sendmail-cf m4 rsyslog. Starts no
-# daemon that outlives it: broken-mta and, when no syslog daemon owns /dev/log, a private
-# rsyslogd (mail.* into the work folder) are stopped on exit. Everything else (the .mc, the
-# .cf, the access map, the queue) lives in a temp folder, removed on exit unless KEEP=1.
+# without touching /etc/hosts) and Debian's sendmail-bin sendmail-cf m4 rsyslog. Leaves no
+# daemon behind: broken-mta and, when no syslog daemon owns /dev/log, a private rsyslogd
+# (mail.* into the work folder) stop on exit. The work folder (the .mc, the .cf, each
+# scenario's transcript, syslog lines and events) is removed on exit unless KEEP=1.
 #
 # Environment: BROKEN_MTA (how to run broken-mta; default: this checkout's dist/cli.js, else
 # npx broken-mta), MAIL_LOG (where your own syslog daemon writes mail.*, when one runs;
-# default /var/log/mail.log), FROM, TO, KEEP=1.
+# default /var/log/mail.log), ACCESS, FROM, TO, KEEP=1.
+# Exit status: 0 when every scenario ran (whatever sendmail made of it), 1 on a failure
+# of the run itself, 2 on bad input.
 set -euo pipefail
 export PATH="$PATH:/usr/sbin:/sbin"
 
-usage() { echo "usage: $0 SCENARIO [ACCESS-MAP-FILE]" >&2; exit 2; }
-[ $# -ge 1 ] && [ $# -le 2 ] || usage
-scenario=$1
-access_src=${2:-}
-[ -z "$access_src" ] || [ -r "$access_src" ] || { echo "cannot read the access map $access_src" >&2; exit 2; }
+DEFAULT_SCENARIOS=(good expired-cert self-signed untrusted-root incomplete-chain wrong-host
+  handshake-abort abort-alert abort-reset abort-garbage abort-midway weak-dh dh1024 ssl3-only
+  tls10-only no-secure-renegotiation bad-ske-signature starttls-454 groupwise-450 greylist)
+
+usage() { echo "usage: $0 path/to/sendmail.mc [SCENARIO ...]" >&2; exit 2; }
+[ $# -ge 1 ] || usage
+mc_src=$1
+shift
+[ -r "$mc_src" ] || { echo "cannot read $mc_src" >&2; exit 2; }
+scenarios=("$@")
+[ ${#scenarios[@]} -gt 0 ] || scenarios=("${DEFAULT_SCENARIOS[@]}")
+[ -z "${ACCESS:-}" ] || [ -r "$ACCESS" ] || { echo "cannot read the access map $ACCESS" >&2; exit 2; }
 from=${FROM:-sender@client.example.test}
 to=${TO:-rcpt@mx.broken-mta.test}
 
@@ -58,25 +76,25 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# 1. The scenario, on a free port; its first JSON line names the port.
-$BROKEN_MTA --scenario "$scenario" --port 0 --json >"$work/events.jsonl" 2>"$work/broken-mta.err" &
+# 1. Every scenario at once, each on a free port; the port map is written to a file.
+list=$(IFS=,; echo "${scenarios[*]}")
+$BROKEN_MTA serve --scenarios "$list" --base-port 0 --ports-file "$work/ports.json" --json >"$work/events.jsonl" 2>"$work/broken-mta.err" &
 mta_pid=$!
-for _ in $(seq 100); do
-  grep -q '"type":"listening"' "$work/events.jsonl" 2>/dev/null && break
+for _ in $(seq 150); do
+  [ -s "$work/ports.json" ] && break
   kill -0 "$mta_pid" 2>/dev/null || { cat "$work/broken-mta.err" >&2; mta_pid=; exit 2; }
   sleep 0.1
 done
-port=$(sed -n '1s/.*"port":\([0-9]*\).*/\1/p' "$work/events.jsonl")
-[ -n "$port" ] || { echo "broken-mta did not start:" >&2; cat "$work/broken-mta.err" >&2; exit 1; }
+[ -s "$work/ports.json" ] || { echo "broken-mta did not start:" >&2; cat "$work/broken-mta.err" >&2; exit 1; }
+port_of() { sed -n "s/.*\"$1\":\([0-9]*\).*/\1/p" "$work/ports.json"; }
 ca=$($BROKEN_MTA certs 2>/dev/null | head -n 1)
-echo "== broken-mta: scenario $scenario on 127.0.0.1:$port, test CA $ca"
 
 # 2. Syslog: sendmail's STARTTLS and ruleset lines go nowhere else. /dev/log may be a
 #    daemon's socket, or systemd's symlink to journald's; a socket nobody listens on is stale.
 if [ -L /dev/log ] || { [ -S /dev/log ] && grep -q ' /dev/log$' /proc/net/unix; }; then
   mail_log=${MAIL_LOG:-/var/log/mail.log}
-  echo "== syslog: a daemon already owns /dev/log; reading $mail_log (MAIL_LOG=... to change)"
-  [ -r "$mail_log" ] || echo "   (no $mail_log here; with journald alone: journalctl -t sendmail)"
+  echo "syslog: a daemon already owns /dev/log; reading $mail_log (MAIL_LOG=... to change)" >&2
+  [ -r "$mail_log" ] || echo "  (no $mail_log here; with journald alone: journalctl -t sendmail)" >&2
 elif [ -e /dev/log ] && [ ! -S /dev/log ]; then
   echo "/dev/log is neither a socket nor a symlink; not touching it" >&2
   exit 1
@@ -93,60 +111,87 @@ EOF
   syslog_pid=$!
   for _ in $(seq 50); do grep -q ' /dev/log$' /proc/net/unix && break; sleep 0.1; done
   grep -q ' /dev/log$' /proc/net/unix || { echo "rsyslogd did not come up on /dev/log" >&2; exit 1; }
-  echo "== syslog: a private rsyslogd on /dev/log, mail.* into $mail_log"
 fi
-offset=$(stat -c %s "$mail_log" 2>/dev/null || echo 0)
 
-# 3. The access map and the .cf: the smart host is the scenario, the test CA is trusted.
-mkdir -m 700 "$work/queue"
-if [ -n "$access_src" ]; then cp "$access_src" "$work/access"; else : >"$work/access"; fi
-# (makemap warns that /tmp is world-writable; the .cf below says TrustStickyBit.)
-makemap hash "$work/access" <"$work/access" 2>"$work/makemap.err" || { cat "$work/makemap.err" >&2; exit 1; }
-cat >"$work/sendmail.mc" <<EOF
-divert(-1)
-# broken-mta: send every message to the scenario on 127.0.0.1:$port, as a smart host.
-divert(0)dnl
-VERSIONID(\`broken-mta sendmail recipe')dnl
-OSTYPE(\`linux')dnl
+# 3. The private copy of the .mc: yours, with the test settings before your first MAILER
+#    line (later defines win in m4), compiled once with a placeholder for the port.
+overrides="dnl broken-mta: the settings of a test run, inserted by examples/sendmail/run.sh
+define(\`SMART_HOST', \`esmtp:[127.0.0.1]')dnl
+define(\`ESMTP_MAILER_ARGS', \`TCP \$h 65000')dnl
 define(\`confCACERT_PATH', \`$(dirname "$ca")')dnl
 define(\`confCACERT', \`$ca')dnl
-define(\`SMART_HOST', \`esmtp:[127.0.0.1]')dnl
-define(\`ESMTP_MAILER_ARGS', \`TCP \$h $port')dnl
 define(\`confLOG_LEVEL', \`20')dnl
 define(\`QUEUE_DIR', \`$work/queue')dnl
 define(\`confDONT_PROBE_INTERFACES', \`true')dnl
-define(\`confDONT_BLAME_SENDMAIL', \`TrustStickyBit')dnl
-FEATURE(\`access_db', \`hash -o -T<TMPF> $work/access')dnl
-MAILER(\`smtp')dnl
-EOF
-m4 "$cf_m4" "$work/sendmail.mc" >"$work/sendmail.cf"
-if [ -s "$work/access" ]; then
-  echo "== access map:"
-  sed 's/^/   /' "$work/access"
+define(\`confDONT_BLAME_SENDMAIL', \`TrustStickyBit')dnl"
+if [ -n "${ACCESS:-}" ]; then
+  cp "$ACCESS" "$work/access"
+  # (makemap warns that /tmp is world-writable; the .cf says TrustStickyBit.)
+  makemap hash "$work/access" <"$work/access" 2>"$work/makemap.err" || { cat "$work/makemap.err" >&2; exit 1; }
+  overrides="$overrides
+FEATURE(\`access_db', \`hash -o -T<TMPF> $work/access')dnl"
 fi
+printf '%s\n' "$overrides" >"$work/overrides.m4"
+awk -v file="$work/overrides.m4" '
+  !done && /^[[:space:]]*MAILER(_DEFINITIONS|\()/ { while ((getline line < file) > 0) print line; done = 1 }
+  { print }
+  END { if (!done) { while ((getline line < file) > 0) print line; print "MAILER(`smtp'"'"')dnl" } }
+' "$mc_src" >"$work/sendmail.mc"
+m4 "$cf_m4" "$work/sendmail.mc" >"$work/template.cf" 2>"$work/m4.err" || { echo "m4 could not compile the copy of $mc_src:" >&2; cat "$work/m4.err" >&2; exit 1; }
+grep -q 'TCP \$h 65000' "$work/template.cf" || { echo "the esmtp mailer of $mc_src does not take ESMTP_MAILER_ARGS; cannot point it at broken-mta" >&2; exit 1; }
 
-# 4. One message, delivered in the foreground.
-echo "== sendmail -v -Am -C sendmail.cf -ODeliveryMode=i -f $from $to"
-printf 'From: %s\nTo: %s\nSubject: broken-mta %s\n\nSent by sendmail to the %s scenario.\n' "$from" "$to" "$scenario" "$scenario" >"$work/message"
-set +e
-unshare -u sh -c 'hostname client.example.test && exec sendmail -v -Am -C "$1" -ODeliveryMode=i -f "$2" "$3"' \
-  sh "$work/sendmail.cf" "$from" "$to" <"$work/message" 2>&1 | tee "$work/transcript"
-code=${PIPESTATUS[0]}
-set -e
-echo "== sendmail exited $code"
-if ls "$work/queue" | grep -q '^qf'; then
-  echo "== the message is still in sendmail's queue (deferred): a queue run (sendmail -q) would retry it"
-fi
+# 4. One message to each scenario, in the foreground, with a queue of its own.
+classify() { # $1: syslog lines of the run, $2: queue folder
+  if grep -q 'stat=Sent' "$1"; then
+    if grep -q 'STARTTLS=client, relay=.*version=' "$1"; then echo "delivered over TLS"; else echo "delivered in plaintext"; fi
+  elif grep -qE 'dsn=5\.' "$1"; then echo "bounced"
+  elif grep -q 'stat=Deferred' "$1" || ls "$2" | grep -q '^qf'; then echo "deferred"
+  else echo "unknown"
+  fi
+}
+tls_line() { # $1: syslog lines, $2: the -v transcript; what became of STARTTLS
+  local line
+  line=$(grep -oE 'STARTTLS=client, error: connect failed=-?[0-9]+, reason=[^,]*' "$1" | head -n 1 || true)
+  [ -n "$line" ] || line=$(grep -oE 'STARTTLS=client, relay=[^,]*, version=[^,]*, verify=[A-Z]+' "$1" | head -n 1 || true)
+  local ruleset
+  ruleset=$(grep -oE 'ruleset=(tls_server|try_tls), arg1=[^,]*(, relay=[^,]*)?, reject=[^,]*' "$1" | head -n 1 || true)
+  [ -z "$ruleset" ] || line="${line:+$line; }$ruleset"
+  local reply
+  reply=$(grep -oE 'stat=Deferred: [0-9]{3} [^,]*|reply=[45][0-9]{2} [^,]*' "$1" | head -n 1 || true)
+  # A refused STARTTLS reaches only the transcript: the reply after >>> STARTTLS.
+  local refused
+  refused=$(grep -A1 '^>>> STARTTLS' "$2" | grep -oE '^[45][0-9]{2} .*' | head -n 1 | tr -d '\r' || true)
+  [ -n "$line" ] || [ -z "$refused" ] || line="STARTTLS refused (in the -v transcript only): $refused"
+  [ -n "$line" ] || line="no STARTTLS${reply:+ ($reply)}"
+  echo "$line"
+}
 
-# 5. The syslog lines of this run; a marker sent after them proves they have all arrived.
-marker="broken-mta-mark-$$-$RANDOM"
-logger -u /dev/log -p mail.info -t broken-mta "$marker"
-for _ in $(seq 50); do grep -q "$marker" "$mail_log" 2>/dev/null && break; sleep 0.1; done
-echo "== syslog (mail.*):"
-tail -c +"$((offset + 1))" "$mail_log" 2>/dev/null | grep -v "$marker" || true
-
-# 6. What the server saw.
-sleep 0.2
-echo "== broken-mta events:"
-tail -n +2 "$work/events.jsonl"
-exit "$code"
+printf '%-26s %-23s %s\n' scenario outcome "what sendmail logged"
+failures=0
+for scenario in "${scenarios[@]}"; do
+  port=$(port_of "$scenario")
+  [ -n "$port" ] || { echo "no port for $scenario in $(cat "$work/ports.json")" >&2; exit 1; }
+  dir=$work/$scenario
+  mkdir -p "$dir"
+  rm -rf "$work/queue" && mkdir -m 700 "$work/queue"
+  sed "s/TCP \$h 65000/TCP \$h $port/" "$work/template.cf" >"$dir/sendmail.cf"
+  offset=$(stat -c %s "$mail_log" 2>/dev/null || echo 0)
+  printf 'From: %s\nTo: %s\nSubject: broken-mta %s\n\nSent by sendmail to the %s scenario.\n' "$from" "$to" "$scenario" "$scenario" >"$dir/message"
+  set +e
+  timeout 60 unshare -u sh -c 'hostname client.example.test && exec sendmail -v -Am -C "$1" -ODeliveryMode=i -f "$2" "$3"' \
+    sh "$dir/sendmail.cf" "$from" "$to" <"$dir/message" >"$dir/transcript" 2>&1
+  echo $? >"$dir/exit"
+  set -e
+  # The run's syslog lines; a marker sent after them proves they have all arrived.
+  marker="broken-mta-mark-$$-$RANDOM"
+  logger -u /dev/log -p mail.info -t broken-mta "$marker"
+  for _ in $(seq 50); do grep -q "$marker" "$mail_log" 2>/dev/null && break; sleep 0.1; done
+  tail -c +"$((offset + 1))" "$mail_log" 2>/dev/null | grep -v "$marker" >"$dir/syslog" || true
+  ls "$work/queue" >"$dir/queue"
+  outcome=$(classify "$dir/syslog" "$work/queue")
+  [ "$outcome" != unknown ] || failures=$((failures + 1))
+  printf '%-26s %-23s %s\n' "$scenario" "$outcome" "$(tls_line "$dir/syslog" "$dir/transcript")"
+done
+rm -rf "$work/queue"
+[ "${KEEP:-}" = 1 ] && echo "each scenario's transcript, syslog lines and exit code: $work/SCENARIO/" >&2
+[ "$failures" -eq 0 ] || { echo "$failures scenario(s) gave no outcome sendmail logged; KEEP=1 keeps the transcripts" >&2; exit 1; }

@@ -45,6 +45,8 @@ function commands(result: SendmailRun): string[] {
 
 const ROOT = new URL('../..', import.meta.url).pathname;
 const RUN_SH = join(ROOT, 'examples', 'sendmail', 'run.sh');
+/** The configuration Debian's sendmail-bin installs: the example's table is checked against it. */
+const STOCK_MC = '/etc/mail/sendmail.mc';
 const CLI = join(ROOT, 'dist', 'cli.js');
 
 /** The admins' script, as the README tells them to run it. */
@@ -302,15 +304,18 @@ describe.skipIf(skipOnPurpose)('real sendmail against scenarios', () => {
     }
   });
 
-  it('examples/sendmail/run.sh, with a syslog daemon already on /dev/log: reads its MAIL_LOG', async () => {
-    const result = await runScript(['handshake-abort'], { MAIL_LOG: syslog!.logFile });
+  it('examples/sendmail/run.sh with the stock Debian sendmail.mc prints the table (reading MAIL_LOG when a syslog daemon runs)', async () => {
+    expect(existsSync(STOCK_MC), `${STOCK_MC} is missing: Debian's sendmail-bin writes it on install`).toBe(true);
+    const result = await runScript([STOCK_MC, 'good', 'expired-cert', 'handshake-abort', 'weak-dh', 'groupwise-450', 'greylist'], { MAIL_LOG: syslog!.logFile });
     expect(result.code, result.output).toBe(0);
-    expect(result.stdout).toContain('a daemon already owns /dev/log');
-    expect(result.stdout).toContain('rcpt@mx.broken-mta.test... Deferred: 454 4.7.0 TLS handshake failed.');
-    expect(result.stdout).toMatch(/sendmail\[\d+\]: ruleset=tls_server, arg1=SOFTWARE, relay=\[127\.0\.0\.1\], reject=454 4\.7\.0 TLS handshake failed\./);
-    expect(result.stdout).toContain("the message is still in sendmail's queue");
-    expect(result.stdout).toMatch(/"type":"tls-failed"/);
-    expect(result.stdout).not.toMatch(/"type":"message"/);
+    expect(result.stderr).toContain('a daemon already owns /dev/log');
+    const row = (scenario: string, outcome: string, logged: string) => new RegExp(`^${scenario} +${outcome} +${logged}$`, 'm');
+    expect(result.stdout).toMatch(row('good', 'delivered over TLS', 'STARTTLS=client, relay=\\[127\\.0\\.0\\.1\\], version=TLSv1\\.3, verify=OK'));
+    expect(result.stdout).toMatch(row('expired-cert', 'delivered over TLS', 'STARTTLS=client, .*verify=FAIL'));
+    expect(result.stdout).toMatch(row('handshake-abort', 'deferred', 'STARTTLS=client, error: connect failed=-1, reason=unexpected eof while reading; ruleset=tls_server, arg1=SOFTWARE, relay=\\[127\\.0\\.0\\.1\\], reject=454 4\\.7\\.0 TLS handshake failed\\.'));
+    expect(result.stdout).toMatch(row('weak-dh', 'deferred', 'STARTTLS=client, error: connect failed=-1, reason=dh key too small; ruleset=tls_server, arg1=SOFTWARE.*'));
+    expect(result.stdout).toMatch(row('groupwise-450', 'delivered in plaintext', 'STARTTLS refused \\(in the -v transcript only\\): 450 TLS negotation failure'));
+    expect(result.stdout).toMatch(row('greylist', 'deferred', '.*450 4\\.2\\.0 Greylisted.*'));
   });
 
   it('greylist: 450 -> Deferred and queued; the next queue run delivers', async () => {
@@ -332,23 +337,19 @@ describe.skipIf(skipOnPurpose)('real sendmail against scenarios', () => {
 
 // After the suite's own syslog has stopped: the script starts a private one and stops it.
 describe.skipIf(skipOnPurpose)('examples/sendmail/run.sh on its own', () => {
-  it('handshake-abort with Try_TLS:127.0.0.1 NO: delivered in plaintext, and no daemon left behind', async () => {
+  it('ACCESS= with Try_TLS:127.0.0.1 NO: the fix delivers handshake-abort and weak-dh in plaintext; no daemon left behind', async () => {
     const missing = missingTools();
     if (missing) throw new Error(missing);
     const dir = mkdtempSync(join(tmpdir(), 'broken-mta-access-'));
     try {
       const access = join(dir, 'access');
       writeFileSync(access, 'Try_TLS:127.0.0.1\tNO\n');
-      const result = await runScript(['handshake-abort', access]);
-      // Delivered, yet sendmail exits 65 (see the Try_TLS test above); the script passes it on.
-      expect(result.code, result.output).toBe(65);
-      expect(result.stdout).toContain('a private rsyslogd on /dev/log');
-      expect(result.stdout).toContain('rcpt@mx.broken-mta.test... Sent (Message accepted)');
-      expect(result.stdout).toMatch(/sendmail\[\d+\]: ruleset=try_tls, arg1=\[127\.0\.0\.1\], .*do not try TLS with \[127\.0\.0\.1\]/);
-      expect(result.stdout).toMatch(/stat=Sent \(Message accepted\)/);
-      expect(result.stdout).toMatch(/"type":"message".*"secure":false/);
-      expect(result.stdout).not.toMatch(/"step":"STARTTLS"/);
+      const result = await runScript([STOCK_MC, 'handshake-abort', 'weak-dh'], { ACCESS: access });
+      expect(result.code, result.output).toBe(0);
+      expect(result.stdout).toMatch(/^handshake-abort +delivered in plaintext +ruleset=try_tls, arg1=\[127\.0\.0\.1\]/m);
+      expect(result.stdout).toMatch(/^weak-dh +delivered in plaintext +ruleset=try_tls, arg1=\[127\.0\.0\.1\]/m);
       expect(existsSync('/dev/log')).toBe(false);
+      expect((await run('pgrep', ['-x', 'rsyslogd'])).stdout).toBe('');
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
