@@ -306,12 +306,18 @@ describe.skipIf(skipOnPurpose)('real sendmail against scenarios', () => {
 
   it('examples/sendmail/run.sh with the stock Debian sendmail.mc prints the table (reading MAIL_LOG when a syslog daemon runs)', async () => {
     expect(existsSync(STOCK_MC), `${STOCK_MC} is missing: Debian's sendmail-bin writes it on install`).toBe(true);
-    const result = await runScript([STOCK_MC, 'good', 'expired-cert', 'handshake-abort', 'weak-dh', 'groupwise-450', 'greylist'], { MAIL_LOG: syslog!.logFile });
+    const result = await runScript(
+      [STOCK_MC, 'good', 'expired-cert', 'untrusted-root', 'incomplete-chain', 'handshake-abort', 'abort-midway', 'weak-dh', 'groupwise-450', 'greylist'],
+      { MAIL_LOG: syslog!.logFile },
+    );
     expect(result.code, result.output).toBe(0);
     expect(result.stderr).toContain('a daemon already owns /dev/log');
     const row = (scenario: string, outcome: string, logged: string) => new RegExp(`^${scenario} +${outcome} +${logged}$`, 'm');
     expect(result.stdout).toMatch(row('good', 'delivered over TLS', 'STARTTLS=client, relay=\\[127\\.0\\.0\\.1\\], version=TLSv1\\.3, verify=OK'));
-    expect(result.stdout).toMatch(row('expired-cert', 'delivered over TLS', 'STARTTLS=client, .*verify=FAIL'));
+    for (const scenario of ['expired-cert', 'untrusted-root', 'incomplete-chain']) {
+      expect(result.stdout).toMatch(row(scenario, 'delivered over TLS', 'STARTTLS=client, .*verify=FAIL'));
+    }
+    expect(result.stdout).toMatch(row('abort-midway', 'deferred', 'STARTTLS=client, error: .*; ruleset=tls_server, arg1=SOFTWARE.*'));
     expect(result.stdout).toMatch(row('handshake-abort', 'deferred', 'STARTTLS=client, error: connect failed=-1, reason=unexpected eof while reading; ruleset=tls_server, arg1=SOFTWARE, relay=\\[127\\.0\\.0\\.1\\], reject=454 4\\.7\\.0 TLS handshake failed\\.'));
     expect(result.stdout).toMatch(row('weak-dh', 'deferred', 'STARTTLS=client, error: connect failed=-1, reason=dh key too small; ruleset=tls_server, arg1=SOFTWARE.*'));
     expect(result.stdout).toMatch(row('groupwise-450', 'delivered in plaintext', 'STARTTLS refused \\(in the -v transcript only\\): 450 TLS negotation failure'));
