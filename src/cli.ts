@@ -9,6 +9,7 @@ import { stringify } from 'yaml';
 import { CertificateCache, writeAtomically } from './certs/cache.js';
 import { CERT_PROFILE_NAMES } from './certs/profiles.js';
 import { makeWritableDir } from './dirs.js';
+import { explain } from './explain.js';
 import { formatEvent } from './format.js';
 import { DEFAULT_HOST, DEFAULT_HOSTNAME, DEFAULT_LIMITS, defaultCertDir, listScenarios, loadScenario, startScenario, type RunningScenario } from './index.js';
 import { formatJUnit, formatTable, runMatrix } from './matrix.js';
@@ -65,6 +66,7 @@ program
       '  broken-mta --scenario ./my.yaml --port 0    a scenario file, on a free port\n' +
       '  broken-mta list                             the catalogue\n' +
       '  broken-mta show groupwise-450               what it imitates, symptoms, fixes\n' +
+      '  broken-mta explain "<a line from your log>"  the scenarios that reproduce it\n' +
       '  broken-mta certs                            make the certificates, print the test CA path\n',
   )
   .action(async (options: ServeFlags & { scenario?: string; port: number }) => {
@@ -98,6 +100,28 @@ program
     const { name: _n, summary: _s, imitates: _i, symptoms: _y, fixes: _f, ...behaviour } = scenario;
     out.push('', 'Behaviour:', ...stringify(behaviour, { lineWidth: 0 }).trimEnd().split('\n').map((line) => `  ${line}`));
     console.log(out.join('\n'));
+  });
+
+program
+  .command('explain')
+  .description("the scenarios that reproduce a line your MTA or client logged, best first")
+  .argument('<log line>', 'the line, quoted, as the log has it')
+  .option('-n, --count <n>', 'how many scenarios to show', parseCount, 3)
+  .addHelpText('after', '\nExample:\n  broken-mta explain "STARTTLS=client, error: connect failed=-1, reason=dh key too small, SSL_error=1"\n')
+  .action((line: string, options: { count: number }) => {
+    const found = explain(line, catalogueNames().map((name) => loadScenario(name)), options.count);
+    if (!found.length) {
+      // Like grep: nothing found is an answer (exit 1), not bad input.
+      process.stderr.write("broken-mta: no scenario's symptoms share a telling word with that line; `broken-mta list` shows the catalogue\n");
+      process.exitCode = 1;
+      return;
+    }
+    for (const [index, match] of found.entries()) {
+      console.log(`${index + 1}. ${match.scenario}: ${match.summary}`);
+      console.log(`   ${match.symptom.who}: ${match.symptom.text}`);
+      console.log(`   shared: ${match.shared.join(', ')}`);
+      console.log(`   run it: broken-mta --scenario ${match.scenario}`);
+    }
   });
 
 program
