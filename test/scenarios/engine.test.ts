@@ -57,6 +57,16 @@ describe('the engine is correct: a 2048-bit group, every suite and version', () 
     expect(mta.messages[0]).toMatchObject({ secure: true, tls: { protocol: 'TLSv1.2' } });
   });
 
+  it('a 4 MB message arrives whole over the engine (records, backpressure)', async () => {
+    mta = await startScenario(engine2048);
+    const text = 'abcdefghij'.repeat(6).concat('\r\n').repeat(65_000);
+    const sent = await sendWithNodemailer({ port: mta.port, ca: readFileSync(mta.caFile, 'utf8'), requireTLS: true, message: { text } });
+    expect(sent.error).toBeUndefined();
+    expect(mta.messages).toHaveLength(1);
+    expect(mta.messages[0]!.raw.toString()).toContain(text);
+    expect(mta.messages[0]!.raw.length).toBeGreaterThan(text.length);
+  });
+
   it('gnutls-cli completes the handshake and the SMTP session goes on', async () => {
     mta = await startScenario(engine2048);
     const result = await gnutlsStarttls(mta.port, ['--x509cafile', mta.caFile], 'EHLO client.example.test\r\nQUIT\r\n');

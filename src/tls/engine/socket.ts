@@ -65,7 +65,8 @@ export class EngineSocket extends Duplex {
   private deliver({ events, bytes }: ReturnType<TlsServerEngine['receive']>): void {
     if (bytes.length && this.raw.writable) this.raw.write(bytes);
     for (const event of events) {
-      if (event.type === 'application-data') this.push(event.data);
+      // Backpressure: a client faster than the SMTP parser waits in its own socket buffer.
+      if (event.type === 'application-data' && !this.push(event.data)) this.raw.pause();
       this.onEvent(event);
     }
     if (this.engine.state === 'closed') {
@@ -82,7 +83,8 @@ export class EngineSocket extends Duplex {
   }
 
   override _read(): void {
-    // Data is pushed as the engine opens records.
+    // Data is pushed as the engine opens records; reading on is all that is asked for.
+    if (!this.raw.destroyed) this.raw.resume();
   }
 
   override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
