@@ -62,12 +62,12 @@ program
   .addHelpText(
     'after',
     '\nExamples:\n' +
-      '  broken-mta --scenario expired-cert          serve on 127.0.0.1:2525\n' +
-      '  broken-mta --scenario ./my.yaml --port 0    a scenario file, on a free port\n' +
-      '  broken-mta list                             the catalogue\n' +
-      '  broken-mta show groupwise-450               what it imitates, symptoms, fixes\n' +
+      '  broken-mta --scenario weak-dh                serve on 127.0.0.1:2525\n' +
+      '  broken-mta --scenario ./my.yaml --port 0     a scenario file, on a free port\n' +
+      '  broken-mta list                              the catalogue\n' +
+      '  broken-mta show groupwise-450                what it imitates, symptoms, fixes\n' +
       '  broken-mta explain "<a line from your log>"  the scenarios that reproduce it\n' +
-      '  broken-mta certs                            make the certificates, print the test CA path\n',
+      '  broken-mta certs                             make the certificates, print the test CA path\n',
   )
   .action(async (options: ServeFlags & { scenario?: string; port: number }) => {
     if (!options.scenario) {
