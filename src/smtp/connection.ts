@@ -37,7 +37,6 @@ export interface SessionHost {
   readonly hostname: string;
   /** Counters and generators of the faults' `when` rules, for this server. */
   readonly faultState: FaultState;
-  readonly idleTimeoutMs: number;
   /** Set when the scenario's TLS is the scripted engine's. */
   readonly engine?: EngineConfig;
   readonly limits: Limits;
@@ -418,11 +417,7 @@ export class BrokenConnection extends SMTPConnection {
     this.handshakeTimer = setTimeout(() => {
       if (this._closed || this.tlsOutcomeRecorded) return;
       this.limitReached('tlsHandshakeTimeoutMs', `the TLS handshake did not finish within ${ms} ms`);
-      this.tlsOutcomeRecorded = true;
-      this.record({ type: 'tls-failed', error: `the TLS handshake timed out: not finished ${ms} ms after it began` });
-      this.closedBy ??= 'server';
-      // Nothing can be said in plaintext in the middle of a handshake: the session just ends.
-      this._socket.destroy();
+      this.abandonHandshake(`the TLS handshake timed out: not finished ${ms} ms after it began`);
     }, ms);
     this.handshakeTimer.unref();
   }
@@ -432,16 +427,22 @@ export class BrokenConnection extends SMTPConnection {
     const waitingForUs = this._handlerPending || (this._dataStream && this._parser && !this._parser._dataMode);
     if (!this._closing && !waitingForUs) this.limitReached('idleTimeoutMs', 'nothing from the client for that long');
     if (this._upgrading && !this._closing) {
-      // In the middle of a handshake a plaintext 421 would only be garbage to the client's TLS.
-      if (!this.tlsOutcomeRecorded) {
-        this.tlsOutcomeRecorded = true;
-        this.record({ type: 'tls-failed', error: `the handshake stalled: nothing from the client for ${this.host.idleTimeoutMs} ms (idle timeout)` });
-      }
-      this.closedBy ??= 'server';
-      this._socket.destroy();
-      return;
+      return this.abandonHandshake(`the handshake stalled: nothing from the client for ${this.host.limits.idleTimeoutMs} ms (idle timeout)`);
     }
     super._onTimeout();
+  }
+
+  /**
+   * Ends a session in the middle of a handshake. Nothing can be said there in plaintext (a
+   * 421 would only be garbage to the client's TLS), so the session just ends, and says why.
+   */
+  private abandonHandshake(reason: string): void {
+    if (!this.tlsOutcomeRecorded) {
+      this.tlsOutcomeRecorded = true;
+      this.record({ type: 'tls-failed', error: reason });
+    }
+    this.closedBy ??= 'server';
+    this._socket.destroy();
   }
 
   private shuttingDown = false;
@@ -462,9 +463,8 @@ export class BrokenConnection extends SMTPConnection {
 
   private closeForShutdown(): void {
     if (this._closing || this._closed) return;
+    if (this._upgrading) return this.abandonHandshake('the server shut down during the handshake');
     this.closedBy ??= 'server';
-    // Nothing can be said in plaintext in the middle of a handshake.
-    if (this._upgrading) return void this._socket.destroy();
     this.send(421, '4.3.2 Service shutting down, try again later', false);
     this.close();
   }
@@ -472,11 +472,9 @@ export class BrokenConnection extends SMTPConnection {
   private sessionTimeUp(): void {
     if (this._closing || this._closed) return;
     this.limitReached('maxSessionMs', `the session has been open for ${Date.now() - this.startedAt} ms`);
+    if (this._upgrading) return this.abandonHandshake('the session time limit ended the handshake');
     this.closedBy ??= 'server';
-    // The 421 cannot go out in the middle of a TLS handshake (send() knows); the session ends anyway.
-    const upgrading = this._upgrading;
     this.send(421, '4.4.2 Session time limit reached', false);
-    if (upgrading) this._socket.destroy();
   }
 
   // --- faults --------------------------------------------------------------------------
@@ -545,7 +543,7 @@ export class BrokenConnection extends SMTPConnection {
         this.closedBy ??= 'server';
         this._socket.resetAndDestroy();
       },
-      idleTimeoutMs: this.host.idleTimeoutMs,
+      idleTimeoutMs: this.host.limits.idleTimeoutMs,
       talkedEarly: () => this.clientTalkedEarly,
       dripNextReply: (msPerByte) => (this.dripMsPerByte = msPerByte),
       injectAfterReady: (lines) => (this.injectedLines = lines),

@@ -114,7 +114,6 @@ export async function serveScenario(scenario: Scenario, options: ServeOptions): 
     scenario,
     hostname: options.hostname,
     faultState: new FaultState(),
-    idleTimeoutMs: limits.idleTimeoutMs,
     limits,
     ...(scenario.tls?.engine === 'scripted' && options.certificate ? { engine: engineConfig(scenario.tls, options.certificate) } : {}),
     nextSessionNumber: () => ++sessionCount,

@@ -47,3 +47,10 @@ export interface TlsAlert {
 export function alert(code: number): TlsAlert {
   return { code, name: alertName(code) };
 }
+
+const CODE_BY_NAME = new Map(Object.entries(ALERT_NAMES).map(([code, name]) => [name, Number(code)]));
+
+/** The number of an alert by its name (handshake_failure -> 40); undefined for no such alert. */
+export function alertCode(name: string): number | undefined {
+  return CODE_BY_NAME.get(name);
+}

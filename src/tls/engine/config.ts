@@ -3,7 +3,7 @@
 import { createPrivateKey } from 'node:crypto';
 import type { ServedCertificate } from '../../certs/cache.js';
 import type { TlsSettings } from '../../scenario/schema.js';
-import { ALERT_NAMES } from '../alerts.js';
+import { alertCode } from '../alerts.js';
 import type { EngineConfig, EngineScript } from './engine.js';
 import { dhGroup, dhGroupFromFile, type DhGroupName } from './groups.js';
 import { derChain } from './socket.js';
@@ -28,7 +28,7 @@ export function engineConfig(tls: TlsSettings, certificate: ServedCertificate): 
 }
 
 function alertNumber(name: string): number {
-  const entry = Object.entries(ALERT_NAMES).find(([, alertName]) => alertName === name);
-  if (!entry) throw new Error(`unknown alert ${name}`);
-  return Number(entry[0]);
+  const code = alertCode(name);
+  if (code === undefined) throw new Error(`unknown alert ${name}`);
+  return code;
 }

@@ -20,7 +20,7 @@
 //   no_renegotiation (100) and the session goes on.
 import { createHash, createPrivateKey, privateEncrypt, randomBytes as systemRandomBytes, sign, constants, type KeyObject } from 'node:crypto';
 import { alert as describeAlert, type TlsAlert } from '../alerts.js';
-import { AlertError } from './alert-error.js';
+import { ALERT, AlertError } from './alert-error.js';
 import { modPow, toBigInt, toBytes, type DhGroup } from './groups.js';
 import {
   certificateMessage,
@@ -116,18 +116,6 @@ export interface EngineOutput {
   /** Bytes for the client, in order. */
   bytes: Buffer;
 }
-
-const ALERT = {
-  closeNotify: 0,
-  unexpectedMessage: 10,
-  handshakeFailure: 40,
-  illegalParameter: 47,
-  decodeError: 50,
-  decryptError: 51,
-  protocolVersion: 70,
-  internalError: 80,
-  noRenegotiation: 100,
-} as const;
 
 
 /** RFC 5246 §7.4.1.4.1: the client's signature_algorithms, else SHA-1. */

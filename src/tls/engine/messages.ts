@@ -1,6 +1,6 @@
 // Handshake messages (RFC 5246 §7.4): reassembly from records, the ClientHello parser and
 // the builders of the server's messages. Parsing never throws anything but AlertError.
-import { AlertError } from './alert-error.js';
+import { ALERT, AlertError } from './alert-error.js';
 
 export const HandshakeType = {
   HelloRequest: 0,
@@ -44,7 +44,7 @@ export class HandshakeReader {
     const messages: HandshakeMessage[] = [];
     while (this.pending.length >= 4) {
       const length = this.pending.readUIntBE(1, 3);
-      if (length > MAX_HANDSHAKE_MESSAGE) throw new AlertError(`handshake message of ${length} bytes is over the limit`, 80);
+      if (length > MAX_HANDSHAKE_MESSAGE) throw new AlertError(`handshake message of ${length} bytes is over the limit`, ALERT.internalError);
       if (this.pending.length < 4 + length) break;
       const raw = Buffer.from(this.pending.subarray(0, 4 + length));
       messages.push({ type: raw[0]!, body: raw.subarray(4), raw });
@@ -74,7 +74,7 @@ class Cursor {
   ) {}
 
   private need(n: number): void {
-    if (this.offset + n > this.bytes.length) throw new AlertError(`${this.what} is truncated`, 50);
+    if (this.offset + n > this.bytes.length) throw new AlertError(`${this.what} is truncated`, ALERT.decodeError);
   }
   u8(): number {
     this.need(1);
@@ -127,23 +127,23 @@ export function parseClientHello(body: Buffer): ClientHello {
   const version = cursor.u16();
   const random = Buffer.from(cursor.take(32));
   const sessionId = Buffer.from(cursor.vector8());
-  if (sessionId.length > 32) throw new AlertError('ClientHello session id is over 32 bytes', 47);
+  if (sessionId.length > 32) throw new AlertError('ClientHello session id is over 32 bytes', ALERT.illegalParameter);
   const suites = cursor.vector16();
-  if (suites.length % 2 || suites.length === 0) throw new AlertError('ClientHello cipher suites are malformed', 50);
+  if (suites.length % 2 || suites.length === 0) throw new AlertError('ClientHello cipher suites are malformed', ALERT.decodeError);
   const cipherSuites: number[] = [];
   for (let i = 0; i < suites.length; i += 2) cipherSuites.push(suites.readUInt16BE(i));
   const compressionMethods = [...cursor.vector8()];
-  if (!compressionMethods.includes(0)) throw new AlertError('ClientHello does not offer the null compression method', 47);
+  if (!compressionMethods.includes(0)) throw new AlertError('ClientHello does not offer the null compression method', ALERT.illegalParameter);
   const extensions = new Map<number, Buffer>();
   if (cursor.remaining > 0) {
     const block = new Cursor(cursor.vector16(), 'ClientHello extensions');
     while (block.remaining > 0) {
       const type = block.u16();
-      if (extensions.has(type)) throw new AlertError(`ClientHello repeats extension ${type}`, 47);
+      if (extensions.has(type)) throw new AlertError(`ClientHello repeats extension ${type}`, ALERT.illegalParameter);
       extensions.set(type, Buffer.from(block.vector16()));
     }
   }
-  if (cursor.remaining > 0) throw new AlertError('ClientHello has trailing bytes', 50);
+  if (cursor.remaining > 0) throw new AlertError('ClientHello has trailing bytes', ALERT.decodeError);
   const hello: ClientHello = { version, random, sessionId, cipherSuites, compressionMethods, extensions, extendedMasterSecret: extensions.has(ExtensionType.ExtendedMasterSecret) };
 
   const sni = extensions.get(ExtensionType.ServerName);
@@ -242,6 +242,6 @@ export const finished = (verifyData: Buffer): Buffer => encodeHandshake(Handshak
 export function parseClientDhPublic(body: Buffer): Buffer {
   const cursor = new Cursor(body, 'ClientKeyExchange');
   const yc = cursor.vector16();
-  if (cursor.remaining > 0 || yc.length === 0) throw new AlertError('ClientKeyExchange is malformed', 50);
+  if (cursor.remaining > 0 || yc.length === 0) throw new AlertError('ClientKeyExchange is malformed', ALERT.decodeError);
   return yc;
 }

@@ -1,6 +1,6 @@
 // The TLS record layer (RFC 5246 §6.2): framing, and protection with the suites of suites.ts.
 import { createCipheriv, createDecipheriv, createHmac, randomBytes } from 'node:crypto';
-import { AlertError } from './alert-error.js';
+import { ALERT, AlertError } from './alert-error.js';
 import type { CipherSuite } from './suites.js';
 
 export const ContentType = { ChangeCipherSpec: 20, Alert: 21, Handshake: 22, ApplicationData: 23 } as const;
@@ -26,9 +26,9 @@ export class RecordReader {
       const type = this.pending[0]!;
       const version = this.pending.readUInt16BE(1);
       const length = this.pending.readUInt16BE(3);
-      if (type < 20 || type > 23) throw new AlertError(`not a TLS record (content type ${type})`, 10);
-      if (version >> 8 !== 3) throw new AlertError(`not a TLS record (version 0x${version.toString(16)})`, 70);
-      if (length > MAX_CIPHERTEXT) throw new AlertError(`record of ${length} bytes is over the limit`, 22);
+      if (type < 20 || type > 23) throw new AlertError(`not a TLS record (content type ${type})`, ALERT.unexpectedMessage);
+      if (version >> 8 !== 3) throw new AlertError(`not a TLS record (version 0x${version.toString(16)})`, ALERT.protocolVersion);
+      if (length > MAX_CIPHERTEXT) throw new AlertError(`record of ${length} bytes is over the limit`, ALERT.recordOverflow);
       if (this.pending.length < 5 + length) break;
       records.push({ type, version, fragment: this.pending.subarray(5, 5 + length) });
       this.pending = this.pending.subarray(5 + length);
@@ -120,7 +120,7 @@ export class RecordProtection {
     const { suite } = keys;
     const fragment = record.fragment;
     if (suite.mac === undefined) {
-      if (fragment.length < 8 + 16) throw new AlertError('AEAD record too short', 20);
+      if (fragment.length < 8 + 16) throw new AlertError('AEAD record too short', ALERT.badRecordMac);
       const explicit = fragment.subarray(0, 8);
       const tag = fragment.subarray(fragment.length - 16);
       const body = fragment.subarray(8, fragment.length - 16);
@@ -130,7 +130,7 @@ export class RecordProtection {
       try {
         return Buffer.concat([decipher.update(body), decipher.final()]);
       } catch {
-        throw new AlertError('record authentication failed (bad_record_mac)', 20);
+        throw new AlertError('record authentication failed (bad_record_mac)', ALERT.badRecordMac);
       }
     }
     const explicitIv = this.version() >= 0x0302;
@@ -138,7 +138,7 @@ export class RecordProtection {
     const body = explicitIv ? fragment.subarray(16) : fragment;
     const macLength = 20;
     if (body.length === 0 || body.length % 16 !== 0 || body.length < macLength + 1) {
-      throw new AlertError('CBC record of a bad length', 20);
+      throw new AlertError('CBC record of a bad length', ALERT.badRecordMac);
     }
     if (!explicitIv) keys.iv = Buffer.from(body.subarray(body.length - 16));
     const decipher = createDecipheriv(suite.cipher, keys.key, iv).setAutoPadding(false);
@@ -147,14 +147,14 @@ export class RecordProtection {
     const contentEnd = padded.length - padLength - 1 - macLength;
     let badPadding = contentEnd < 0;
     for (let i = padded.length - padLength - 1; !badPadding && i < padded.length; i++) badPadding = padded[i] !== padLength;
-    if (badPadding) throw new AlertError('record authentication failed (bad_record_mac)', 20);
+    if (badPadding) throw new AlertError('record authentication failed (bad_record_mac)', ALERT.badRecordMac);
     const plaintext = padded.subarray(0, contentEnd);
     const mac = padded.subarray(contentEnd, contentEnd + macLength);
     const expected = createHmac(suite.mac, keys.macKey)
       .update(additionalData(sequence, record.type, record.version, plaintext.length))
       .update(plaintext)
       .digest();
-    if (!expected.equals(mac)) throw new AlertError('record authentication failed (bad_record_mac)', 20);
+    if (!expected.equals(mac)) throw new AlertError('record authentication failed (bad_record_mac)', ALERT.badRecordMac);
     return plaintext;
   }
 }

@@ -1,14 +1,12 @@
 // OpenSSL names a received alert in the error code (ERR_SSL_SSLV3_ALERT_CERTIFICATE_EXPIRED,
 // ERR_SSL_TLSV1_ALERT_UNKNOWN_CA, ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED): that is the
 // only place Node exposes the alert a client sent, so it is read back from there.
-import { ALERT_NAMES, alert, type TlsAlert } from '../alerts.js';
-
-const CODE_BY_NAME = new Map(Object.entries(ALERT_NAMES).map(([code, name]) => [name, Number(code)]));
+import { alert, alertCode, type TlsAlert } from '../alerts.js';
 
 export function alertFromOpenSslCode(code: string | undefined): TlsAlert | undefined {
   const match = /^ERR_SSL_(?:SSLV3|TLSV1|TLSV13)_ALERT_(.+)$/.exec(code ?? '');
   if (!match) return undefined;
-  const number = CODE_BY_NAME.get(match[1]!.toLowerCase());
+  const number = alertCode(match[1]!.toLowerCase());
   return number === undefined ? undefined : alert(number);
 }
 
