@@ -13,6 +13,7 @@ import { explain } from './explain.js';
 import { formatEvent } from './format.js';
 import { DEFAULT_HOST, DEFAULT_HOSTNAME, DEFAULT_LIMITS, defaultCertDir, listScenarios, loadScenario, startScenario, type RunningScenario } from './index.js';
 import { formatJUnit, formatTable, runMatrix } from './matrix.js';
+import { sendCommand } from './sender/command.js';
 import { catalogueNames, ScenarioError } from './scenario/load.js';
 import { CLIENTS } from './scenario/schema.js';
 
@@ -172,6 +173,8 @@ program
     if (options.junit) writeAtomically(options.junit, formatJUnit(rows, client), 0o644);
     if (rows.some((row) => row.verdict === 'fail')) process.exitCode = 1;
   });
+
+sendCommand(program);
 
 program
   .command('certs')

@@ -55,6 +55,15 @@ export function loadScenarioFile(file: string): Scenario {
 }
 
 export function parseScenarioText(text: string, file: string): Scenario {
+  const { data, where } = parseYaml(text, file, scenarioSchema);
+  return resolveFiles(data, dirname(file), where);
+}
+
+/**
+ * A YAML file checked against a schema (the server's or the sender's), with every error
+ * naming file, line and field; `where` does the same for checks made after the schema.
+ */
+export function parseYaml<T>(text: string, file: string, schema: z.ZodType<T>, faultNames = knownFaults()): { data: T; where: (path: PropertyKey[], message: string) => string } {
   const lineCounter = new LineCounter();
   const document = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
   const syntaxError = document.errors[0];
@@ -62,14 +71,18 @@ export function parseScenarioText(text: string, file: string): Scenario {
     const { line, col } = lineCounter.linePos(syntaxError.pos[0]);
     throw new ScenarioError(`${file}:${line}:${col}: YAML syntax: ${syntaxError.message.split('\n')[0]}`);
   }
-  const result = scenarioSchema.safeParse(document.toJS());
+  const content = document.toJS();
+  if (schema === (scenarioSchema as unknown) && isMap(document.contents) && document.has('sender')) {
+    throw new ScenarioError(`${file}: a sender scenario (it has a sender: section): run it with \`broken-mta send --scenario ${file} --to HOST:PORT\``);
+  }
+  const result = schema.safeParse(content);
   if (result.success) {
-    return resolveFiles(result.data, dirname(file), (path, message) => `${file}:${locate(document, lineCounter, path)}: ${describePath(path)}: ${message}`);
+    return { data: result.data, where: (path, message) => `${file}:${locate(document, lineCounter, path)}: ${describePath(path)}: ${message}` };
   }
   const issue = mostSpecificIssue(result.error.issues);
   const path = issue.code === 'unrecognized_keys' ? [...issue.path, issue.keys[0]!] : issue.path;
   const line = locate(document, lineCounter, path);
-  throw new ScenarioError(`${file}:${line}: ${describePath(path)}: ${issueMessage(issue)}`);
+  throw new ScenarioError(`${file}:${line}: ${describePath(path)}: ${issueMessage(issue, faultNames)}`);
 }
 
 /**
@@ -112,7 +125,7 @@ type Issue = z.core.$ZodIssue;
 
 // A union failure lists what every branch disliked; the deepest path is the one that
 // tells the user which key to fix.
-function mostSpecificIssue(issues: readonly Issue[]): Issue {
+export function mostSpecificIssue(issues: readonly Issue[]): Issue {
   const flatten = (issue: Issue): Issue[] =>
     issue.code === 'invalid_union' && issue.errors.length > 0
       ? issue.errors.flat().map((inner) => ({ ...inner, path: [...issue.path, ...inner.path] }) as Issue).flatMap(flatten)
@@ -121,10 +134,10 @@ function mostSpecificIssue(issues: readonly Issue[]): Issue {
   return all.reduce((best, issue) => (issue.path.length > best.path.length ? issue : best), all[0]!);
 }
 
-function issueMessage(issue: Issue): string {
+export function issueMessage(issue: Issue, faultNames = knownFaults()): string {
   if (issue.code === 'unrecognized_keys') return `unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')}`;
   if (issue.code === 'invalid_union' && 'discriminator' in issue && issue.discriminator) {
-    return `unknown ${String(issue.discriminator)} (known: ${knownFaults()})`;
+    return `unknown ${String(issue.discriminator)} (known: ${faultNames})`;
   }
   if (issue.code === 'invalid_value' && issue.values.length > 0) {
     return `must be one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}`;
@@ -136,7 +149,7 @@ function knownFaults(): string {
   return FAULTS.map((fault) => fault.name).join(', ');
 }
 
-function describePath(path: readonly PropertyKey[]): string {
+export function describePath(path: readonly PropertyKey[]): string {
   return path.length ? path.map(String).join('.') : '(top level)';
 }
 

@@ -1,0 +1,102 @@
+// Sender scenarios: broken-mta as a known-bad SMTP *client*, pointed at the admin's MTA.
+// The same page as a server scenario (name, summary, imitates, symptoms, fixes) and the
+// same `when` rules; what the sender does lives in one `sender:` section, so that no key
+// of a server scenario (smtp, tls, faults) changes its meaning with the role.
+import { z } from 'zod';
+import { whenSettings } from '../faults/when.js';
+import { SENDER_FAULTS } from '../sender/faults/registry.js';
+import { SENDER_STEPS } from '../sender/faults/fault.js';
+import { ALERT_NAMES } from '../tls/alerts.js';
+import { SERVER_FLIGHT_STEPS } from '../tls/engine/client.js';
+
+/** The MTAs a sender scenario is judged by, as receivers. */
+export const RECEIVERS = ['sendmail', 'postfix', 'exim'] as const;
+
+const symptom = z.union([
+  z.strictObject({ receiver: z.enum(RECEIVERS), text: z.string().min(1) }).describe('What the receiving MTA logs or answers'),
+  z.strictObject({ sender: z.literal(true), text: z.string().min(1) }).describe('What `broken-mta send` prints'),
+]);
+
+// `client` (a client address) means nothing when broken-mta is the client.
+const { client: _client, ...senderWhen } = whenSettings;
+
+const faultEntries = SENDER_FAULTS.map((fault) => {
+  const step = z.enum(fault.steps as [string, ...string[]]);
+  return z
+    .strictObject({
+      fault: z.literal(fault.name).describe(fault.summary),
+      on: z.union([step, z.array(step).min(1)]).describe('The step (or steps) the fault acts at'),
+      ...senderWhen,
+      ...fault.settings,
+    })
+    .describe(fault.summary);
+});
+const faultEntry = z.discriminatedUnion('fault', faultEntries as unknown as [(typeof faultEntries)[0], ...typeof faultEntries]);
+
+const flightStep = z.enum(SERVER_FLIGHT_STEPS);
+const alertSetting = z
+  .union([z.number().int().min(0).max(255), z.enum(Object.values(ALERT_NAMES) as [string, ...string[]])])
+  .describe('By number or by name');
+
+const clientTls = z
+  .strictObject({
+    versions: z
+      .array(z.enum(['TLSv1', 'TLSv1.1', 'TLSv1.2', 'TLSv1.3']))
+      .min(1)
+      .optional()
+      .describe('The protocol versions the sender offers (default: what Node offers, TLS 1.2 and 1.3)'),
+    ciphers: z.string().optional().describe('OpenSSL cipher string of the suites offered (TLS 1.2 and older)'),
+    script: z
+      .strictObject({
+        alertAfter: z.strictObject({ step: flightStep, alert: alertSetting }).optional().describe("Send this fatal alert right after the server's message, then close"),
+        closeAfter: flightStep.optional().describe("Close the connection without a word right after the server's message"),
+        stopAfter: flightStep.optional().describe("Say nothing more after the server's message"),
+      })
+      .optional()
+      .describe("Scripted misbehaviour on the server's first flight (its messages are read only up to TLS 1.2: offer versions up to TLSv1.2 to act on CertificateRequest)"),
+  })
+  .describe("The sender's TLS client");
+
+const outcome = z
+  .strictObject({
+    delivered: z.boolean().optional().describe('Whether the receiver accepted a message (250 after the final dot)'),
+    messages: z.number().int().min(0).optional().describe('How many messages the receiver accepted'),
+    tls: z
+      .enum(['established', 'failed', 'refused', 'none'])
+      .optional()
+      .describe('established: a handshake completed; failed: one began and failed; refused: STARTTLS got no 220; none: STARTTLS was not asked for'),
+    secure: z.boolean().optional().describe('Whether the message the receiver accepted came over TLS'),
+    split: z.boolean().optional().describe('Whether the receiver answered commands hidden inside the message (SMTP smuggling)'),
+    recipientsRefused: z.boolean().optional().describe('Whether the receiver refused some recipients'),
+  })
+  .describe('One outcome of a whole run, as broken-mta send reports it; a field left out may be anything');
+
+export const senderScenarioSchema = z.strictObject({
+  name: z.string().regex(/^sender-[a-z0-9][a-z0-9-]*$/, 'sender- and lower-case letters, digits and dashes'),
+  summary: z.string().min(1).describe('One line for `broken-mta list`'),
+  imitates: z.string().min(1).describe('The real sender this plays'),
+  symptoms: z.array(symptom).min(1).describe('What the receiving MTA logs, and what broken-mta send prints'),
+  fixes: z.array(z.string().min(1)).min(1).describe("What the receiver's admin can do, and the sender's"),
+  sender: z
+    .strictObject({
+      starttls: z.boolean().default(true).describe('Ask for STARTTLS when the receiver offers it'),
+      tls: clientTls.default({}),
+      retry: z
+        .literal('plaintext')
+        .optional()
+        .describe('After a session whose TLS failed, connect again and send without STARTTLS, as many MTAs do'),
+      sessions: z.number().int().min(1).max(100).default(1).describe('How many sessions, one message each (`--count` overrides)'),
+      faults: z.array(faultEntry).default([]),
+    })
+    .describe('What the sender does; everything not named here is a correct SMTP client'),
+  expect: z
+    .union([outcome, z.array(outcome).min(1)])
+    .optional()
+    .describe('What a healthy receiver makes of this sender: `broken-mta send` exits 0 when the run matches one of these'),
+});
+
+export type SenderScenario = z.output<typeof senderScenarioSchema>;
+export type SenderScenarioInput = z.input<typeof senderScenarioSchema>;
+export type SenderFaultEntry = SenderScenario['sender']['faults'][number];
+export type SenderOutcomeExpectation = z.output<typeof outcome>;
+export { SENDER_STEPS };
