@@ -76,6 +76,7 @@ export class SenderMachine {
   private starttlsOffered = false;
   private quitting = false;
   private repliesSeen = 0;
+  private readonly acceptedRecipients: string[] = [];
   private phase: 'dialogue' | 'tls' | 'abandoned' | 'closed' = 'dialogue';
   private events: SessionEventInput[] = [];
   private actions: SenderAction[] = [];
@@ -180,8 +181,9 @@ export class SenderMachine {
     if (entry.step === 'EHLO' && ok) this.starttlsOffered = reply.lines.slice(1).some((line) => /^STARTTLS\b/i.test(line));
     if (entry.step === 'STARTTLS' && !ok) this.summary.tls = 'refused';
     if (entry.step === 'RCPT') {
-      if (ok) this.summary.recipientsAccepted++;
+      if (ok) this.acceptedRecipients.push(entry.argument);
       else this.summary.recipientsRefused++;
+      this.summary.recipientsAccepted = this.acceptedRecipients.length;
     }
     if (entry.step === 'END-OF-DATA' && ok) this.accepted(this.plan.from, false);
   }
@@ -195,7 +197,7 @@ export class SenderMachine {
 
   private accepted(from: string, hidden: boolean): void {
     this.summary.accepted.push({ from, secure: this.secure, hidden });
-    const to = hidden ? this.plan.recipients.slice(0, 1) : this.plan.recipients.slice(0, this.recipientsSent);
+    const to = hidden ? this.plan.recipients.slice(0, 1) : [...this.acceptedRecipients];
     this.events.push({ type: 'message', from, to, size: messageBytes(this.plan.messageLines).length - 3, secure: this.secure });
   }
 

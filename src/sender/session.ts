@@ -59,6 +59,8 @@ class SessionRunner {
     });
     raw.on('error', (error: NodeJS.ErrnoException) => {
       if (!this.socket) return this.fail(new SendError(`cannot connect to ${host}:${port}: ${error.code ?? error.message}`));
+      // A receiver that resets the connection once the sender is leaving says nothing new.
+      if (this.closing) return;
       this.options.record({ type: 'warning', text: `socket error: ${error.code ?? error.message}` });
     });
     raw.once('close', () => this.onClose());

@@ -17,7 +17,8 @@
 //   ChangeCipherSpec, application data) its state's row does not list: in watch mode the
 //   engine stops watching (Node judges the handshake); in hello mode it ends the connection
 //   with a fatal unexpected_message (10).
-// - Alerts are read in every state; a fatal one from the server ends the connection.
+// - Alerts are read in every state; a fatal one from the server ends the connection (in
+//   watch mode Node reads it too, and reports it in its own words).
 // - Bytes that do not parse as TLS records end the watching (watch mode), or the
 //   connection with the alert that names the problem (hello mode).
 // - The script acts right after the step it names: `alertAfter` sends a fatal alert and
@@ -146,7 +147,7 @@ export class TlsClientEngine {
     const output = { events: this.events, bytes: Buffer.concat(this.out), action: this.action };
     this.events = [];
     this.out = [];
-    this.action = this.stateNow === 'silent' ? 'silence' : this.stateNow === 'closed' ? 'close' : 'continue';
+    this.action = this.stateNow === 'silent' ? 'silence' : this.stateNow === 'closed' && this.config.mode === 'hello' ? 'close' : 'continue';
     return output;
   }
 
@@ -200,10 +201,10 @@ export class TlsClientEngine {
     if (fragment.length !== 2) throw new AlertError('malformed alert', ALERT.decodeError);
     const fatal = fragment[0] === 2;
     this.events.push({ type: 'alert-received', alert: describeAlert(fragment[1]!), fatal });
-    if (fatal || fragment[1] === ALERT.closeNotify) {
-      this.stateNow = 'closed';
-      this.action = 'close';
-    }
+    if (!fatal && fragment[1] !== ALERT.closeNotify) return;
+    this.stateNow = 'closed';
+    // Watch mode: Node reads the alert too, and says in its own words what failed.
+    if (this.config.mode === 'hello') this.action = 'close';
   }
 
   /** Runs the script after a server message; false when the connection goes no further. */
