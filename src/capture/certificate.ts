@@ -58,7 +58,18 @@ export function loadTrustStore(extraCaFile?: string): X509Certificate[] {
 
 const splitPem = (text: string) => text.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
 
-const issued = (child: X509Certificate, parent: X509Certificate) => child.checkIssued(parent) && child.verify(parent.publicKey);
+/**
+ * By name and signature only: OpenSSL's checkIssued also wants the issuer's keyUsage to allow
+ * certificate signing, which a self-signed server certificate seldom has (OpenSSL still calls
+ * it error 18, self-signed).
+ */
+const issued = (child: X509Certificate, parent: X509Certificate) => {
+  try {
+    return child.issuer === parent.subject && child.verify(parent.publicKey);
+  } catch {
+    return false;
+  }
+};
 
 /** The OID of the signature algorithm, read with @peculiar/x509 (Node does not expose it); loaded only when a chain is judged. */
 async function digestOf(der: Buffer): Promise<string> {

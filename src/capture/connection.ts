@@ -6,7 +6,7 @@ import { connect as tlsConnect, type TLSSocket } from 'node:tls';
 import { FlightReader } from './flight.js';
 import { helloRecord, type HelloPlan } from './hellos.js';
 import { NotSmtpError, ReplyReader, quote, replyText, type Reply } from './replies.js';
-import { SmtpDialogue, type SmtpFindings } from './smtp-dialogue.js';
+import { SmtpDialogue, type DialogueState, type SmtpFindings } from './smtp-dialogue.js';
 
 export interface Target {
   host: string;
@@ -87,6 +87,7 @@ class Session {
 /** Runs the dialogue until TLS or the end; what followed the last reply is returned. */
 async function converse(session: Session, dialogue: SmtpDialogue, started: number): Promise<string> {
   const replies = new ReplyReader();
+  const after: string[] = [];
   while (dialogue.state !== 'tls' && dialogue.state !== 'done') {
     const chunk = await session.next();
     if (!Buffer.isBuffer(chunk)) {
@@ -102,12 +103,14 @@ async function converse(session: Session, dialogue: SmtpDialogue, started: numbe
       throw error;
     }
     for (const reply of got) {
+      // Whole replies after the 220 to STARTTLS were sent unasked, in plaintext.
+      if ((dialogue.state as DialogueState) === 'tls') after.push(replyText(reply));
       if (dialogue.state === 'greeting') dialogue.findings.bannerMs = Date.now() - started;
       const out = dialogue.receive(reply);
       if (out) session.socket.write(out);
     }
   }
-  return replies.takeRest();
+  return [...after, replies.takeRest()].filter(Boolean).join('\r\n');
 }
 
 /** The SMTP probe: banner, EHLO (or HELO), STARTTLS, QUIT; never MAIL. */

@@ -38,7 +38,8 @@ export function classifyDh(p: bigint, g: bigint): DhFindings {
 }
 
 export function describeDh(dh: DhFindings): string {
-  const what = dh.known ? dh.known.source : `an unknown ${dh.bits}-bit group`;
+  if (dh.known) return `a ${dh.bits}-bit group, ${dh.known.source}`;
+  const what = `an unknown ${dh.bits}-bit group`;
   if (dh.prime === false) return `${what}: the modulus is not prime`;
   if (dh.generatorOrder !== undefined) return `${what}: the generator has order ${dh.generatorOrder}`;
   if (dh.safePrime === false) return `${what}: not a safe prime`;
