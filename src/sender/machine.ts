@@ -19,7 +19,8 @@ import { addressOf, applies, type StepContext } from '../faults/when.js';
 import { findSenderFault } from './faults/registry.js';
 import type { CommandStep, SenderFaultTarget, SenderStep } from './faults/fault.js';
 import { commandLine, messageBytes, type SessionPlan } from './plan.js';
-import { formatReply, ReplyReader, type Reply } from './replies.js';
+// One reply reader for both of broken-mta's SMTP clients (capture's probe and this sender).
+import { ReplyReader, replyText, type Reply } from '../capture/replies.js';
 
 type Choice = 'STARTTLS?' | 'RCPT?';
 type Next = SenderStep | Choice | 'close';
@@ -66,6 +67,8 @@ interface InFlight {
   /** Hidden inside a message: may never be answered. */
   hidden?: { sender: string };
 }
+
+const oneLine = (reply: Reply): string => replyText(reply).replaceAll('\r\n', ' | ');
 
 export class SenderMachine {
   private replies = new ReplyReader();
@@ -127,7 +130,8 @@ export class SenderMachine {
       if (waiting.length) this.summary.cutShort ??= `the connection ended while ${waiting[0]!.step} had no reply`;
       else if (this.phase === 'tls') this.summary.cutShort ??= 'the connection ended during the TLS handshake';
       if (this.phase === 'tls') this.summary.tls = 'failed';
-      if (this.replies.unfinished) this.summary.cutShort ??= `the connection ended inside a reply: ${this.replies.unfinished}`;
+      const rest = this.replies.takeRest();
+      if (rest) this.summary.cutShort ??= `the connection ended inside a reply: ${rest.replaceAll('\r\n', ' | ')}`;
       this.phase = 'closed';
       this.inFlight.length = 0;
     });
@@ -161,11 +165,11 @@ export class SenderMachine {
     while (this.inFlight[0]?.hidden && reply.code === 221) this.inFlight.shift();
     const entry = this.inFlight.shift();
     if (!entry) {
-      this.events.push({ type: 'warning', text: `a reply nothing asked for: ${formatReply(reply)}` });
+      this.events.push({ type: 'warning', text: `a reply nothing asked for: ${oneLine(reply)}` });
       return;
     }
     if (reply.code === 421) {
-      this.summary.cutShort ??= `the receiver closes: ${formatReply(reply)}`;
+      this.summary.cutShort ??= `the receiver closes: ${oneLine(reply)}`;
       return this.finish('close');
     }
     const rule = RULES[entry.step];
@@ -191,7 +195,7 @@ export class SenderMachine {
   private onHiddenReply(entry: InFlight, ok: boolean, reply: Reply): void {
     this.summary.split = true;
     if (entry.step !== 'END-OF-DATA' || !ok) return;
-    this.events.push({ type: 'warning', text: `the receiver split the message: it accepted a second one, from <${entry.hidden!.sender}>, hidden inside the first (${formatReply(reply)})` });
+    this.events.push({ type: 'warning', text: `the receiver split the message: it accepted a second one, from <${entry.hidden!.sender}>, hidden inside the first (${oneLine(reply)})` });
     this.accepted(entry.hidden!.sender, true);
   }
 

@@ -8,7 +8,7 @@ import type { SessionEventInput } from '../events.js';
 import { startClientTls, type ClientTlsOptions } from '../tls/engine/client-socket.js';
 import { SenderMachine, type MachineOutput, type SenderAction, type SessionSummary } from './machine.js';
 import type { SessionPlan } from './plan.js';
-import { ReplyError } from './replies.js';
+import { NotSmtpError } from '../capture/replies.js';
 
 export interface SessionOptions {
   host: string;
@@ -75,9 +75,9 @@ class SessionRunner {
     try {
       this.apply(this.machine.receive(chunk));
     } catch (error) {
-      if (!(error instanceof ReplyError)) throw error;
-      if (!this.machine.answered) return this.fail(new SendError(`${this.options.host}:${this.options.port}: ${error.message}`));
-      this.options.record({ type: 'warning', text: error.message });
+      if (!(error instanceof NotSmtpError)) throw error;
+      if (!this.machine.answered) return this.fail(new SendError(`${this.options.host}:${this.options.port} does not speak SMTP: ${error.message}`));
+      this.options.record({ type: 'warning', text: `the receiver stopped speaking SMTP: ${error.message}` });
       this.closeNow('client');
     }
   }
