@@ -8,6 +8,7 @@ import { SENDER_FAULTS } from '../sender/faults/registry.js';
 import { SENDER_STEPS } from '../sender/faults/fault.js';
 import { ALERT_NAMES } from '../tls/alerts.js';
 import { SERVER_FLIGHT_STEPS } from '../tls/engine/client.js';
+import { suiteCode } from '../tls/engine/client-hello.js';
 
 /** The MTAs a sender scenario is judged by, as receivers. */
 export const RECEIVERS = ['sendmail', 'postfix', 'exim'] as const;
@@ -40,12 +41,21 @@ const alertSetting = z
 
 const clientTls = z
   .strictObject({
+    engine: z
+      .enum(['node', 'scripted'])
+      .default('node')
+      .describe("node: Node's TLS client does the handshake; scripted: broken-mta's own ClientHello, for what OpenSSL 3 will not offer (SSLv3, RC4, no renegotiation_info); it completes no handshake"),
     versions: z
-      .array(z.enum(['TLSv1', 'TLSv1.1', 'TLSv1.2', 'TLSv1.3']))
+      .array(z.enum(['SSLv3', 'TLSv1', 'TLSv1.1', 'TLSv1.2', 'TLSv1.3']))
       .min(1)
       .optional()
-      .describe('The protocol versions the sender offers (default: what Node offers, TLS 1.2 and 1.3)'),
-    ciphers: z.string().optional().describe('OpenSSL cipher string of the suites offered (TLS 1.2 and older)'),
+      .describe('The protocol versions the sender offers (default: what Node offers, TLS 1.2 and 1.3; SSLv3 with engine: scripted only)'),
+    ciphers: z
+      .string()
+      .optional()
+      .describe('node: an OpenSSL cipher string (TLS 1.2 and older); scripted: a colon-separated list of suite names (IANA or OpenSSL), in order'),
+    serverName: z.string().optional().describe('(scripted) the server_name to send; none by default'),
+    renegotiationInfo: z.boolean().default(true).describe('(scripted) send an empty renegotiation_info, as every client since RFC 5746 does'),
     script: z
       .strictObject({
         alertAfter: z.strictObject({ step: flightStep, alert: alertSetting }).optional().describe("Send this fatal alert right after the server's message, then close"),
@@ -55,7 +65,19 @@ const clientTls = z
       .optional()
       .describe("Scripted misbehaviour on the server's first flight (its messages are read only up to TLS 1.2: offer versions up to TLSv1.2 to act on CertificateRequest)"),
   })
-  .describe("The sender's TLS client");
+  .describe("The sender's TLS client")
+  .superRefine((tls, ctx) => {
+    const issue = (path: string, message: string) => ctx.addIssue({ code: 'custom', path: [path], message });
+    if (tls.engine === 'node') {
+      if (tls.versions?.includes('SSLv3')) issue('versions', 'SSLv3 needs engine: scripted (OpenSSL 3 has no SSLv3)');
+      if (tls.serverName !== undefined) issue('serverName', 'serverName is for engine: scripted');
+      return;
+    }
+    if (tls.versions?.includes('TLSv1.3')) issue('versions', 'engine: scripted offers SSLv3 to TLSv1.2, not TLSv1.3');
+    if (!tls.versions) issue('versions', 'engine: scripted needs the versions to offer');
+    if (!tls.ciphers) issue('ciphers', 'engine: scripted needs the suites to offer, by name');
+    for (const name of tls.ciphers?.split(':') ?? []) if (suiteCode(name) === undefined) issue('ciphers', `no suite named ${name} (IANA or OpenSSL names, as src/tls/engine/suites.ts has them)`);
+  });
 
 const outcome = z
   .strictObject({
@@ -80,7 +102,7 @@ export const senderScenarioSchema = z.strictObject({
   sender: z
     .strictObject({
       starttls: z.boolean().default(true).describe('Ask for STARTTLS when the receiver offers it'),
-      tls: clientTls.default({}),
+      tls: clientTls.prefault({}),
       retry: z
         .literal('plaintext')
         .optional()

@@ -5,11 +5,11 @@ import type { SessionEvent, SessionEventInput } from '../events.js';
 import { FaultState } from '../faults/when.js';
 import type { SenderScenario } from '../scenario/sender-schema.js';
 import type { ClientScript } from '../tls/engine/client.js';
-import type { ClientTlsOptions } from '../tls/engine/client-socket.js';
+import type { ProtocolVersion } from '../tls/engine/suites.js';
 import type { SessionSummary } from './machine.js';
 import { meetsExpectation, outcomeOf, type SendOutcome } from './outcome.js';
 import { messageLines, type SessionPlan } from './plan.js';
-import { runSession } from './session.js';
+import { runSession, type SenderTls } from './session.js';
 
 export interface SendOptions {
   host: string;
@@ -72,8 +72,8 @@ export async function runSender(scenario: SenderScenario, options: SendOptions):
   return { scenario, events, sessions, outcome, asExpected: meetsExpectation(outcome, scenario.expect) };
 }
 
-function clientTlsOptions(scenario: SenderScenario): ClientTlsOptions {
-  const { versions, ciphers, script } = scenario.sender.tls;
+function clientTlsOptions(scenario: SenderScenario): SenderTls {
+  const { engine, versions, ciphers, script, serverName, renegotiationInfo } = scenario.sender.tls;
   const clientScript: ClientScript = {};
   if (script?.alertAfter) {
     const { step, alert } = script.alertAfter;
@@ -81,5 +81,11 @@ function clientTlsOptions(scenario: SenderScenario): ClientTlsOptions {
   }
   if (script?.closeAfter) clientScript.closeAfter = script.closeAfter;
   if (script?.stopAfter) clientScript.stopAfter = script.stopAfter;
-  return { ...(versions ? { versions } : {}), ...(ciphers ? { ciphers } : {}), script: clientScript };
+  if (engine === 'scripted') {
+    // The schema has made sure both are there, and that no version is TLS 1.3.
+    const hello = { versions: versions as ProtocolVersion[], suites: ciphers!.split(':'), renegotiationInfo, ...(serverName ? { serverName } : {}) };
+    return { engine, hello, script: clientScript };
+  }
+  const nodeVersions = versions?.filter((version) => version !== 'SSLv3') as Array<'TLSv1' | 'TLSv1.1' | 'TLSv1.2' | 'TLSv1.3'> | undefined;
+  return { engine, options: { ...(nodeVersions ? { versions: nodeVersions } : {}), ...(ciphers ? { ciphers } : {}), script: clientScript } };
 }

@@ -5,7 +5,9 @@
 import { connect, type Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import type { SessionEventInput } from '../events.js';
-import { startClientTls, type ClientTlsOptions } from '../tls/engine/client-socket.js';
+import type { ClientEngineEvent, ClientScript } from '../tls/engine/client.js';
+import { scriptedHello, type ScriptedHelloSpec } from '../tls/engine/client-hello.js';
+import { startClientTls, startScriptedHello, type ClientTlsOptions, type ClientTlsResult } from '../tls/engine/client-socket.js';
 import { SenderMachine, type MachineOutput, type SenderAction, type SessionSummary } from './machine.js';
 import type { SessionPlan } from './plan.js';
 import { NotSmtpError } from '../capture/replies.js';
@@ -14,11 +16,14 @@ export interface SessionOptions {
   host: string;
   port: number;
   plan: SessionPlan;
-  tls: ClientTlsOptions;
+  tls: SenderTls;
   /** How long any wait may last: the connection, each reply, the handshake. */
   timeoutMs: number;
   record(event: SessionEventInput): void;
 }
+
+/** Node's TLS client (scripted on the server's flight), or the scripted client's own hello. */
+export type SenderTls = { engine: 'node'; options: ClientTlsOptions } | { engine: 'scripted'; hello: ScriptedHelloSpec; script: ClientScript };
 
 /** The receiver could not be talked to at all: no connection, no greeting, no SMTP. */
 export class SendError extends Error {}
@@ -114,17 +119,26 @@ class SessionRunner {
   private async startTls(): Promise<void> {
     const raw = this.raw;
     raw.off('data', this.onPlainData);
-    this.options.record({ type: 'starttls', engine: 'node' });
+    const tls = this.options.tls;
+    this.options.record({ type: 'starttls', engine: tls.engine });
     this.arm(`the TLS handshake with ${this.options.host}:${this.options.port} did not end within ${this.options.timeoutMs} ms`);
-    const result = await startClientTls(raw, {
-      ...this.options.tls,
-      onStopped: (after) => {
-        this.options.record({ type: 'tls-stopped', after });
-        this.options.tls.onStopped?.(after);
-      },
-    });
+    const seen: string[] = [];
+    const onEvent = (event: ClientEngineEvent) => {
+      if (event.type === 'step') seen.push(event.step);
+      if (event.type === 'server-hello') seen.push(`(${event.version}, ${event.suite})`);
+      if (event.type === 'stopped') this.options.record({ type: 'tls-stopped', after: event.after });
+    };
+    let result: ClientTlsResult;
+    if (tls.engine === 'scripted') {
+      const hello = scriptedHello(tls.hello);
+      this.options.record({ type: 'tls-hello', version: hello.version, offeredVersions: hello.offered, suites: hello.suites, ...(tls.hello.serverName ? { sni: tls.hello.serverName } : {}) });
+      result = await startScriptedHello(raw, hello.message, { script: tls.script, onEvent });
+    } else {
+      result = await startClientTls(raw, { ...tls.options, onEvent });
+    }
     if (!result.established) {
-      this.options.record({ type: 'tls-failed', error: result.error, ...(result.clientAlert ? { clientAlert: result.clientAlert } : {}), ...(result.serverAlert ? { serverAlert: result.serverAlert } : {}) });
+      const flight = seen.length ? `; the server sent ${seen.join(' ')}` : '';
+      this.options.record({ type: 'tls-failed', error: `${result.error}${flight}`, ...(result.clientAlert ? { clientAlert: result.clientAlert } : {}), ...(result.serverAlert ? { serverAlert: result.serverAlert } : {}) });
       this.closing ??= result.clientAlert || /^scripted/.test(result.error) ? 'client' : 'server';
       this.apply(this.machine.tlsDone(false));
       return;

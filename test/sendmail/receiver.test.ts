@@ -214,8 +214,24 @@ const ROWS: Row[] = [
     queued: [],
     asExpected: true,
   },
+  {
+    scenario: 'sender-ssl3-only',
+    logs: [TLS_ACCEPT_FAILED('version too low')],
+    prints: [/client hello: SSLv3, offers SSLv3, 4 cipher suites/, /TLS failed: server sent alert 40 \(handshake_failure\); the server refused the ClientHello/],
+    outcome: { delivered: false, tls: 'failed' },
+    queued: [],
+    asExpected: true,
+  },
+  {
+    scenario: 'sender-tls10-weak-ciphers',
+    logs: [TLS_ACCEPT_FAILED('no shared cipher')],
+    prints: [/client hello: TLSv1, offers TLSv1, 3 cipher suites/, /TLS failed: server sent alert 40 \(handshake_failure\); the server refused the ClientHello/],
+    outcome: { delivered: false, tls: 'failed' },
+    queued: [],
+    asExpected: true,
+  },
   // What the pages say of Srv_Features S for the other senders that break TLS.
-  ...['sender-garbage-after-starttls', 'sender-alert-after-hello'].map(
+  ...['sender-garbage-after-starttls', 'sender-alert-after-hello', 'sender-ssl3-only', 'sender-tls10-weak-ciphers'].map(
     (scenario): Row => ({
       scenario,
       setup: { access: 'Srv_Features:127.0.0.1\tS\n' },

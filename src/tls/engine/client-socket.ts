@@ -7,7 +7,7 @@ import { Duplex } from 'node:stream';
 import { connect as tlsConnect, type TLSSocket } from 'node:tls';
 import { alert, type TlsAlert } from '../alerts.js';
 import { alertFromOpenSslCode } from '../node/errors.js';
-import { TlsClientEngine, type ClientScript, type ServerFlightStep } from './client.js';
+import { TlsClientEngine, type ClientEngineEvent, type ClientScript } from './client.js';
 
 export type ClientTlsVersion = 'TLSv1' | 'TLSv1.1' | 'TLSv1.2' | 'TLSv1.3';
 
@@ -17,10 +17,8 @@ export interface ClientTlsOptions {
   /** OpenSSL cipher string (TLS 1.2 and older). */
   ciphers?: string;
   script?: ClientScript;
-  /** Called when the script goes silent after a server message. */
-  onStopped?: (after: ServerFlightStep) => void;
-  /** Called for each message of the server's flight, as it is read. */
-  onStep?: (step: ServerFlightStep) => void;
+  /** The engine's view of the handshake, as it happens (the server's messages, alerts, silence). */
+  onEvent?: (event: ClientEngineEvent) => void;
 }
 
 export type ClientTlsResult =
@@ -67,7 +65,7 @@ export function startClientTls(raw: Socket, options: ClientTlsOptions): Promise<
       if (silent) return;
       const out = settled ? undefined : engine.receive(chunk);
       for (const event of out?.events ?? []) {
-        if (event.type === 'step') options.onStep?.(event.step);
+        options.onEvent?.(event);
         if (event.type === 'alert-received' && event.fatal) serverAlert ??= event.alert;
         if (event.type === 'alert-sent') {
           clientAlert = event.alert;
@@ -77,7 +75,6 @@ export function startClientTls(raw: Socket, options: ClientTlsOptions): Promise<
         if (event.type === 'stopped') {
           silent = true;
           scripted = `scripted: silent after ${event.after}`;
-          options.onStopped?.(event.after);
         }
       }
       if (out?.bytes.length && raw.writable) raw.write(out.bytes);
@@ -116,5 +113,53 @@ export function startClientTls(raw: Socket, options: ClientTlsOptions): Promise<
       socket.destroy();
     });
     socket.once('close', () => fail('the connection closed during the handshake'));
+  });
+}
+
+/**
+ * The scripted client's own hello (hello mode): for what Node's client will not offer. No
+ * handshake completes; the result says how it ended (the server's alert, the script, or
+ * the client giving up after the server's first flight).
+ */
+export function startScriptedHello(raw: Socket, clientHello: Buffer, options: Pick<ClientTlsOptions, 'script' | 'onEvent'>): Promise<ClientTlsResult> {
+  return new Promise((resolve) => {
+    const engine = new TlsClientEngine({ mode: 'hello', clientHello, ...(options.script ? { script: options.script } : {}) });
+    let clientAlert: TlsAlert | undefined;
+    let serverAlert: TlsAlert | undefined;
+    let reason: string | undefined;
+    let settled = false;
+    const finish = (fallback: string) => {
+      if (settled) return;
+      settled = true;
+      raw.off('data', onData);
+      resolve({ established: false, error: reason ?? fallback, ...(clientAlert ? { clientAlert } : {}), ...(serverAlert ? { serverAlert } : {}) });
+    };
+    let seenHello = false;
+    const handle = (out: ReturnType<TlsClientEngine['receive']>) => {
+      for (const event of out.events) {
+        options.onEvent?.(event);
+        if (event.type === 'step') seenHello = true;
+        if (event.type === 'alert-received' && event.fatal) {
+          serverAlert ??= event.alert;
+          reason ??= seenHello ? 'the server gave up on the handshake' : 'the server refused the ClientHello';
+        }
+        if (event.type === 'alert-sent') {
+          clientAlert = event.alert;
+          reason ??= event.reason;
+        }
+        if (event.type === 'closing') reason ??= event.reason;
+        if (event.type === 'stopped') reason ??= `scripted: silent after ${event.after}`;
+      }
+      if (out.bytes.length && raw.writable) raw.write(out.bytes);
+      if (out.action === 'close') {
+        raw.end();
+        finish('closed');
+      }
+    };
+    const onData = (chunk: Buffer) => handle(engine.receive(chunk));
+    raw.on('data', onData);
+    raw.once('close', () => finish('the receiver closed the connection after the ClientHello'));
+    raw.resume();
+    handle(engine.start());
   });
 }

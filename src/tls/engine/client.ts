@@ -25,7 +25,8 @@
 //   closes, `closeAfter` closes without a word, `stopAfter` goes silent.
 import { alert as describeAlert, type TlsAlert } from '../alerts.js';
 import { ALERT, AlertError } from './alert-error.js';
-import { HandshakeReader, HandshakeType } from './messages.js';
+import { HandshakeReader, HandshakeType, parseServerHello } from './messages.js';
+import { describeSuite, versionName } from './suites.js';
 import { ContentType, encodeRecord, RecordReader, type TlsRecord } from './records.js';
 
 /** The messages of a server's first flight (TLS 1.0-1.2), in the order it sends them. */
@@ -72,6 +73,8 @@ const TRANSITIONS: Readonly<Record<ClientEngineState, Partial<Record<Input, Clie
 
 export type ClientEngineEvent =
   | { type: 'step'; step: ServerFlightStep }
+  /** What the server chose, from its ServerHello. */
+  | { type: 'server-hello'; version: string; suite: string }
   | { type: 'alert-received'; alert: TlsAlert; fatal: boolean }
   | { type: 'alert-sent'; alert: TlsAlert; reason: string }
   /** The script closed the connection (closeAfter), or hello mode reached its end. */
@@ -185,6 +188,10 @@ export class TlsClientEngine {
       this.transition(step ?? 'OtherHandshake');
       if (!step || this.done) return;
       this.events.push({ type: 'step', step });
+      if (step === 'ServerHello') {
+        const hello = parseServerHello(message.body);
+        this.events.push({ type: 'server-hello', version: versionName(hello.selectedVersion ?? hello.version), suite: describeSuite(hello.cipherSuite).name });
+      }
       if (!this.after(step)) return;
       if (this.stateNow === 'flight-done' && this.config.mode === 'hello') {
         // The engine has no key exchange: it ends here, as a client giving up would.
