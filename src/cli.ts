@@ -16,6 +16,7 @@ import { formatEvent } from './format.js';
 import { DEFAULT_HOST, DEFAULT_HOSTNAME, DEFAULT_LIMITS, defaultCertDir, listScenarios, loadScenario, startScenario, type RunningScenario } from './index.js';
 import { formatJUnit, formatTable, runMatrix } from './matrix.js';
 import { sendCommand } from './sender/command.js';
+import { isSenderReference, senderList, showSender } from './sender/page.js';
 import { catalogueNames, ScenarioError } from './scenario/load.js';
 import { CLIENTS } from './scenario/schema.js';
 
@@ -83,7 +84,10 @@ program
 program
   .command('list')
   .description('the catalogue: one scenario a line, name and summary')
-  .action(() => {
+  .option('--senders', 'the broken senders instead, for `broken-mta send`')
+  .action((options: { senders?: boolean }) => {
+    if (options.senders) return console.log(senderList());
+    process.stderr.write('(the broken senders, for `broken-mta send`: broken-mta list --senders)\n');
     const scenarios = listScenarios();
     const width = Math.max(...scenarios.map((s) => s.name.length));
     for (const { name, summary } of scenarios) console.log(`${name.padEnd(width)}  ${summary}`);
@@ -94,6 +98,7 @@ program
   .description('one scenario in full: what it imitates, what clients print, how to fix it')
   .argument('<name|file>', 'a catalogue name or a scenario file')
   .action((reference: string) => {
+    if (isSenderReference(reference)) return console.log(showSender(reference));
     const scenario = loadScenario(reference);
     const out: string[] = [`${scenario.name}: ${scenario.summary}`, '', `Imitates: ${scenario.imitates}`, '', 'Symptoms:'];
     for (const symptom of scenario.symptoms) {

@@ -22,6 +22,16 @@ export interface LoadedSenderScenario {
   file?: string;
 }
 
+/** Whether a name or file given to `show` is a sender scenario (by name, or by its sender: key). */
+export function isSenderReference(reference: string): boolean {
+  if (!(reference.includes('/') || /\.ya?ml$/.test(reference))) return senderCatalogueNames().includes(reference);
+  try {
+    return /^sender:/m.test(readFileSync(resolve(reference), 'utf8'));
+  } catch {
+    return false;
+  }
+}
+
 /** A catalogue name (`sender-pregreet`) or a path to a YAML file. */
 export function loadSenderScenario(reference: string): LoadedSenderScenario {
   const isPath = reference.includes('/') || /\.ya?ml$/.test(reference);

@@ -43,10 +43,20 @@ export function sendCommand(program: Command): void {
         '  broken-mta send --scenario sender-smtp-smuggling --to mx.example.test:25 --rcpt postmaster@example.test\n',
     )
     .action(async (options: { scenario?: string; to: { host: string; port: number }; from: string; rcpt?: string[]; helo: string; count?: number; timeout: number; json?: boolean }) => {
-      // The program has a --scenario of its own (for serving), which commander reads first.
+      // The program has a --scenario and a --json of its own (for serving), which commander reads first.
       const reference = options.scenario ?? program.opts<{ scenario?: string }>().scenario;
+      const json = options.json ?? program.opts<{ json?: boolean }>().json;
       if (!reference) send.error('error: send needs --scenario NAME|FILE (the senders in `broken-mta list`)');
-      const print = (event: SessionEvent) => console.log(options.json ? JSON.stringify(event) : formatSenderEvent(event));
+      const line = (event: SessionEvent) => (json ? JSON.stringify(event) : formatSenderEvent(event));
+      // Held back until the receiver has said something: one that cannot be talked to at
+      // all gets one line (the error), not a "connected" line before it.
+      let held: SessionEvent[] | undefined = [];
+      const print = (event: SessionEvent) => {
+        if (held && event.type !== 'reply') return void held.push(event);
+        for (const earlier of held ?? []) console.log(line(earlier));
+        held = undefined;
+        console.log(line(event));
+      };
       const result = await sendScenario(reference!, {
         host: options.to.host,
         port: options.to.port,
@@ -57,7 +67,8 @@ export function sendCommand(program: Command): void {
         timeoutMs: options.timeout,
         onEvent: print,
       });
-      console.log(options.json ? JSON.stringify({ type: 'result', outcome: result.outcome, asExpected: result.asExpected }) : formatVerdict(result));
+      for (const earlier of held ?? []) console.log(line(earlier));
+      console.log(json ? JSON.stringify({ type: 'result', outcome: result.outcome, asExpected: result.asExpected }) : formatVerdict(result));
       if (!result.asExpected) process.exitCode = 1;
     });
 }

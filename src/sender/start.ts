@@ -38,7 +38,7 @@ export function loadSender(reference: SenderReference): SenderScenario {
   return typeof reference === 'string' ? loadSenderScenario(reference).scenario : parseSenderScenarioObject(reference);
 }
 
-export function sendScenario(reference: SenderReference, options: StartSenderOptions): Promise<SendResult> {
+export async function sendScenario(reference: SenderReference, options: StartSenderOptions): Promise<SendResult> {
   const scenario = loadSender(reference);
   return runSender(scenario, {
     host: options.host ?? SEND_DEFAULTS.host,
