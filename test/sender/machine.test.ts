@@ -140,8 +140,8 @@ describe('the sender machine', () => {
     machine.start();
     for (const input of ['220 mx\r\n', '250 mx\r\n']) machine.receive(Buffer.from(input));
     expect(written(machine.receive(Buffer.from('250 ok\r\n')))).toBe('RCPT TO:<b@example.test>\r\n');
-    expect(written(machine.receive(Buffer.from('250 ok\r\n')))).toBe('RCPT TO:<b-2@example.test>\r\n');
-    expect(written(machine.receive(Buffer.from('452 4.5.3 Too many recipients\r\n')))).toBe('RCPT TO:<b-3@example.test>\r\n');
+    expect(written(machine.receive(Buffer.from('250 ok\r\n')))).toBe('RCPT TO:<b+2@example.test>\r\n');
+    expect(written(machine.receive(Buffer.from('452 4.5.3 Too many recipients\r\n')))).toBe('RCPT TO:<b+3@example.test>\r\n');
     expect(written(machine.receive(Buffer.from('452 4.5.3 Too many recipients\r\n')))).toBe('DATA\r\n');
     expect(machine.summary).toMatchObject({ recipientsAccepted: 1, recipientsRefused: 2 });
   });

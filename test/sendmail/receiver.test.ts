@@ -5,14 +5,43 @@
 //
 // Without sendmail the suite fails, naming the packages; BROKEN_MTA_NO_SENDMAIL=1 skips it
 // on purpose. Tests run one after another: they share the private syslog.
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { SendOutcome } from '../../src/index.js';
 import { formatSenderEvent } from '../../src/sender/report.js';
 import { senderCatalogueNames } from '../../src/scenario/sender-load.js';
+import { run } from '../support/clients.js';
 import { missingTools, PrivateSyslog } from './support.js';
 import { SendmailReceiver, type ReceiverOptions, type ReceiverRun } from './receiver.js';
 
 const skipOnPurpose = process.env.BROKEN_MTA_NO_SENDMAIL === '1';
+
+const ROOT = new URL('../..', import.meta.url).pathname;
+const RECEIVE_SH = join(ROOT, 'examples', 'sendmail', 'receive.sh');
+const CLI = join(ROOT, 'dist', 'cli.js');
+/** The configuration Debian's sendmail-bin installs: the README's table is checked against it. */
+const STOCK_MC = '/etc/mail/sendmail.mc';
+
+/** The admins' script, as the README tells them to run it. */
+function receiveScript(args: string[], env: Record<string, string> = {}) {
+  if (!existsSync(CLI)) throw new Error(`${CLI} is missing: npm run build first (npm test does)`);
+  return run('bash', [RECEIVE_SH, ...args], { timeoutMs: 90_000, env: { ...process.env, BROKEN_MTA: `node ${CLI}`, ...env } });
+}
+
+/**
+ * The rows the README prints after `$ command` in the code block that starts with it, as
+ * patterns (runs of spaces may differ); `...` lines are skipped.
+ */
+function readmeRows(command: string): RegExp[] {
+  const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+  const block = readme.slice(readme.indexOf(`${command}\n`) + command.length + 1);
+  const lines = block.slice(0, block.indexOf('```')).trimEnd().split('\n');
+  return lines
+    .filter((line) => line.startsWith('sender-'))
+    .map((line) => new RegExp(`^${line.split(/ {2,}/).map((cell) => cell.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join(' +')}$`, 'm'));
+}
 
 let syslog: PrivateSyslog | undefined;
 let receiver: SendmailReceiver | undefined;
@@ -329,5 +358,44 @@ describe.skipIf(skipOnPurpose)('real sendmail as the receiver of broken senders'
     expect(run.sent.sessions).toHaveLength(1);
     expect(run.syslog.some((line) => /STARTTLS=server/.test(line)), show(run)).toBe(false);
     expect(run.sent.outcome).toMatchObject({ tls: 'none', delivered: true, secure: false });
+  });
+});
+
+describe.skipIf(skipOnPurpose)('examples/sendmail/receive.sh', () => {
+  it("with the stock Debian sendmail.mc and access map prints the README's rows (reading MAIL_LOG when a syslog daemon runs)", async () => {
+    const missing = missingTools();
+    if (missing) throw new Error(missing);
+    expect(existsSync(STOCK_MC), `${STOCK_MC} is missing: Debian's sendmail-bin writes it on install`).toBe(true);
+    const rows = readmeRows('examples/sendmail/receive.sh /etc/mail/sendmail.mc');
+    expect(rows.length).toBe(4);
+    const suite = await PrivateSyslog.start();
+    try {
+      const result = await receiveScript([STOCK_MC, 'sender-breaks-on-client-cert-request', 'sender-pregreet', 'sender-smtp-smuggling', 'sender-starttls-abort'], { MAIL_LOG: suite.logFile });
+      expect(result.code, result.output).toBe(0);
+      expect(result.stderr).toContain('a daemon already owns /dev/log');
+      for (const row of rows) expect(result.stdout).toMatch(row);
+    } finally {
+      await suite.stop();
+    }
+  });
+
+  it('ACCESS= with Srv_Features:127.0.0.1 V: the rows change as the README shows; no daemon left behind', async () => {
+    const missing = missingTools();
+    if (missing) throw new Error(missing);
+    const dir = mkdtempSync(join(tmpdir(), 'broken-mta-access-'));
+    try {
+      const access = join(dir, 'access');
+      writeFileSync(access, 'Srv_Features:127.0.0.1\tV\n');
+      const rows = readmeRows('ACCESS=/tmp/access examples/sendmail/receive.sh /etc/mail/sendmail.mc sender-breaks-on-client-cert-request sender-pregreet');
+      expect(rows.length).toBe(2);
+      const result = await receiveScript([STOCK_MC, 'sender-breaks-on-client-cert-request', 'sender-pregreet'], { ACCESS: access });
+      expect(result.code, result.output).toBe(0);
+      for (const row of rows) expect(result.stdout).toMatch(row);
+      expect(existsSync('/dev/log')).toBe(false);
+      expect((await run('pgrep', ['-x', 'rsyslogd'])).stdout).toBe('');
+      expect((await run('pgrep', ['-f', 'sendmail -bD'])).stdout).toBe('');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
