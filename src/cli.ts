@@ -151,7 +151,9 @@ program
       '  broken-mta capture mx.example.com --json > mx.json     the findings; `broken-mta explain mx.json`\n',
   )
   .action(async (target: string, options: CaptureFlags) => {
-    process.exitCode = await asUsage(() => runCapture(target, options));
+    // The serving options' --json is the program's, and commander gives it the flag first.
+    const json = options.json ?? program.opts<{ json?: boolean }>().json;
+    process.exitCode = await asUsage(() => runCapture(target, { ...options, ...(json ? { json } : {}) }));
   });
 
 program
