@@ -111,7 +111,7 @@ program
   .option('-n, --count <n>', 'how many scenarios to show', parseCount, 3)
   .addHelpText('after', '\nExample:\n  broken-mta explain "STARTTLS=client, error: connect failed=-1, reason=dh key too small, SSL_error=1"\n')
   .action((line: string, options: { count: number }) => {
-    const captured = asUsage(() => readCapturedFindings(line));
+    const captured = readCapturedFindings(line);
     if (captured) return void (process.exitCode = explainCapture(captured, options.count));
     const found = explain(line, catalogueNames().map((name) => loadScenario(name)), options.count);
     if (!found.length) {
@@ -153,7 +153,7 @@ program
   .action(async (target: string, options: CaptureFlags) => {
     // The serving options' --json is the program's, and commander gives it the flag first.
     const json = options.json ?? program.opts<{ json?: boolean }>().json;
-    process.exitCode = await asUsage(() => runCapture(target, { ...options, ...(json ? { json } : {}) }));
+    process.exitCode = await runCapture(target, { ...options, ...(json ? { json } : {}) });
   });
 
 program
@@ -264,19 +264,6 @@ interface ServeFlags {
   tlsHandshakeTimeout: number;
 }
 
-/** Capture's bad input is a usage error here: one line, exit 2. */
-function asUsage<T>(run: () => T): T {
-  const rethrow = (error: unknown): never => {
-    throw error instanceof CaptureUsageError ? new UsageError(error.message) : error;
-  };
-  try {
-    const result = run();
-    return (result instanceof Promise ? result.catch(rethrow) : result) as T;
-  } catch (error) {
-    return rethrow(error);
-  }
-}
-
 function checkHost(host: string): void {
   if (!isIP(host) && host !== 'localhost') {
     throw new UsageError(`--host ${host}: give an IP address to listen on (127.0.0.1, ::1, 0.0.0.0)`);
@@ -378,7 +365,7 @@ try {
   const commanderCode = (error as { code?: string }).code ?? '';
   if (commanderCode === 'commander.helpDisplayed' || commanderCode === 'commander.version' || commanderCode === 'commander.help') process.exit(0);
   if (commanderCode.startsWith('commander.')) process.exit(2); // commander printed its own line
-  const bad = error instanceof ScenarioError || error instanceof UsageError;
+  const bad = error instanceof ScenarioError || error instanceof UsageError || error instanceof CaptureUsageError;
   process.stderr.write(`broken-mta: ${(error as Error).message}\n`);
   process.exit(bad ? 2 : 1);
 }
