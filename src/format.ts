@@ -1,5 +1,6 @@
 // One readable line per event for the terminal; --json prints the event itself instead.
 import type { SessionEvent } from './events.js';
+import { replyLines } from './smtp/reply.js';
 
 export function formatEvent(event: SessionEvent): string {
   const prefix = `${event.time.slice(11, 23)} #${event.session}`;
@@ -13,7 +14,7 @@ function describe(event: SessionEvent): string {
     case 'command':
       return `C: ${event.line}`;
     case 'reply':
-      return `S: ${event.text.split('\n').map((line, i, all) => `${event.code}${i < all.length - 1 ? '-' : ' '}${line}`).join(' | ')}`;
+      return `S: ${replyLines(event.code, event.text.split('\n')).join(' | ')}`;
     case 'starttls':
       return `STARTTLS begun (${event.engine} TLS)`;
     case 'tls-established': {

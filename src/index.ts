@@ -9,13 +9,16 @@ import { CertificateCache } from './certs/cache.js';
 import type { SessionEvent } from './events.js';
 import { catalogueNames, loadScenario as loadReference, parseScenarioObject, PACKAGE_ROOT, ScenarioError } from './scenario/load.js';
 import type { Scenario, ScenarioInput } from './scenario/schema.js';
-import { serveScenario, type CapturedMessage, type Limits } from './smtp/server.js';
+import type { Limits } from './limits.js';
+import { serveScenario } from './smtp/server.js';
+import type { CapturedMessage } from './smtp/types.js';
 import { MessageStore } from './store.js';
 
 export type { SessionEvent, SessionEventType } from './events.js';
 export type { Scenario, ScenarioInput } from './scenario/schema.js';
-export type { CapturedMessage, Limits } from './smtp/server.js';
-export { DEFAULT_LIMITS } from './smtp/server.js';
+export type { Limits } from './limits.js';
+export { DEFAULT_LIMITS } from './limits.js';
+export type { CapturedMessage } from './smtp/types.js';
 export { ScenarioError } from './scenario/load.js';
 export { CertificateCache } from './certs/cache.js';
 

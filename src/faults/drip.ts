@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { defineFault, STEPS } from './fault.js';
+import { STEPS } from '../smtp/steps.js';
+import { defineFault } from './fault.js';
 
 // The reply arrives one byte at a time: each read the client makes succeeds, so a client
 // that only times out on an idle socket waits for as long as the server likes.

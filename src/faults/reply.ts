@@ -1,4 +1,6 @@
-import { defineFault, parseReply, replySetting, STEPS } from './fault.js';
+import { parseReply, replySetting } from '../smtp/reply.js';
+import { STEPS } from '../smtp/steps.js';
+import { defineFault } from './fault.js';
 
 export default defineFault({
   name: 'reply',

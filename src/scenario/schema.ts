@@ -1,13 +1,15 @@
 // The scenario file format, as one zod schema. Unknown keys are errors everywhere, so a
 // typo never silently turns a misbehaviour off. schema.json is generated from this.
 import { z } from 'zod';
-import { ALERT_NAMES } from '../tls/alerts.js';
-import { HANDSHAKE_STEPS } from '../tls/engine/engine.js';
-import { findSuite, SUITES } from '../tls/engine/suites.js';
 import { SERVED_PROFILE_NAMES } from '../certs/profiles.js';
-import { STEPS, replySetting } from '../faults/fault.js';
 import { FAULTS } from '../faults/registry.js';
 import { whenSettings } from '../faults/when.js';
+import { replySetting } from '../smtp/reply.js';
+import { ALERT_NAMES } from '../tls/alerts.js';
+import { HANDSHAKE_STEPS } from '../tls/engine/engine.js';
+import { DH_GROUP_NAMES } from '../tls/engine/groups.js';
+import { findSuite, SUITES } from '../tls/engine/suites.js';
+import { TLS_VERSIONS } from '../tls/versions.js';
 
 export const CLIENTS = ['openssl', 'gnutls', 'sendmail', 'postfix', 'nodemailer', 'node', 'swaks'] as const;
 
@@ -41,7 +43,11 @@ const clientExpectation = z
   })
   .describe("What `broken-mta matrix` expects of one kind of client, run as the README's matrix section shows");
 
-const tlsVersion = z.enum(['SSLv3', 'TLSv1', 'TLSv1.1', 'TLSv1.2', 'TLSv1.3']);
+const tlsVersion = z.enum(TLS_VERSIONS);
+
+/** The engine's DH groups: the sized ones by their bits (dh: 512), the others by name. */
+const dhBits = DH_GROUP_NAMES.map(Number).filter(Number.isInteger);
+const dhNames = DH_GROUP_NAMES.filter((name) => !Number.isInteger(Number(name)));
 
 const handshakeStep = z.enum(HANDSHAKE_STEPS);
 
@@ -50,7 +56,7 @@ const script = z
     alertAfter: z
       .strictObject({
         step: handshakeStep,
-        alert: z.union([z.number().int().min(0).max(255), z.enum(Object.values(ALERT_NAMES) as [string, ...string[]])]).describe('By number or by name'),
+        alert: z.union([z.number().int().min(0).max(255), z.enum(ALERT_NAMES)]).describe('By number or by name'),
       })
       .optional()
       .describe('Send this fatal alert right after the step, then close'),
@@ -95,8 +101,8 @@ export const scenarioSchema = z
         dh: z
           .union([
             z.literal('auto'),
-            z.literal([480, 512, 768, 1024, 2048]),
-            z.enum(['composite', 'small-subgroup']),
+            z.literal(dhBits),
+            z.enum(dhNames),
             z
               .strictObject({ file: z.string().min(1).describe("A path relative to the scenario file's folder (it may not leave it), or an absolute path") })
               .describe('DH parameters from a PEM file, as `openssl dhparam -out FILE BITS` writes it'),
@@ -141,7 +147,7 @@ function checkTls(tls: TlsOutput, ctx: z.RefinementCtx): void {
     if (tls.versions?.includes('SSLv3')) issue(['versions'], 'SSLv3 needs engine: scripted');
     return;
   }
-  if (tls.dh === 'auto') issue(['dh'], 'engine: scripted takes a DH group (480, 512, 768, 1024, 2048, composite, small-subgroup), not auto');
+  if (tls.dh === 'auto') issue(['dh'], `engine: scripted takes a DH group (${DH_GROUP_NAMES.join(', ')}), not auto`);
   if (tls.clientCert) issue(['clientCert'], 'engine: scripted does not ask for client certificates');
   if (tls.versions?.includes('TLSv1.3')) issue(['versions'], 'engine: scripted serves SSLv3 to TLSv1.2, not TLSv1.3');
   for (const name of tls.ciphers?.split(':') ?? []) {
@@ -152,6 +158,4 @@ function checkTls(tls: TlsOutput, ctx: z.RefinementCtx): void {
 export type Scenario = z.output<typeof scenarioSchema>;
 export type ScenarioInput = z.input<typeof scenarioSchema>;
 export type ClientExpectation = z.output<typeof clientExpectation>;
-export type FaultEntry = Scenario['faults'][number];
 export type TlsSettings = NonNullable<Scenario['tls']>;
-export { STEPS };

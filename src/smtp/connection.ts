@@ -5,7 +5,7 @@ import type { Socket } from 'node:net';
 import { SMTPConnection } from 'smtp-server/lib/smtp-connection.js';
 import type { SMTPStream } from 'smtp-server/lib/smtp-stream.js';
 import type { SessionEventInput } from '../events.js';
-import type { FaultTarget, Step } from '../faults/fault.js';
+import type { FaultTarget } from '../faults/fault.js';
 import { findFault } from '../faults/registry.js';
 import { addressOf, applies, type FaultState, type StepContext } from '../faults/when.js';
 import type { Scenario } from '../scenario/schema.js';
@@ -14,22 +14,10 @@ import { alertFromOpenSslCode, serverAlertFromOpenSslCode } from '../tls/node/er
 import { serverFlight } from '../tls/node/flight.js';
 import type { EngineConfig, EngineEvent } from '../tls/engine/engine.js';
 import { EngineSocket } from '../tls/engine/socket.js';
-import type { Limits } from './server.js';
-
-const COMMAND_STEPS: Readonly<Record<string, Step>> = {
-  EHLO: 'EHLO',
-  LHLO: 'EHLO',
-  HELO: 'HELO',
-  AUTH: 'AUTH',
-  STARTTLS: 'STARTTLS',
-  MAIL: 'MAIL',
-  RCPT: 'RCPT',
-  DATA: 'DATA',
-  RSET: 'RSET',
-  NOOP: 'NOOP',
-  VRFY: 'VRFY',
-  QUIT: 'QUIT',
-};
+import type { Limits } from '../limits.js';
+import { formatReply, parseReply } from './reply.js';
+import { stepOfCommand, type Step } from './steps.js';
+import type { TlsState } from './types.js';
 
 /** What the connection needs from the server that owns it. */
 export interface SessionHost {
@@ -45,11 +33,6 @@ export interface SessionHost {
 }
 
 type SmtpReplyData = string | string[];
-
-export interface TlsState {
-  protocol: string;
-  cipher: string;
-}
 
 export class BrokenConnection extends SMTPConnection {
   readonly sessionNumber: number;
@@ -146,7 +129,7 @@ export class BrokenConnection extends SMTPConnection {
     if (this.dripMsPerByte && willWrite) {
       const msPerByte = this.dripMsPerByte;
       this.dripMsPerByte = undefined;
-      return void this.drip(formatReply(code, data), msPerByte).then(() => code === 421 && this.close());
+      return void this.drip(formatReply(code, Array.isArray(data) ? data : [data ?? '']), msPerByte).then(() => code === 421 && this.close());
     }
     super.send(code, data, context);
     // The reply to a message that was under way when the server began to stop: now it may go.
@@ -202,8 +185,8 @@ export class BrokenConnection extends SMTPConnection {
       return callback?.();
     }
     const continuation = Boolean(this._nextHandler);
-    this.record({ type: 'command', step: continuation ? 'AUTH' : (COMMAND_STEPS[name] ?? name), line: clip(redact(name, line, continuation)) });
-    const step = continuation ? undefined : COMMAND_STEPS[name];
+    const step = continuation ? undefined : stepOfCommand(name);
+    this.record({ type: 'command', step: continuation ? 'AUTH' : (step ?? name), line: clip(redact(name, line, continuation)) });
     if (!step || !this._ready) return super._onCommand(command, callback);
     const argument = line.slice(name.length).trim();
     void this.runFaults(step, argument).then((handled) => {
@@ -249,14 +232,13 @@ export class BrokenConnection extends SMTPConnection {
     }
     if (command.toString().trim().split(/\s+/).length > 1 || this.secure) return super.handler_STARTTLS(command, callback);
     this.reportPipelinedAfterStarttls();
-    const ready = [tls.ready].flat();
+    const ready = parseReply(tls.ready);
     if (this.injectedLines) {
       // One write: the injected lines must reach the client in the same segment as the 220.
-      const payload = [...ready, ...this.injectedLines].map((line) => `${line}\r\n`).join('');
-      this.record({ type: 'reply', code: Number(ready[0]!.slice(0, 3)), text: [...ready.map((l) => l.slice(4)), ...this.injectedLines].join('\n') });
-      this._socket.write(payload);
+      this.record({ type: 'reply', code: ready.code, text: [...ready.lines, ...this.injectedLines].join('\n') });
+      this._socket.write(formatReply(ready.code, ready.lines) + this.injectedLines.map((line) => `${line}\r\n`).join(''));
     } else {
-      this.send(Number(ready[0]!.slice(0, 3)), ready.length > 1 ? ready.map((l) => l.slice(4)) : ready[0]!.slice(4), false);
+      this.send(ready.code, ready.lines.length > 1 ? ready.lines : ready.lines[0], false);
     }
     this.record({ type: 'starttls', engine: tls.engine });
     this.stopReadingForTls();
@@ -675,12 +657,6 @@ function redact(name: string, line: string, continuation: boolean): string {
     return `AUTH ${mechanism ?? ''}${initial ? ' (redacted)' : ''}`.trimEnd();
   }
   return line;
-}
-
-/** A reply as smtp-server writes it (enhanced status codes are off). */
-function formatReply(code: number, data: SmtpReplyData | undefined): string {
-  const lines = Array.isArray(data) ? data : [data ?? ''];
-  return lines.map((line, i) => `${code}${i < lines.length - 1 ? '-' : ' '}${line}`).join('\r\n') + '\r\n';
 }
 
 const MAX_EVENT_LINE = 512;

@@ -1,6 +1,7 @@
 // Handshake messages (RFC 5246 §7.4): reassembly from records, the ClientHello parser and
 // the builders of the server's messages. Parsing never throws anything but AlertError.
-import { ALERT, AlertError } from './alert-error.js';
+import { ALERT } from '../alerts.js';
+import { AlertError } from './alert-error.js';
 
 export const HandshakeType = {
   HelloRequest: 0,
