@@ -7,7 +7,7 @@
 import { join } from 'node:path';
 import { CertificateCache } from './certs/cache.js';
 import type { SessionEvent } from './events.js';
-import { catalogueNames, loadScenario as loadReference, parseScenarioObject, PACKAGE_ROOT, ScenarioError } from './scenario/load.js';
+import { catalogueNames, loadScenario as loadReference, parseScenarioObject, PACKAGE_ROOT } from './scenario/load.js';
 import type { Scenario, ScenarioInput } from './scenario/schema.js';
 import type { Limits } from './limits.js';
 import { serveScenario } from './smtp/server.js';

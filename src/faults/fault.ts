@@ -1,8 +1,9 @@
 // What a fault is: a small named unit, configured by a scenario's data, applied at one
 // SMTP step (model: Toxiproxy's toxics). A fault never sees smtp-server or a socket
 // directly, only the FaultTarget the SMTP layer hands it, so each one stays a few lines.
-import type { z } from 'zod';
+import { z } from 'zod';
 import type { Step } from '../smtp/steps.js';
+import { whenSettings, type WhenSettings } from './when.js';
 
 export interface FaultTarget {
   readonly step: Step;
@@ -41,16 +42,65 @@ export interface FaultOutcome {
   serverAlert?: number;
 }
 
-export interface FaultDefinition<Shape extends z.ZodRawShape = z.ZodRawShape> {
-  name: string;
+export interface FaultSpec<Name extends string, Steps extends readonly [Step, ...Step[]], Shape extends z.ZodRawShape> {
+  name: Name;
   summary: string;
   /** The steps this fault makes sense at. */
-  steps: readonly Step[];
+  steps: Steps;
   /** The fault's own settings, as keys next to `fault` and `on` in the scenario file. */
   settings: Shape;
-  apply(target: FaultTarget, settings: z.infer<z.ZodObject<Shape>>): FaultOutcome | Promise<FaultOutcome>;
+  apply(target: FaultTarget, settings: z.output<z.ZodObject<Shape>>): FaultOutcome | Promise<FaultOutcome>;
 }
 
-export function defineFault<Shape extends z.ZodRawShape>(definition: FaultDefinition<Shape>): FaultDefinition<Shape> {
-  return definition;
+/** One fault entry of a scenario, ready to act: its settings are parsed once, at start. */
+export interface ConfiguredFault {
+  /** As the scenario names it. */
+  readonly name: string;
+  readonly steps: readonly Step[];
+  readonly when: WhenSettings;
+  apply(target: FaultTarget): Promise<FaultOutcome>;
+}
+
+export type FaultDefinition<Name extends string, Steps extends readonly [Step, ...Step[]], Shape extends z.ZodRawShape> = FaultSpec<Name, Steps, Shape> & {
+  /** The schema of a scenario entry for this fault: `fault`, `on`, the `when` rules and its own settings. */
+  readonly entry: ReturnType<typeof entrySchema<Name, Steps, Shape>>;
+  /** The fault with the settings of one scenario entry, which it parses itself. */
+  configure(entry: unknown): ConfiguredFault;
+};
+
+function entrySchema<Name extends string, Steps extends readonly [Step, ...Step[]], Shape extends z.ZodRawShape>(spec: FaultSpec<Name, Steps, Shape>) {
+  const step = z.enum(spec.steps);
+  return z
+    .strictObject({
+      fault: z.literal(spec.name).describe(spec.summary),
+      on: z.union([step, z.array(step).min(1)]).describe('The step (or steps) the fault acts at'),
+      ...whenSettings,
+      ...spec.settings,
+    })
+    .describe(spec.summary);
+}
+
+export function defineFault<const Name extends string, const Steps extends readonly [Step, ...Step[]], Shape extends z.ZodRawShape>(
+  spec: FaultSpec<Name, Steps, Shape>,
+): FaultDefinition<Name, Steps, Shape> {
+  const entry = entrySchema(spec);
+  const own = z.object(spec.settings);
+  const common = z.object({ on: z.union([z.enum(spec.steps), z.array(z.enum(spec.steps))]), ...whenSettings });
+  return {
+    ...spec,
+    entry,
+    configure(raw) {
+      const settings = own.parse(raw);
+      const { on, ...when } = common.parse(raw);
+      return { name: spec.name, steps: [on].flat(), when, apply: async (target) => spec.apply(target, settings) };
+    },
+  };
+}
+
+/** The same fault under a name files already use, at fewer steps. */
+export function aliasOf<Name extends string, const Steps extends readonly [Step, ...Step[]], Shape extends z.ZodRawShape>(
+  fault: FaultSpec<string, readonly [Step, ...Step[]], Shape>,
+  alias: { name: Name; steps: Steps; summary: string },
+): FaultDefinition<Name, Steps, Shape> {
+  return defineFault({ ...alias, settings: fault.settings, apply: fault.apply });
 }

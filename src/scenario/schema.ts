@@ -3,7 +3,6 @@
 import { z } from 'zod';
 import { SERVED_PROFILE_NAMES } from '../certs/profiles.js';
 import { FAULTS } from '../faults/registry.js';
-import { whenSettings } from '../faults/when.js';
 import { replySetting } from '../smtp/reply.js';
 import { ALERT_NAMES } from '../tls/alerts.js';
 import { HANDSHAKE_STEPS } from '../tls/engine/engine.js';
@@ -19,19 +18,8 @@ const symptom = z.union([
 ]);
 
 
-const faultEntries = FAULTS.map((fault) => {
-  const step = z.enum(fault.steps as [string, ...string[]]);
-  return z
-    .strictObject({
-      fault: z.literal(fault.name).describe(fault.summary),
-      on: z.union([step, z.array(step).min(1)]).describe('The step (or steps) the fault acts at'),
-      ...whenSettings,
-      ...fault.settings,
-    })
-    .describe(fault.summary);
-});
-
-const faultEntry = z.discriminatedUnion('fault', faultEntries as unknown as [typeof faultEntries[0], ...typeof faultEntries]);
+/** One entry of `faults`: each fault's own schema, told apart by its name. */
+const faultEntry = z.discriminatedUnion('fault', atLeastOne(FAULTS.map((fault) => fault.entry)));
 
 const clientExpectation = z
   .strictObject({
@@ -159,3 +147,9 @@ export type Scenario = z.output<typeof scenarioSchema>;
 export type ScenarioInput = z.input<typeof scenarioSchema>;
 export type ClientExpectation = z.output<typeof clientExpectation>;
 export type TlsSettings = NonNullable<Scenario['tls']>;
+
+function atLeastOne<T>(items: readonly T[]): [T, ...T[]] {
+  const [first, ...rest] = items;
+  if (first === undefined) throw new Error('the fault registry is empty');
+  return [first, ...rest];
+}

@@ -5,8 +5,7 @@ import type { Socket } from 'node:net';
 import { SMTPConnection } from 'smtp-server/lib/smtp-connection.js';
 import type { SMTPStream } from 'smtp-server/lib/smtp-stream.js';
 import type { SessionEventInput } from '../events.js';
-import type { FaultTarget } from '../faults/fault.js';
-import { findFault } from '../faults/registry.js';
+import type { ConfiguredFault, FaultTarget } from '../faults/fault.js';
 import { addressOf, applies, type FaultState, type StepContext } from '../faults/when.js';
 import type { Scenario } from '../scenario/schema.js';
 import { alert } from '../tls/alerts.js';
@@ -23,6 +22,8 @@ import type { TlsState } from './types.js';
 export interface SessionHost {
   readonly scenario: Scenario;
   readonly hostname: string;
+  /** The scenario's faults, in file order, configured once for this server. */
+  readonly faults: readonly ConfiguredFault[];
   /** Counters and generators of the faults' `when` rules, for this server. */
   readonly faultState: FaultState;
   /** Set when the scenario's TLS is the scripted engine's. */
@@ -40,7 +41,6 @@ export class BrokenConnection extends SMTPConnection {
   private readonly startedAt = Date.now();
   private closedBy: 'client' | 'server' | undefined;
   private tlsOutcomeRecorded = false;
-  private injectionReported = false;
   private ehloKeywords: string[] | undefined;
   private greeted = false;
   private clientTalkedEarly = false;
@@ -489,12 +489,10 @@ export class BrokenConnection extends SMTPConnection {
       sender: this.session.envelope?.mailFrom ? this.session.envelope.mailFrom.address : '',
       recipient: step === 'RCPT' ? addressOf(argument) : '',
     };
-    for (const [index, entry] of this.scenario.faults.entries()) {
-      if (![entry.on].flat().includes(step)) continue;
-      const fault = findFault(entry.fault);
-      if (!fault || !applies(entry, index, context, this.host.faultState)) continue;
-      const outcome = await fault.apply(target, entry as never);
-      this.record({ type: 'fault', fault: entry.fault, step, detail: outcome.detail });
+    for (const [index, fault] of this.host.faults.entries()) {
+      if (!fault.steps.includes(step) || !applies(fault.when, index, context, this.host.faultState)) continue;
+      const outcome = await fault.apply(target);
+      this.record({ type: 'fault', fault: fault.name, step, detail: outcome.detail });
       if (outcome.serverAlert !== undefined && !this.tlsOutcomeRecorded) {
         this.tlsOutcomeRecorded = true;
         this.record({ type: 'tls-failed', serverAlert: alert(outcome.serverAlert), error: outcome.detail });

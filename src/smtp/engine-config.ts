@@ -8,7 +8,7 @@ import { derChain } from '../certs/der.js';
 import type { TlsSettings } from '../scenario/schema.js';
 import { alertCode } from '../tls/alerts.js';
 import type { EngineConfig, EngineScript } from '../tls/engine/engine.js';
-import { dhGroup, dhGroupFromFile, type DhGroupName } from '../tls/engine/groups.js';
+import { DH_GROUP_NAMES, dhGroup, dhGroupFromFile, type DhGroupName } from '../tls/engine/groups.js';
 import { findSuite, SUITES, type CipherSuite } from '../tls/engine/suites.js';
 import { DEFAULT_ENGINE_VERSIONS, isEngineVersion } from '../tls/versions.js';
 
@@ -16,7 +16,7 @@ export function scriptedEngineConfig(tls: TlsSettings, certificate: ServedCertif
   const versions = tls.versions?.filter(isEngineVersion) ?? DEFAULT_ENGINE_VERSIONS;
   const suites = tls.ciphers ? tls.ciphers.split(':').map((name) => findSuite(name)).filter((suite): suite is CipherSuite => suite !== undefined) : SUITES;
   // A file was checked when the scenario was loaded (load.ts), and its path made absolute.
-  const group = typeof tls.dh === 'object' ? dhGroupFromFile(tls.dh.file) : dhGroup(String(tls.dh ?? 2048) as DhGroupName);
+  const group = typeof tls.dh === 'object' ? dhGroupFromFile(tls.dh.file) : dhGroup(dhGroupName(tls.dh ?? 2048));
   return { versions, suites, group, key: createPrivateKey(certificate.key), chain: derChain(certificate.chain), script: engineScript(tls.script) };
 }
 
@@ -30,6 +30,13 @@ function engineScript(script: TlsSettings['script']): EngineScript {
   if (script?.corrupt) result.corrupt = script.corrupt;
   if (script?.omitRenegotiationInfo) result.omitRenegotiationInfo = true;
   return result;
+}
+
+/** The schema let only the engine's groups through: 512 is the group named "512". */
+function dhGroupName(dh: string | number): DhGroupName {
+  const name = DH_GROUP_NAMES.find((known) => known === String(dh));
+  if (name === undefined) throw new Error(`the scripted engine has no DH group ${dh}`);
+  return name;
 }
 
 function alertNumber(name: string): number {

@@ -5,6 +5,7 @@ import type { TLSSocket } from 'node:tls';
 import { SMTPServer, type SMTPServerOptions } from 'smtp-server';
 import type { ServedCertificate } from '../certs/cache.js';
 import { EventLog, type SessionEventInput } from '../events.js';
+import { configureFault } from '../faults/registry.js';
 import { FaultState } from '../faults/when.js';
 import { DEFAULT_LIMITS, type Limits } from '../limits.js';
 import type { Scenario } from '../scenario/schema.js';
@@ -67,12 +68,13 @@ export async function serveScenario(scenario: Scenario, options: ServeOptions): 
   const host: SessionHost = {
     scenario,
     hostname: options.hostname,
+    faults: scenario.faults.map(configureFault),
     faultState: new FaultState(),
     limits,
     ...(scenario.tls?.engine === 'scripted' && options.certificate ? { engine: scriptedEngineConfig(scenario.tls, options.certificate) } : {}),
     nextSessionNumber: () => ++sessionCount,
     record: (session: number, event: SessionEventInput) =>
-      events.record({ time: new Date().toISOString(), scenario: scenario.name, session, ...event } as never),
+      events.record({ time: new Date().toISOString(), scenario: scenario.name, session, ...event }),
   };
 
   const connectionOf = (sessionId: string) => server.byId.get(sessionId);
@@ -109,7 +111,7 @@ export async function serveScenario(scenario: Scenario, options: ServeOptions): 
           type: 'tls-established',
           protocol: tlsSocket.getProtocol() ?? 'unknown',
           cipher: cipher.standardName ?? cipher.name,
-          keyExchange: keyExchangeOf(cipher.standardName ?? cipher.name),
+          ...keyExchangeOf(cipher.standardName ?? cipher.name),
           ...(tlsSocket.servername ? { sni: tlsSocket.servername } : {}),
           ...(scenario.tls?.clientCert ? { clientCertificate: String(tlsSocket.getPeerCertificate().subject?.CN ?? '(none)') } : {}),
         });
@@ -225,12 +227,12 @@ function tlsOptions(scenario: Scenario, certificate: ServedCertificate | undefin
   };
 }
 
-function keyExchangeOf(cipher: string): { kind: string } | undefined {
-  if (/^TLS_AES|^TLS_CHACHA20/.test(cipher)) return { kind: 'ECDHE (TLS 1.3)' };
-  if (/_ECDHE_/.test(cipher)) return { kind: 'ECDHE' };
-  if (/_DHE_/.test(cipher)) return { kind: 'DHE' };
-  if (/^TLS_RSA_/.test(cipher)) return { kind: 'RSA' };
-  return undefined;
+function keyExchangeOf(cipher: string): { keyExchange?: { kind: string } } {
+  if (/^TLS_AES|^TLS_CHACHA20/.test(cipher)) return { keyExchange: { kind: 'ECDHE (TLS 1.3)' } };
+  if (/_ECDHE_/.test(cipher)) return { keyExchange: { kind: 'ECDHE' } };
+  if (/_DHE_/.test(cipher)) return { keyExchange: { kind: 'DHE' } };
+  if (/^TLS_RSA_/.test(cipher)) return { keyExchange: { kind: 'RSA' } };
+  return {};
 }
 
 function messageIdOf(raw: Buffer): string | undefined {

@@ -19,6 +19,15 @@ export const STEPS = [
 ] as const;
 export type Step = (typeof STEPS)[number];
 
+/** Every step but TLS: the ones answered with an SMTP reply. */
+export const REPLY_STEPS = atLeastOne(STEPS.filter((step): step is Exclude<Step, 'TLS'> => step !== 'TLS'));
+
+function atLeastOne<T>(items: readonly T[]): [T, ...T[]] {
+  const [first, ...rest] = items;
+  if (first === undefined) throw new Error('an empty list of steps');
+  return [first, ...rest];
+}
+
 /** The step of each SMTP command a fault can act at (LHLO is LMTP's EHLO). */
 const COMMAND_STEPS: ReadonlyMap<string, Step> = new Map([
   ['EHLO', 'EHLO'],
