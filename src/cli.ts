@@ -7,7 +7,6 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
 import { stringify } from 'yaml';
 import { CertificateCache, writeAtomically } from './certs/cache.js';
-import { CERT_PROFILE_NAMES } from './certs/profiles.js';
 import { makeWritableDir } from './dirs.js';
 import { explain } from './explain.js';
 import { formatEvent } from './format.js';
@@ -17,6 +16,10 @@ import { catalogueNames, ScenarioError } from './scenario/load.js';
 import { CLIENTS } from './scenario/schema.js';
 
 class UsageError extends Error {}
+
+/** One naming for the client certificate, wherever it is written. */
+const CLIENT_CERT_FILE = 'client-cert.pem';
+const CLIENT_KEY_FILE = 'client-key.pem';
 
 function parsePort(value: string): number {
   const port = Number(value);
@@ -48,7 +51,7 @@ program
   .option('-p, --port <port>', 'port to listen on; 0 takes a free port and prints it', parsePort, 2525)
   .option('--hostname <name>', 'the server name in the banner and in certificates', DEFAULT_HOSTNAME)
   .option('--json', 'print events as JSON lines instead of text')
-  .option('--certs <dir>', 'certificate cache folder (default: $BROKEN_MTA_CERTS or the package certs/)')
+  .option('--certs <dir>', 'certificate cache folder (default: $BROKEN_MTA_CERTS, else $XDG_CACHE_HOME/broken-mta, else ~/.cache/broken-mta)')
   .option('--store <dir>', 'write every message received to DIR (.eml files and messages.jsonl)')
   .option('--max-messages <n>', 'messages kept in memory (oldest dropped first)', parseCount, DEFAULT_LIMITS.maxMessages)
   .option('--max-connections <n>', 'sessions at once; beyond, 421', parseCount, DEFAULT_LIMITS.maxConnections)
@@ -175,45 +178,53 @@ program
 
 program
   .command('certs')
-  .description('generate every certificate profile into the cache and print the test CA file')
-  .option('--certs <dir>', 'certificate cache folder')
+  .description('make the certificates (once; they are cached) and print the test CA file: what a client must trust')
+  .option('--certs <dir>', 'certificate cache folder (default: $BROKEN_MTA_CERTS, else $XDG_CACHE_HOME/broken-mta, else ~/.cache/broken-mta)')
   .option('--hostname <name>', 'the server name the certificates carry', DEFAULT_HOSTNAME)
-  .option('--client', 'print the paths of a client certificate and its key, signed by the test CA')
-  .option('--export <dir>', 'write the test CA, the intermediate and the client certificate and key to DIR')
+  .option('--client', `print the paths of a client certificate and its key, signed by the test CA (${CLIENT_CERT_FILE}, ${CLIENT_KEY_FILE})`)
+  .option('--export <dir>', `write the test CA, the intermediate, ${CLIENT_CERT_FILE} and ${CLIENT_KEY_FILE} to DIR`)
   .action(async (options: { certs?: string; hostname: string; client?: boolean; export?: string }) => {
     const cache = new CertificateCache(options.certs ?? program.opts().certs ?? defaultCertDir(), options.hostname);
     // Checked before any certificate is made.
     if (options.export) makeWritableDir(options.export, '--export');
-    const started = Date.now();
-    await cache.prepareAll();
-    for (const profile of CERT_PROFILE_NAMES) {
-      const at = Date.now();
-      let generated = false;
-      await cache.get(profile, () => (generated = true));
-      process.stderr.write(`${profile}: ${generated ? `generated in ${Date.now() - at} ms` : 'cached'}\n`);
-    }
-    process.stderr.write(`${CERT_PROFILE_NAMES.length} profiles ready in ${Date.now() - started} ms\n`);
+    await makeMissingCertificates(cache);
     const client = await cache.get('client');
+    // The bundle holds key and certificate; clients want them apart.
+    const writeClient = (dir: string) => {
+      writeAtomically(join(dir, CLIENT_CERT_FILE), client.chain, 0o644);
+      writeAtomically(join(dir, CLIENT_KEY_FILE), client.key, 0o600);
+    };
     if (options.export) {
-      const out = (name: string, content: string, mode: number) => writeAtomically(join(options.export!, name), content, mode);
-      out('test-ca.pem', readFileSync(cache.caFile, 'utf8'), 0o644);
-      out('test-intermediate.pem', readFileSync(cache.authorityFile('test-intermediate'), 'utf8'), 0o644);
-      out('client.pem', client.chain, 0o644);
-      out('client.key.pem', client.key, 0o600);
+      writeAtomically(join(options.export, 'test-ca.pem'), readFileSync(cache.caFile, 'utf8'), 0o644);
+      writeAtomically(join(options.export, 'test-intermediate.pem'), readFileSync(cache.authorityFile('test-intermediate'), 'utf8'), 0o644);
+      writeClient(options.export);
       console.log(resolve(options.export));
       return;
     }
     if (options.client) {
-      // The bundle holds key and certificate; clients want them apart.
       const dir = dirname(client.file);
-      writeAtomically(join(dir, 'client-cert.pem'), client.chain, 0o644);
-      writeAtomically(join(dir, 'client-key.pem'), client.key, 0o600);
-      console.log(join(dir, 'client-cert.pem'));
-      console.log(join(dir, 'client-key.pem'));
+      writeClient(dir);
+      console.log(join(dir, CLIENT_CERT_FILE));
+      console.log(join(dir, CLIENT_KEY_FILE));
       return;
     }
     console.log(cache.caFile);
   });
+
+/** Progress on stderr only while certificates are being made: stdout is for `$(broken-mta certs)`. */
+async function makeMissingCertificates(cache: CertificateCache): Promise<void> {
+  const missing = cache.missing();
+  if (missing.length === 0) return;
+  const started = Date.now();
+  process.stderr.write(`making ${missing.length} certificates in ${cache.dir}\n`);
+  await cache.prepareAll();
+  for (const profile of missing) {
+    const at = Date.now();
+    await cache.get(profile);
+    process.stderr.write(`${profile}: generated in ${Date.now() - at} ms\n`);
+  }
+  process.stderr.write(`ready in ${Date.now() - started} ms\n`);
+}
 
 interface ServeFlags {
   host: string;

@@ -1,13 +1,13 @@
 // `serve` (many scenarios in one process) and `matrix` (one client over the catalogue),
 // run as a CI job would run them.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { describe, expect, it } from 'vitest';
 import { catalogueNames } from '../src/scenario/load.js';
 import { opensslStarttls, run } from './support/clients.js';
+import { tempDir } from './support/temp.js';
 
 const ROOT = join(import.meta.dirname, '..');
 const CLI = join(ROOT, 'dist', 'cli.js');
@@ -23,7 +23,7 @@ function junitCases(xml: string): Array<{ name: string; failure?: string; skippe
 
 describe('broken-mta serve', () => {
   it('serves several scenarios on their own ports; openssl reaches two of them', async () => {
-    const portsFile = join(mkdtempSync(join(tmpdir(), 'broken-mta-serve-')), 'ports.json');
+    const portsFile = join(tempDir('serve'), 'ports.json');
     const child = spawn('node', [CLI, 'serve', '--scenarios', 'good,expired-cert', '--base-port', '0', '--ports-file', portsFile, '--json']);
     try {
       const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
@@ -57,7 +57,7 @@ describe('broken-mta serve', () => {
 
 describe('broken-mta matrix', () => {
   it('openssl over the catalogue: every declared expectation holds; JUnit lists each scenario', async () => {
-    const junit = join(mkdtempSync(join(tmpdir(), 'broken-mta-matrix-')), 'openssl.xml');
+    const junit = join(tempDir('matrix'), 'openssl.xml');
     // A STARTTLS client waits for a greeting an implicit-TLS server never sends: a short
     // --timeout keeps that honest outcome from costing 20 s.
     const result = await run('node', [CLI, 'matrix', '--timeout', '4000', '--junit', junit, '--', 'openssl', 's_client', '-starttls', 'smtp', '-crlf', '-connect', '{host}:{port}', ...CA, '-verify_return_error'], {
@@ -71,7 +71,7 @@ describe('broken-mta matrix', () => {
   }, 120_000);
 
   it('swaks over the catalogue, via the example CI script', async () => {
-    const junit = join(mkdtempSync(join(tmpdir(), 'broken-mta-matrix-')), 'swaks.xml');
+    const junit = join(tempDir('matrix'), 'swaks.xml');
     const result = await run('bash', [join(ROOT, 'examples', 'ci', 'matrix.sh')], {
       timeoutMs: 120_000,
       env: { ...process.env, BROKEN_MTA: `node ${CLI}`, JUNIT: junit },
@@ -85,7 +85,7 @@ describe('broken-mta matrix', () => {
   }, 120_000);
 
   it('fails, with the mismatch in the table and the JUnit, when a client does not do what is expected', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'broken-mta-matrix-'));
+    const dir = tempDir('matrix');
     const scenario = readFileSync(join(ROOT, 'scenarios', 'expired-cert.yaml'), 'utf8').replace('alert: 45, exit: nonzero, output: "certificate verify failed" }', 'alert: 46, exit: nonzero }');
     writeFileSync(join(dir, 'expired-cert.yaml'), scenario);
     const junit = join(dir, 'out.xml');
