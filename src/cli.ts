@@ -8,6 +8,7 @@ import { Command, InvalidArgumentError } from 'commander';
 import { stringify } from 'yaml';
 import { CertificateCache, writeAtomically } from './certs/cache.js';
 import { makeWritableDir } from './dirs.js';
+import { didYouMean } from './suggest.js';
 import { explain } from './explain.js';
 import { formatEvent } from './format.js';
 import { DEFAULT_HOST, DEFAULT_HOSTNAME, DEFAULT_LIMITS, defaultCertDir, listScenarios, loadScenario, startScenario, type RunningScenario } from './index.js';
@@ -40,6 +41,10 @@ function isLoopback(host: string): boolean {
 const program = new Command();
 program
   .name('broken-mta')
+  // Before any command is added, since commands inherit both: every usage error, commander's
+  // own included, is one line and exits 2.
+  .exitOverride()
+  .configureOutput({ outputError: (text, write) => write(oneLine(text)) })
   .description(
     'A fake SMTP server that plays known-bad mail servers on purpose.\n' +
       'Point a mail client or MTA at it to see the failure your production logs show,\n' +
@@ -72,11 +77,10 @@ program
       '  broken-mta explain "<a line from your log>"  the scenarios that reproduce it\n' +
       '  broken-mta certs                             make the certificates, print the test CA path\n',
   )
-  .action(async (options: ServeFlags & { scenario?: string; port: number }) => {
-    if (!options.scenario) {
-      program.outputHelp({ error: true });
-      throw new UsageError('no scenario given: use --scenario NAME (see `broken-mta list`)');
-    }
+  .action(async (options: ServeFlags & { scenario?: string; port: number }, command: Command) => {
+    const [word] = command.args;
+    if (word !== undefined) throw new UsageError(unknownCommand(word));
+    if (!options.scenario) throw new UsageError('no scenario given: use --scenario NAME (`broken-mta list` shows the catalogue, `broken-mta --help` the rest)');
     await serve(options.scenario, options);
   });
 
@@ -226,6 +230,22 @@ async function makeMissingCertificates(cache: CertificateCache): Promise<void> {
   process.stderr.write(`ready in ${Date.now() - started} ms\n`);
 }
 
+// After the commands, so that only the top level takes words it does not know: they are
+// misspelt commands (or a scenario without --scenario), which deserve better than
+// "too many arguments".
+program.allowExcessArguments();
+
+function unknownCommand(word: string): string {
+  if (catalogueNames().includes(word)) return `"${word}" is a scenario: serve it with --scenario ${word}`;
+  const commands = program.commands.map((command) => command.name());
+  return `unknown command "${word}"${didYouMean(word, commands)}: the commands are ${commands.join(', ')}, and --scenario NAME serves one`;
+}
+
+/** Commander puts its "Did you mean" on a line of its own. */
+function oneLine(text: string): string {
+  return text.replace(/\n\(Did you mean (.*)\?\)/, ' (did you mean $1?)').trimEnd() + '\n';
+}
+
 interface ServeFlags {
   host: string;
   hostname: string;
@@ -345,6 +365,7 @@ try {
   if (commanderCode === 'commander.helpDisplayed' || commanderCode === 'commander.version' || commanderCode === 'commander.help') process.exit(0);
   if (commanderCode.startsWith('commander.')) process.exit(2); // commander printed its own line
   const bad = error instanceof ScenarioError || error instanceof UsageError;
-  process.stderr.write(`broken-mta: ${(error as Error).message}\n`);
+  // A scenario file may have several problems, one a line: each line says whose it is.
+  process.stderr.write((error as Error).message.split('\n').map((line) => `broken-mta: ${line}\n`).join(''));
   process.exit(bad ? 2 : 1);
 }

@@ -116,6 +116,35 @@ describe('bad input: one clear line and a non-zero exit', () => {
   });
 });
 
+describe('usage errors: one line, exit 2, and a "did you mean" for a typo', () => {
+  const oneLine = async (args: string[], line: string | RegExp) => {
+    const result = await cli(...args);
+    expect(result.code, result.stderr).toBe(2);
+    expect(result.stdout).toBe('');
+    expect(result.stderr.trimEnd().split('\n')).toHaveLength(1);
+    expect(result.stderr.trimEnd()).toMatch(line);
+  };
+
+  it('commander\'s own: a command without its argument, matrix with nothing after --, an unknown option', async () => {
+    await oneLine(['show'], "error: missing required argument 'name|file'");
+    await oneLine(['explain'], "error: missing required argument 'log line'");
+    await oneLine(['matrix', '--'], "error: missing required argument 'command'");
+    await oneLine(['serve', '--al'], "error: unknown option '--al' (did you mean --all?)");
+  });
+
+  it('an unknown command, a misspelt one, and a scenario named without --scenario', async () => {
+    await oneLine(['frobnicate'], /^broken-mta: unknown command "frobnicate": the commands are list, show, explain, serve, matrix, certs/);
+    await oneLine(['lsit'], /^broken-mta: unknown command "lsit" \(did you mean "list"\?\)/);
+    await oneLine(['weak-dh'], 'broken-mta: "weak-dh" is a scenario: serve it with --scenario weak-dh');
+  });
+
+  it('a misspelt scenario name, to show or to serve', async () => {
+    await oneLine(['show', 'weak_dh'], /^broken-mta: unknown scenario "weak_dh" \(did you mean "weak-dh"\?\)/);
+    await oneLine(['--scenario', 'expird-cert', '--port', '0'], /^broken-mta: unknown scenario "expird-cert" \(did you mean "expired-cert"\?\)/);
+    await oneLine(['serve', '--scenarios', 'good,greylst', '--base-port', '0'], /^broken-mta: unknown scenario "greylst" \(did you mean "greylist"\?\)/);
+  });
+});
+
 describe('serving', () => {
   it('--port 0 prints the port it got first; SIGTERM closes an open session within 1 s', async () => {
     const { first, lines } = await startCli('--scenario', 'good', '--port', '0');
