@@ -1,22 +1,19 @@
 #!/usr/bin/env node
 // The command line: serve one scenario, list the catalogue, show a page, make the certs.
 // Bad input exits 2 with one line; a failure to serve (busy port, bad host) exits 1.
-import { isIP } from 'node:net';
 import { readFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
 import { stringify } from 'yaml';
 import { CertificateCache, writeAtomically } from './certs/cache.js';
 import { makeWritableDir } from './dirs.js';
+import { runUntilStopped, startAll, UsageError, type ServeFlags } from './serving.js';
 import { didYouMean } from './suggest.js';
 import { explain } from './explain.js';
-import { formatEvent } from './format.js';
-import { DEFAULT_HOST, DEFAULT_HOSTNAME, DEFAULT_LIMITS, defaultCertDir, listScenarios, loadScenario, startScenario, type RunningScenario } from './index.js';
+import { DEFAULT_HOST, DEFAULT_HOSTNAME, DEFAULT_LIMITS, defaultCertDir, listScenarios, loadScenario } from './index.js';
 import { formatJUnit, formatTable, runMatrix } from './matrix.js';
 import { catalogueNames, ScenarioError } from './scenario/load.js';
 import { CLIENTS } from './scenario/schema.js';
-
-class UsageError extends Error {}
 
 /** One naming for the client certificate, wherever it is written. */
 const CLIENT_CERT_FILE = 'client-cert.pem';
@@ -32,10 +29,6 @@ function parseCount(value: string): number {
   const count = Number(value);
   if (!/^\d+$/.test(value) || count < 1) throw new InvalidArgumentError('a whole number, 1 or more');
   return count;
-}
-
-function isLoopback(host: string): boolean {
-  return host === 'localhost' || host === '::1' || host.startsWith('127.');
 }
 
 const program = new Command();
@@ -67,6 +60,7 @@ program
   .option('--max-connections-per-client <n>', 'sessions at once from one client address; beyond, 421', parseCount, DEFAULT_LIMITS.maxConnectionsPerClient)
   .option('--max-session-time <ms>', 'a session open this long gets 421 and is closed, busy or not', parseCount, DEFAULT_LIMITS.maxSessionMs)
   .option('--tls-handshake-timeout <ms>', 'a TLS handshake not finished this long after it began: the session is closed', parseCount, DEFAULT_LIMITS.tlsHandshakeTimeoutMs)
+  .option('--exit-on-stdin-close', 'stop (as on SIGTERM) when stdin ends: give it a pipe, and it stops when the program that started it exits, however it exits')
   .addHelpText(
     'after',
     '\nExamples:\n' +
@@ -138,17 +132,24 @@ program
   .option('--scenarios <names>', 'a comma-separated list of names or files')
   .option('--base-port <port>', 'the first port; the others follow it in order (0: each takes a free port)', parsePort, 2525)
   .option('--ports-file <file>', 'also write the port map to FILE')
+  // The server's options are the top level's, taken before or after `serve`: its help lists them.
+  .configureHelp({ showGlobalOptions: true, visibleGlobalOptions: () => program.options.filter((option) => !ONE_SCENARIO_ONLY.includes(option.long ?? '')) })
+  .addHelpText('after', '\nText lines name the scenario and its session (weak-dh#3); --json events carry both.\n')
   .action(async (options: { all?: boolean; scenarios?: string; basePort: number; portsFile?: string }) => {
     const flags = program.opts<ServeFlags>();
     if (Boolean(options.all) === Boolean(options.scenarios)) throw new UsageError('serve takes either --all or --scenarios a,b,c');
     const references = options.all ? catalogueNames() : options.scenarios!.split(',').map((name) => name.trim()).filter(Boolean);
+    // A scenario's name and session number say which session a line is about: one name, one server.
+    const names = references.map((reference) => loadScenario(reference).name);
+    const twice = names.find((name, index) => names.indexOf(name) !== index);
+    if (twice) throw new UsageError(`serve: the scenario "${twice}" is given twice; each runs once, on a port of its own`);
     const plan = references.map((reference, index) => ({ reference, port: options.basePort === 0 ? 0 : options.basePort + index }));
-    const running = await startAll(plan, flags);
+    const running = await startAll(plan, flags, '--base-port');
     const portMap = Object.fromEntries(running.map((server) => [server.scenario.name, server.port]));
     const text = JSON.stringify({ host: flags.host, ports: portMap });
     if (options.portsFile) writeAtomically(options.portsFile, text + '\n', 0o644);
     console.log(text);
-    runUntilSignalled(running, flags.json);
+    runUntilStopped(running, flags);
   });
 
 program
@@ -246,118 +247,15 @@ function oneLine(text: string): string {
   return text.replace(/\n\(Did you mean (.*)\?\)/, ' (did you mean $1?)').trimEnd() + '\n';
 }
 
-interface ServeFlags {
-  host: string;
-  hostname: string;
-  json?: boolean;
-  certs?: string;
-  store?: string;
-  maxMessages: number;
-  maxConnections: number;
-  maxMessageSize: number;
-  idleTimeout: number;
-  maxLineLength: number;
-  maxRecipients: number;
-  maxConnectionsPerClient: number;
-  maxSessionTime: number;
-  tlsHandshakeTimeout: number;
-}
-
-function checkHost(host: string): void {
-  if (!isIP(host) && host !== 'localhost') {
-    throw new UsageError(`--host ${host}: give an IP address to listen on (127.0.0.1, ::1, 0.0.0.0)`);
-  }
-  if (!isLoopback(host)) {
-    process.stderr.write(`warning: listening on ${host}: other machines can reach this deliberately broken server\n`);
-  }
-}
-
-/** Starts each scenario on its port; on any failure, closes those already started. */
-async function startAll(plan: Array<{ reference: string; port: number }>, flags: ServeFlags): Promise<RunningScenario[]> {
-  checkHost(flags.host);
-  const started: RunningScenario[] = [];
-  try {
-    for (const { reference, port } of plan) {
-      try {
-        started.push(
-          await startScenario(reference, {
-            host: flags.host,
-            port,
-            hostname: flags.hostname,
-            ...(flags.certs ? { certDir: flags.certs } : {}),
-            ...(flags.store ? { store: flags.store } : {}),
-            limits: {
-              maxMessages: flags.maxMessages,
-              maxConnections: flags.maxConnections,
-              maxMessageBytes: flags.maxMessageSize,
-              idleTimeoutMs: flags.idleTimeout,
-              maxLineBytes: flags.maxLineLength,
-              maxRecipients: flags.maxRecipients,
-              maxConnectionsPerClient: flags.maxConnectionsPerClient,
-              maxSessionMs: flags.maxSessionTime,
-              tlsHandshakeTimeoutMs: flags.tlsHandshakeTimeout,
-            },
-          }),
-        );
-      } catch (error) {
-        const code = (error as NodeJS.ErrnoException).code;
-        if (code === 'EADDRINUSE') throw new Error(`port ${port} on ${flags.host} is in use: choose another with --port (0 takes a free one)`);
-        if (code === 'EADDRNOTAVAIL' || code === 'EACCES') throw new Error(`cannot listen on ${flags.host}:${port}: ${code}`);
-        throw error;
-      }
-    }
-  } catch (error) {
-    await Promise.all(started.map((running) => running.close()));
-    throw error;
-  }
-  return started;
-}
-
-/** Prints every event as it comes, then closes everything on SIGINT/SIGTERM within 2 s. */
-function runUntilSignalled(running: RunningScenario[], json: boolean | undefined): void {
-  if (!json) process.stderr.write(`trust the test CA with: ${running[0]!.caFile}\n`);
-  // Lines are gathered and written once per tick: one console.log per event cost a fifth
-  // of the CPU under load.
-  let pending: string[] = [];
-  const flush = () => {
-    process.stdout.write(pending.join(''));
-    pending = [];
-  };
-  for (const server of running) {
-    void (async () => {
-      for await (const event of server.events) {
-        if (pending.length === 0) setImmediate(flush);
-        pending.push((json ? JSON.stringify(event) : formatEvent(event)) + '\n');
-      }
-    })();
-  }
-  let stopping = false;
-  const stop = (signal: NodeJS.Signals) => {
-    // A second signal means "now".
-    if (stopping) process.exit(130);
-    stopping = true;
-    process.stderr.write(`${signal}: closing sessions\n`);
-    const exit = () => {
-      flush();
-      process.exit(0);
-    };
-    // Messages under way get up to closeTimeoutMs (1.5 s) to finish; the process is gone within 2 s.
-    const deadline = setTimeout(exit, 1900);
-    deadline.unref();
-    void Promise.all(running.map((server) => server.close())).then(exit);
-  };
-  process.on('SIGINT', stop);
-  process.on('SIGTERM', stop);
-}
+/** The top level's options that only serving one scenario takes. */
+const ONE_SCENARIO_ONLY = ['--scenario', '--port', '--version'];
 
 async function serve(reference: string, flags: ServeFlags & { port: number }): Promise<void> {
-  const [running] = await startAll([{ reference, port: flags.port }], flags);
+  const [running] = await startAll([{ reference, port: flags.port }], flags, '--port');
   const { host, port, scenario } = running!;
   console.log(flags.json ? JSON.stringify({ type: 'listening', host, port, scenario: scenario.name }) : `listening on ${host}:${port} scenario=${scenario.name}`);
-  runUntilSignalled([running!], flags.json);
+  runUntilStopped([running!], flags);
 }
-
-program.exitOverride();
 try {
   await program.parseAsync(process.argv);
 } catch (error) {

@@ -193,6 +193,45 @@ describe('serving', () => {
     sending.destroy();
   });
 
+  it('a message still under way when the 1.5 s of grace end is cut off with 421 4.3.2, as idle sessions are', async () => {
+    const { first } = await startCli('--scenario', 'good', '--port', '0');
+    const sending = await rawConnect(Number(/:(\d+) /.exec(first)![1]));
+    await readUntil(sending, /^220 /m);
+    sending.write('EHLO client.example.test\r\nMAIL FROM:<a@client.example.test>\r\nRCPT TO:<b@mx.broken-mta.test>\r\nDATA\r\n');
+    await readUntil(sending, /^354 /m);
+    sending.write('Subject: never finished\r\n\r\n');
+    const exited = new Promise<number | null>((resolve) => child!.once('exit', resolve));
+    child!.kill('SIGTERM');
+    expect(await readUntil(sending, /^421 .*\r\n/m, 3000)).toMatch(/^421 4\.3\.2 Service shutting down, try again later\r\n/m);
+    expect(await exited).toBe(0);
+    sending.destroy();
+  });
+
+  it('--exit-on-stdin-close: the server stops, exit 0, once the program that started it closes its stdin', async () => {
+    const { first } = await startCli('--scenario', 'good', '--port', '0', '--exit-on-stdin-close');
+    const port = Number(/:(\d+) /.exec(first)![1]);
+    const idle = await rawConnect(port);
+    await readUntil(idle, /^220 /m);
+    const exited = new Promise<number | null>((resolve) => child!.once('exit', resolve));
+    let stderr = '';
+    child!.stderr.on('data', (chunk) => (stderr += chunk));
+    child!.stdin.end();
+    expect(await readUntil(idle, /^421 /m)).toMatch(/421 4\.3\.2 Service shutting down/);
+    expect(await exited).toBe(0);
+    expect(stderr).toContain('stdin closed: closing sessions');
+    idle.destroy();
+  });
+
+  it('without --exit-on-stdin-close, a closed stdin changes nothing', async () => {
+    const { first } = await startCli('--scenario', 'good', '--port', '0');
+    child!.stdin.end();
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const socket = await rawConnect(Number(/:(\d+) /.exec(first)![1]));
+    expect(await readUntil(socket, /^220 /m)).toMatch(/^220 /);
+    expect(child!.exitCode).toBeNull();
+    socket.destroy();
+  });
+
   it('--json prints the listening line and every event as JSON', async () => {
     const { first, lines } = await startCli('--scenario', 'groupwise-450', '--port', '0', '--json');
     const listening = JSON.parse(first);

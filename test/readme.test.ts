@@ -5,6 +5,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { SESSION_EVENT_TYPES } from '../src/events.js';
+import { rawConnect, run } from './support/clients.js';
 import { codeBlocks, installedProject, README, ROOT, shell } from './support/readme.js';
 
 describe('the README', () => {
@@ -28,6 +29,22 @@ describe('Trusting the test CA', () => {
     expect(client).toMatchObject({ code: 0, stdout: `${join(certs, 'client-cert.pem')}\n${join(certs, 'client-key.pem')}\n` });
     expect(exported).toMatchObject({ code: 0, stdout: `${join(project, 'DIR')}\n` });
     expect(readdirSync(join(project, 'DIR')).sort()).toEqual(['client-cert.pem', 'client-key.pem', 'test-ca.pem', 'test-intermediate.pem']);
+  });
+});
+
+describe('A server in a shell script or CI job', () => {
+  const [script] = codeBlocks('## A server in a shell script or CI job');
+
+  it.each([
+    ['as printed, run by bash', [] as string[]],
+    ['under set -euo pipefail, as CI scripts often are', ['-euo', 'pipefail']],
+  ])('%s: the client sees the failure, and the trap stops the server and frees its port', async (_, flags) => {
+    const project = installedProject();
+    const result = await run('bash', [...flags, '-c', script!], { cwd: project, timeoutMs: 20_000 });
+    expect(result.code, result.output).toBe(0);
+    expect(result.stdout).toContain('dh key too small');
+    const port = Number(/^listening on 127\.0\.0\.1:(\d+) scenario=weak-dh$/m.exec(readFileSync(join(project, 'mta.log'), 'utf8'))![1]);
+    await expect(rawConnect(port)).rejects.toThrow(/ECONNREFUSED/);
   });
 });
 
