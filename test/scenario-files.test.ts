@@ -1,11 +1,11 @@
 // The catalogue's files, the generated JSON schema, and what a user sees for a bad file.
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CATALOGUE_DIR, catalogueNames, loadScenario, parseScenarioObject, ScenarioError } from '../src/scenario/load.js';
 import { scenarioJsonSchema } from '../src/scenario/write-json-schema.js';
+import { tempDir } from './support/temp.js';
 
 describe('the catalogue', () => {
   it.each(catalogueNames())('%s is valid and named after its file', (name) => {
@@ -39,7 +39,7 @@ tls:
 `;
 
 function loadText(text: string): string {
-  const dir = mkdtempSync(join(tmpdir(), 'broken-mta-scenario-'));
+  const dir = tempDir('scenario');
   const file = join(dir, 'broken.yaml');
   writeFileSync(file, text);
   try {
@@ -53,7 +53,7 @@ function loadText(text: string): string {
 
 describe('a bad scenario file names file, line and field', () => {
   it('accepts the valid base used below', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'broken-mta-scenario-'));
+    const dir = tempDir('scenario');
     writeFileSync(join(dir, 'ok.yaml'), VALID);
     expect(loadScenario(join(dir, 'ok.yaml')).scenario.name).toBe('broken');
   });
@@ -121,7 +121,7 @@ describe('the scripted engine\'s keys', () => {
 
 describe('files a scenario names stay in its folder', () => {
   const dhParams = () => {
-    const dir = mkdtempSync(join(tmpdir(), 'broken-mta-dh-'));
+    const dir = tempDir('dh');
     const pem = join(dir, 'dh512.pem');
     writeFileSync(pem, execFileSync('openssl', ['dhparam', '512'], { stdio: ['ignore', 'pipe', 'ignore'] }));
     mkdirSync(join(dir, 'scenarios'));

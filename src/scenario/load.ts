@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { LineCounter, parseDocument, isMap, isNode, isScalar } from 'yaml';
 import type { z } from 'zod';
 import { FAULTS } from '../faults/registry.js';
+import { didYouMean } from '../suggest.js';
 import { dhGroupFromFile } from '../tls/engine/groups.js';
 import { scenarioSchema, type Scenario, type ScenarioInput } from './schema.js';
 
@@ -38,7 +39,7 @@ export function catalogueNames(): string[] {
 export function loadScenario(reference: string): LoadedScenario {
   if (looksLikePath(reference)) return { scenario: loadScenarioFile(resolve(reference)), file: resolve(reference) };
   if (!catalogueNames().includes(reference)) {
-    throw new ScenarioError(`unknown scenario "${reference}": \`broken-mta list\` shows the catalogue, or give a path to a .yaml file`);
+    throw new ScenarioError(`unknown scenario "${reference}"${didYouMean(reference, catalogueNames())}: \`broken-mta list\` shows the catalogue, or give a path to a .yaml file`);
   }
   const file = join(CATALOGUE_DIR, `${reference}.yaml`);
   return { scenario: loadScenarioFile(file), file };
