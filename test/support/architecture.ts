@@ -21,7 +21,7 @@ export const LAYERS: ReadonlyArray<{ name: string; files: RegExp }> = [
   { name: 'scenario', files: /^scenario\// },
   { name: 'faults', files: /^faults\// },
   { name: 'tls', files: /^tls\// },
-  { name: 'base', files: /^(certs\/|events\.ts$|dirs\.ts$)/ },
+  { name: 'base', files: /^(certs\/|events\.ts$|dirs\.ts$|suggest\.ts$)/ },
 ];
 
 /** Vocabulary sits in its own folder's place in the listing, but below everything. */
