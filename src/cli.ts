@@ -93,11 +93,11 @@ program
   .argument('<name|file>', 'a catalogue name or a scenario file')
   .action((reference: string) => {
     const scenario = loadScenario(reference);
-    const out: string[] = [`${scenario.name}: ${scenario.summary}`, '', `Imitates: ${scenario.imitates}`, '', 'Symptoms:'];
-    for (const symptom of scenario.symptoms) {
-      out.push(`  ${'client' in symptom ? symptom.client : 'server'}: ${symptom.text}`);
-    }
-    out.push('', 'Fixes:', ...scenario.fixes.map((fix) => `  - ${fix}`));
+    // A user's own file may have only its behaviour: the page shows what there is.
+    const out: string[] = [scenario.summary ? `${scenario.name}: ${scenario.summary}` : scenario.name];
+    if (scenario.imitates) out.push('', `Imitates: ${scenario.imitates}`);
+    if (scenario.symptoms.length) out.push('', 'Symptoms:', ...scenario.symptoms.map((symptom) => `  ${'client' in symptom ? symptom.client : 'server'}: ${symptom.text}`));
+    if (scenario.fixes.length) out.push('', 'Fixes:', ...scenario.fixes.map((fix) => `  - ${fix}`));
     const { name: _n, summary: _s, imitates: _i, symptoms: _y, fixes: _f, ...behaviour } = scenario;
     out.push('', 'Behaviour:', ...stringify(behaviour, { lineWidth: 0 }).trimEnd().split('\n').map((line) => `  ${line}`));
     console.log(out.join('\n'));

@@ -10,10 +10,26 @@ export const README = readFileSync(join(ROOT, 'README.md'), 'utf8');
 
 /** The fenced code blocks of a section (from its heading to the next one of any level). */
 export function codeBlocks(heading: string): string[] {
-  const start = README.indexOf(`\n${heading}\n`);
+  const lines = README.split('\n');
+  const start = lines.indexOf(heading);
   if (start < 0) throw new Error(`README has no heading "${heading}"`);
-  const section = README.slice(start + heading.length + 2).split(/\n#{1,6} /)[0]!;
-  return [...section.matchAll(/^```[a-z]*\n([\s\S]*?)^```$/gm)].map((match) => match[1]!);
+  const blocks: string[] = [];
+  let block: string[] | undefined;
+  for (const line of lines.slice(start + 1)) {
+    if (block) {
+      if (line === '```') {
+        blocks.push(block.map((text) => `${text}\n`).join(''));
+        block = undefined;
+      } else {
+        block.push(line);
+      }
+    } else if (line.startsWith('```')) {
+      block = [];
+    } else if (/^#{1,6} /.test(line)) {
+      break;
+    }
+  }
+  return blocks;
 }
 
 /**
