@@ -1,7 +1,7 @@
 // The SMTP half of a captured scenario: banner, EHLO keywords, and a fault for each step the
 // server answered unlike a normal one (a refused banner or EHLO, a slow banner).
 import type { ScenarioInput } from '../scenario/schema.js';
-import { DEFAULT_LIMITS } from '../smtp/server.js';
+import { DEFAULT_LIMITS } from '../limits.js';
 import type { Reply } from './replies.js';
 import type { SmtpFindings } from './smtp-dialogue.js';
 

@@ -63,7 +63,7 @@ export function catalogue(): Scenario[] {
  */
 function borrow(draft: ScenarioInput, scenarios: readonly Scenario[]): Partial<Pick<ScenarioInput, 'symptoms' | 'fixes'>> | undefined {
   // The schema alone: a DH file the draft names is not written yet.
-  const features = featuresOf(scenarioSchema.parse(draft));
+  const features = featuresOf({ ...scenarioSchema.parse(draft), name: draft.name! });
   const lenders = features.length
     ? features.flatMap((feature) => scenarios.filter((scenario) => featuresOf(scenario).join() === feature).slice(0, 1))
     : scenarios.filter((scenario) => scenario.name === 'good');

@@ -3,21 +3,10 @@
 // like the sendmail suite): nothing else on the machine can hold those ports, and nothing
 // the commands start outlives the test.
 import { spawn } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-
-const ROOT = join(import.meta.dirname, '..', '..');
-
-/** The first ```sh block of a README section, one command a line. */
-function readmeCommands(heading: string): string[] {
-  const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
-  const section = readme.slice(readme.indexOf(`## ${heading}\n`));
-  const block = /```sh\n([\s\S]*?)```/.exec(section)?.[1];
-  if (!block) throw new Error(`no sh block under "## ${heading}"`);
-  return block.split('\n').filter((line) => line.trim() && !line.startsWith('#'));
-}
+import { describe, expect, it } from 'vitest';
+import { codeBlocks, installedProject } from '../support/readme.js';
 
 /** Brings the namespace's loopback up (ioctl SIOCGIFFLAGS/SIOCSIFFLAGS: no `ip` needed), then runs the script. */
 const LOOPBACK_UP = `import fcntl, os, socket, struct, sys
@@ -45,21 +34,9 @@ function script(commands: string[]): string {
   return `${lines.join('\n')}\n`;
 }
 
-let work: string;
-let commands: string[];
-const output = (pattern: RegExp) => {
-  const index = commands.findIndex((command) => pattern.test(command));
-  return { text: readFileSync(join(work, `${index}.out`), 'utf8'), code: existsSync(join(work, `${index}.code`)) ? Number(readFileSync(join(work, `${index}.code`), 'utf8')) : undefined };
-};
-
-beforeAll(async () => {
-  commands = readmeCommands("Reproduce a customer's server");
-  work = mkdtempSync(join(tmpdir(), 'broken-mta-capture-readme-'));
-  // `npx broken-mta` finds this checkout's build through the folder's node_modules/.bin, as in a project that installed it.
-  mkdirSync(join(work, 'node_modules', '.bin'), { recursive: true });
-  const bin = join(work, 'node_modules', '.bin', 'broken-mta');
-  writeFileSync(bin, `#!/bin/sh\nexec node ${JSON.stringify(join(ROOT, 'dist', 'cli.js'))} "$@"\n`);
-  chmodSync(bin, 0o755);
+/** Runs the commands in a network namespace of their own; resolves with each one's output and exit code. */
+async function runInNamespace(commands: string[]): Promise<(pattern: RegExp) => { text: string; code?: number }> {
+  const work = installedProject();
   writeFileSync(join(work, 'loopback-up.py'), LOOPBACK_UP);
   writeFileSync(join(work, 'readme.sh'), script(commands));
   const child = spawn('unshare', ['-n', 'python3', 'loopback-up.py', 'bash', 'readme.sh'], { cwd: work, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -79,40 +56,39 @@ beforeAll(async () => {
     // already gone
   }
   if (code !== 0) throw new Error(`the README's commands did not run (unshare -n needs root): exit ${code}: ${errors}`);
-}, 120_000);
-
-afterAll(() => rmSync(work, { recursive: true, force: true }));
+  return (pattern) => {
+    const index = commands.findIndex((command) => pattern.test(command));
+    const codeFile = join(work, `${index}.code`);
+    return { text: readFileSync(join(work, `${index}.out`), 'utf8'), ...(existsSync(codeFile) ? { code: Number(readFileSync(codeFile, 'utf8')) } : {}) };
+  };
+}
 
 describe("README: Reproduce a customer's server, as printed", () => {
-  it('the stand-in serves weak-dh on 2526', () => {
+  it('stand-in, capture, the file, the capture served, openssl against it, explain', async () => {
+    const [block] = codeBlocks("## Reproduce a customer's server");
+    const commands = block!.split('\n').filter((line) => line.trim() && !line.startsWith('#'));
+    const output = await runInNamespace(commands);
+
     expect(output(/--scenario weak-dh --port 2526/).text).toContain('listening on 127.0.0.1:2526 scenario=weak-dh');
-  });
 
-  it('capture prints one line per probe, then what it found, and writes the file', () => {
-    const { text, code } = output(/--out customer\.yaml/);
-    expect(code).toBe(0);
-    expect(text).toMatch(/^capture: tls1\.2: a TLSv1\.2 hello -> TLSv1\.2 TLS_DHE_RSA_\S+, DH 512 bits \(512\)$/m);
-    expect(text).toContain("found: DHE with a 512-bit group, broken-mta's 512 group");
-  });
+    const captured = output(/--out customer\.yaml/);
+    expect(captured.code).toBe(0);
+    expect(captured.text).toMatch(/^capture: tls1\.2: a TLSv1\.2 hello -> TLSv1\.2 TLS_DHE_RSA_\S+, DH 512 bits \(512\)$/m);
+    expect(captured.text).toContain("found: DHE with a 512-bit group, broken-mta's 512 group");
 
-  it('the file holds what the README shows', () => {
-    const { text } = output(/^cat customer\.yaml/);
-    expect(text).toContain('tls:\n  engine: scripted\n  dh: 512\n');
-    expect(text).toContain('greeting: 220 {hostname} ESMTP Sendmail 8.13.8/8.13.8; {hostname}');
-  });
+    const file = output(/^cat customer\.yaml/).text;
+    expect(file).toContain('tls:\n  engine: scripted\n  dh: 512\n');
+    expect(file).toContain('greeting: 220 {hostname} ESMTP Sendmail 8.13.8/8.13.8; {hostname}');
 
-  it('the capture is served on 2525, and openssl s_client ends in "dh key too small" against it', () => {
     expect(output(/--scenario customer\.yaml/).text).toMatch(/listening on 127\.0\.0\.1:2525 scenario=captured-127-0-0-1-2526/);
     const openssl = output(/^openssl s_client/);
     expect(openssl.code).not.toBe(0);
     expect(openssl.text).toContain('dh key too small');
-  });
 
-  it('explain, given the --json findings, names weak-dh first', () => {
     expect(output(/--json --out customer\.json/).code).toBe(0);
     const explained = output(/explain customer\.json/);
     expect(explained.text).toMatch(/^1\. weak-dh: /);
-    expect(explained.code).toBe(0);
     expect(explained.text).toContain('the same defects: dh:512');
-  });
+    expect(explained.code).toBe(0);
+  }, 120_000);
 });
