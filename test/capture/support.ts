@@ -66,6 +66,8 @@ export async function observe(judge: Judge, mta: RunningScenario): Promise<Row> 
   const result = await runJudge(judge, { port: mta.port, ca: mta.caFile, implicit: Boolean(mta.scenario.tls?.implicit) });
   // The server records the end of a session just after the client has gone.
   await mta.waitFor((event) => event.type === 'close' && event.session > sessions, { timeoutMs: 3000 }).catch(() => undefined);
+  // An alert read in the same tick as the close may be recorded just after it.
+  await new Promise((resolve) => setTimeout(resolve, 20));
   return { ...clientRow(judge, result), ...serverRow(mta.events.slice(before)) };
 }
 
