@@ -12,7 +12,6 @@ export interface CaptureOptions extends Target {
   onProgress?: (line: string) => void;
 }
 
-const VERSION_PROBES: Record<string, HelloProbeName> = { 'TLSv1.1': 'tls1.1', TLSv1: 'tls1.0', SSLv3: 'ssl3' };
 /** Outcomes after which no other hello is worth sending: the server answers every hello so. */
 const FAULTS = new Set(['close', 'reset', 'silence', 'garbage', 'midway', 'malformed']);
 

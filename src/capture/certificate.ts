@@ -123,7 +123,7 @@ export async function judgeChain(ders: readonly Buffer[], trustStore: readonly X
   };
   if (!trusted && !endsInRoot) findings.missingIssuer = current.issuer.replace(/\n/g, ', ');
   const weak = chain.slice(0, Math.max(1, path.length - (endsInRoot || trusted ? 1 : 0))).map((summary) => summary.digest).find((digest) => ['md5', 'md2', 'sha1'].includes(digest));
-  if (weak) findings.weakDigest = weak as ChainFindings['weakDigest'];
+  if (weak) findings.weakDigest = weak as NonNullable<ChainFindings['weakDigest']>;
   if (name) {
     findings.name = name;
     findings.nameMatches = isIP(name) ? leaf.checkIP(name) !== undefined : leaf.checkHost(name) !== undefined;

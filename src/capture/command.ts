@@ -90,7 +90,8 @@ export function readCapturedFindings(argument: string): Findings | undefined {
 
 /** `explain` for a capture: the catalogue scenarios the captured server resembles most. */
 export function explainCapture(findings: Findings, count: number): number {
-  const captured = scenarioSchema.parse(planScenario(findings).scenario);
+  const planned = planScenario(findings).scenario;
+  const captured = { ...scenarioSchema.parse(planned), name: planned.name! };
   const matches = resemble(captured, catalogue(), count);
   if (!matches.length) {
     process.stderr.write("broken-mta: the captured server shares no defect with any catalogue scenario; `broken-mta capture` writes its own scenario\n");

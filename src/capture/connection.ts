@@ -5,7 +5,7 @@ import { connect as tcpConnect, isIP, type Socket } from 'node:net';
 import { connect as tlsConnect, type TLSSocket } from 'node:tls';
 import { FlightReader } from './flight.js';
 import { helloRecord, type HelloPlan } from './hellos.js';
-import { NotSmtpError, ReplyReader, quote, replyText, type Reply } from './replies.js';
+import { NotSmtpError, ReplyReader, quote, replyText, type Reply } from '../smtp/reply-reader.js';
 import { SmtpDialogue, type DialogueState, type SmtpFindings } from './smtp-dialogue.js';
 
 export interface Target {
@@ -93,7 +93,8 @@ async function converse(session: Session, dialogue: SmtpDialogue, started: numbe
     if (!Buffer.isBuffer(chunk)) {
       if (dialogue.state === 'quit') return '';
       const said = dialogue.state === 'greeting' ? 'no SMTP greeting' : `no reply to ${dialogue.state.toUpperCase()}`;
-      throw new ProbeError(`${where(session.target)}: ${said} (${chunk === 'timeout' ? `nothing within ${session.target.timeoutMs} ms` : `the server ${chunk === 'reset' ? 'reset' : 'closed'} the connection`})`);
+      const why = chunk === 'timeout' ? `nothing within ${session.target.timeoutMs} ms${dialogue.state === 'greeting' ? '; is it an SMTP server?' : ''}` : `the server ${chunk === 'reset' ? 'reset' : 'closed'} the connection`;
+      throw new ProbeError(`${where(session.target)}: ${said} (${why})`);
     }
     let got: Reply[];
     try {

@@ -58,7 +58,8 @@ export interface Findings {
 }
 
 export function isFindings(value: unknown): value is Findings {
-  return typeof value === 'object' && value !== null && (value as Findings).capture?.tool === 'broken-mta capture';
+  const findings = value as Partial<Findings> | null;
+  return typeof findings === 'object' && findings !== null && findings.capture?.tool === 'broken-mta capture' && typeof findings.target?.host === 'string' && typeof findings.target.port === 'number';
 }
 
 export function describeOutcome(outcome: HelloOutcome): HelloProbeResult {

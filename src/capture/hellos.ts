@@ -46,7 +46,7 @@ export function helloPlan(name: HelloProbeName, bestVersion = 0x0303): HelloPlan
     name === 'dhe' ? `DHE only, at ${versionName(version)}` :
     name === 'ecdhe' ? `ECDHE only, at ${versionName(version)}` :
     name === 'legacy' ? `legacy suites only (3DES, RC4, export), at ${versionName(version)}` :
-    `a ${versionName(version)} hello`;
+    `${version === 0x0300 ? 'an' : 'a'} ${versionName(version)} hello`;
   return { name, version, suites: suitesFor(name, version), question };
 }
 

@@ -3,6 +3,7 @@
 // defects (what they say openssl prints is checked by their own tests).
 import { catalogueNames, loadScenario } from '../scenario/load.js';
 import { scenarioSchema, type Scenario, type ScenarioInput } from '../scenario/schema.js';
+import type { DhFindings } from './dh.js';
 import type { Findings } from './findings.js';
 import { planSmtp } from './plan-smtp.js';
 import { planTls } from './plan-tls.js';
@@ -47,7 +48,7 @@ export function planScenario(findings: Findings, options: PlanOptions = {}): Cap
     fixes: ['Server: fix what the summary names.'],
     ...behaviour,
   };
-  const borrowed = borrow(draft, options.catalogue ?? catalogue());
+  const borrowed = borrow(draft, options.catalogue ?? catalogue(), findings.tls?.dh);
   return { scenario: { ...draft, ...borrowed }, defects, notes, ...(tls.dhParams ? { dhParams: tls.dhParams } : {}) };
 }
 
@@ -59,16 +60,28 @@ export function catalogue(): Scenario[] {
 
 /**
  * Each feature of the capture that one catalogue scenario has alone lends that scenario's
- * openssl symptoms and its fixes; a capture with no feature is the catalogue's `good`.
+ * openssl symptoms and its fixes; a capture with no feature is the catalogue's `good`. With
+ * more than one lender, each symptom says whose it is: openssl stops at the first.
  */
-function borrow(draft: ScenarioInput, scenarios: readonly Scenario[]): Partial<Pick<ScenarioInput, 'symptoms' | 'fixes'>> | undefined {
+function borrow(draft: ScenarioInput, scenarios: readonly Scenario[], dh: DhFindings | undefined): Partial<Pick<ScenarioInput, 'symptoms' | 'fixes'>> | undefined {
   // The schema alone: a DH file the draft names is not written yet.
-  const features = featuresOf(scenarioSchema.parse(draft));
+  const features = featuresOf({ ...scenarioSchema.parse(draft), name: draft.name! }).map((feature) => (feature === 'dh:file' && dh ? alikeGroup(dh) : feature));
   const lenders = features.length
     ? features.flatMap((feature) => scenarios.filter((scenario) => featuresOf(scenario).join() === feature).slice(0, 1))
     : scenarios.filter((scenario) => scenario.name === 'good');
   if (!lenders.length) return undefined;
-  const symptoms = lenders.flatMap((scenario) => scenario.symptoms.filter((symptom) => 'client' in symptom && symptom.client === 'openssl'));
+  const symptoms = lenders.flatMap((scenario) =>
+    scenario.symptoms
+      .filter((symptom) => 'client' in symptom && symptom.client === 'openssl')
+      .map((symptom) => (lenders.length > 1 ? { ...symptom, text: `${symptom.text} (as ${scenario.name})` } : symptom)),
+  );
   const fixes = [...new Set(lenders.flatMap((scenario) => scenario.fixes))];
   return { ...(symptoms.length ? { symptoms } : {}), fixes };
+}
+
+/** The catalogue group a captured one fails like: OpenSSL refuses under 512 bits one way, under 2048 another. */
+function alikeGroup(dh: DhFindings): string {
+  if (dh.prime === false) return 'dh:composite';
+  if (dh.generatorOrder !== undefined) return 'dh:small-subgroup';
+  return dh.bits < 512 ? 'dh:480' : dh.bits < 2048 ? 'dh:1024' : 'dh:file';
 }

@@ -52,7 +52,7 @@ export function resemble(captured: Scenario, catalogue: readonly Scenario[], lim
       const union = new Set([...mine, ...theirs]).size;
       return {
         scenario: scenario.name,
-        summary: scenario.summary,
+        summary: scenario.summary ?? '',
         score: union === 0 ? 1 : shared.length / union,
         shared,
         onlyCaptured: [...mine].filter((feature) => !theirs.has(feature)),

@@ -1,11 +1,11 @@
 // The captured scenario as a file: YAML under a comment that says where it came from and
 // what it does not reproduce, checked by the same loader `--scenario` uses before anything
 // is written. With --out, a captured DH group goes in a PEM file beside it.
+import { renameSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { rmSync } from 'node:fs';
 import { stringify } from 'yaml';
 import { writeAtomically } from '../certs/cache.js';
-import { parseScenarioText } from '../scenario/load.js';
+import { loadScenarioFile, parseScenarioObject } from '../scenario/load.js';
 import type { Findings } from './findings.js';
 import { planScenario, type CapturedScenario } from './plan.js';
 
@@ -35,19 +35,23 @@ export function writeCapture(findings: Findings, options: { out?: string; keepHo
   const text = scenarioText(findings, captured);
   const files: string[] = [];
   if (!options.out) {
-    parseScenarioText(text, '<stdout>');
+    parseScenarioObject(captured.scenario);
     return { ...captured, text, files };
   }
+  // Checked where it will live (a DH file is read relative to it), under a name of its own until it passes.
   const dhPath = join(dirname(options.out), dhFile!);
+  const pending = `${options.out}.${process.pid}.tmp.yaml`;
   try {
     if (captured.dhParams) {
       writeAtomically(dhPath, captured.dhParams, 0o644);
       files.push(dhPath);
     }
-    parseScenarioText(text, options.out);
-    writeAtomically(options.out, text, 0o644);
+    writeFileSync(pending, text, { mode: 0o644 });
+    loadScenarioFile(pending);
+    renameSync(pending, options.out);
     files.push(options.out);
   } catch (error) {
+    rmSync(pending, { force: true });
     if (captured.dhParams) rmSync(dhPath, { force: true });
     throw error;
   }

@@ -94,11 +94,13 @@ const outcome = z
   .describe('One outcome of a whole run, as broken-mta send reports it; a field left out may be anything');
 
 export const senderScenarioSchema = z.strictObject({
-  name: z.string().regex(/^sender-[a-z0-9][a-z0-9-]*$/, 'sender- and lower-case letters, digits and dashes'),
-  summary: z.string().min(1).describe('One line for `broken-mta list`'),
-  imitates: z.string().min(1).describe('The real sender this plays'),
-  symptoms: z.array(symptom).min(1).describe('What the receiving MTA logs, and what broken-mta send prints'),
-  fixes: z.array(z.string().min(1)).min(1).describe("What the receiver's admin can do, and the sender's"),
+  // As for server scenarios, a user's own file needs only its behaviour; the catalogue's
+  // test asks the page of every catalogue sender.
+  name: z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'lower-case letters, digits and dashes').describe("Default: the file's name"),
+  summary: z.string().min(1).optional().describe('One line for `broken-mta list --senders`'),
+  imitates: z.string().min(1).optional().describe('The real sender this plays'),
+  symptoms: z.array(symptom).default([]).describe('What the receiving MTA logs, and what broken-mta send prints'),
+  fixes: z.array(z.string().min(1)).default([]).describe("What the receiver's admin can do, and the sender's"),
   sender: z
     .strictObject({
       starttls: z.boolean().default(true).describe('Ask for STARTTLS when the receiver offers it'),

@@ -24,8 +24,6 @@ export function sendCommand(program: Command): void {
   const send = program
     .command('send')
     .description('play a broken SMTP *client* against your MTA and report what it did')
-    // Bad input exits 2 here too: the program's own exitOverride does not reach subcommands made before it.
-    .exitOverride()
     .option('-s, --scenario <name|file>', 'the sender scenario: a name from `broken-mta list` (senders) or a .yaml file')
     .requiredOption('--to <host:port>', 'the MTA to send to', parseTarget)
     .option('--from <address>', 'the envelope sender', SEND_DEFAULTS.from)

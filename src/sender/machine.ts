@@ -19,8 +19,7 @@ import { addressOf, applies, type StepContext } from '../faults/when.js';
 import { findSenderFault } from './faults/registry.js';
 import type { CommandStep, SenderFaultTarget, SenderStep } from './faults/fault.js';
 import { commandLine, messageBytes, type SessionPlan } from './plan.js';
-// One reply reader for both of broken-mta's SMTP clients (capture's probe and this sender).
-import { ReplyReader, replyText, type Reply } from '../capture/replies.js';
+import { ReplyReader, replyText, type Reply } from '../smtp/reply-reader.js';
 
 type Choice = 'STARTTLS?' | 'RCPT?';
 type Next = SenderStep | Choice | 'close';

@@ -10,7 +10,7 @@ import { scriptedHello, type ScriptedHelloSpec } from '../tls/engine/client-hell
 import { startClientTls, startScriptedHello, type ClientTlsOptions, type ClientTlsResult } from '../tls/engine/client-socket.js';
 import { SenderMachine, type MachineOutput, type SenderAction, type SessionSummary } from './machine.js';
 import type { SessionPlan } from './plan.js';
-import { NotSmtpError } from '../capture/replies.js';
+import { NotSmtpError } from '../smtp/reply-reader.js';
 
 export interface SessionOptions {
   host: string;

@@ -7,7 +7,7 @@ import { TlsClientEngine, type ClientEngineEvent, type ClientScript } from '../.
 import { scriptedHello } from '../../src/tls/engine/client-hello.js';
 import { TlsServerEngine } from '../../src/tls/engine/engine.js';
 import { dhGroup } from '../../src/tls/engine/groups.js';
-import { derChain } from '../../src/tls/engine/socket.js';
+import { derChain } from '../../src/certs/der.js';
 import { SUITES } from '../../src/tls/engine/suites.js';
 
 async function server(): Promise<TlsServerEngine> {

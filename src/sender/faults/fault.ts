@@ -3,7 +3,7 @@
 // drives. It never sees a socket: it reshapes what the step sends through the target the
 // session machine hands it (machine.ts), so each one stays a few lines.
 import type { z } from 'zod';
-import type { Step } from '../../faults/fault.js';
+import type { Step } from '../../smtp/steps.js';
 
 /** The steps of a session as the sender drives it, in the server catalogue's spelling. */
 export const SENDER_STEPS = ['CONNECT', 'EHLO', 'HELO', 'STARTTLS', 'TLS', 'MAIL', 'RCPT', 'DATA', 'END-OF-DATA', 'QUIT'] as const satisfies readonly Step[];

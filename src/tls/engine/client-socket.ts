@@ -1,13 +1,15 @@
-// The sending side's TLS on a socket: Node's TLS client does the handshake, and the
-// scripted client engine (client.ts, watch mode) reads a copy of every server byte first,
-// so a script can act on a message of the server's flight before Node answers it. The
-// thin part that does IO; the rules are in client.ts.
+// The sending side's TLS on a socket, the thin part that does IO around the scripted client
+// engine (client.ts, where the rules are). Two ways in:
+// - startClientTls: Node's TLS client does the handshake, and the engine (watch mode) reads
+//   a copy of every server byte first, so a script can act on a message of the server's
+//   flight before Node answers it.
+// - startScriptedHello: the engine's own ClientHello (hello mode), for what Node will not send.
 import type { Socket } from 'node:net';
 import { Duplex } from 'node:stream';
-import { connect as tlsConnect, type TLSSocket } from 'node:tls';
+import { connect as tlsConnect, type ConnectionOptions, type TLSSocket } from 'node:tls';
 import { alert, type TlsAlert } from '../alerts.js';
 import { alertFromOpenSslCode } from '../node/errors.js';
-import { TlsClientEngine, type ClientEngineEvent, type ClientScript } from './client.js';
+import { TlsClientEngine, type ClientEngineEvent, type ClientEngineOutput, type ClientScript } from './client.js';
 
 export type ClientTlsVersion = 'TLSv1' | 'TLSv1.1' | 'TLSv1.2' | 'TLSv1.3';
 
@@ -33,26 +35,72 @@ function plaintextAlert(chunk: Buffer): TlsAlert | undefined {
   return alert(chunk[6]!);
 }
 
+/** What a failed handshake comes to: the alerts either side sent, and why it ended. */
+class Failure {
+  clientAlert: TlsAlert | undefined;
+  serverAlert: TlsAlert | undefined;
+  reason: string | undefined;
+  silent = false;
+  private flight = false;
+
+  constructor(private readonly onEvent: ClientTlsOptions['onEvent']) {}
+
+  /** Notes the engine's events; passes them on. */
+  read(events: readonly ClientEngineEvent[], mode: 'watch' | 'hello'): void {
+    for (const event of events) {
+      this.onEvent?.(event);
+      if (event.type === 'step') this.flight = true;
+      if (event.type === 'alert-received' && event.fatal) {
+        this.serverAlert ??= event.alert;
+        // Node says in its own words what the server's alert meant; the hello's engine cannot.
+        if (mode === 'hello') this.reason ??= this.flight ? 'the server gave up on the handshake' : 'the server refused the ClientHello';
+      }
+      if (event.type === 'alert-sent') {
+        this.clientAlert = event.alert;
+        this.reason = event.reason;
+      }
+      if (event.type === 'closing') this.reason = event.reason;
+      if (event.type === 'stopped') {
+        this.silent = true;
+        this.reason = `scripted: silent after ${event.after}`;
+      }
+    }
+  }
+
+  result(fallback: string): ClientTlsResult {
+    const { clientAlert, serverAlert } = this;
+    return { established: false, error: this.reason ?? fallback, ...(clientAlert ? { clientAlert } : {}), ...(serverAlert ? { serverAlert } : {}) };
+  }
+}
+
+function nodeOptions(options: ClientTlsOptions, wire: Duplex): ConnectionOptions {
+  const versions = options.versions ? ORDER.filter((version) => options.versions!.includes(version)) : [];
+  const legacy = versions.some((version) => version === 'TLSv1' || version === 'TLSv1.1');
+  return {
+    socket: wire as never,
+    // Opportunistic TLS, as MTAs do it: the receiver's certificate is not what is tested.
+    rejectUnauthorized: false,
+    ...(versions.length ? { minVersion: versions[0]!, maxVersion: versions[versions.length - 1]! } : {}),
+    // TLS 1.0 and 1.1 exist in OpenSSL 3 only at security level 0.
+    ...(options.ciphers ? { ciphers: options.ciphers } : legacy ? { ciphers: 'DEFAULT:@SECLEVEL=0' } : {}),
+  };
+}
+
 export function startClientTls(raw: Socket, options: ClientTlsOptions): Promise<ClientTlsResult> {
   return new Promise((resolve) => {
     const engine = new TlsClientEngine({ mode: 'watch', ...(options.script ? { script: options.script } : {}) });
+    const failure = new Failure(options.onEvent);
     let settled = false;
-    let silent = false;
-    let scripted: string | undefined;
-    let clientAlert: TlsAlert | undefined;
-    let serverAlert: TlsAlert | undefined;
     const fail = (error: string) => {
       if (settled) return;
       settled = true;
-      resolve({ established: false, error: scripted ?? error, ...(clientAlert ? { clientAlert } : {}), ...(serverAlert ? { serverAlert } : {}) });
+      resolve(failure.result(error));
     };
     // What Node's TLS reads and writes: the raw socket, with the engine reading first.
     const wire = new Duplex({
-      read() {
-        if (!raw.destroyed) raw.resume();
-      },
+      read: () => void (raw.destroyed || raw.resume()),
       write(chunk: Buffer, _encoding, callback) {
-        if (!settled) clientAlert ??= plaintextAlert(chunk);
+        if (!settled) failure.clientAlert ??= plaintextAlert(chunk);
         if (raw.destroyed || !raw.writable) return callback();
         raw.write(chunk, () => callback());
       },
@@ -61,46 +109,23 @@ export function startClientTls(raw: Socket, options: ClientTlsOptions): Promise<
         callback();
       },
     });
-    const onData = (chunk: Buffer) => {
-      if (silent) return;
+    raw.on('data', (chunk: Buffer) => {
+      if (failure.silent) return;
       const out = settled ? undefined : engine.receive(chunk);
-      for (const event of out?.events ?? []) {
-        options.onEvent?.(event);
-        if (event.type === 'alert-received' && event.fatal) serverAlert ??= event.alert;
-        if (event.type === 'alert-sent') {
-          clientAlert = event.alert;
-          scripted = event.reason;
-        }
-        if (event.type === 'closing') scripted = event.reason;
-        if (event.type === 'stopped') {
-          silent = true;
-          scripted = `scripted: silent after ${event.after}`;
-        }
-      }
+      if (out) failure.read(out.events, 'watch');
       if (out?.bytes.length && raw.writable) raw.write(out.bytes);
       if (out?.action === 'close') {
         raw.end();
-        fail(scripted ?? 'closed');
-        return;
+        return fail('closed');
       }
-      if (silent) return;
-      if (!wire.push(chunk)) raw.pause();
-    };
-    raw.on('data', onData);
+      if (!failure.silent && !wire.push(chunk)) raw.pause();
+    });
     raw.once('end', () => wire.push(null));
     raw.once('close', () => {
       wire.destroy();
       fail('the receiver closed the connection during the handshake');
     });
-    const versions = options.versions ? ORDER.filter((version) => options.versions!.includes(version)) : [];
-    const legacy = versions.some((version) => version === 'TLSv1' || version === 'TLSv1.1');
-    const socket = tlsConnect({
-      socket: wire as never,
-      // Opportunistic TLS, as MTAs do it: the receiver's certificate is not what is tested.
-      rejectUnauthorized: false,
-      ...(versions.length ? { minVersion: versions[0]!, maxVersion: versions[versions.length - 1]! } : {}),
-      ...(options.ciphers ? { ciphers: options.ciphers } : legacy ? { ciphers: 'DEFAULT:@SECLEVEL=0' } : {}),
-    });
+    const socket = tlsConnect(nodeOptions(options, wire));
     socket.once('secureConnect', () => {
       if (settled) return;
       settled = true;
@@ -108,7 +133,7 @@ export function startClientTls(raw: Socket, options: ClientTlsOptions): Promise<
       resolve({ established: true, socket, protocol: socket.getProtocol() ?? 'unknown', cipher: cipher.standardName ?? cipher.name });
     });
     socket.on('error', (error: NodeJS.ErrnoException) => {
-      serverAlert ??= alertFromOpenSslCode(error.code);
+      failure.serverAlert ??= alertFromOpenSslCode(error.code);
       fail(error.message);
       socket.destroy();
     });
@@ -124,37 +149,20 @@ export function startClientTls(raw: Socket, options: ClientTlsOptions): Promise<
 export function startScriptedHello(raw: Socket, clientHello: Buffer, options: Pick<ClientTlsOptions, 'script' | 'onEvent'>): Promise<ClientTlsResult> {
   return new Promise((resolve) => {
     const engine = new TlsClientEngine({ mode: 'hello', clientHello, ...(options.script ? { script: options.script } : {}) });
-    let clientAlert: TlsAlert | undefined;
-    let serverAlert: TlsAlert | undefined;
-    let reason: string | undefined;
+    const failure = new Failure(options.onEvent);
     let settled = false;
     const finish = (fallback: string) => {
       if (settled) return;
       settled = true;
       raw.off('data', onData);
-      resolve({ established: false, error: reason ?? fallback, ...(clientAlert ? { clientAlert } : {}), ...(serverAlert ? { serverAlert } : {}) });
+      resolve(failure.result(fallback));
     };
-    let seenHello = false;
-    const handle = (out: ReturnType<TlsClientEngine['receive']>) => {
-      for (const event of out.events) {
-        options.onEvent?.(event);
-        if (event.type === 'step') seenHello = true;
-        if (event.type === 'alert-received' && event.fatal) {
-          serverAlert ??= event.alert;
-          reason ??= seenHello ? 'the server gave up on the handshake' : 'the server refused the ClientHello';
-        }
-        if (event.type === 'alert-sent') {
-          clientAlert = event.alert;
-          reason ??= event.reason;
-        }
-        if (event.type === 'closing') reason ??= event.reason;
-        if (event.type === 'stopped') reason ??= `scripted: silent after ${event.after}`;
-      }
+    const handle = (out: ClientEngineOutput) => {
+      failure.read(out.events, 'hello');
       if (out.bytes.length && raw.writable) raw.write(out.bytes);
-      if (out.action === 'close') {
-        raw.end();
-        finish('closed');
-      }
+      if (out.action !== 'close') return;
+      raw.end();
+      finish('closed');
     };
     const onData = (chunk: Buffer) => handle(engine.receive(chunk));
     raw.on('data', onData);

@@ -23,8 +23,8 @@
 //   connection with the alert that names the problem (hello mode).
 // - The script acts right after the step it names: `alertAfter` sends a fatal alert and
 //   closes, `closeAfter` closes without a word, `stopAfter` goes silent.
-import { alert as describeAlert, type TlsAlert } from '../alerts.js';
-import { ALERT, AlertError } from './alert-error.js';
+import { ALERT, alert as describeAlert, type TlsAlert } from '../alerts.js';
+import { AlertError } from './alert-error.js';
 import { HandshakeReader, HandshakeType, parseServerHello } from './messages.js';
 import { describeSuite, versionName } from './suites.js';
 import { ContentType, encodeRecord, RecordReader, type TlsRecord } from './records.js';

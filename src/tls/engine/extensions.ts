@@ -1,6 +1,7 @@
 // Hello extensions (RFC 5246 §7.4.1.4 and the RFCs that define each): their codes, the
 // block both hellos carry, and the builders of the ones a client sends.
-import { ALERT, AlertError } from './alert-error.js';
+import { ALERT } from '../alerts.js';
+import { AlertError } from './alert-error.js';
 import { codes16, Cursor, u16, vector16, vector8 } from './wire.js';
 
 export const ExtensionType = {

@@ -2,7 +2,8 @@
 // ClientHello parser and the server's builders (what the engine serves), the ClientHello
 // builder and the server flight's parsers (what a probe or a scripted client reads).
 // Parsing never throws anything but AlertError.
-import { ALERT, AlertError } from './alert-error.js';
+import { ALERT } from '../alerts.js';
+import { AlertError } from './alert-error.js';
 import { encodeExtensions, ExtensionType, readExtensions, type Extension } from './extensions.js';
 import { codes16, Cursor, u16, vector16, vector24, vector8 } from './wire.js';
 

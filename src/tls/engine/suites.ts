@@ -2,7 +2,9 @@
 // broken DH groups are what it exists for.
 import type { PrfHash } from './prf.js';
 
-export type ProtocolVersion = 'SSLv3' | 'TLSv1' | 'TLSv1.1' | 'TLSv1.2';
+/** The versions the engine knows, oldest first; VERSION_CODES gives each its number. */
+export const PROTOCOL_VERSIONS = ['SSLv3', 'TLSv1', 'TLSv1.1', 'TLSv1.2'] as const;
+export type ProtocolVersion = (typeof PROTOCOL_VERSIONS)[number];
 
 export const VERSION_CODES: Readonly<Record<ProtocolVersion, number>> = {
   SSLv3: 0x0300,

@@ -1,6 +1,7 @@
 // The byte-level vocabulary of TLS's presentation language (RFC 5246 §4): bounds-checked
 // reading and length-prefixed vectors, shared by every message codec in messages.ts.
-import { ALERT, AlertError } from './alert-error.js';
+import { ALERT } from '../alerts.js';
+import { AlertError } from './alert-error.js';
 
 /** A bounds-checked reader over a message body; every overrun is a decode_error (50). */
 export class Cursor {
