@@ -4,12 +4,12 @@ import { mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { CATALOGUE_DIR, catalogueNames, loadScenario, parseScenarioObject, ScenarioError } from '../src/scenario/load.js';
+import { CATALOGUE_DIR, catalogueNames, loadScenarioWithFile, parseScenarioObject, ScenarioError } from '../src/scenario/load.js';
 import { scenarioJsonSchema } from '../src/scenario/write-json-schema.js';
 
 describe('the catalogue', () => {
   it.each(catalogueNames())('%s is valid and named after its file', (name) => {
-    const { scenario, file } = loadScenario(name);
+    const { scenario, file } = loadScenarioWithFile(name);
     expect(scenario.name).toBe(basename(file!, '.yaml'));
     expect(scenario.symptoms.length).toBeGreaterThan(0);
     expect(scenario.fixes.length).toBeGreaterThan(0);
@@ -43,7 +43,7 @@ function loadText(text: string): string {
   const file = join(dir, 'broken.yaml');
   writeFileSync(file, text);
   try {
-    loadScenario(file);
+    loadScenarioWithFile(file);
   } catch (error) {
     expect(error).toBeInstanceOf(ScenarioError);
     return (error as Error).message.replace(file, 'FILE');
@@ -55,7 +55,7 @@ describe('a bad scenario file names file, line and field', () => {
   it('accepts the valid base used below', () => {
     const dir = mkdtempSync(join(tmpdir(), 'broken-mta-scenario-'));
     writeFileSync(join(dir, 'ok.yaml'), VALID);
-    expect(loadScenario(join(dir, 'ok.yaml')).scenario.name).toBe('broken');
+    expect(loadScenarioWithFile(join(dir, 'ok.yaml')).scenario.name).toBe('broken');
   });
 
   it('YAML syntax', () => {
@@ -133,7 +133,7 @@ describe('files a scenario names stay in its folder', () => {
     const { dir } = dhParams();
     const file = join(dir, 'scenarios', 'mine.yaml');
     writeFileSync(file, withDh('../dh512.pem'));
-    expect(() => loadScenario(file)).toThrow(`${file}:10: tls.dh.file: ../dh512.pem leaves the scenario's folder (${join(dir, 'scenarios')}); give an absolute path to use a file elsewhere`);
+    expect(() => loadScenarioWithFile(file)).toThrow(`${file}:10: tls.dh.file: ../dh512.pem leaves the scenario's folder (${join(dir, 'scenarios')}); give an absolute path to use a file elsewhere`);
   });
 
   it('a symbolic link out of the folder counts where it leads', () => {
@@ -141,26 +141,26 @@ describe('files a scenario names stay in its folder', () => {
     symlinkSync(pem, join(dir, 'scenarios', 'link.pem'));
     const file = join(dir, 'scenarios', 'mine.yaml');
     writeFileSync(file, withDh('link.pem'));
-    expect(() => loadScenario(file)).toThrow(/tls\.dh\.file: link\.pem leaves the scenario's folder/);
+    expect(() => loadScenarioWithFile(file)).toThrow(/tls\.dh\.file: link\.pem leaves the scenario's folder/);
   });
 
   it('an absolute path is the user\'s own choice, and is read; a file beside the scenario too', () => {
     const { dir, pem } = dhParams();
     const file = join(dir, 'scenarios', 'mine.yaml');
     writeFileSync(file, withDh(pem));
-    expect(loadScenario(file).scenario.tls?.dh).toEqual({ file: pem });
+    expect(loadScenarioWithFile(file).scenario.tls?.dh).toEqual({ file: pem });
     writeFileSync(join(dir, 'scenarios', 'beside.pem'), execFileSync('cat', [pem]));
     writeFileSync(file, withDh('beside.pem'));
-    expect(loadScenario(file).scenario.tls?.dh).toEqual({ file: join(dir, 'scenarios', 'beside.pem') });
+    expect(loadScenarioWithFile(file).scenario.tls?.dh).toEqual({ file: join(dir, 'scenarios', 'beside.pem') });
   });
 
   it('a missing file and a file that is not DH parameters', () => {
     const { dir } = dhParams();
     const file = join(dir, 'scenarios', 'mine.yaml');
     writeFileSync(file, withDh('missing.pem'));
-    expect(() => loadScenario(file)).toThrow(/:10: tls\.dh\.file: cannot read .*missing\.pem: ENOENT$/);
+    expect(() => loadScenarioWithFile(file)).toThrow(/:10: tls\.dh\.file: cannot read .*missing\.pem: ENOENT$/);
     writeFileSync(file, withDh('mine.yaml'));
-    expect(() => loadScenario(file)).toThrow(/:10: tls\.dh\.file: .*not a PEM file of DH parameters/);
+    expect(() => loadScenarioWithFile(file)).toThrow(/:10: tls\.dh\.file: .*not a PEM file of DH parameters/);
   });
 });
 

@@ -34,8 +34,8 @@ export function catalogueNames(): string[] {
     .sort();
 }
 
-/** A catalogue name (`weak-dh`) or a path to a YAML file. */
-export function loadScenario(reference: string): LoadedScenario {
+/** A catalogue name (`weak-dh`) or a path to a YAML file, and the file it came from. */
+export function loadScenarioWithFile(reference: string): LoadedScenario {
   if (looksLikePath(reference)) return { scenario: loadScenarioFile(resolve(reference)), file: resolve(reference) };
   if (!catalogueNames().includes(reference)) {
     throw new ScenarioError(`unknown scenario "${reference}": \`broken-mta list\` shows the catalogue, or give a path to a .yaml file`);

@@ -1,6 +1,6 @@
 // smtp-server speaks correct SMTP; this subclass is where the scenario bends it. It is the
 // one file that touches smtp-server's internals (_socket, _parser, _upgrading), because
-// the library has no hook between STARTTLS and the handshake (see DESIGN.md).
+// the library has no hook between STARTTLS and the handshake.
 import type { Socket } from 'node:net';
 import { SMTPConnection } from 'smtp-server/lib/smtp-connection.js';
 import type { SMTPStream } from 'smtp-server/lib/smtp-stream.js';
@@ -19,7 +19,7 @@ import { stepOfCommand, type Step } from './steps.js';
 import type { TlsState } from './types.js';
 
 /** What the connection needs from the server that owns it. */
-export interface SessionHost {
+export interface ServedScenario {
   readonly scenario: Scenario;
   readonly hostname: string;
   /** The scenario's faults, in file order, configured once for this server. */
@@ -37,7 +37,7 @@ type SmtpReplyData = string | string[];
 
 export class BrokenConnection extends SMTPConnection {
   readonly sessionNumber: number;
-  private readonly host: SessionHost;
+  private readonly served: ServedScenario;
   private readonly startedAt = Date.now();
   private closedBy: 'client' | 'server' | undefined;
   private tlsOutcomeRecorded = false;
@@ -54,24 +54,24 @@ export class BrokenConnection extends SMTPConnection {
   private sessionTimer: NodeJS.Timeout | undefined;
   private handshakeTimer: NodeJS.Timeout | undefined;
 
-  constructor(server: ConstructorParameters<typeof SMTPConnection>[0], socket: Socket, host: SessionHost) {
+  constructor(server: ConstructorParameters<typeof SMTPConnection>[0], socket: Socket, served: ServedScenario) {
     // The session number is the id too: unique per server, and cheaper than smtp-server's random one.
-    const sessionNumber = host.nextSessionNumber();
+    const sessionNumber = served.nextSessionNumber();
     super(server, socket, { id: String(sessionNumber) });
-    this.host = host;
+    this.served = served;
     this.sessionNumber = sessionNumber;
   }
 
   private get scenario(): Scenario {
-    return this.host.scenario;
+    return this.served.scenario;
   }
 
   private record(event: SessionEventInput): void {
-    this.host.record(this.sessionNumber, event);
+    this.served.record(this.sessionNumber, event);
   }
 
   private limitReached(limit: keyof Limits, detail: string): void {
-    this.record({ type: 'limit', limit, value: this.host.limits[limit], detail });
+    this.record({ type: 'limit', limit, value: this.served.limits[limit], detail });
   }
 
   override init(): void {
@@ -85,7 +85,7 @@ export class BrokenConnection extends SMTPConnection {
     this._socket.once('end', () => (this.closedBy ??= 'client'));
     // However busy a session keeps itself (a byte now and then resets the idle timeout),
     // it ends at maxSessionMs.
-    this.sessionTimer = setTimeout(() => this.sessionTimeUp(), this.host.limits.maxSessionMs);
+    this.sessionTimer = setTimeout(() => this.sessionTimeUp(), this.served.limits.maxSessionMs);
     this.sessionTimer.unref();
     if (this.scenario.tls?.implicit) return this.startImplicitTls();
     this._socket.on('data', this.tap);
@@ -100,9 +100,9 @@ export class BrokenConnection extends SMTPConnection {
       const { maxClients } = this._server.options;
       if (maxClients && this._server.connections.size > maxClients) {
         this.limitReached('maxConnections', `${this._server.connections.size} sessions open`);
-        return this.send(421, `${this.host.hostname} Too many connected clients, try again in a moment`, false);
+        return this.send(421, `${this.served.hostname} Too many connected clients, try again in a moment`, false);
       }
-      const perClient = this.host.limits.maxConnectionsPerClient;
+      const perClient = this.served.limits.maxConnectionsPerClient;
       let fromHere = 0;
       for (const connection of this._server.connections) if (connection.remoteAddress === this.remoteAddress) fromHere++;
       if (fromHere > perClient) {
@@ -163,7 +163,7 @@ export class BrokenConnection extends SMTPConnection {
       if (handled || this._closing || this._closed) return;
       const greeting = this.scenario.smtp.greeting;
       if (!greeting) return void super._sendGreeting();
-      const text = greeting.slice(4).replaceAll('{hostname}', this.host.hostname);
+      const text = greeting.slice(4).replaceAll('{hostname}', this.served.hostname);
       this.send(220, text, false);
     }).finally(() => (this.greeted = true));
   }
@@ -200,7 +200,7 @@ export class BrokenConnection extends SMTPConnection {
     // enhanced code; faults at RCPT have already had their turn.
     const envelope = this.session.envelope;
     const parsed = envelope?.mailFrom ? this._parseAddressCommand('rcpt to', command) : false;
-    const max = this.host.limits.maxRecipients;
+    const max = this.served.limits.maxRecipients;
     if (parsed && parsed.address && envelope.rcptTo.length >= max && !this._rcptIndex.has(parsed.address.toLowerCase())) {
       this.limitReached('maxRecipients', `recipient <${parsed.address}> refused: ${envelope.rcptTo.length} already in this message`);
       this.send(452, '4.5.3 Too many recipients', false);
@@ -212,7 +212,7 @@ export class BrokenConnection extends SMTPConnection {
   /** Every parser the session gets (one more after STARTTLS) stops over-long lines. */
   override _createParser(): SMTPStream {
     const parser = super._createParser();
-    guardLineLength(parser, () => this.host.limits.maxLineBytes, (bytes, complete) => {
+    guardLineLength(parser, () => this.served.limits.maxLineBytes, (bytes, complete) => {
       this.limitReached('maxLineBytes', complete ? `a line of ${bytes} bytes` : `a line of ${bytes} bytes and no end yet; the rest of it is dropped`);
       this.send(500, '5.5.2 Line too long', false);
     });
@@ -304,7 +304,7 @@ export class BrokenConnection extends SMTPConnection {
    * retired parser, the same session reset once the handshake is done (RFC 3207 §4.2).
    */
   override upgrade(callback: () => void, secureCallback?: () => void): void {
-    const config = this.host.engine;
+    const config = this.served.engine;
     if (!config) return super.upgrade(callback, secureCallback);
     if (this._parser) {
       this._socket.unpipe(this._parser);
@@ -373,7 +373,7 @@ export class BrokenConnection extends SMTPConnection {
         this.record({
           type: 'tls-established',
           ...state,
-          keyExchange: { kind: 'DHE', group: this.host.engine!.group.name, bits: event.dhBits },
+          keyExchange: { kind: 'DHE', group: this.served.engine!.group.name, bits: event.dhBits },
           ...(this.lastSni ? { sni: this.lastSni } : {}),
         });
         secure.pipe(this._parser as never);
@@ -395,7 +395,7 @@ export class BrokenConnection extends SMTPConnection {
    */
   private armHandshakeTimer(): void {
     clearTimeout(this.handshakeTimer);
-    const ms = this.host.limits.tlsHandshakeTimeoutMs;
+    const ms = this.served.limits.tlsHandshakeTimeoutMs;
     this.handshakeTimer = setTimeout(() => {
       if (this._closed || this.tlsOutcomeRecorded) return;
       this.limitReached('tlsHandshakeTimeoutMs', `the TLS handshake did not finish within ${ms} ms`);
@@ -409,7 +409,7 @@ export class BrokenConnection extends SMTPConnection {
     const waitingForUs = this._handlerPending || (this._dataStream && this._parser && !this._parser._dataMode);
     if (!this._closing && !waitingForUs) this.limitReached('idleTimeoutMs', 'nothing from the client for that long');
     if (this._upgrading && !this._closing) {
-      return this.abandonHandshake(`the handshake stalled: nothing from the client for ${this.host.limits.idleTimeoutMs} ms (idle timeout)`);
+      return this.abandonHandshake(`the handshake stalled: nothing from the client for ${this.served.limits.idleTimeoutMs} ms (idle timeout)`);
     }
     super._onTimeout();
   }
@@ -489,8 +489,8 @@ export class BrokenConnection extends SMTPConnection {
       sender: this.session.envelope?.mailFrom ? this.session.envelope.mailFrom.address : '',
       recipient: step === 'RCPT' ? addressOf(argument) : '',
     };
-    for (const [index, fault] of this.host.faults.entries()) {
-      if (!fault.steps.includes(step) || !applies(fault.when, index, context, this.host.faultState)) continue;
+    for (const [index, fault] of this.served.faults.entries()) {
+      if (!fault.steps.includes(step) || !applies(fault.when, index, context, this.served.faultState)) continue;
       const outcome = await fault.apply(target);
       this.record({ type: 'fault', fault: fault.name, step, detail: outcome.detail });
       if (outcome.serverAlert !== undefined && !this.tlsOutcomeRecorded) {
@@ -523,7 +523,7 @@ export class BrokenConnection extends SMTPConnection {
         this.closedBy ??= 'server';
         this._socket.resetAndDestroy();
       },
-      idleTimeoutMs: this.host.limits.idleTimeoutMs,
+      idleTimeoutMs: this.served.limits.idleTimeoutMs,
       talkedEarly: () => this.clientTalkedEarly,
       dripNextReply: (msPerByte) => (this.dripMsPerByte = msPerByte),
       injectAfterReady: (lines) => (this.injectedLines = lines),

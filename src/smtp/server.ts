@@ -10,7 +10,7 @@ import { FaultState } from '../faults/when.js';
 import { DEFAULT_LIMITS, type Limits } from '../limits.js';
 import type { Scenario } from '../scenario/schema.js';
 import { NODE_TLS_VERSIONS } from '../tls/versions.js';
-import { BrokenConnection, type SessionHost } from './connection.js';
+import { BrokenConnection, type ServedScenario } from './connection.js';
 import { scriptedEngineConfig } from './engine-config.js';
 import type { CapturedMessage } from './types.js';
 
@@ -41,11 +41,11 @@ export interface ScenarioServer {
 }
 
 class BrokenSmtpServer extends SMTPServer {
-  sessionHost!: SessionHost;
+  served!: ServedScenario;
   readonly byId = new Map<string, BrokenConnection>();
 
   override connect(socket: Socket): void {
-    const connection = new BrokenConnection(this, socket, this.sessionHost);
+    const connection = new BrokenConnection(this, socket, this.served);
     this.byId.set(connection.id, connection);
     connection.once('close', () => this.byId.delete(connection.id));
     this.connections.add(connection);
@@ -65,7 +65,7 @@ export async function serveScenario(scenario: Scenario, options: ServeOptions): 
   // never got its 250 sends the same message again, and the events should say so.
   const seenMessageIds = new Map<string, number>();
 
-  const host: SessionHost = {
+  const served: ServedScenario = {
     scenario,
     hostname: options.hostname,
     faults: scenario.faults.map(configureFault),
@@ -107,7 +107,7 @@ export async function serveScenario(scenario: Scenario, options: ServeOptions): 
       const cipher = tlsSocket.getCipher() as ReturnType<TLSSocket['getCipher']> | null;
       if (connection && cipher && !connection.tlsState) {
         connection.tlsEstablished({ protocol: tlsSocket.getProtocol() ?? 'unknown', cipher: cipher.standardName ?? cipher.name });
-        host.record(connection.sessionNumber, {
+        served.record(connection.sessionNumber, {
           type: 'tls-established',
           protocol: tlsSocket.getProtocol() ?? 'unknown',
           cipher: cipher.standardName ?? cipher.name,
@@ -129,7 +129,7 @@ export async function serveScenario(scenario: Scenario, options: ServeOptions): 
       stream.on('end', () => {
         const connection = connectionOf(session.id);
         if (stream.sizeExceeded) {
-          host.record(connection?.sessionNumber ?? 0, {
+          served.record(connection?.sessionNumber ?? 0, {
             type: 'limit',
             limit: scenario.smtp.size ? 'smtp.size' : 'maxMessageBytes',
             value: maxMessageBytes,
@@ -143,7 +143,7 @@ export async function serveScenario(scenario: Scenario, options: ServeOptions): 
         const from = session.envelope.mailFrom ? session.envelope.mailFrom.address : '';
         const to = session.envelope.rcptTo.map((rcpt) => rcpt.address);
         const number = connection?.sessionNumber ?? 0;
-        host.record(number, { type: 'message', from, to, size, secure: Boolean(session.secure) });
+        served.record(number, { type: 'message', from, to, size, secure: Boolean(session.secure) });
         const tls = connection?.tlsState;
         const message: CapturedMessage = { session: number, from, to, secure: Boolean(session.secure), ...(tls ? { tls } : {}), raw: Buffer.concat(chunks) };
         messages.push(message);
@@ -152,7 +152,7 @@ export async function serveScenario(scenario: Scenario, options: ServeOptions): 
         if (messageId) {
           const earlier = seenMessageIds.get(messageId);
           if (earlier !== undefined) {
-            host.record(number, { type: 'warning', text: `duplicate: the same message (Message-ID ${messageId}) as in session ${earlier}; the client is retrying` });
+            served.record(number, { type: 'warning', text: `duplicate: the same message (Message-ID ${messageId}) as in session ${earlier}; the client is retrying` });
           }
           seenMessageIds.set(messageId, number);
           if (seenMessageIds.size > limits.maxMessages) seenMessageIds.delete(seenMessageIds.keys().next().value!);
@@ -165,7 +165,7 @@ export async function serveScenario(scenario: Scenario, options: ServeOptions): 
   };
 
   const server = new BrokenSmtpServer(smtpOptions);
-  server.sessionHost = host;
+  server.served = served;
   server.on('error', (err: Error) => {
     // An error from one session must never take the server down: it becomes an event.
     events.record({ time: new Date().toISOString(), scenario: scenario.name, session: 0, type: 'warning', text: err.message });
