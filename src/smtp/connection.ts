@@ -1,9 +1,7 @@
-// smtp-server speaks correct SMTP; this subclass is where the scenario bends it. It is the
-// one file that touches smtp-server's internals (_socket, _parser, _upgrading), because
-// the library has no hook between STARTTLS and the handshake.
+// One SMTP session, as the scenario bends it. smtp-server speaks correct SMTP; the hooks of
+// internals.ts are where this class takes over.
 import type { Socket } from 'node:net';
-import { SMTPConnection } from 'smtp-server/lib/smtp-connection.js';
-import type { SMTPStream } from 'smtp-server/lib/smtp-stream.js';
+import type { SMTPServer } from 'smtp-server';
 import type { SessionEventInput } from '../events.js';
 import type { ConfiguredFault, FaultTarget } from '../faults/fault.js';
 import { addressOf, applies, type FaultState, type StepContext } from '../faults/when.js';
@@ -12,7 +10,8 @@ import { alert } from '../tls/alerts.js';
 import { alertFromOpenSslCode, serverAlertFromOpenSslCode } from '../tls/node/errors.js';
 import { serverFlight } from '../tls/node/flight.js';
 import type { EngineConfig, EngineEvent } from '../tls/engine/engine.js';
-import { EngineSocket } from '../tls/engine/socket.js';
+import type { EngineSocket } from '../tls/engine/socket.js';
+import { LibraryConnection, type SMTPConnectionOptions, type TLSError } from './internals.js';
 import type { Limits } from '../limits.js';
 import { formatReply, parseReply } from './reply.js';
 import { stepOfCommand, type Step } from './steps.js';
@@ -35,7 +34,7 @@ export interface ServedScenario {
 
 type SmtpReplyData = string | string[];
 
-export class BrokenConnection extends SMTPConnection {
+export class BrokenConnection extends LibraryConnection {
   readonly sessionNumber: number;
   private readonly served: ServedScenario;
   private readonly startedAt = Date.now();
@@ -54,10 +53,10 @@ export class BrokenConnection extends SMTPConnection {
   private sessionTimer: NodeJS.Timeout | undefined;
   private handshakeTimer: NodeJS.Timeout | undefined;
 
-  constructor(server: ConstructorParameters<typeof SMTPConnection>[0], socket: Socket, served: ServedScenario) {
+  constructor(server: SMTPServer, socket: Socket, options: SMTPConnectionOptions | undefined, served: ServedScenario) {
     // The session number is the id too: unique per server, and cheaper than smtp-server's random one.
     const sessionNumber = served.nextSessionNumber();
-    super(server, socket, { id: String(sessionNumber) });
+    super(server, socket, { ...options, id: String(sessionNumber) });
     this.served = served;
     this.sessionNumber = sessionNumber;
   }
@@ -82,34 +81,32 @@ export class BrokenConnection extends SMTPConnection {
       localPort: this.localPort,
     });
     // A peer that closes first shows up as 'end' on the raw socket before 'close'.
-    this._socket.once('end', () => (this.closedBy ??= 'client'));
+    this.socket.once('end', () => (this.closedBy ??= 'client'));
     // However busy a session keeps itself (a byte now and then resets the idle timeout),
     // it ends at maxSessionMs.
     this.sessionTimer = setTimeout(() => this.sessionTimeUp(), this.served.limits.maxSessionMs);
     this.sessionTimer.unref();
     if (this.scenario.tls?.implicit) return this.startImplicitTls();
-    this._socket.on('data', this.tap);
+    this.socket.on('data', this.tap);
     // smtp-server waits 100 ms before every greeting to catch clients that talk first;
     // that pause capped a 20-client load at 200 sessions/s. Catching early talkers is a
     // scenario's choice here (a fault at CONNECT), so the greeting goes out at once.
-    this.listen();
+    this.listenWithinLimits();
   }
 
-  private listen(): void {
-    this._setListeners(() => {
-      const { maxClients } = this._server.options;
-      if (maxClients && this._server.connections.size > maxClients) {
-        this.limitReached('maxConnections', `${this._server.connections.size} sessions open`);
+  private listenWithinLimits(): void {
+    this.listen(() => {
+      const { maxClients, openConnections } = this;
+      if (maxClients && openConnections > maxClients) {
+        this.limitReached('maxConnections', `${openConnections} sessions open`);
         return this.send(421, `${this.served.hostname} Too many connected clients, try again in a moment`, false);
       }
-      const perClient = this.served.limits.maxConnectionsPerClient;
-      let fromHere = 0;
-      for (const connection of this._server.connections) if (connection.remoteAddress === this.remoteAddress) fromHere++;
-      if (fromHere > perClient) {
+      const fromHere = this.connectionsFrom(this.remoteAddress);
+      if (fromHere > this.served.limits.maxConnectionsPerClient) {
         this.limitReached('maxConnectionsPerClient', `${fromHere} sessions open from ${this.remoteAddress}`);
         return this.send(421, '4.7.0 Too many connections from your address', false);
       }
-      this.connectionReady();
+      this.beginSession();
     });
   }
 
@@ -120,7 +117,7 @@ export class BrokenConnection extends SMTPConnection {
       data = [data[0]!, ...this.ehloKeywords];
       this.ehloKeywords = undefined;
     }
-    const willWrite = !this._upgrading && !this._socket.destroyed && this._socket.readyState === 'open';
+    const willWrite = this.canReply;
     if (willWrite) {
       const lines = Array.isArray(data) ? data : [data ?? ''];
       this.record({ type: 'reply', code, text: lines.join('\n') });
@@ -138,8 +135,8 @@ export class BrokenConnection extends SMTPConnection {
 
   private async drip(payload: string, msPerByte: number): Promise<void> {
     for (const byte of Buffer.from(payload)) {
-      if (this._socket.destroyed) return;
-      this._socket.write(Buffer.of(byte));
+      if (this.socket.destroyed) return;
+      this.socket.write(Buffer.of(byte));
       await this.sleep(msPerByte);
     }
   }
@@ -147,7 +144,7 @@ export class BrokenConnection extends SMTPConnection {
   /** Waits, but no longer than the session lives. */
   private sleep(ms: number): Promise<void> {
     return new Promise<void>((resolve) => {
-      if (this._closed) return resolve();
+      if (this.gone) return resolve();
       const wake = () => {
         clearTimeout(timer);
         this.sleeping.delete(wake);
@@ -158,11 +155,11 @@ export class BrokenConnection extends SMTPConnection {
     });
   }
 
-  override _sendGreeting(): void {
+  protected greet(): void {
     void this.runFaults('CONNECT', '').then((handled) => {
-      if (handled || this._closing || this._closed) return;
+      if (handled || this.ending) return;
       const greeting = this.scenario.smtp.greeting;
-      if (!greeting) return void super._sendGreeting();
+      if (!greeting) return void this.libraryGreeting();
       const text = greeting.slice(4).replaceAll('{hostname}', this.served.hostname);
       this.send(220, text, false);
     }).finally(() => (this.greeted = true));
@@ -170,73 +167,70 @@ export class BrokenConnection extends SMTPConnection {
 
   // --- commands ------------------------------------------------------------------------
 
-  override _onCommand(command: Buffer, callback?: () => void): void {
-    const line = (command ?? '').toString();
+  protected onCommandLine(command: Buffer, done: () => void): void {
+    const line = command.toString();
     const name = line.split(' ')[0]!.toUpperCase();
-    const done = callback ?? (() => undefined);
     // Lines that arrive while a handshake is under way were plaintext after STARTTLS;
     // smtp-server drops them (reportPipelinedAfterStarttls says so).
-    if (this._upgrading) return super._onCommand(command, callback);
+    if (this.handshaking) return this.runCommand(command, done);
     if (!this.greeted) {
       // A fault at CONNECT is still running (a pause, a tarpit): the line is noted, not
       // answered, as sendmail's greet_pause does; the fault decides what follows.
       this.clientTalkedEarly = true;
       this.record({ type: 'command', step: 'CONNECT', line: clip(redact(name, line, false)) });
-      return callback?.();
+      return done();
     }
-    const continuation = Boolean(this._nextHandler);
+    const continuation = this.inAuthExchange;
     const step = continuation ? undefined : stepOfCommand(name);
     this.record({ type: 'command', step: continuation ? 'AUTH' : (step ?? name), line: clip(redact(name, line, continuation)) });
-    if (!step || !this._ready) return super._onCommand(command, callback);
+    if (!step || !this.takesCommands) return this.runCommand(command, done);
     const argument = line.slice(name.length).trim();
     void this.runFaults(step, argument).then((handled) => {
       if (handled) done();
-      else super._onCommand(command, callback);
+      else this.runCommand(command, done);
     });
   }
 
-  override handler_RCPT(command: Buffer, callback: () => void): void {
+  protected onRecipient(command: Buffer, callback: () => void): void {
     // Checked before smtp-server's own handling, which would answer 452 without the
     // enhanced code; faults at RCPT have already had their turn.
-    const envelope = this.session.envelope;
-    const parsed = envelope?.mailFrom ? this._parseAddressCommand('rcpt to', command) : false;
-    const max = this.served.limits.maxRecipients;
-    if (parsed && parsed.address && envelope.rcptTo.length >= max && !this._rcptIndex.has(parsed.address.toLowerCase())) {
-      this.limitReached('maxRecipients', `recipient <${parsed.address}> refused: ${envelope.rcptTo.length} already in this message`);
+    const address = this.newRecipient(command);
+    const already = this.session.envelope?.rcptTo.length ?? 0;
+    if (address !== undefined && already >= this.served.limits.maxRecipients) {
+      this.limitReached('maxRecipients', `recipient <${address}> refused: ${already} already in this message`);
       this.send(452, '4.5.3 Too many recipients', false);
       return callback();
     }
-    super.handler_RCPT(command, callback);
+    this.acceptRecipient(command, callback);
   }
 
-  /** Every parser the session gets (one more after STARTTLS) stops over-long lines. */
-  override _createParser(): SMTPStream {
-    const parser = super._createParser();
-    guardLineLength(parser, () => this.served.limits.maxLineBytes, (bytes, complete) => {
-      this.limitReached('maxLineBytes', complete ? `a line of ${bytes} bytes` : `a line of ${bytes} bytes and no end yet; the rest of it is dropped`);
-      this.send(500, '5.5.2 Line too long', false);
-    });
-    return parser;
+  protected maxLineBytes(): number {
+    return this.served.limits.maxLineBytes;
   }
 
-  override handler_EHLO(command: Buffer, callback: () => void): void {
+  protected onLineTooLong(bytes: number, complete: boolean): void {
+    this.limitReached('maxLineBytes', complete ? `a line of ${bytes} bytes` : `a line of ${bytes} bytes and no end yet; the rest of it is dropped`);
+    this.send(500, '5.5.2 Line too long', false);
+  }
+
+  protected onEhlo(command: Buffer, callback: () => void): void {
     this.ehloKeywords = this.scenario.smtp.ehlo;
-    super.handler_EHLO(command, callback);
+    this.libraryEhlo(command, callback);
   }
 
-  override handler_STARTTLS(command: Buffer, callback: () => void): void {
+  protected onStartTls(command: Buffer, callback: () => void): void {
     const tls = this.scenario.tls;
     if (!tls) {
       this.send(502, '5.5.1 Error: command not implemented', false);
       return callback();
     }
-    if (command.toString().trim().split(/\s+/).length > 1 || this.secure) return super.handler_STARTTLS(command, callback);
+    if (command.toString().trim().split(/\s+/).length > 1 || this.secure) return this.libraryStartTls(command, callback);
     this.reportPipelinedAfterStarttls();
     const ready = parseReply(tls.ready);
     if (this.injectedLines) {
       // One write: the injected lines must reach the client in the same segment as the 220.
       this.record({ type: 'reply', code: ready.code, text: [...ready.lines, ...this.injectedLines].join('\n') });
-      this._socket.write(formatReply(ready.code, ready.lines) + this.injectedLines.map((line) => `${line}\r\n`).join(''));
+      this.socket.write(formatReply(ready.code, ready.lines) + this.injectedLines.map((line) => `${line}\r\n`).join(''));
     } else {
       this.send(ready.code, ready.lines.length > 1 ? ready.lines : ready.lines[0], false);
     }
@@ -267,33 +261,22 @@ export class BrokenConnection extends SMTPConnection {
 
   /** From here on the raw socket belongs to TLS (or to a fault pretending to be it). */
   private stopReadingForTls(): void {
-    this._socket.off('data', this.tap);
-    if (this._parser) {
-      this._socket.unpipe(this._parser);
-      this._parser.isClosed = true;
-    }
-    this._parser = this._createParser();
-    this._upgrading = true;
-    this._socket.pause();
+    this.socket.off('data', this.tap);
+    this.retireParser();
+    this.socket.pause();
   }
 
   /** Port-465 style: the TLS faults act at once, before any SMTP; then the handshake. */
   private startImplicitTls(): void {
-    this._upgrading = true;
     // smtp-server's own socket listeners come with listen(); until then a reset or a close
     // from the client must still end the session (and never reach the process as an
     // unhandled 'error').
-    const onError = (err: Error) => this._onError(err);
-    const onClose = (hadError: boolean) => this._onCloseEvent(hadError);
-    this._socket.on('error', onError);
-    this._socket.once('close', onClose);
+    const release = this.holdForTls();
     void this.runFaults('TLS', '').then((handled) => {
-      if (handled || this._closed) return;
-      this._socket.off('error', onError);
-      this._socket.off('close', onClose);
-      this._upgrading = false;
+      if (handled || this.gone) return;
+      release();
       this.armHandshakeTimer();
-      this.listen();
+      this.listenWithinLimits();
     });
   }
 
@@ -303,24 +286,11 @@ export class BrokenConnection extends SMTPConnection {
    * smtp-server's upgrade() with the scripted engine in place of Node's TLSSocket: the same
    * retired parser, the same session reset once the handshake is done (RFC 3207 §4.2).
    */
-  override upgrade(callback: () => void, secureCallback?: () => void): void {
+  protected onUpgrade(callback: () => void, secureCallback?: () => void): void {
     const config = this.served.engine;
-    if (!config) return super.upgrade(callback, secureCallback);
-    if (this._parser) {
-      this._socket.unpipe(this._parser);
-      this._parser.isClosed = true;
-    }
-    this._parser = this._createParser();
-    this._upgrading = true;
-    setImmediate(callback);
-    const raw = this._socket;
-    raw.removeAllListeners();
-    raw.on('error', (err) => this._onError(err));
-    raw.once('end', () => (this.closedBy ??= 'client'));
-    const secure: EngineSocket = new EngineSocket(raw, config, (event) => this.onEngineEvent(event, secure, secureCallback));
-    secure.once('close', () => this._onCloseEvent(false));
-    secure.on('error', (err) => this._onError(err));
-    this._armTimeout(secure as never);
+    if (!config) return this.upgradeOnNode(callback, secureCallback);
+    const secure = this.upgradeOnEngine(config, (event, socket) => this.onEngineEvent(event, socket, secureCallback), callback);
+    secure.raw.once('end', () => (this.closedBy ??= 'client'));
   }
 
   private onEngineEvent(event: EngineEvent, secure: EngineSocket, secureCallback?: () => void): void {
@@ -340,7 +310,7 @@ export class BrokenConnection extends SMTPConnection {
           this.closedBy ??= 'client';
           return this.record({ type: 'tls-failed', clientAlert: event.alert, error: "the client refused the server's Finished" });
         }
-        if (!this._upgrading || this.tlsOutcomeRecorded) return;
+        if (!this.handshaking || this.tlsOutcomeRecorded) return;
         if (!event.fatal && event.alert.code !== 0) return;
         this.tlsOutcomeRecorded = true;
         this.closedBy ??= 'client';
@@ -359,15 +329,7 @@ export class BrokenConnection extends SMTPConnection {
         this.engineDataSeen = true;
         return;
       case 'handshake-complete': {
-        if (!this._parser) return;
-        this.session.secure = this.secure = true;
-        this._socket = secure as never;
-        this._upgrading = false;
-        this.session.user = false;
-        this.hostNameAppearsAs = false;
-        this.openingCommand = false;
-        this._resetSession();
-        this.session.tlsOptions = this.tlsOptions = secure.getCipher() as never;
+        if (!this.engineHandshakeDone(secure, this.lastSni)) return;
         const state = { protocol: event.version, cipher: event.suite.name };
         this.tlsEstablished(state);
         this.record({
@@ -376,7 +338,6 @@ export class BrokenConnection extends SMTPConnection {
           keyExchange: { kind: 'DHE', group: this.served.engine!.group.name, bits: event.dhBits },
           ...(this.lastSni ? { sni: this.lastSni } : {}),
         });
-        secure.pipe(this._parser as never);
         secureCallback?.();
         return;
       }
@@ -397,21 +358,19 @@ export class BrokenConnection extends SMTPConnection {
     clearTimeout(this.handshakeTimer);
     const ms = this.served.limits.tlsHandshakeTimeoutMs;
     this.handshakeTimer = setTimeout(() => {
-      if (this._closed || this.tlsOutcomeRecorded) return;
+      if (this.gone || this.tlsOutcomeRecorded) return;
       this.limitReached('tlsHandshakeTimeoutMs', `the TLS handshake did not finish within ${ms} ms`);
       this.abandonHandshake(`the TLS handshake timed out: not finished ${ms} ms after it began`);
     }, ms);
     this.handshakeTimer.unref();
   }
 
-  override _onTimeout(): void {
-    // smtp-server's own rule: the timeout only counts while the client owes us input.
-    const waitingForUs = this._handlerPending || (this._dataStream && this._parser && !this._parser._dataMode);
-    if (!this._closing && !waitingForUs) this.limitReached('idleTimeoutMs', 'nothing from the client for that long');
-    if (this._upgrading && !this._closing) {
+  protected onIdleTimeout(): void {
+    if (!this.closeBegun && this.clientOwesInput) this.limitReached('idleTimeoutMs', 'nothing from the client for that long');
+    if (this.handshaking && !this.closeBegun) {
       return this.abandonHandshake(`the handshake stalled: nothing from the client for ${this.served.limits.idleTimeoutMs} ms (idle timeout)`);
     }
-    super._onTimeout();
+    this.libraryIdleTimeout();
   }
 
   /**
@@ -424,37 +383,38 @@ export class BrokenConnection extends SMTPConnection {
       this.record({ type: 'tls-failed', error: reason });
     }
     this.closedBy ??= 'server';
-    this._socket.destroy();
+    this.socket.destroy();
   }
 
   private shuttingDown = false;
+
+  /** Cuts the session now, whatever it is doing (the socket on top: one that TLS wrapped no longer owns its handle). */
+  destroy(): void {
+    this.socket.destroy();
+  }
 
   /**
    * The server is stopping. A session in the middle of a message may finish it (the
    * server's closeTimeoutMs bounds how long); every other session gets 421 now.
    */
   shutDown(): void {
-    if (this._closing || this._closed) return;
+    if (this.ending) return;
     if (this.inMessage) this.shuttingDown = true;
     else this.closeForShutdown();
   }
 
-  private get inMessage(): boolean {
-    return Boolean(this._dataStream) || Boolean(this._parser && this._parser._dataMode);
-  }
-
   private closeForShutdown(): void {
-    if (this._closing || this._closed) return;
-    if (this._upgrading) return this.abandonHandshake('the server shut down during the handshake');
+    if (this.ending) return;
+    if (this.handshaking) return this.abandonHandshake('the server shut down during the handshake');
     this.closedBy ??= 'server';
     this.send(421, '4.3.2 Service shutting down, try again later', false);
     this.close();
   }
 
   private sessionTimeUp(): void {
-    if (this._closing || this._closed) return;
+    if (this.ending) return;
     this.limitReached('maxSessionMs', `the session has been open for ${Date.now() - this.startedAt} ms`);
-    if (this._upgrading) return this.abandonHandshake('the session time limit ended the handshake');
+    if (this.handshaking) return this.abandonHandshake('the session time limit ended the handshake');
     this.closedBy ??= 'server';
     this.send(421, '4.4.2 Session time limit reached', false);
   }
@@ -498,7 +458,7 @@ export class BrokenConnection extends SMTPConnection {
         this.record({ type: 'tls-failed', serverAlert: alert(outcome.serverAlert), error: outcome.detail });
       }
       if (outcome.handled) return true;
-      if (this._closing || this._closed) return true;
+      if (this.ending) return true;
     }
     return false;
   }
@@ -509,19 +469,19 @@ export class BrokenConnection extends SMTPConnection {
       argument,
       reply: (code, lines) => this.send(code, lines.length > 1 ? lines : lines[0], false),
       writeRaw: (bytes) => {
-        this._socket.write(bytes);
+        this.socket.write(bytes);
       },
       close: () => {
         this.closedBy ??= 'server';
-        this._socket.end();
+        this.socket.end();
         this.close();
         // A socket taken from the parser for TLS is paused; it has to read on (and drop
         // what comes) to see the client's FIN, or the session never ends.
-        this._socket.resume();
+        this.socket.resume();
       },
       reset: () => {
         this.closedBy ??= 'server';
-        this._socket.resetAndDestroy();
+        this.socket.resetAndDestroy();
       },
       idleTimeoutMs: this.served.limits.idleTimeoutMs,
       talkedEarly: () => this.clientTalkedEarly,
@@ -529,7 +489,7 @@ export class BrokenConnection extends SMTPConnection {
       injectAfterReady: (lines) => (this.injectedLines = lines),
       readClientBytes: () =>
         new Promise<Buffer>((resolve) => {
-          const socket = this._socket;
+          const socket = this.socket;
           const done = (chunk?: Buffer) => {
             socket.off('data', done);
             socket.off('close', done);
@@ -539,7 +499,7 @@ export class BrokenConnection extends SMTPConnection {
           socket.once('close', done);
           socket.resume();
         }),
-      serverFlight: (clientHello) => serverFlight(this._server.secureContext.get('*')!, clientHello),
+      serverFlight: (clientHello) => serverFlight(this.secureContext!, clientHello),
       sleep: (ms) => this.sleep(ms),
     };
   }
@@ -547,8 +507,8 @@ export class BrokenConnection extends SMTPConnection {
   // --- TLS outcome and close -----------------------------------------------------------
 
   /** smtp-server reports the TLS error it rewrote; the original is kept in err.meta. */
-  override _onError(err: Error & { code?: string; meta?: { message?: string } }): void {
-    if (this._upgrading || err.meta?.message) {
+  protected onSocketError(err: TLSError): void {
+    if (this.handshaking || err.meta?.message) {
       if (!this.tlsOutcomeRecorded) {
         this.tlsOutcomeRecorded = true;
         const clientAlert = alertFromOpenSslCode(err.code);
@@ -559,7 +519,7 @@ export class BrokenConnection extends SMTPConnection {
       this.close();
       return;
     }
-    super._onError(err as never);
+    this.librarySocketError(err);
   }
 
   /** The TLS session, once the handshake is done. */
@@ -576,75 +536,18 @@ export class BrokenConnection extends SMTPConnection {
     super.close();
   }
 
-  override _onClose(): void {
-    if (!this._closed) {
-      clearTimeout(this.sessionTimer);
-      clearTimeout(this.handshakeTimer);
-      for (const wake of [...this.sleeping]) wake();
-      if (this._upgrading && !this.tlsOutcomeRecorded) {
-        this.tlsOutcomeRecorded = true;
-        this.record({ type: 'tls-failed', error: 'the connection closed during the TLS handshake, with no alert' });
-      }
-      this.record({ type: 'close', by: this.closedBy ?? 'client', durationMs: Date.now() - this.startedAt });
-      // smtp-server never says that a connection is gone; the server's tables need to know.
-      this.emit('close');
+  protected onClosed(): void {
+    clearTimeout(this.sessionTimer);
+    clearTimeout(this.handshakeTimer);
+    for (const wake of [...this.sleeping]) wake();
+    if (this.handshaking && !this.tlsOutcomeRecorded) {
+      this.tlsOutcomeRecorded = true;
+      this.record({ type: 'tls-failed', error: 'the connection closed during the TLS handshake, with no alert' });
     }
-    super._onClose();
+    this.record({ type: 'close', by: this.closedBy ?? 'client', durationMs: Date.now() - this.startedAt });
+    // smtp-server never says that a connection is gone; the server's tables need to know.
+    this.emit('close');
   }
-}
-
-/**
- * Stops a command line longer than `limit()` bytes (its line ending included) before
- * smtp-server's parser holds it, so memory stays bounded however long the line: the
- * lines before it run as usual, `onTooLong` answers it once, the rest of it is dropped up
- * to its end, and the session goes on. A message's content (data mode) is not touched;
- * its size is bounded by maxMessageBytes.
- */
-function guardLineLength(parser: SMTPStream, limit: () => number, onTooLong: (bytes: number, complete: boolean) => void): void {
-  const write = parser._write.bind(parser);
-  let skipping = false;
-  type Next = (error?: Error | null) => void;
-  const guarded = (chunk: Buffer, encoding: BufferEncoding | 'buffer', next: Next): void => {
-    if (parser._dataMode || parser.isClosed || !chunk?.length) return write(chunk, encoding, next);
-    if (skipping) {
-      const end = chunk.indexOf(0x0a);
-      if (end < 0) return next();
-      skipping = false;
-      return end + 1 < chunk.length ? guarded(chunk.subarray(end + 1), encoding, next) : next();
-    }
-    const max = limit();
-    let start = 0;
-    let carried = parser._remainder.length;
-    let end: number;
-    let bytes: number;
-    for (;;) {
-      end = chunk.indexOf(0x0a, start);
-      bytes = carried + (end < 0 ? chunk.length : end + 1) - start;
-      // A line with no end yet that has reached the limit passes it with its line feed.
-      if (end < 0 ? bytes >= max : bytes > max) break;
-      if (end < 0 || end + 1 === chunk.length) return write(chunk, encoding, next);
-      start = end + 1;
-      carried = 0;
-    }
-    const drop = (): void => {
-      parser._remainder = '';
-      onTooLong(bytes, end >= 0);
-      if (end < 0) {
-        skipping = true;
-        return next();
-      }
-      return end + 1 < chunk.length ? guarded(chunk.subarray(end + 1), encoding, next) : next();
-    };
-    if (start === 0) return drop();
-    // The complete lines before it first; one of them may have been DATA, and then the
-    // long line is message content after all.
-    write(chunk.subarray(0, start), encoding, (error) => {
-      if (error) return next(error);
-      if (parser._dataMode || parser.isClosed) return guarded(chunk.subarray(start), encoding, next);
-      drop();
-    });
-  };
-  parser._write = guarded;
 }
 
 /** AUTH secrets never reach an event: the mechanism stays, the rest is masked. */

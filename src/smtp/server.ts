@@ -1,8 +1,7 @@
 // Serves one scenario on one port. Everything the scenario does not bend is plain,
 // correct smtp-server behaviour; every limit is bounded and can be set.
-import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
-import { SMTPServer, type SMTPServerOptions } from 'smtp-server';
+import type { SMTPServerOptions } from 'smtp-server';
 import type { ServedCertificate } from '../certs/cache.js';
 import { EventLog, type SessionEventInput } from '../events.js';
 import { configureFault } from '../faults/registry.js';
@@ -11,6 +10,7 @@ import { DEFAULT_LIMITS, type Limits } from '../limits.js';
 import type { Scenario } from '../scenario/schema.js';
 import { NODE_TLS_VERSIONS } from '../tls/versions.js';
 import { BrokenConnection, type ServedScenario } from './connection.js';
+import { LibraryServer } from './internals.js';
 import { scriptedEngineConfig } from './engine-config.js';
 import type { CapturedMessage } from './types.js';
 
@@ -40,21 +40,6 @@ export interface ScenarioServer {
   close(): Promise<void>;
 }
 
-class BrokenSmtpServer extends SMTPServer {
-  served!: ServedScenario;
-  readonly byId = new Map<string, BrokenConnection>();
-
-  override connect(socket: Socket): void {
-    const connection = new BrokenConnection(this, socket, this.served);
-    this.byId.set(connection.id, connection);
-    connection.once('close', () => this.byId.delete(connection.id));
-    this.connections.add(connection);
-    connection.on('error', (err: Error) => this._onError(err));
-    connection.on('connect', (data) => this._onClientConnect(data));
-    connection.init();
-  }
-}
-
 export async function serveScenario(scenario: Scenario, options: ServeOptions): Promise<ScenarioServer> {
   const limits: Limits = { ...DEFAULT_LIMITS, ...options.limits };
   const events = options.events ?? new EventLog();
@@ -77,7 +62,9 @@ export async function serveScenario(scenario: Scenario, options: ServeOptions): 
       events.record({ time: new Date().toISOString(), scenario: scenario.name, session, ...event }),
   };
 
-  const connectionOf = (sessionId: string) => server.byId.get(sessionId);
+  // Every open session by its id: smtp-server's hooks name the session, not the connection.
+  const byId = new Map<string, BrokenConnection>();
+  const connectionOf = (sessionId: string) => byId.get(sessionId);
 
   const smtpOptions: SMTPServerOptions = {
     name: options.hostname,
@@ -164,8 +151,14 @@ export async function serveScenario(scenario: Scenario, options: ServeOptions): 
     },
   };
 
-  const server = new BrokenSmtpServer(smtpOptions);
-  server.served = served;
+  const server = new LibraryServer(
+    smtpOptions,
+    (library, socket, socketOptions) => new BrokenConnection(library, socket, socketOptions, served),
+    (connection) => {
+      byId.set(connection.id, connection);
+      connection.once('close', () => byId.delete(connection.id));
+    },
+  );
   server.on('error', (err: Error) => {
     // An error from one session must never take the server down: it becomes an event.
     events.record({ time: new Date().toISOString(), scenario: scenario.name, session: 0, type: 'warning', text: err.message });
@@ -191,14 +184,14 @@ export async function serveScenario(scenario: Scenario, options: ServeOptions): 
     messages,
     sessions: () => sessionCount,
     // The session table itself: a session that ended but stayed in it would be a leak.
-    openSessions: () => server.byId.size,
+    openSessions: () => byId.size,
     close() {
       closing ??= new Promise<void>((resolve) => {
-        for (const connection of server.byId.values()) connection.shutDown();
+        for (const connection of byId.values()) connection.shutDown();
         server.close(() => {
           // Sessions had closeTimeoutMs to finish; whatever is left is cut now (the socket
           // on top: one that TLS wrapped no longer owns its handle).
-          for (const connection of server.byId.values()) connection._socket.destroy();
+          for (const connection of byId.values()) connection.destroy();
           events.end();
           resolve();
         });
