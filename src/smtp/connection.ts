@@ -1,55 +1,47 @@
-// One SMTP session, as the scenario bends it. smtp-server speaks correct SMTP; the hooks of
-// internals.ts are where this class takes over.
+// One SMTP session, as the scenario bends it. smtp-server speaks correct SMTP; where its
+// hooks (internals.ts) call, this class decides: the phase the session is in
+// (session-phase.ts), the faults at each step (fault-runner.ts), STARTTLS and the engine's
+// handshake (starttls.ts), and the one TLS outcome (tls-outcome.ts).
 import type { Socket } from 'node:net';
+import type { TLSSocket } from 'node:tls';
 import type { SMTPServer } from 'smtp-server';
-import type { SessionEventInput } from '../events.js';
-import type { ConfiguredFault, FaultTarget } from '../faults/fault.js';
-import { addressOf, applies, type FaultState, type StepContext } from '../faults/when.js';
-import type { Scenario } from '../scenario/schema.js';
-import { alert } from '../tls/alerts.js';
-import { alertFromOpenSslCode, serverAlertFromOpenSslCode } from '../tls/node/errors.js';
-import { serverFlight } from '../tls/node/flight.js';
-import type { EngineConfig, EngineEvent } from '../tls/engine/engine.js';
-import type { EngineSocket } from '../tls/engine/socket.js';
-import { LibraryConnection, type SMTPConnectionOptions, type TLSError } from './internals.js';
+import type { Party, SessionEventInput } from '../events.js';
 import type { Limits } from '../limits.js';
-import { formatReply, parseReply } from './reply.js';
-import { stepOfCommand, type Step } from './steps.js';
-import type { TlsState } from './types.js';
-
-/** What the connection needs from the server that owns it. */
-export interface ServedScenario {
-  readonly scenario: Scenario;
-  readonly hostname: string;
-  /** The scenario's faults, in file order, configured once for this server. */
-  readonly faults: readonly ConfiguredFault[];
-  /** Counters and generators of the faults' `when` rules, for this server. */
-  readonly faultState: FaultState;
-  /** Set when the scenario's TLS is the scripted engine's. */
-  readonly engine?: EngineConfig;
-  readonly limits: Limits;
-  nextSessionNumber(): number;
-  record(session: number, event: SessionEventInput): void;
-}
+import type { Scenario } from '../scenario/schema.js';
+import { alertFromOpenSslCode, serverAlertFromOpenSslCode } from '../tls/node/errors.js';
+import { commandText } from './event-text.js';
+import { FaultRunner } from './fault-runner.js';
+import { faultTarget, type TargetSession } from './fault-target.js';
+import { LibraryConnection, type SMTPConnectionOptions, type TLSError } from './internals.js';
+import { formatReply } from './reply.js';
+import { Pacing } from './pacing.js';
+import type { ServedScenario } from './served-scenario.js';
+import { LINES, SessionPhase } from './session-phase.js';
+import { agreeToStartTls, EngineHandshake } from './starttls.js';
+import { stepOfCommand } from './steps.js';
+import { nodeTlsDetails, TlsOutcome, type EstablishedDetails } from './tls-outcome.js';
 
 type SmtpReplyData = string | string[];
+type DataCallback = (err?: Error | null, message?: string) => void;
 
 export class BrokenConnection extends LibraryConnection {
   readonly sessionNumber: number;
+  readonly tls: TlsOutcome;
   private readonly served: ServedScenario;
+  private readonly phase: SessionPhase;
+  private readonly faults: FaultRunner;
   private readonly startedAt = Date.now();
-  private closedBy: 'client' | 'server' | undefined;
-  private tlsOutcomeRecorded = false;
+  private closedBy: Party | undefined;
   private ehloKeywords: string[] | undefined;
-  private greeted = false;
   private clientTalkedEarly = false;
   private dripMsPerByte: number | undefined;
   private injectedLines: string[] | undefined;
+  /** smtp-server's onData callback, while faults at END-OF-DATA decide the reply. */
+  private answerData: DataCallback | undefined;
   /** The last chunk the client sent in plaintext, to see what came with STARTTLS. */
   private lastChunk: Buffer | undefined;
   private readonly tap = (chunk: Buffer) => (this.lastChunk = chunk);
-  /** Sleeps a fault is in: the session's end cuts them short. */
-  private readonly sleeping = new Set<() => void>();
+  private readonly pacing = new Pacing(() => this.gone);
   private sessionTimer: NodeJS.Timeout | undefined;
   private handshakeTimer: NodeJS.Timeout | undefined;
 
@@ -59,7 +51,44 @@ export class BrokenConnection extends LibraryConnection {
     super(server, socket, { ...options, id: String(sessionNumber) });
     this.served = served;
     this.sessionNumber = sessionNumber;
+    this.phase = new SessionPhase(served.scenario.tls?.implicit ? 'implicit' : 'starttls');
+    this.tls = new TlsOutcome((event) => this.record(event));
+    this.faults = new FaultRunner(served.faults, served.faultState, {
+      sessionNumber,
+      tls: this.tls,
+      clientAddress: () => this.remoteAddress,
+      secure: () => this.secure,
+      sender: () => (this.session.envelope?.mailFrom ? this.session.envelope.mailFrom.address : ''),
+      ending: () => this.ending,
+      record: (event) => this.record(event),
+      target: (step, argument) => faultTarget(this.targetSession, step, argument),
+    });
   }
+
+  /** What the session's faults act on. */
+  private readonly targetSession: TargetSession = {
+    socket: () => this.socket,
+    send: (code, lines) => this.send(code, lines.length > 1 ? lines : lines[0], false),
+    answerData: () => this.answerData,
+    close: () => {
+      this.closedBy ??= 'server';
+      this.socket.end();
+      this.close();
+      // A socket taken from the parser for TLS is paused; it has to read on (and drop
+      // what comes) to see the client's FIN, or the session never ends.
+      this.socket.resume();
+    },
+    reset: () => {
+      this.closedBy ??= 'server';
+      this.socket.resetAndDestroy();
+    },
+    sleep: (ms) => this.pacing.sleep(ms),
+    idleTimeoutMs: () => this.served.limits.idleTimeoutMs,
+    talkedEarly: () => this.clientTalkedEarly,
+    dripNextReply: (msPerByte) => (this.dripMsPerByte = msPerByte),
+    injectAfterReady: (lines) => (this.injectedLines = lines),
+    secureContext: () => this.secureContext,
+  };
 
   private get scenario(): Scenario {
     return this.served.scenario;
@@ -74,19 +103,14 @@ export class BrokenConnection extends LibraryConnection {
   }
 
   override init(): void {
-    this.record({
-      type: 'connect',
-      remoteAddress: this.remoteAddress,
-      remotePort: this.remotePort,
-      localPort: this.localPort,
-    });
+    this.record({ type: 'connect', remoteAddress: this.remoteAddress, remotePort: this.remotePort, localPort: this.localPort });
     // A peer that closes first shows up as 'end' on the raw socket before 'close'.
     this.socket.once('end', () => (this.closedBy ??= 'client'));
     // However busy a session keeps itself (a byte now and then resets the idle timeout),
     // it ends at maxSessionMs.
     this.sessionTimer = setTimeout(() => this.sessionTimeUp(), this.served.limits.maxSessionMs);
     this.sessionTimer.unref();
-    if (this.scenario.tls?.implicit) return this.startImplicitTls();
+    if (this.phase.now === 'handshake') return this.startImplicitTls();
     this.socket.on('data', this.tap);
     // smtp-server waits 100 ms before every greeting to catch clients that talk first;
     // that pause capped a 20-client load at 200 sessions/s. Catching early talkers is a
@@ -117,52 +141,33 @@ export class BrokenConnection extends LibraryConnection {
       data = [data[0]!, ...this.ehloKeywords];
       this.ehloKeywords = undefined;
     }
+    const lines = Array.isArray(data) ? data : [data ?? ''];
     const willWrite = this.canReply;
-    if (willWrite) {
-      const lines = Array.isArray(data) ? data : [data ?? ''];
-      this.record({ type: 'reply', code, text: lines.join('\n') });
-    }
+    if (willWrite) this.record({ type: 'reply', code, text: lines.join('\n') });
     if (code === 421) this.closedBy ??= 'server';
     if (this.dripMsPerByte && willWrite) {
       const msPerByte = this.dripMsPerByte;
       this.dripMsPerByte = undefined;
-      return void this.drip(formatReply(code, Array.isArray(data) ? data : [data ?? '']), msPerByte).then(() => code === 421 && this.close());
+      return void this.pacing.drip(this.socket, formatReply(code, lines), msPerByte).then(() => code === 421 && this.close());
     }
     super.send(code, data, context);
     // The reply to a message that was under way when the server began to stop: now it may go.
-    if (this.shuttingDown && code !== 354) setImmediate(() => !this.inMessage && this.closeForShutdown());
-  }
-
-  private async drip(payload: string, msPerByte: number): Promise<void> {
-    for (const byte of Buffer.from(payload)) {
-      if (this.socket.destroyed) return;
-      this.socket.write(Buffer.of(byte));
-      await this.sleep(msPerByte);
-    }
-  }
-
-  /** Waits, but no longer than the session lives. */
-  private sleep(ms: number): Promise<void> {
-    return new Promise<void>((resolve) => {
-      if (this.gone) return resolve();
-      const wake = () => {
-        clearTimeout(timer);
-        this.sleeping.delete(wake);
-        resolve();
-      };
-      const timer = setTimeout(wake, ms);
-      this.sleeping.add(wake);
-    });
+    if (this.phase.now === 'closing' && code !== 354) setImmediate(() => !this.inMessage && this.closeForShutdown());
   }
 
   protected greet(): void {
-    void this.runFaults('CONNECT', '').then((handled) => {
-      if (handled || this.ending) return;
-      const greeting = this.scenario.smtp.greeting;
-      if (!greeting) return void this.libraryGreeting();
-      const text = greeting.slice(4).replaceAll('{hostname}', this.served.hostname);
-      this.send(220, text, false);
-    }).finally(() => (this.greeted = true));
+    const greeted = () => this.phase.move('greeted');
+    const greeting = this.scenario.smtp.greeting;
+    this.faults.runStep(
+      'CONNECT',
+      '',
+      () => {
+        if (!greeting) this.libraryGreeting();
+        else this.send(220, greeting.slice(4).replaceAll('{hostname}', this.served.hostname), false);
+        greeted();
+      },
+      greeted,
+    );
   }
 
   // --- commands ------------------------------------------------------------------------
@@ -170,28 +175,27 @@ export class BrokenConnection extends LibraryConnection {
   protected onCommandLine(command: Buffer, done: () => void): void {
     const line = command.toString();
     const name = line.split(' ')[0]!.toUpperCase();
-    // Lines that arrive while a handshake is under way were plaintext after STARTTLS;
-    // smtp-server drops them (reportPipelinedAfterStarttls says so).
-    if (this.handshaking) return this.runCommand(command, done);
-    if (!this.greeted) {
-      // A fault at CONNECT is still running (a pause, a tarpit): the line is noted, not
-      // answered, as sendmail's greet_pause does; the fault decides what follows.
-      this.clientTalkedEarly = true;
-      this.record({ type: 'command', step: 'CONNECT', line: clip(redact(name, line, false)) });
-      return done();
+    switch (LINES[this.phase.now]) {
+      case 'dropped':
+        // Plaintext after STARTTLS; smtp-server drops it (the pipelining warning says so).
+        return this.runCommand(command, done);
+      case 'noted':
+        // A fault at CONNECT is still running (a pause, a tarpit): the line is noted, not
+        // answered, as sendmail's greet_pause does; the fault decides what follows.
+        this.clientTalkedEarly = true;
+        this.record({ type: 'command', step: 'CONNECT', line: commandText(name, line, false) });
+        return done();
+      case 'run':
+        break;
     }
     const continuation = this.inAuthExchange;
     const step = continuation ? undefined : stepOfCommand(name);
-    this.record({ type: 'command', step: continuation ? 'AUTH' : (step ?? name), line: clip(redact(name, line, continuation)) });
+    this.record({ type: 'command', step: continuation ? 'AUTH' : (step ?? name), line: commandText(name, line, continuation) });
     if (!step || !this.takesCommands) return this.runCommand(command, done);
-    const argument = line.slice(name.length).trim();
-    void this.runFaults(step, argument).then((handled) => {
-      if (handled) done();
-      else this.runCommand(command, done);
-    });
+    this.faults.runStep(step, line.slice(name.length).trim(), () => this.runCommand(command, done), done);
   }
 
-  protected onRecipient(command: Buffer, callback: () => void): void {
+  protected onRecipient(command: Buffer, next: () => void): void {
     // Checked before smtp-server's own handling, which would answer 452 without the
     // enhanced code; faults at RCPT have already had their turn.
     const address = this.newRecipient(command);
@@ -199,9 +203,9 @@ export class BrokenConnection extends LibraryConnection {
     if (address !== undefined && already >= this.served.limits.maxRecipients) {
       this.limitReached('maxRecipients', `recipient <${address}> refused: ${already} already in this message`);
       this.send(452, '4.5.3 Too many recipients', false);
-      return callback();
+      return next();
     }
-    this.acceptRecipient(command, callback);
+    this.acceptRecipient(command, next);
   }
 
   protected maxLineBytes(): number {
@@ -213,57 +217,40 @@ export class BrokenConnection extends LibraryConnection {
     this.send(500, '5.5.2 Line too long', false);
   }
 
-  protected onEhlo(command: Buffer, callback: () => void): void {
+  protected onEhlo(command: Buffer, next: () => void): void {
     this.ehloKeywords = this.scenario.smtp.ehlo;
-    this.libraryEhlo(command, callback);
-  }
-
-  protected onStartTls(command: Buffer, callback: () => void): void {
-    const tls = this.scenario.tls;
-    if (!tls) {
-      this.send(502, '5.5.1 Error: command not implemented', false);
-      return callback();
-    }
-    if (command.toString().trim().split(/\s+/).length > 1 || this.secure) return this.libraryStartTls(command, callback);
-    this.reportPipelinedAfterStarttls();
-    const ready = parseReply(tls.ready);
-    if (this.injectedLines) {
-      // One write: the injected lines must reach the client in the same segment as the 220.
-      this.record({ type: 'reply', code: ready.code, text: [...ready.lines, ...this.injectedLines].join('\n') });
-      this.socket.write(formatReply(ready.code, ready.lines) + this.injectedLines.map((line) => `${line}\r\n`).join(''));
-    } else {
-      this.send(ready.code, ready.lines.length > 1 ? ready.lines : ready.lines[0], false);
-    }
-    this.record({ type: 'starttls', engine: tls.engine });
-    this.stopReadingForTls();
-    void this.runFaults('TLS', '').then((handled) => {
-      if (handled) return callback();
-      this.armHandshakeTimer();
-      this.upgrade(callback);
-    });
+    this.libraryEhlo(command, next);
   }
 
   /**
-   * RFC 3207 §4.2: what a client sends after STARTTLS, in plaintext, before the handshake,
-   * must be discarded (smtp-server does). A client that pipelines commands there can be
-   * fooled by an attacker who injects commands the same way, so the events say so.
+   * The reply to the final `.` goes through smtp-server's onData callback, so faults at
+   * END-OF-DATA answer through it rather than writing to the socket themselves.
    */
-  private reportPipelinedAfterStarttls(): void {
-    const chunk = this.lastChunk?.toString('latin1') ?? '';
-    const after = /STARTTLS\r?\n/i.exec(chunk);
-    const rest = after ? chunk.slice(after.index + after[0].length) : '';
-    if (!rest) return;
-    this.record({
-      type: 'warning',
-      text: `client pipelined plaintext after STARTTLS (${JSON.stringify(clip(rest))}): discarded; a client that does this is open to STARTTLS command injection (RFC 3207 §4.2)`,
-    });
+  finishData(callback: DataCallback): void {
+    this.answerData = callback;
+    this.faults.runStep('END-OF-DATA', '', () => callback(null, 'Message accepted'));
   }
 
-  /** From here on the raw socket belongs to TLS (or to a fault pretending to be it). */
-  private stopReadingForTls(): void {
+  // --- STARTTLS and implicit TLS ---------------------------------------------------------
+
+  protected onStartTls(command: Buffer, next: () => void): void {
+    const tls = this.scenario.tls;
+    if (!tls) {
+      this.send(502, '5.5.1 Error: command not implemented', false);
+      return next();
+    }
+    if (command.toString().trim().split(/\s+/).length > 1 || this.secure) return this.libraryStartTls(command, next);
+    agreeToStartTls(tls, this.lastChunk, this.injectedLines, {
+      record: (event) => this.record(event),
+      write: (bytes) => void this.socket.write(bytes),
+      reply: (code, lines) => this.send(code, lines.length > 1 ? lines : lines[0], false),
+    });
+    // From here on the raw socket belongs to TLS (or to a fault pretending to be it).
+    this.phase.move('starttls');
     this.socket.off('data', this.tap);
     this.retireParser();
     this.socket.pause();
+    this.faults.runStep('TLS', '', () => this.beginHandshake(() => this.upgrade(next)), next);
   }
 
   /** Port-465 style: the TLS faults act at once, before any SMTP; then the handshake. */
@@ -272,102 +259,67 @@ export class BrokenConnection extends LibraryConnection {
     // from the client must still end the session (and never reach the process as an
     // unhandled 'error').
     const release = this.holdForTls();
-    void this.runFaults('TLS', '').then((handled) => {
-      if (handled || this.gone) return;
-      release();
-      this.armHandshakeTimer();
-      this.listenWithinLimits();
-    });
+    this.faults.runStep('TLS', '', () => this.beginHandshake(() => (release(), this.listenWithinLimits())));
   }
 
-  // --- the scripted engine ------------------------------------------------------------
-
-  /**
-   * smtp-server's upgrade() with the scripted engine in place of Node's TLSSocket: the same
-   * retired parser, the same session reset once the handshake is done (RFC 3207 §4.2).
-   */
-  protected onUpgrade(callback: () => void, secureCallback?: () => void): void {
-    const config = this.served.engine;
-    if (!config) return this.upgradeOnNode(callback, secureCallback);
-    const secure = this.upgradeOnEngine(config, (event, socket) => this.onEngineEvent(event, socket, secureCallback), callback);
-    secure.raw.once('end', () => (this.closedBy ??= 'client'));
-  }
-
-  private onEngineEvent(event: EngineEvent, secure: EngineSocket, secureCallback?: () => void): void {
-    switch (event.type) {
-      case 'client-hello':
-        this.lastSni = event.serverName;
-        return this.record({
-          type: 'tls-hello',
-          version: event.version,
-          offeredVersions: event.offeredVersions,
-          suites: event.suites,
-          ...(event.serverName ? { sni: event.serverName } : {}),
-        });
-      case 'alert-received':
-        // A client may refuse the server's Finished after the engine counted the handshake done.
-        if (event.fatal && this.tlsState && !this.engineDataSeen) {
-          this.closedBy ??= 'client';
-          return this.record({ type: 'tls-failed', clientAlert: event.alert, error: "the client refused the server's Finished" });
-        }
-        if (!this.handshaking || this.tlsOutcomeRecorded) return;
-        if (!event.fatal && event.alert.code !== 0) return;
-        this.tlsOutcomeRecorded = true;
-        this.closedBy ??= 'client';
-        return this.record({ type: 'tls-failed', clientAlert: event.alert, error: `the client ${event.fatal ? 'aborted' : 'closed'} the handshake after ${this.lastEngineStep ?? 'connecting'}` });
-      case 'alert-sent':
-        if (!event.fatal || this.tlsOutcomeRecorded) return;
-        this.tlsOutcomeRecorded = true;
-        this.closedBy ??= 'server';
-        return this.record({ type: 'tls-failed', serverAlert: event.alert, error: event.reason });
-      case 'stopped':
-        return this.record({ type: 'tls-stopped', after: event.after });
-      case 'step':
-        this.lastEngineStep = event.step;
-        return;
-      case 'application-data':
-        this.engineDataSeen = true;
-        return;
-      case 'handshake-complete': {
-        if (!this.engineHandshakeDone(secure, this.lastSni)) return;
-        const state = { protocol: event.version, cipher: event.suite.name };
-        this.tlsEstablished(state);
-        this.record({
-          type: 'tls-established',
-          ...state,
-          keyExchange: { kind: 'DHE', group: this.served.engine!.group.name, bits: event.dhBits },
-          ...(this.lastSni ? { sni: this.lastSni } : {}),
-        });
-        secureCallback?.();
-        return;
-      }
-      default:
-        return;
-    }
-  }
-
-  private lastEngineStep: string | undefined;
-  private engineDataSeen = false;
-  private lastSni: string | undefined;
   /**
    * The handshake, whichever engine runs it, has tlsHandshakeTimeoutMs to finish from
    * here; a client that sends STARTTLS and then nothing must not hold the session until
    * the idle timeout. TLS faults run before this: their stalls are the scenario's.
    */
-  private armHandshakeTimer(): void {
-    clearTimeout(this.handshakeTimer);
+  private beginHandshake(start: () => void): void {
     const ms = this.served.limits.tlsHandshakeTimeoutMs;
     this.handshakeTimer = setTimeout(() => {
-      if (this.gone || this.tlsOutcomeRecorded) return;
+      if (this.gone || this.tls.settled) return;
       this.limitReached('tlsHandshakeTimeoutMs', `the TLS handshake did not finish within ${ms} ms`);
       this.abandonHandshake(`the TLS handshake timed out: not finished ${ms} ms after it began`);
     }, ms);
     this.handshakeTimer.unref();
+    start();
   }
+
+  /** Node's TLS or the scripted engine, as the scenario says. */
+  protected onUpgrade(next: () => void, secured?: () => void): void {
+    const config = this.served.engine;
+    if (!config) return this.upgradeOnNode(next, secured);
+    const handshake = new EngineHandshake({
+      phase: this.phase,
+      tls: this.tls,
+      groupName: config.group.name,
+      record: (event) => this.record(event),
+      endedBy: (party) => (this.closedBy ??= party),
+      switchTo: (secure, serverName) => this.engineHandshakeDone(secure, serverName),
+      established: (details) => {
+        this.tlsEstablished(details);
+        secured?.();
+      },
+    });
+    const secure = this.upgradeOnEngine(config, (event, socket) => handshake.on(event, socket), next);
+    secure.raw.once('end', () => (this.closedBy ??= 'client'));
+  }
+
+  /** Node's handshake is done (server.ts's onSecure asks, a second time for implicit TLS). */
+  nodeHandshakeDone(socket: TLSSocket): void {
+    const details = nodeTlsDetails(socket, Boolean(this.scenario.tls?.clientCert));
+    // No cipher: the client closed right after the handshake; its close follows.
+    if (!details) return this.handshakeOver();
+    this.tlsEstablished(details);
+  }
+
+  private tlsEstablished(details: EstablishedDetails): void {
+    if (this.tls.established(details)) this.handshakeOver();
+  }
+
+  private handshakeOver(): void {
+    clearTimeout(this.handshakeTimer);
+    this.phase.move('established');
+  }
+
+  // --- endings -------------------------------------------------------------------------
 
   protected onIdleTimeout(): void {
     if (!this.closeBegun && this.clientOwesInput) this.limitReached('idleTimeoutMs', 'nothing from the client for that long');
-    if (this.handshaking && !this.closeBegun) {
+    if (this.phase.now === 'handshake' && !this.closeBegun) {
       return this.abandonHandshake(`the handshake stalled: nothing from the client for ${this.served.limits.idleTimeoutMs} ms (idle timeout)`);
     }
     this.libraryIdleTimeout();
@@ -378,15 +330,10 @@ export class BrokenConnection extends LibraryConnection {
    * 421 would only be garbage to the client's TLS), so the session just ends, and says why.
    */
   private abandonHandshake(reason: string): void {
-    if (!this.tlsOutcomeRecorded) {
-      this.tlsOutcomeRecorded = true;
-      this.record({ type: 'tls-failed', error: reason });
-    }
+    this.tls.failed({ error: reason });
     this.closedBy ??= 'server';
     this.socket.destroy();
   }
-
-  private shuttingDown = false;
 
   /** Cuts the session now, whatever it is doing (the socket on top: one that TLS wrapped no longer owns its handle). */
   destroy(): void {
@@ -399,13 +346,13 @@ export class BrokenConnection extends LibraryConnection {
    */
   shutDown(): void {
     if (this.ending) return;
-    if (this.inMessage) this.shuttingDown = true;
+    if (this.inMessage) this.phase.move('stop');
     else this.closeForShutdown();
   }
 
   private closeForShutdown(): void {
     if (this.ending) return;
-    if (this.handshaking) return this.abandonHandshake('the server shut down during the handshake');
+    if (this.phase.now === 'handshake') return this.abandonHandshake('the server shut down during the handshake');
     this.closedBy ??= 'server';
     this.send(421, '4.3.2 Service shutting down, try again later', false);
     this.close();
@@ -414,121 +361,19 @@ export class BrokenConnection extends LibraryConnection {
   private sessionTimeUp(): void {
     if (this.ending) return;
     this.limitReached('maxSessionMs', `the session has been open for ${Date.now() - this.startedAt} ms`);
-    if (this.handshaking) return this.abandonHandshake('the session time limit ended the handshake');
+    if (this.phase.now === 'handshake') return this.abandonHandshake('the session time limit ended the handshake');
     this.closedBy ??= 'server';
     this.send(421, '4.4.2 Session time limit reached', false);
   }
 
-  // --- faults --------------------------------------------------------------------------
-
-  /**
-   * The reply to the final `.` goes through smtp-server's onData callback, so faults at
-   * END-OF-DATA answer through it rather than writing to the socket themselves.
-   */
-  finishData(callback: (err?: Error | null, message?: string) => void): void {
-    const target: FaultTarget = {
-      ...this.targetFor('END-OF-DATA', ''),
-      reply: (code, lines) => {
-        const text = lines.join(' ');
-        if (code < 400) callback(null, text);
-        else callback(Object.assign(new Error(text), { responseCode: code }));
-      },
-    };
-    void this.runFaults('END-OF-DATA', '', target).then((handled) => {
-      if (!handled) callback(null, 'Message accepted');
-    });
-  }
-
-  /** Applies the scenario's faults for a step, in file order; true when one took its place. */
-  private async runFaults(step: Step, argument: string, target = this.targetFor(step, argument)): Promise<boolean> {
-    const context: StepContext = {
-      argument: step === 'MAIL' || step === 'RCPT' ? addressOf(argument) : argument,
-      session: this.sessionNumber,
-      clientAddress: this.remoteAddress,
-      secure: this.secure,
-      sender: this.session.envelope?.mailFrom ? this.session.envelope.mailFrom.address : '',
-      recipient: step === 'RCPT' ? addressOf(argument) : '',
-    };
-    for (const [index, fault] of this.served.faults.entries()) {
-      if (!fault.steps.includes(step) || !applies(fault.when, index, context, this.served.faultState)) continue;
-      const outcome = await fault.apply(target);
-      this.record({ type: 'fault', fault: fault.name, step, detail: outcome.detail });
-      if (outcome.serverAlert !== undefined && !this.tlsOutcomeRecorded) {
-        this.tlsOutcomeRecorded = true;
-        this.record({ type: 'tls-failed', serverAlert: alert(outcome.serverAlert), error: outcome.detail });
-      }
-      if (outcome.handled) return true;
-      if (this.ending) return true;
-    }
-    return false;
-  }
-
-  private targetFor(step: Step, argument: string): FaultTarget {
-    return {
-      step,
-      argument,
-      reply: (code, lines) => this.send(code, lines.length > 1 ? lines : lines[0], false),
-      writeRaw: (bytes) => {
-        this.socket.write(bytes);
-      },
-      close: () => {
-        this.closedBy ??= 'server';
-        this.socket.end();
-        this.close();
-        // A socket taken from the parser for TLS is paused; it has to read on (and drop
-        // what comes) to see the client's FIN, or the session never ends.
-        this.socket.resume();
-      },
-      reset: () => {
-        this.closedBy ??= 'server';
-        this.socket.resetAndDestroy();
-      },
-      idleTimeoutMs: this.served.limits.idleTimeoutMs,
-      talkedEarly: () => this.clientTalkedEarly,
-      dripNextReply: (msPerByte) => (this.dripMsPerByte = msPerByte),
-      injectAfterReady: (lines) => (this.injectedLines = lines),
-      readClientBytes: () =>
-        new Promise<Buffer>((resolve) => {
-          const socket = this.socket;
-          const done = (chunk?: Buffer) => {
-            socket.off('data', done);
-            socket.off('close', done);
-            resolve(chunk ?? Buffer.alloc(0));
-          };
-          socket.on('data', done);
-          socket.once('close', done);
-          socket.resume();
-        }),
-      serverFlight: (clientHello) => serverFlight(this.secureContext!, clientHello),
-      sleep: (ms) => this.sleep(ms),
-    };
-  }
-
-  // --- TLS outcome and close -----------------------------------------------------------
-
   /** smtp-server reports the TLS error it rewrote; the original is kept in err.meta. */
   protected onSocketError(err: TLSError): void {
-    if (this.handshaking || err.meta?.message) {
-      if (!this.tlsOutcomeRecorded) {
-        this.tlsOutcomeRecorded = true;
-        const clientAlert = alertFromOpenSslCode(err.code);
-        const serverAlert = serverAlertFromOpenSslCode(err.code);
-        this.record({ type: 'tls-failed', ...(clientAlert ? { clientAlert } : {}), ...(serverAlert ? { serverAlert } : {}), error: (err.meta?.message ?? err.message).trim() });
-      }
-      this.closedBy ??= 'client';
-      this.close();
-      return;
-    }
-    this.librarySocketError(err);
-  }
-
-  /** The TLS session, once the handshake is done. */
-  tlsState: TlsState | undefined;
-
-  tlsEstablished(state: TlsState): void {
-    clearTimeout(this.handshakeTimer);
-    this.tlsOutcomeRecorded = true;
-    this.tlsState = state;
+    if (this.phase.now !== 'handshake' && !err.meta?.message) return this.librarySocketError(err);
+    const clientAlert = alertFromOpenSslCode(err.code);
+    const serverAlert = serverAlertFromOpenSslCode(err.code);
+    this.tls.failed({ ...(clientAlert ? { clientAlert } : {}), ...(serverAlert ? { serverAlert } : {}), error: (err.meta?.message ?? err.message).trim() });
+    this.closedBy ??= 'client';
+    this.close();
   }
 
   override close(): void {
@@ -539,30 +384,11 @@ export class BrokenConnection extends LibraryConnection {
   protected onClosed(): void {
     clearTimeout(this.sessionTimer);
     clearTimeout(this.handshakeTimer);
-    for (const wake of [...this.sleeping]) wake();
-    if (this.handshaking && !this.tlsOutcomeRecorded) {
-      this.tlsOutcomeRecorded = true;
-      this.record({ type: 'tls-failed', error: 'the connection closed during the TLS handshake, with no alert' });
-    }
+    this.pacing.wakeAll();
+    if (this.phase.now === 'handshake') this.tls.failed({ error: 'the connection closed during the TLS handshake, with no alert' });
+    this.phase.move('closed');
     this.record({ type: 'close', by: this.closedBy ?? 'client', durationMs: Date.now() - this.startedAt });
     // smtp-server never says that a connection is gone; the server's tables need to know.
     this.emit('close');
   }
-}
-
-/** AUTH secrets never reach an event: the mechanism stays, the rest is masked. */
-function redact(name: string, line: string, continuation: boolean): string {
-  if (continuation) return '(redacted)';
-  if (name === 'AUTH') {
-    const [, mechanism, initial] = line.split(/\s+/);
-    return `AUTH ${mechanism ?? ''}${initial ? ' (redacted)' : ''}`.trimEnd();
-  }
-  return line;
-}
-
-const MAX_EVENT_LINE = 512;
-
-/** Events keep what a client sent, but never more than a line's worth of it. */
-function clip(line: string): string {
-  return line.length > MAX_EVENT_LINE ? `${line.slice(0, MAX_EVENT_LINE)}… (${line.length} characters)` : line;
 }

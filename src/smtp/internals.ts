@@ -234,7 +234,7 @@ export abstract class LibraryConnection extends SMTPConnection {
   }
 
   /** As smtp-server does once a TLSSocket is secure: RFC 3207 §4.2's fresh session. */
-  protected engineHandshakeDone(secure: EngineSocket, servername: string | undefined, secured?: () => void): boolean {
+  protected engineHandshakeDone(secure: EngineSocket, servername: string | undefined): boolean {
     if (!this._parser) return false;
     this.session.secure = this.secure = true;
     this._socket = asLibrarySocket(secure);
@@ -246,7 +246,6 @@ export abstract class LibraryConnection extends SMTPConnection {
     this.session.tlsOptions = this.tlsOptions = secure.getCipher();
     this.session.servername = servername;
     secure.pipe(this._parser);
-    secured?.();
     return true;
   }
 }
