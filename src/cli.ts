@@ -12,12 +12,16 @@ import { didYouMean } from './suggest.js';
 import { explain } from './explain.js';
 import { DEFAULT_HOST, DEFAULT_HOSTNAME, DEFAULT_LIMITS, defaultCertDir, listScenarios, loadScenario } from './index.js';
 import { formatJUnit, formatTable, runMatrix } from './matrix.js';
-import { catalogueNames, ScenarioError } from './scenario/load.js';
+import { catalogueNames, PACKAGE_ROOT, ScenarioError } from './scenario/load.js';
 import { CLIENTS } from './scenario/schema.js';
 
 /** One naming for the client certificate, wherever it is written. */
 const CLIENT_CERT_FILE = 'client-cert.pem';
 const CLIENT_KEY_FILE = 'client-key.pem';
+
+function packageVersion(): string {
+  return (JSON.parse(readFileSync(join(PACKAGE_ROOT, 'package.json'), 'utf8')) as { version: string }).version;
+}
 
 function parsePort(value: string): number {
   const port = Number(value);
@@ -43,7 +47,7 @@ program
       'Point a mail client or MTA at it to see the failure your production logs show,\n' +
       'then prove that your fix delivers. Nothing it receives is ever relayed.',
   )
-  .version('0.1.0')
+  .version(packageVersion())
   .option('-s, --scenario <name|file>', 'the scenario to serve: a catalogue name (see `list`) or a path to a .yaml file')
   .option('--host <address>', 'address to listen on (anything but loopback is reachable from other machines)', DEFAULT_HOST)
   .option('-p, --port <port>', 'port to listen on; 0 takes a free port and prints it', parsePort, 2525)

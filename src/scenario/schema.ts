@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { SERVED_PROFILE_NAMES } from '../certs/profiles.js';
 import { FAULTS } from '../faults/registry.js';
 import { replySetting } from '../smtp/reply.js';
-import { ALERT_NAMES } from '../tls/alerts.js';
+import { alertSetting } from '../tls/alerts.js';
 import { HANDSHAKE_STEPS } from '../tls/engine/engine.js';
 import { DH_GROUP_NAMES } from '../tls/engine/groups.js';
 import { findSuite, SUITES } from '../tls/engine/suites.js';
@@ -44,7 +44,7 @@ const script = z
     alertAfter: z
       .strictObject({
         step: handshakeStep,
-        alert: z.union([z.number().int().min(0).max(255), z.enum(ALERT_NAMES)]).describe('By number or by name'),
+        alert: alertSetting.describe('By number or by name'),
       })
       .optional()
       .describe('Send this fatal alert right after the step, then close'),
