@@ -130,34 +130,6 @@ program
   });
 
 program
-  .command('capture')
-  .description("probe a real SMTP server once and write a scenario that makes the same clients fail the same way")
-  .argument('<host[:port]>', 'the server to probe (port 25, or 465 with --implicit); nothing else is contacted')
-  .option('-o, --out <file>', 'write the scenario (with --json: the findings) to FILE instead of stdout')
-  .option('--implicit', 'TLS from the first byte (port 465 style) instead of STARTTLS')
-  .option('--starttls', 'send STARTTLS even when EHLO does not advertise it, and probe TLS if it gets 220', true)
-  .option('--no-starttls', 'never send STARTTLS: capture the SMTP side only')
-  .option('--helo <name>', 'the name sent with EHLO and HELO', hostname())
-  .option('--servername <name>', 'the name sent as SNI and checked against the certificate (default: the host, if it is a name)')
-  .option('--timeout <ms>', 'how long each probe (one connection) may take', parseCount, 10_000)
-  .option('--ca <file>', "trust this CA besides the system's (a private CA; or `broken-mta certs` for broken-mta's own scenarios)")
-  .option('--keep-hostnames', "keep the server's own host names in the banner instead of {hostname}")
-  .option('--json', 'print the findings as JSON instead of a scenario (`explain` reads them)')
-  .addHelpText(
-    'after',
-    '\nExamples:\n' +
-      '  broken-mta capture mx.example.com --out example.yaml   probe port 25, write the scenario\n' +
-      '  broken-mta --scenario example.yaml                     serve it on 127.0.0.1:2525\n' +
-      '  broken-mta capture mail.example.com:465 --implicit     a port-465 server\n' +
-      '  broken-mta capture mx.example.com --json > mx.json     the findings; `broken-mta explain mx.json`\n',
-  )
-  .action(async (target: string, options: CaptureFlags) => {
-    // The serving options' --json is the program's, and commander gives it the flag first.
-    const json = options.json ?? program.opts<{ json?: boolean }>().json;
-    process.exitCode = await runCapture(target, { ...options, ...(json ? { json } : {}) });
-  });
-
-program
   .command('serve')
   .description('serve several scenarios at once, each on its own port, and print the port map as JSON')
   .option('--all', 'every scenario in the catalogue')
@@ -246,6 +218,34 @@ program
       return;
     }
     console.log(cache.caFile);
+  });
+
+program
+  .command('capture')
+  .description("probe a real SMTP server once and write a scenario that makes the same clients fail the same way")
+  .argument('<host[:port]>', 'the server to probe (port 25, or 465 with --implicit); nothing else is contacted')
+  .option('-o, --out <file>', 'write the scenario (with --json: the findings) to FILE instead of stdout')
+  .option('--implicit', 'TLS from the first byte (port 465 style) instead of STARTTLS')
+  .option('--starttls', 'send STARTTLS even when EHLO does not advertise it, and probe TLS if it gets 220', true)
+  .option('--no-starttls', 'never send STARTTLS: capture the SMTP side only')
+  .option('--helo <name>', 'the name sent with EHLO and HELO', hostname())
+  .option('--servername <name>', 'the name sent as SNI and checked against the certificate (default: the host, if it is a name)')
+  .option('--timeout <ms>', 'how long each probe (one connection) may take', parseCount, 10_000)
+  .option('--ca <file>', "trust this CA besides the system's (a private CA; or `broken-mta certs` for broken-mta's own scenarios)")
+  .option('--keep-hostnames', "keep the server's own host names in the banner instead of {hostname}")
+  .option('--json', 'print the findings as JSON instead of a scenario (`explain` reads them)')
+  .addHelpText(
+    'after',
+    '\nExamples:\n' +
+      '  broken-mta capture mx.example.com --out example.yaml   probe port 25, write the scenario\n' +
+      '  broken-mta --scenario example.yaml                     serve it on 127.0.0.1:2525\n' +
+      '  broken-mta capture mail.example.com:465 --implicit     a port-465 server\n' +
+      '  broken-mta capture mx.example.com --json > mx.json     the findings; `broken-mta explain mx.json`\n',
+  )
+  .action(async (target: string, options: CaptureFlags) => {
+    // The serving options' --json is the program's, and commander gives it the flag first.
+    const json = options.json ?? program.opts<{ json?: boolean }>().json;
+    process.exitCode = await runCapture(target, { ...options, ...(json ? { json } : {}) });
   });
 
 /** Progress on stderr only while certificates are being made: stdout is for `$(broken-mta certs)`. */
