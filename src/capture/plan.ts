@@ -34,7 +34,8 @@ export function planScenario(findings: Findings, options: PlanOptions = {}): Cap
   const defects = [...(smtp?.defects ?? []), ...tls.defects];
   const notes = [...(smtp?.notes ?? []), ...tls.notes];
   if (findings.target.implicit && !findings.smtp?.banner) notes.push('no SMTP session could be read inside the TLS connection: the banner and EHLO are the defaults');
-  const banner = findings.smtp?.banner?.lines[0];
+  // The banner as the file serves it: host names already {hostname} unless asked to keep them.
+  const banner = smtp?.smtp.greeting?.slice(4);
   const behaviour: Omit<ScenarioInput, 'name' | 'summary' | 'imitates' | 'symptoms' | 'fixes'> = {
     ...(smtp && Object.keys(smtp.smtp).length ? { smtp: smtp.smtp } : {}),
     ...(tls.tls ? { tls: tls.tls } : {}),
