@@ -1,7 +1,7 @@
 // Findings in, a scenario out: the SMTP and TLS halves, a name, the summary naming each
 // defect, and symptoms and fixes borrowed from the catalogue scenarios that have the same
 // defects (what they say openssl prints is checked by their own tests).
-import { catalogueNames, loadScenario } from '../scenario/load.js';
+import { catalogueNames, loadScenarioWithFile } from '../scenario/load.js';
 import { scenarioSchema, type Scenario, type ScenarioInput } from '../scenario/schema.js';
 import type { DhFindings } from './dh.js';
 import type { Findings } from './findings.js';
@@ -55,7 +55,7 @@ export function planScenario(findings: Findings, options: PlanOptions = {}): Cap
 
 let loaded: Scenario[] | undefined;
 export function catalogue(): Scenario[] {
-  loaded ??= catalogueNames().map((name) => loadScenario(name).scenario);
+  loaded ??= catalogueNames().map((name) => loadScenarioWithFile(name).scenario);
   return loaded;
 }
 
