@@ -20,6 +20,7 @@ export interface Observation {
 export type TlsOutcome =
   | { state: 'established'; protocol: string; cipher: string }
   | { state: 'failed'; clientAlert?: TlsAlert; serverAlert?: TlsAlert; error: string }
+  | { state: 'begun' }
   | { state: 'none' };
 
 /** What the server saw of a run, from its events alone. */
@@ -34,9 +35,10 @@ export interface ServerOutcome {
 export function serverOutcome(events: readonly SessionEvent[]): ServerOutcome {
   let tls: TlsOutcome = { state: 'none' };
   for (const event of events) {
+    if ((event.type === 'starttls' || event.type === 'tls-hello') && tls.state === 'none') tls = { state: 'begun' };
     // A session that established TLS outweighs one that failed (a retry, a fallback).
     if (event.type === 'tls-established') tls = { state: 'established', protocol: event.protocol, cipher: event.cipher };
-    if (event.type === 'tls-failed' && tls.state === 'none') {
+    if (event.type === 'tls-failed' && (tls.state === 'none' || tls.state === 'begun')) {
       tls = { state: 'failed', error: event.error, ...(event.clientAlert ? { clientAlert: event.clientAlert } : {}), ...(event.serverAlert ? { serverAlert: event.serverAlert } : {}) };
     }
   }
@@ -55,6 +57,7 @@ const named = (alert: TlsAlert) => `${alert.code} (${alert.name})`;
 export function describeTls(tls: TlsOutcome): string {
   if (tls.state === 'established') return `TLS established (${tls.protocol}, ${tls.cipher})`;
   if (tls.state === 'none') return 'TLS not attempted';
+  if (tls.state === 'begun') return 'TLS begun, not finished';
   const alerts = [tls.clientAlert && `client sent alert ${named(tls.clientAlert)}`, tls.serverAlert && `server sent alert ${named(tls.serverAlert)}`].filter(Boolean);
   return `TLS failed (${alerts.join(', ') || 'no alert'})`;
 }
@@ -64,21 +67,26 @@ export function describeObservation(observation: Observation): string {
   const outcome = serverOutcome(observation.events);
   const parts = [describeTls(outcome.tls), outcome.delivered ? `delivered ${outcome.delivered}` : 'not delivered'];
   if (observation.events.length === 0) parts.push('no connection');
-  else if (outcome.closedBy) parts.push(outcome.closedBy === 'client' ? (outcome.quit ? 'client said QUIT' : 'client closed') : 'server closed');
+  else if (outcome.quit) parts.push('ended with QUIT');
+  else if (outcome.closedBy) parts.push(`${outcome.closedBy} closed`);
+  else parts.push('session still open');
   parts.push(observation.timedOut ? 'client timed out (killed)' : `exit ${observation.exitCode}`);
   return parts.join('; ');
 }
 
+/** A quoted text on one line: a newline in it reads as \n. */
+const quote = (text: string) => `"${text.replaceAll('\n', '\\n')}"`;
+
 export function describeExpectation(expectation: Expectation): string {
   const parts: string[] = [];
+  for (const text of textsOf(expectation.prints)) parts.push(`prints ${quote(text)}`);
+  for (const text of textsOf(expectation.logs)) parts.push(`logs ${quote(text)}`);
+  if (expectation.exit !== undefined) parts.push(`exit ${expectation.exit}`);
   if (expectation.tls !== undefined) parts.push(`TLS ${expectation.tls}`);
   if (expectation.alert !== undefined) parts.push(`client alert ${named(alertOf(alertNumber(expectation.alert)))}`);
   if (expectation.serverAlert !== undefined) parts.push(`server alert ${named(alertOf(alertNumber(expectation.serverAlert)))}`);
   if (expectation.delivered !== undefined) parts.push(expectation.delivered ? 'delivered' : 'not delivered');
-  if (expectation.exit !== undefined) parts.push(`exit ${expectation.exit}`);
-  for (const text of textsOf(expectation.prints)) parts.push(`prints "${text}"`);
-  for (const text of textsOf(expectation.logs)) parts.push(`logs "${text}"`);
-  for (const text of textsOf(expectation.server)) parts.push(`server logs "${text}"`);
+  for (const text of textsOf(expectation.server)) parts.push(`broken-mta logs ${quote(text)}`);
   return parts.join(', ');
 }
 
@@ -101,12 +109,12 @@ export function mismatches(expectation: Expectation, observation: Observation): 
   if (expectation.exit !== undefined && !exitMatches(expectation.exit, observation)) {
     found.push(`exit ${expectation.exit}, got ${observation.timedOut ? 'killed after the time limit' : observation.exitCode}`);
   }
-  for (const text of textsOf(expectation.prints)) if (!observation.output.includes(text)) found.push(`prints "${text}": not in its output`);
+  for (const text of textsOf(expectation.prints)) if (!observation.output.includes(text)) found.push(`prints ${quote(text)}: not in its output`);
   for (const text of textsOf(expectation.logs)) {
-    if (!(observation.log ?? []).some((line) => line.includes(text))) found.push(`logs "${text}": in no line of its log`);
+    if (!(observation.log ?? []).some((line) => line.includes(text))) found.push(`logs ${quote(text)}: in no line of its log`);
   }
   const lines = serverLines(observation.events);
-  for (const text of textsOf(expectation.server)) if (!lines.some((line) => line.includes(text))) found.push(`server logs "${text}": in no line of broken-mta's log`);
+  for (const text of textsOf(expectation.server)) if (!lines.some((line) => line.includes(text))) found.push(`broken-mta logs ${quote(text)}: in no line of its log`);
   if (expectation.delivered !== undefined && expectation.delivered !== Boolean(outcome.delivered)) {
     found.push(expectation.delivered ? 'delivered, got not delivered' : `not delivered, got delivered ${outcome.delivered}`);
   }

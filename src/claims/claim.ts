@@ -58,6 +58,9 @@ export const claimSchema = z
         ctx.addIssue({ code: 'custom', path: ['with', setting], message: `${claim.client} cannot be run with ${setting}${others}` });
       }
     }
+    if (claim.with?.tls && !kind.tlsModes.includes(claim.with.tls)) {
+      ctx.addIssue({ code: 'custom', path: ['with', 'tls'], message: `${claim.client} cannot be run with tls: ${claim.with.tls} (it takes ${kind.tlsModes.join(', ')})` });
+    }
     if (claim.logs !== undefined && !kind.hasLog) ctx.addIssue({ code: 'custom', path: ['logs'], message: `${claim.client} writes no log of its own: use prints` });
   })
   .describe('A symptom: a client, how it is run, and what a test checks of it');

@@ -49,12 +49,17 @@ export interface MtaInvocation {
 
 export type Invocation = CommandInvocation | MtaInvocation;
 
+export type TlsMode = NonNullable<Settings['tls']>;
+const ALL_TLS_MODES: readonly TlsMode[] = ['none', 'optional', 'required', 'implicit'];
+
 export interface ClientKind {
   name: string;
   /** The program that must be installed. */
   program: string;
   /** The settings this client can express. */
   settings: readonly SettingName[];
+  /** The values of `tls` it can express. */
+  tlsModes: readonly TlsMode[];
   /** Whether it writes a log of its own (syslog) that a claim can quote with `logs`. */
   hasLog: boolean;
   /** The command for one run; `attempt` counts runs against the same server, from 1. */
@@ -73,6 +78,8 @@ const openssl: ClientKind = {
   name: 'openssl',
   program: 'openssl',
   settings: ['tls', 'verify', 'verifyHostname', 'securityLevel', 'version', 'legacyRenegotiation', 'clientCert', 'timeout', 'sendMail', 'to'],
+  // s_client speaks TLS or nothing: STARTTLS (its default) or implicit TLS.
+  tlsModes: ['required', 'implicit'],
   hasLog: false,
   invoke(settings, target) {
     const argv = ['openssl', 's_client', ...(settings.tls === 'implicit' ? [] : ['-starttls', 'smtp']), '-crlf', '-connect', `${target.host}:${target.port}`, '-CAfile', target.ca];
@@ -97,6 +104,7 @@ const gnutls: ClientKind = {
   name: 'gnutls',
   program: 'gnutls-cli',
   settings: ['tls', 'verify', 'dhBits', 'clientCert', 'timeout'],
+  tlsModes: ['required', 'implicit'],
   hasLog: false,
   invoke(settings, target) {
     const argv = ['gnutls-cli', ...(settings.tls === 'implicit' ? [] : ['--starttls-proto=smtp']), '--port', target.port, '--x509cafile', target.ca];
@@ -114,6 +122,7 @@ const swaks: ClientKind = {
   name: 'swaks',
   program: 'swaks',
   settings: ['tls', 'verify', 'clientCert', 'timeout', 'to', 'messageBytes'],
+  tlsModes: ALL_TLS_MODES,
   hasLog: false,
   invoke(settings, target) {
     const tls = SWAKS_TLS[settings.tls ?? 'optional'];
@@ -132,7 +141,7 @@ const swaks: ClientKind = {
 };
 
 // nodemailer is a library: a few lines of Node send one message and print what came of it,
-// the error's message and code as an application would log them.
+// the error's message and code as an application would log them. One line, to paste.
 const NODEMAILER_SCRIPT = [
   'import { readFileSync } from "node:fs";',
   'import nodemailer from "nodemailer";',
@@ -141,16 +150,16 @@ const NODEMAILER_SCRIPT = [
   'if (textBytes) message.text = "x".repeat(textBytes);',
   'const client = nodemailer.createTransport(transport);',
   'try {',
-  '  const info = await client.sendMail(message);',
-  '  console.log(info.response);',
-  '  if (info.rejected.length) console.log(`rejected: ${info.rejected.join(", ")}`);',
+  'const info = await client.sendMail(message);',
+  'console.log(info.response);',
+  'if (info.rejected.length) console.log(`rejected: ${info.rejected.join(", ")}`);',
   '} catch (error) {',
-  '  console.log(`Error: ${error.message.trim()}${error.code ? ` (code ${error.code})` : ""}`);',
-  '  process.exitCode = 1;',
+  'console.log(`Error: ${error.message.trim()}${error.code ? ` (code ${error.code})` : ""}`);',
+  'process.exitCode = 1;',
   '} finally {',
-  '  client.close();',
+  'client.close();',
   '}',
-].join('\n');
+].join(' ');
 
 const NODEMAILER_TLS = { none: { ignoreTLS: true }, optional: { opportunisticTLS: true }, required: { requireTLS: true }, implicit: { secure: true } } as const;
 
@@ -158,6 +167,7 @@ const nodemailer: ClientKind = {
   name: 'nodemailer',
   program: 'node',
   settings: ['tls', 'verify', 'securityLevel', 'version', 'clientCert', 'timeout', 'to', 'messageBytes'],
+  tlsModes: ALL_TLS_MODES,
   hasLog: false,
   invoke(settings, target) {
     const timeoutMs = (settings.timeout ?? 5) * 1000;
@@ -188,6 +198,8 @@ const sendmail: ClientKind = {
   name: 'sendmail',
   program: 'sendmail',
   settings: ['tls', 'verify', 'securityLevel', 'fallback', 'queueRun', 'timeout', 'to', 'messageBytes'],
+  // Implicit TLS is a mailer setting of its own (smtps), not one message's.
+  tlsModes: ['none', 'optional', 'required'],
   hasLog: true,
   invoke(settings, target, attempt) {
     const access: string[] = [];
@@ -251,3 +263,6 @@ export function sendmailLines(invocation: MtaInvocation): string[] {
 export function invocationLines(invocation: Invocation): string[] {
   return invocation.kind === 'command' ? [commandLine(invocation)] : sendmailLines(invocation);
 }
+
+/** The target as the README and `--help` write commands: placeholders `matrix` fills in. */
+export const PLACEHOLDERS: Target = { host: '{host}', port: '{port}', ca: '{ca}', hostname: 'mx.broken-mta.test', clientCert: '{cert}', clientKey: '{key}' };

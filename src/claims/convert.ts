@@ -1,67 +1,73 @@
 // `npm run convert-symptoms -- FILE...`: rewrites a scenario page from the old prose
 // symptoms ({ client, text }, { server: true, text }) and `expect:` blocks into claims, in
-// place, keeping comments and the rest of the file. The result is a first draft: every text
-// becomes `prints`, which the suite then checks against the real client; a line that
-// fails shows what the client really prints, and commentary moves to `note` by hand.
+// place. Only the keys change (edits at their offsets), so comments, quoting and layout
+// stay as they were. The result is a first draft: every text becomes `prints`, which the
+// suite then checks against the real client; a line that fails shows what the client
+// really prints, and commentary moves to `note` by hand.
 import { readFileSync, writeFileSync } from 'node:fs';
-import { isMap, isSeq, parseDocument, YAMLMap, type Document } from 'yaml';
+import { isMap, isScalar, isSeq, parseDocument, stringify, type Pair, type YAMLMap } from 'yaml';
 
 /** The invocations the old `expect:` blocks were written for, as settings of the new default. */
 const OLD_MATRIX_SETTINGS: Record<string, Record<string, unknown>> = { openssl: { verify: true } };
 
-function convertSymptom(item: YAMLMap, firstClient: string | undefined): YAMLMap {
-  const client = item.get('client');
-  const text = item.get('text');
-  const converted = new YAMLMap();
-  converted.flow = item.flow;
-  if (item.get('server') === true) {
-    converted.set('client', firstClient ?? 'openssl');
-    converted.set('server', text);
-  } else {
-    converted.set('client', client);
-    converted.set('prints', text);
-  }
-  return converted;
+interface Edit {
+  start: number;
+  end: number;
+  text: string;
 }
 
-function convertExpect(client: string, expectation: YAMLMap): YAMLMap {
-  const claim = new YAMLMap();
-  claim.flow = true;
-  claim.set('client', client);
-  const settings = OLD_MATRIX_SETTINGS[client];
-  if (settings) claim.set('with', settings);
-  for (const pair of expectation.items) {
-    const key = String((pair.key as { value?: unknown })?.value ?? pair.key);
-    claim.set(key === 'output' ? 'prints' : key, pair.value);
-  }
-  return claim;
+function pairOf(map: YAMLMap, key: string): Pair | undefined {
+  return map.items.find((pair) => isScalar(pair.key) && pair.key.value === key);
 }
 
-export function convertDocument(document: Document): boolean {
-  const symptoms = document.get('symptoms');
-  if (!isSeq(symptoms)) return false;
-  let changed = false;
-  const firstClient = symptoms.items.map((item) => (isMap(item) ? item.get('client') : undefined)).find((client) => typeof client === 'string') as string | undefined;
-  symptoms.items = symptoms.items.map((item) => {
-    if (!isMap(item) || !item.has('text')) return item;
-    changed = true;
-    return convertSymptom(item, firstClient);
+/** The edits that turn one old symptom into a claim. */
+function symptomEdits(item: YAMLMap, firstClient: string): Edit[] {
+  const text = pairOf(item, 'text');
+  if (!text || !isScalar(text.key) || !text.key.range) return [];
+  const server = pairOf(item, 'server');
+  if (server && isScalar(server.key) && server.key.range && isScalar(server.value) && server.value.range) {
+    return [
+      { start: server.key.range[0], end: server.value.range[1], text: `client: ${firstClient}` },
+      { start: text.key.range[0], end: text.key.range[1], text: 'server' },
+    ];
+  }
+  return [{ start: text.key.range[0], end: text.key.range[1], text: 'prints' }];
+}
+
+function expectClaims(expect: YAMLMap): string[] {
+  return expect.items.flatMap((pair) => {
+    if (!isScalar(pair.key) || !isMap(pair.value)) return [];
+    const client = String(pair.key.value);
+    const fields = Object.fromEntries(Object.entries(pair.value.toJSON() as Record<string, unknown>).map(([key, value]) => [key === 'output' ? 'prints' : key, value]));
+    const claim = { client, ...(OLD_MATRIX_SETTINGS[client] ? { with: OLD_MATRIX_SETTINGS[client] } : {}), ...fields };
+    return [`  - ${stringify(claim, { collectionStyle: 'flow', lineWidth: 0 }).trim()}`];
   });
-  const expect = document.get('expect');
-  if (isMap(expect)) {
-    for (const pair of expect.items) {
-      if (isMap(pair.value)) symptoms.items.push(convertExpect(String((pair.key as { value?: unknown })?.value ?? pair.key), pair.value));
-    }
-    document.delete('expect');
-    changed = true;
+}
+
+/** The page converted, or undefined when there is nothing to convert. */
+export function convertText(text: string): string | undefined {
+  const document = parseDocument(text);
+  const symptoms = document.get('symptoms', true);
+  if (!isSeq(symptoms)) return undefined;
+  const maps = symptoms.items.filter(isMap);
+  const firstClient = maps.map((item) => item.get('client')).find((client): client is string => typeof client === 'string') ?? 'openssl';
+  const edits = maps.flatMap((item) => symptomEdits(item, firstClient));
+  const expect = document.contents && isMap(document.contents) ? pairOf(document.contents, 'expect') : undefined;
+  if (expect && isScalar(expect.key) && expect.key.range && isMap(expect.value) && expect.value.range && symptoms.range) {
+    // The old block goes; its entries join the end of the symptoms list.
+    const lineStart = text.lastIndexOf('\n', expect.key.range[0] - 1) + 1;
+    edits.push({ start: lineStart, end: expect.value.range[2], text: '' });
+    const after = text.lastIndexOf('\n', symptoms.range[1] - 1) + 1;
+    edits.push({ start: after, end: after, text: expectClaims(expect.value).map((line) => `${line}\n`).join('') });
   }
-  return changed;
+  if (edits.length === 0) return undefined;
+  return edits.sort((a, b) => b.start - a.start).reduce((result, edit) => result.slice(0, edit.start) + edit.text + result.slice(edit.end), text);
 }
 
 export function convertFile(file: string): boolean {
-  const document = parseDocument(readFileSync(file, 'utf8'));
-  if (!convertDocument(document)) return false;
-  writeFileSync(file, document.toString({ lineWidth: 0 }));
+  const converted = convertText(readFileSync(file, 'utf8'));
+  if (converted === undefined) return false;
+  writeFileSync(file, converted);
   return true;
 }
 

@@ -55,6 +55,12 @@ export function loadScenarioFile(file: string): Scenario {
 }
 
 export function parseScenarioText(text: string, file: string): Scenario {
+  const { value, where } = parseYaml(text, file, scenarioSchema);
+  return resolveFiles(value, dirname(file), where);
+}
+
+/** YAML text checked by a schema; every error names the file, the line and the field. */
+export function parseYaml<S extends z.ZodType>(text: string, file: string, schema: S): { value: z.output<S>; where: (path: readonly PropertyKey[], message: string) => string } {
   const lineCounter = new LineCounter();
   const document = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
   const syntaxError = document.errors[0];
@@ -62,14 +68,12 @@ export function parseScenarioText(text: string, file: string): Scenario {
     const { line, col } = lineCounter.linePos(syntaxError.pos[0]);
     throw new ScenarioError(`${file}:${line}:${col}: YAML syntax: ${syntaxError.message.split('\n')[0]}`);
   }
-  const result = scenarioSchema.safeParse(document.toJS());
-  if (result.success) {
-    return resolveFiles(result.data, dirname(file), (path, message) => `${file}:${locate(document, lineCounter, path)}: ${describePath(path)}: ${message}`);
-  }
+  const where = (path: readonly PropertyKey[], message: string) => `${file}:${locate(document, lineCounter, path)}: ${describePath(path)}: ${message}`;
+  const result = schema.safeParse(document.toJS());
+  if (result.success) return { value: result.data, where };
   const issue = mostSpecificIssue(result.error.issues);
   const path = issue.code === 'unrecognized_keys' ? [...issue.path, issue.keys[0]!] : issue.path;
-  const line = locate(document, lineCounter, path);
-  throw new ScenarioError(`${file}:${line}: ${describePath(path)}: ${issueMessage(issue)}`);
+  throw new ScenarioError(where(path, issueMessage(issue)));
 }
 
 /**
@@ -77,7 +81,7 @@ export function parseScenarioText(text: string, file: string): Scenario {
  * catalogue of shared scenarios must not read ../../etc/...). An absolute path is the user
  * naming a file on purpose, and is taken as it is. Symbolic links count where they lead.
  */
-function resolveFiles(scenario: Scenario, folder: string, where: (path: PropertyKey[], message: string) => string): Scenario {
+function resolveFiles(scenario: Scenario, folder: string, where: (path: readonly PropertyKey[], message: string) => string): Scenario {
   const dh = scenario.tls?.dh;
   if (typeof dh !== 'object') return scenario;
   const path = ['tls', 'dh', 'file'];

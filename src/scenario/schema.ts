@@ -8,13 +8,7 @@ import { SERVED_PROFILE_NAMES } from '../certs/profiles.js';
 import { STEPS, replySetting } from '../faults/fault.js';
 import { FAULTS } from '../faults/registry.js';
 import { whenSettings } from '../faults/when.js';
-
-export const CLIENTS = ['openssl', 'gnutls', 'sendmail', 'postfix', 'nodemailer', 'node', 'swaks'] as const;
-
-const symptom = z.union([
-  z.strictObject({ client: z.enum(CLIENTS), text: z.string().min(1) }),
-  z.strictObject({ server: z.literal(true), text: z.string().min(1) }),
-]);
+import { claimSchema } from '../claims/claim.js';
 
 
 const faultEntries = FAULTS.map((fault) => {
@@ -30,16 +24,6 @@ const faultEntries = FAULTS.map((fault) => {
 });
 
 const faultEntry = z.discriminatedUnion('fault', faultEntries as unknown as [typeof faultEntries[0], ...typeof faultEntries]);
-
-const clientExpectation = z
-  .strictObject({
-    delivered: z.boolean().optional().describe('Whether the server receives the message'),
-    tls: z.enum(['established', 'failed', 'none']).optional().describe('How STARTTLS ends, as the server saw it'),
-    alert: z.number().int().min(0).max(255).optional().describe('The alert the client sends, by number'),
-    exit: z.union([z.enum(['zero', 'nonzero']), z.number().int()]).optional().describe("The client's exit code"),
-    output: z.union([z.string().min(1), z.array(z.string().min(1))]).optional().describe('Text the client prints'),
-  })
-  .describe("What `broken-mta matrix` expects of one kind of client, run as the README's matrix section shows");
 
 const tlsVersion = z.enum(['SSLv3', 'TLSv1', 'TLSv1.1', 'TLSv1.2', 'TLSv1.3']);
 
@@ -65,7 +49,7 @@ export const scenarioSchema = z
     name: z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'lower-case letters, digits and dashes'),
     summary: z.string().min(1).describe('One line for `broken-mta list`'),
     imitates: z.string().min(1).describe('The real server this plays'),
-    symptoms: z.array(symptom).min(1).describe('What real clients (and the server) print'),
+    symptoms: z.array(claimSchema).min(1).describe('What real clients print, each a claim the test suite checks with the real client'),
     fixes: z.array(z.string().min(1)).min(1).describe('What makes the mail flow again, and on which side'),
     smtp: z
       .strictObject({
@@ -109,7 +93,6 @@ export const scenarioSchema = z
       .optional()
       .describe('STARTTLS is offered only when this section is present'),
     faults: z.array(faultEntry).default([]),
-    expect: z.partialRecord(z.enum(CLIENTS), clientExpectation).optional().describe('Per kind of client, for `broken-mta matrix`'),
   })
   .superRefine((scenario, ctx) => {
     checkTls(scenario.tls, ctx);
@@ -151,7 +134,6 @@ function checkTls(tls: TlsOutput, ctx: z.RefinementCtx): void {
 
 export type Scenario = z.output<typeof scenarioSchema>;
 export type ScenarioInput = z.input<typeof scenarioSchema>;
-export type ClientExpectation = z.output<typeof clientExpectation>;
 export type FaultEntry = Scenario['faults'][number];
 export type TlsSettings = NonNullable<Scenario['tls']>;
 export { STEPS };
