@@ -62,6 +62,9 @@ describe('explain: from a log line to a scenario', () => {
     expect(tie.stdout).toMatch(/^2 scenarios match this line equally well/m);
     expect(tie.stdout).toMatch(/^1\. dh1024: /m);
     expect(tie.stdout).toMatch(/^2\. weak-dh: /m);
+    const help = await run('node', [CLI, 'explain', '--help']);
+    const example = /^ {2}broken-mta explain "(.*)"$/m.exec(help.stdout)![1]!;
+    expect((await run('node', [CLI, 'explain', example])).stdout).toMatch(/^1\. weak-dh: .*\n {3}sendmail: .* \(the exact text\)$/m);
     const none = await run('node', [CLI, 'explain', 'hello world']);
     expect(none.code).toBe(1);
     expect(none.stderr).toContain("no scenario's symptoms share a telling word with that line");

@@ -39,6 +39,13 @@ describe('the README on claims', () => {
     for (const line of example.trim().split('\n')) expect(file).toContain(line);
   });
 
+  it('its matrix examples are the ones `matrix --help` prints, which serve-and-matrix.test.ts runs as printed', async () => {
+    const help = (await run('node', [join(ROOT, 'dist', 'cli.js'), 'matrix', '--help'])).stdout;
+    const examples = [...README.matchAll(/^broken-mta matrix .*\{host\}.*$/gm)].map((match) => match[0]);
+    expect(examples.length).toBeGreaterThan(1);
+    for (const example of examples) expect(help).toContain(`  ${example}\n`);
+  });
+
   it('its explain example prints what the README shows', async () => {
     const example = blockAfter('- `explain` turns a customer', '```\n').replace(/^ {2}/gm, '').trim().split('\n');
     const command = example[0]!.replace(/^\$ broken-mta /, '');

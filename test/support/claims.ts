@@ -79,6 +79,8 @@ export async function checkClaim(mta: RunningScenario, { scenario, claim, index 
       `expected: ${describeExpectation(claim)}`,
       ...found.map((mismatch) => `mismatch: ${mismatch}`),
       `exit:     ${observation!.timedOut ? 'killed after the time limit' : observation!.exitCode}`,
+      // sh says "not found" and exits 127: the client is not installed here.
+      ...(observation!.exitCode === 127 ? [`hint:     is ${kind.program} installed? .ci/run installs every client the catalogue's claims name`] : []),
       'output:',
       indent(observation!.output),
       ...(observation!.log ? ['its log:', indent(observation!.log.join('\n'))] : []),
