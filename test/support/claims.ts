@@ -23,7 +23,7 @@ const ROOT = join(import.meta.dirname, '..', '..');
  * (abort-silence, data-timeout, a STARTTLS client at an implicit-TLS port) lets it go in
  * seconds; longer than the clients' own 5 s timeouts, so that they still give up first.
  */
-export const CLAIM_IDLE_TIMEOUT_MS = 6000;
+export const CLAIM_IDLE_TIMEOUT_MS = 8000;
 
 export interface ScenarioClaim {
   scenario: Scenario;
