@@ -191,7 +191,9 @@ program
   .action(async (command: string[], options: { scenarios?: string; expect?: string; client?: string; junit?: string; timeout: number; jobs: number }) => {
     const flags = program.opts<ServeFlags>();
     if (options.client && options.expect) throw new UsageError('give --expect FILE or --client KIND, not both');
-    if (options.client && !clientKind(options.client)) throw new UsageError(`--client: "${options.client}" is not a client the catalogue has claims for (${CLIENT_NAMES.join(', ')})`);
+    const kind = options.client ? clientKind(options.client) : undefined;
+    if (options.client && !kind) throw new UsageError(`--client: "${options.client}" is not a client the catalogue has claims for (${CLIENT_NAMES.join(', ')})`);
+    if (kind?.hasLog) throw new UsageError(`--client ${kind.name}: its claims quote its own log, which matrix does not read; examples/sendmail/run.sh runs sendmail over the catalogue`);
     const scenarios = options.scenarios ? options.scenarios.split(',').map((name) => name.trim()).filter(Boolean) : catalogueNames();
     const names = scenarios.map((reference) => loadScenario(reference).name);
     const expected = options.expect ? loadExpectFile(options.expect, names) : undefined;
