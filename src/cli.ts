@@ -1,17 +1,16 @@
 #!/usr/bin/env node
 // The command line: serve one scenario, list the catalogue, show a page, make the certs.
 // Bad input exits 2 with one line; a failure to serve (busy port, bad host) exits 1.
-import { isIP } from 'node:net';
 import { readFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
 import { stringify } from 'yaml';
 import { CertificateCache, writeAtomically } from './certs/cache.js';
-import { CERT_PROFILE_NAMES } from './certs/profiles.js';
 import { makeWritableDir } from './dirs.js';
+import { runUntilStopped, startAll, UsageError, type ServeFlags } from './serving.js';
+import { didYouMean } from './suggest.js';
 import { explain } from './explain.js';
-import { formatEvent } from './format.js';
-import { DEFAULT_HOST, DEFAULT_HOSTNAME, DEFAULT_LIMITS, defaultCertDir, listScenarios, loadScenario, startScenario, type RunningScenario } from './index.js';
+import { DEFAULT_HOST, DEFAULT_HOSTNAME, DEFAULT_LIMITS, defaultCertDir, listScenarios, loadScenario } from './index.js';
 import { catalogueExpectations, runMatrix } from './matrix.js';
 import { formatJUnit, formatTable } from './matrix-report.js';
 import { CLIENT_NAMES, clientKind, invocationLines, PLACEHOLDERS, type Target } from './claims/clients.js';
@@ -19,7 +18,9 @@ import { loadExpectFile } from './claims/expect-file.js';
 import { renderClaims } from './claims/page.js';
 import { catalogueNames, ScenarioError } from './scenario/load.js';
 
-class UsageError extends Error {}
+/** One naming for the client certificate, wherever it is written. */
+const CLIENT_CERT_FILE = 'client-cert.pem';
+const CLIENT_KEY_FILE = 'client-key.pem';
 
 function parsePort(value: string): number {
   const port = Number(value);
@@ -33,13 +34,13 @@ function parseCount(value: string): number {
   return count;
 }
 
-function isLoopback(host: string): boolean {
-  return host === 'localhost' || host === '::1' || host.startsWith('127.');
-}
-
 const program = new Command();
 program
   .name('broken-mta')
+  // Before any command is added, since commands inherit both: every usage error, commander's
+  // own included, is one line and exits 2.
+  .exitOverride()
+  .configureOutput({ outputError: (text, write) => write(oneLine(text)) })
   .description(
     'A fake SMTP server that plays known-bad mail servers on purpose.\n' +
       'Point a mail client or MTA at it to see the failure your production logs show,\n' +
@@ -51,7 +52,7 @@ program
   .option('-p, --port <port>', 'port to listen on; 0 takes a free port and prints it', parsePort, 2525)
   .option('--hostname <name>', 'the server name in the banner and in certificates', DEFAULT_HOSTNAME)
   .option('--json', 'print events as JSON lines instead of text')
-  .option('--certs <dir>', 'certificate cache folder (default: $BROKEN_MTA_CERTS or the package certs/)')
+  .option('--certs <dir>', 'certificate cache folder (default: $BROKEN_MTA_CERTS, else $XDG_CACHE_HOME/broken-mta, else ~/.cache/broken-mta)')
   .option('--store <dir>', 'write every message received to DIR (.eml files and messages.jsonl)')
   .option('--max-messages <n>', 'messages kept in memory (oldest dropped first)', parseCount, DEFAULT_LIMITS.maxMessages)
   .option('--max-connections <n>', 'sessions at once; beyond, 421', parseCount, DEFAULT_LIMITS.maxConnections)
@@ -62,6 +63,7 @@ program
   .option('--max-connections-per-client <n>', 'sessions at once from one client address; beyond, 421', parseCount, DEFAULT_LIMITS.maxConnectionsPerClient)
   .option('--max-session-time <ms>', 'a session open this long gets 421 and is closed, busy or not', parseCount, DEFAULT_LIMITS.maxSessionMs)
   .option('--tls-handshake-timeout <ms>', 'a TLS handshake not finished this long after it began: the session is closed', parseCount, DEFAULT_LIMITS.tlsHandshakeTimeoutMs)
+  .option('--exit-on-stdin-close', 'stop (as on SIGTERM) when stdin ends: give it a pipe, and it stops when the program that started it exits, however it exits')
   .addHelpText(
     'after',
     '\nExamples:\n' +
@@ -72,11 +74,10 @@ program
       '  broken-mta explain "<a line from your log>"  the scenarios that reproduce it\n' +
       '  broken-mta certs                             make the certificates, print the test CA path\n',
   )
-  .action(async (options: ServeFlags & { scenario?: string; port: number }) => {
-    if (!options.scenario) {
-      program.outputHelp({ error: true });
-      throw new UsageError('no scenario given: use --scenario NAME (see `broken-mta list`)');
-    }
+  .action(async (options: ServeFlags & { scenario?: string; port: number }, command: Command) => {
+    const [word] = command.args;
+    if (word !== undefined) throw new UsageError(unknownCommand(word));
+    if (!options.scenario) throw new UsageError('no scenario given: use --scenario NAME (`broken-mta list` shows the catalogue, `broken-mta --help` the rest)');
     await serve(options.scenario, options);
   });
 
@@ -97,9 +98,11 @@ program
     const flags = program.opts<ServeFlags & { port: number }>();
     const scenario = loadScenario(reference);
     const serve = `broken-mta --scenario ${reference}${flags.port === 2525 ? '' : ` --port ${flags.port}`}`;
-    const out: string[] = [`${scenario.name}: ${scenario.summary}`, '', `Imitates: ${scenario.imitates}`, '', `Symptoms (with \`${serve}\` running, each command shows its line):`];
-    out.push(...renderClaims(scenario, showTarget(flags)));
-    out.push('', 'Fixes:', ...scenario.fixes.map((fix) => `  - ${fix}`));
+    // A user's own file may have only its behaviour: the page shows what there is.
+    const out: string[] = [scenario.summary ? `${scenario.name}: ${scenario.summary}` : scenario.name];
+    if (scenario.imitates) out.push('', `Imitates: ${scenario.imitates}`);
+    if (scenario.symptoms.length) out.push('', `Symptoms (with \`${serve}\` running, each command shows its line):`, ...renderClaims(scenario, showTarget(flags)));
+    if (scenario.fixes.length) out.push('', 'Fixes:', ...scenario.fixes.map((fix) => `  - ${fix}`));
     const { name: _n, summary: _s, imitates: _i, symptoms: _y, fixes: _f, ...behaviour } = scenario;
     out.push('', 'Behaviour:', ...stringify(behaviour, { lineWidth: 0 }).trimEnd().split('\n').map((line) => `  ${line}`));
     console.log(out.join('\n'));
@@ -108,15 +111,16 @@ program
 /** Where `show` points its commands: the server `broken-mta --scenario` starts, and its test CA. */
 function showTarget(flags: ServeFlags & { port: number }): Target {
   const dir = flags.certs ?? defaultCertDir();
-  const host = isLoopback(flags.host) || flags.host === '0.0.0.0' ? '127.0.0.1' : flags.host;
+  // A server on every address is reached on loopback.
+  const host = flags.host === '0.0.0.0' || flags.host === '::' ? '127.0.0.1' : flags.host;
   return {
     host,
     port: String(flags.port),
     ca: new CertificateCache(dir, flags.hostname).caFile,
     hostname: flags.hostname,
     // Where `broken-mta certs --client` writes them.
-    clientCert: join(dir, 'client-cert.pem'),
-    clientKey: join(dir, 'client-key.pem'),
+    clientCert: join(dir, CLIENT_CERT_FILE),
+    clientKey: join(dir, CLIENT_KEY_FILE),
   };
 }
 
@@ -138,7 +142,6 @@ program
     if (found.tied > 1) console.log(`${found.tied} scenarios match this line equally well: it does not tell them apart.`);
     const target = showTarget(program.opts<ServeFlags & { port: number }>());
     for (const [index, match] of found.matches.entries()) {
-      const scenario = scenarios.find((candidate) => candidate.name === match.scenario)!;
       console.log(`${index + 1}. ${match.scenario}: ${match.summary}`);
       console.log(`   ${match.claim.client}: ${match.text}${match.exact ? ' (the exact text)' : ''}`);
       if (!match.exact) console.log(`   shared: ${match.shared.join(', ')}`);
@@ -154,17 +157,24 @@ program
   .option('--scenarios <names>', 'a comma-separated list of names or files')
   .option('--base-port <port>', 'the first port; the others follow it in order (0: each takes a free port)', parsePort, 2525)
   .option('--ports-file <file>', 'also write the port map to FILE')
+  // The server's options are the top level's, taken before or after `serve`: its help lists them.
+  .configureHelp({ showGlobalOptions: true, visibleGlobalOptions: () => program.options.filter((option) => !ONE_SCENARIO_ONLY.includes(option.long ?? '')) })
+  .addHelpText('after', '\nText lines name the scenario and its session (weak-dh#3); --json events carry both.\n')
   .action(async (options: { all?: boolean; scenarios?: string; basePort: number; portsFile?: string }) => {
     const flags = program.opts<ServeFlags>();
     if (Boolean(options.all) === Boolean(options.scenarios)) throw new UsageError('serve takes either --all or --scenarios a,b,c');
     const references = options.all ? catalogueNames() : options.scenarios!.split(',').map((name) => name.trim()).filter(Boolean);
+    // A scenario's name and session number say which session a line is about: one name, one server.
+    const names = references.map((reference) => loadScenario(reference).name);
+    const twice = names.find((name, index) => names.indexOf(name) !== index);
+    if (twice) throw new UsageError(`serve: the scenario "${twice}" is given twice; each runs once, on a port of its own`);
     const plan = references.map((reference, index) => ({ reference, port: options.basePort === 0 ? 0 : options.basePort + index }));
-    const running = await startAll(plan, flags);
+    const running = await startAll(plan, flags, '--base-port');
     const portMap = Object.fromEntries(running.map((server) => [server.scenario.name, server.port]));
     const text = JSON.stringify({ host: flags.host, ports: portMap });
     if (options.portsFile) writeAtomically(options.portsFile, text + '\n', 0o644);
     console.log(text);
-    runUntilSignalled(running, flags.json);
+    runUntilStopped(running, flags);
   });
 
 const SWAKS_EXAMPLE = clientKind('swaks')!.invoke({}, PLACEHOLDERS, 1);
@@ -213,158 +223,79 @@ program
 
 program
   .command('certs')
-  .description('generate every certificate profile into the cache and print the test CA file')
-  .option('--certs <dir>', 'certificate cache folder')
+  .description('make the certificates (once; they are cached) and print the test CA file: what a client must trust')
+  .option('--certs <dir>', 'certificate cache folder (default: $BROKEN_MTA_CERTS, else $XDG_CACHE_HOME/broken-mta, else ~/.cache/broken-mta)')
   .option('--hostname <name>', 'the server name the certificates carry', DEFAULT_HOSTNAME)
-  .option('--client', 'print the paths of a client certificate and its key, signed by the test CA')
-  .option('--export <dir>', 'write the test CA, the intermediate and the client certificate and key to DIR')
+  .option('--client', `print the paths of a client certificate and its key, signed by the test CA (${CLIENT_CERT_FILE}, ${CLIENT_KEY_FILE})`)
+  .option('--export <dir>', `write the test CA, the intermediate, ${CLIENT_CERT_FILE} and ${CLIENT_KEY_FILE} to DIR`)
   .action(async (options: { certs?: string; hostname: string; client?: boolean; export?: string }) => {
     const cache = new CertificateCache(options.certs ?? program.opts().certs ?? defaultCertDir(), options.hostname);
     // Checked before any certificate is made.
     if (options.export) makeWritableDir(options.export, '--export');
-    const started = Date.now();
-    await cache.prepareAll();
-    for (const profile of CERT_PROFILE_NAMES) {
-      const at = Date.now();
-      let generated = false;
-      await cache.get(profile, () => (generated = true));
-      process.stderr.write(`${profile}: ${generated ? `generated in ${Date.now() - at} ms` : 'cached'}\n`);
-    }
-    process.stderr.write(`${CERT_PROFILE_NAMES.length} profiles ready in ${Date.now() - started} ms\n`);
+    await makeMissingCertificates(cache);
     const client = await cache.get('client');
+    // The bundle holds key and certificate; clients want them apart.
+    const writeClient = (dir: string) => {
+      writeAtomically(join(dir, CLIENT_CERT_FILE), client.chain, 0o644);
+      writeAtomically(join(dir, CLIENT_KEY_FILE), client.key, 0o600);
+    };
     if (options.export) {
-      const out = (name: string, content: string, mode: number) => writeAtomically(join(options.export!, name), content, mode);
-      out('test-ca.pem', readFileSync(cache.caFile, 'utf8'), 0o644);
-      out('test-intermediate.pem', readFileSync(cache.authorityFile('test-intermediate'), 'utf8'), 0o644);
-      out('client.pem', client.chain, 0o644);
-      out('client.key.pem', client.key, 0o600);
+      writeAtomically(join(options.export, 'test-ca.pem'), readFileSync(cache.caFile, 'utf8'), 0o644);
+      writeAtomically(join(options.export, 'test-intermediate.pem'), readFileSync(cache.authorityFile('test-intermediate'), 'utf8'), 0o644);
+      writeClient(options.export);
       console.log(resolve(options.export));
       return;
     }
     if (options.client) {
-      // The bundle holds key and certificate; clients want them apart.
       const dir = dirname(client.file);
-      writeAtomically(join(dir, 'client-cert.pem'), client.chain, 0o644);
-      writeAtomically(join(dir, 'client-key.pem'), client.key, 0o600);
-      console.log(join(dir, 'client-cert.pem'));
-      console.log(join(dir, 'client-key.pem'));
+      writeClient(dir);
+      console.log(join(dir, CLIENT_CERT_FILE));
+      console.log(join(dir, CLIENT_KEY_FILE));
       return;
     }
     console.log(cache.caFile);
   });
 
-interface ServeFlags {
-  host: string;
-  hostname: string;
-  json?: boolean;
-  certs?: string;
-  store?: string;
-  maxMessages: number;
-  maxConnections: number;
-  maxMessageSize: number;
-  idleTimeout: number;
-  maxLineLength: number;
-  maxRecipients: number;
-  maxConnectionsPerClient: number;
-  maxSessionTime: number;
-  tlsHandshakeTimeout: number;
+/** Progress on stderr only while certificates are being made: stdout is for `$(broken-mta certs)`. */
+async function makeMissingCertificates(cache: CertificateCache): Promise<void> {
+  const missing = cache.missing();
+  if (missing.length === 0) return;
+  const started = Date.now();
+  process.stderr.write(`making ${missing.length} certificates in ${cache.dir}\n`);
+  await cache.prepareAll();
+  for (const profile of missing) {
+    const at = Date.now();
+    await cache.get(profile);
+    process.stderr.write(`${profile}: generated in ${Date.now() - at} ms\n`);
+  }
+  process.stderr.write(`ready in ${Date.now() - started} ms\n`);
 }
 
-function checkHost(host: string): void {
-  if (!isIP(host) && host !== 'localhost') {
-    throw new UsageError(`--host ${host}: give an IP address to listen on (127.0.0.1, ::1, 0.0.0.0)`);
-  }
-  if (!isLoopback(host)) {
-    process.stderr.write(`warning: listening on ${host}: other machines can reach this deliberately broken server\n`);
-  }
+// After the commands, so that only the top level takes words it does not know: they are
+// misspelt commands (or a scenario without --scenario), which deserve better than
+// "too many arguments".
+program.allowExcessArguments();
+
+function unknownCommand(word: string): string {
+  if (catalogueNames().includes(word)) return `"${word}" is a scenario: serve it with --scenario ${word}`;
+  const commands = program.commands.map((command) => command.name());
+  return `unknown command "${word}"${didYouMean(word, commands)}: the commands are ${commands.join(', ')}, and --scenario NAME serves one`;
 }
 
-/** Starts each scenario on its port; on any failure, closes those already started. */
-async function startAll(plan: Array<{ reference: string; port: number }>, flags: ServeFlags): Promise<RunningScenario[]> {
-  checkHost(flags.host);
-  const started: RunningScenario[] = [];
-  try {
-    for (const { reference, port } of plan) {
-      try {
-        started.push(
-          await startScenario(reference, {
-            host: flags.host,
-            port,
-            hostname: flags.hostname,
-            ...(flags.certs ? { certDir: flags.certs } : {}),
-            ...(flags.store ? { store: flags.store } : {}),
-            limits: {
-              maxMessages: flags.maxMessages,
-              maxConnections: flags.maxConnections,
-              maxMessageBytes: flags.maxMessageSize,
-              idleTimeoutMs: flags.idleTimeout,
-              maxLineBytes: flags.maxLineLength,
-              maxRecipients: flags.maxRecipients,
-              maxConnectionsPerClient: flags.maxConnectionsPerClient,
-              maxSessionMs: flags.maxSessionTime,
-              tlsHandshakeTimeoutMs: flags.tlsHandshakeTimeout,
-            },
-          }),
-        );
-      } catch (error) {
-        const code = (error as NodeJS.ErrnoException).code;
-        if (code === 'EADDRINUSE') throw new Error(`port ${port} on ${flags.host} is in use: choose another with --port (0 takes a free one)`);
-        if (code === 'EADDRNOTAVAIL' || code === 'EACCES') throw new Error(`cannot listen on ${flags.host}:${port}: ${code}`);
-        throw error;
-      }
-    }
-  } catch (error) {
-    await Promise.all(started.map((running) => running.close()));
-    throw error;
-  }
-  return started;
+/** Commander puts its "Did you mean" on a line of its own. */
+function oneLine(text: string): string {
+  return text.replace(/\n\(Did you mean (.*)\?\)/, ' (did you mean $1?)').trimEnd() + '\n';
 }
 
-/** Prints every event as it comes, then closes everything on SIGINT/SIGTERM within 2 s. */
-function runUntilSignalled(running: RunningScenario[], json: boolean | undefined): void {
-  if (!json) process.stderr.write(`trust the test CA with: ${running[0]!.caFile}\n`);
-  // Lines are gathered and written once per tick: one console.log per event cost a fifth
-  // of the CPU under load.
-  let pending: string[] = [];
-  const flush = () => {
-    process.stdout.write(pending.join(''));
-    pending = [];
-  };
-  for (const server of running) {
-    void (async () => {
-      for await (const event of server.events) {
-        if (pending.length === 0) setImmediate(flush);
-        pending.push((json ? JSON.stringify(event) : formatEvent(event)) + '\n');
-      }
-    })();
-  }
-  let stopping = false;
-  const stop = (signal: NodeJS.Signals) => {
-    // A second signal means "now".
-    if (stopping) process.exit(130);
-    stopping = true;
-    process.stderr.write(`${signal}: closing sessions\n`);
-    const exit = () => {
-      flush();
-      process.exit(0);
-    };
-    // Messages under way get up to closeTimeoutMs (1.5 s) to finish; the process is gone within 2 s.
-    const deadline = setTimeout(exit, 1900);
-    deadline.unref();
-    void Promise.all(running.map((server) => server.close())).then(exit);
-  };
-  process.on('SIGINT', stop);
-  process.on('SIGTERM', stop);
-}
+/** The top level's options that only serving one scenario takes. */
+const ONE_SCENARIO_ONLY = ['--scenario', '--port', '--version'];
 
 async function serve(reference: string, flags: ServeFlags & { port: number }): Promise<void> {
-  const [running] = await startAll([{ reference, port: flags.port }], flags);
+  const [running] = await startAll([{ reference, port: flags.port }], flags, '--port');
   const { host, port, scenario } = running!;
   console.log(flags.json ? JSON.stringify({ type: 'listening', host, port, scenario: scenario.name }) : `listening on ${host}:${port} scenario=${scenario.name}`);
-  runUntilSignalled([running!], flags.json);
+  runUntilStopped([running!], flags);
 }
-
-program.exitOverride();
 try {
   await program.parseAsync(process.argv);
 } catch (error) {
@@ -372,6 +303,7 @@ try {
   if (commanderCode === 'commander.helpDisplayed' || commanderCode === 'commander.version' || commanderCode === 'commander.help') process.exit(0);
   if (commanderCode.startsWith('commander.')) process.exit(2); // commander printed its own line
   const bad = error instanceof ScenarioError || error instanceof UsageError;
-  process.stderr.write(`broken-mta: ${(error as Error).message}\n`);
+  // A scenario file may have several problems, one a line: each line says whose it is.
+  process.stderr.write((error as Error).message.split('\n').map((line) => `broken-mta: ${line}\n`).join(''));
   process.exit(bad ? 2 : 1);
 }

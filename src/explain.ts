@@ -71,7 +71,7 @@ function exactMatches(line: string, entries: Entry[]): Explanation[] {
       const said = normal(text);
       return (said.length >= MIN_EXACT && asked.includes(said)) || (asked.length >= MIN_EXACT && said.includes(asked));
     })
-    .map(({ scenario, claim, text }) => ({ scenario: scenario.name, summary: scenario.summary, claim, text, exact: true, shared: [], score: Math.min(normal(text).length, asked.length) }));
+    .map(({ scenario, claim, text }) => ({ scenario: scenario.name, summary: scenario.summary ?? '', claim, text, exact: true, shared: [], score: Math.min(normal(text).length, asked.length) }));
 }
 
 function wordMatches(line: string, entries: Entry[], scenarioCount: number): Explanation[] {
@@ -87,7 +87,7 @@ function wordMatches(line: string, entries: Entry[], scenarioCount: number): Exp
     const score = shared.reduce((sum, word) => sum + Math.log(1 + entries.length / frequency.get(word)!), 0);
     // For reading: "verify" is not worth showing beside "verify=fail".
     const shown = shared.filter((word) => !shared.some((other) => other !== word && other.split('=').includes(word)));
-    return [{ scenario: scenario.name, summary: scenario.summary, claim, text, exact: false, shared: shown, score }];
+    return [{ scenario: scenario.name, summary: scenario.summary ?? '', claim, text, exact: false, shared: shown, score }];
   });
 }
 

@@ -2,7 +2,7 @@
 // reports, for each, what was observed (the client's exit and output, the server's events).
 // With expectations (the user's own `--expect FILE`, or the catalogue's claims for a known
 // client with `--client KIND`) each row passes or fails; without, it says what it saw.
-import { describeObservation, mismatches, type Observation } from './claims/check.js';
+import { mismatches, type Observation } from './claims/check.js';
 import type { Expectation } from './claims/claim.js';
 import { observeRun } from './claims/observe.js';
 import { runProgram } from './claims/run.js';

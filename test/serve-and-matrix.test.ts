@@ -1,29 +1,18 @@
 // `serve` (many scenarios in one process) and `matrix` (one client over the catalogue),
 // run as a CI job would run them.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { clientKind, PLACEHOLDERS } from '../src/claims/clients.js';
 import { catalogueNames } from '../src/scenario/load.js';
-import { opensslStarttls, run } from './support/clients.js';
+import { opensslStarttls, rawConnect, readUntil, run } from './support/clients.js';
+import { tempDir } from './support/temp.js';
 
 const ROOT = join(import.meta.dirname, '..');
 const CLI = join(ROOT, 'dist', 'cli.js');
-const CA = ['-CAfile', '{ca}'];
-
-const made: string[] = [];
-/** A temporary folder, removed when the file's tests are done. */
-function tempDir(name: string): string {
-  const dir = mkdtempSync(join(tmpdir(), `broken-mta-${name}-`));
-  made.push(dir);
-  return dir;
-}
-afterAll(() => {
-  for (const dir of made) rmSync(dir, { recursive: true, force: true });
-});
 
 function junitCases(xml: string): Array<{ name: string; failure?: string; skipped: boolean }> {
   return [...xml.matchAll(/<testcase [^>]*name="([^"]+)"[^>]*>([\s\S]*?)<\/testcase>/g)].map(([, name, body]) => ({
@@ -35,7 +24,7 @@ function junitCases(xml: string): Array<{ name: string; failure?: string; skippe
 
 describe('broken-mta serve', () => {
   it('serves several scenarios on their own ports; openssl reaches two of them', async () => {
-    const portsFile = join(mkdtempSync(join(tmpdir(), 'broken-mta-serve-')), 'ports.json');
+    const portsFile = join(tempDir('serve'), 'ports.json');
     const child = spawn('node', [CLI, 'serve', '--scenarios', 'good,expired-cert', '--base-port', '0', '--ports-file', portsFile, '--json']);
     try {
       const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
@@ -58,6 +47,75 @@ describe('broken-mta serve', () => {
     } finally {
       child.kill('SIGTERM');
     }
+  });
+
+  it('text lines name the scenario with the session, since each scenario numbers its sessions from 1', async () => {
+    const child = spawn('node', [CLI, 'serve', '--scenarios', 'good,greylist', '--base-port', '0']);
+    try {
+      const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
+      const map = JSON.parse((await lines.next()).value as string) as { ports: Record<string, number> };
+      for (const name of ['good', 'greylist']) {
+        const socket = await rawConnect(map.ports[name]!);
+        await readUntil(socket, /^220 /m);
+        socket.destroy();
+      }
+      // connect, the banner, close: three lines from each.
+      const seen: string[] = [];
+      const deadline = new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`got only:\n${seen.join('\n')}`)), 5000));
+      while (seen.length < 6) seen.push((await Promise.race([lines.next(), deadline])).value as string);
+      for (const line of seen) expect(line).toMatch(/^\d\d:\d\d:\d\d\.\d{3} (good|greylist)#1 /);
+      expect(seen.filter((line) => / (good|greylist)#1 closed by the client/.test(line))).toHaveLength(2);
+    } finally {
+      child.kill('SIGTERM');
+    }
+  });
+
+  it('--help lists the server options it takes (--json, --store, the limits, --exit-on-stdin-close), not those of one scenario', async () => {
+    const result = await run('node', [CLI, 'serve', '--help']);
+    expect(result.code).toBe(0);
+    for (const option of ['--all', '--scenarios', '--base-port', '--ports-file', '--host', '--json', '--store', '--certs', '--max-recipients', '--idle-timeout', '--tls-handshake-timeout', '--exit-on-stdin-close']) {
+      expect(result.stdout).toContain(option);
+    }
+    expect(result.stdout).not.toContain('--scenario ');
+    expect(result.stdout).not.toContain('--port ');
+  });
+
+  it('the options help lists are taken after `serve`: --json and a limit', async () => {
+    const child = spawn('node', [CLI, 'serve', '--scenarios', 'good', '--base-port', '0', '--json', '--max-recipients', '1']);
+    try {
+      const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
+      const map = JSON.parse((await lines.next()).value as string) as { ports: Record<string, number> };
+      const socket = await rawConnect(map.ports.good!);
+      await readUntil(socket, /^220 /m);
+      socket.write('EHLO client.example.test\r\nMAIL FROM:<a@example.test>\r\nRCPT TO:<b@example.test>\r\nRCPT TO:<c@example.test>\r\n');
+      await readUntil(socket, /^452 4\.5\.3 /m);
+      for (;;) {
+        const event = JSON.parse((await lines.next()).value as string);
+        if (event.type === 'limit') {
+          expect(event).toMatchObject({ scenario: 'good', limit: 'maxRecipients', value: 1 });
+          break;
+        }
+      }
+      socket.destroy();
+    } finally {
+      child.kill('SIGTERM');
+    }
+  });
+
+  it('a busy port names --base-port; a scenario given twice is refused', async () => {
+    const busy: Server = createServer();
+    await new Promise<void>((resolve) => busy.listen(0, '127.0.0.1', resolve));
+    const port = (busy.address() as { port: number }).port;
+    try {
+      const result = await run('node', [CLI, 'serve', '--scenarios', 'good', '--base-port', String(port)]);
+      expect(result.code).toBe(1);
+      expect(result.stderr.trim()).toBe(`broken-mta: port ${port} on 127.0.0.1 is in use: choose another --base-port (0: each scenario takes a free port)`);
+    } finally {
+      busy.close();
+    }
+    const twice = await run('node', [CLI, 'serve', '--scenarios', 'good,greylist,good', '--base-port', '0']);
+    expect(twice.code).toBe(2);
+    expect(twice.stderr.trim()).toBe('broken-mta: serve: the scenario "good" is given twice; each runs once, on a port of its own');
   });
 
   it('refuses a call with neither --all nor --scenarios', async () => {

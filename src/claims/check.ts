@@ -92,7 +92,7 @@ export function describeExpectation(expectation: Expectation): string {
 
 /** broken-mta's own text log of the run, as `broken-mta --scenario` prints it. */
 export function serverLines(events: readonly SessionEvent[]): string[] {
-  return events.map(formatEvent);
+  return events.map((event) => formatEvent(event));
 }
 
 function exitMatches(expected: NonNullable<Expectation['exit']>, observation: Observation): boolean {

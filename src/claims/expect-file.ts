@@ -6,10 +6,13 @@
 //     - { exit: 1, prints: "450 4.2.0" }
 //     - { delivered: false }
 //
-// Checked like a scenario file: every error names the file, the line and the field.
+// Checked like a scenario file: every problem at once, each as file:line: field: message.
 import { readFileSync } from 'node:fs';
+import { LineCounter, parseDocument } from 'yaml';
 import { z } from 'zod';
-import { parseYaml, ScenarioError } from '../scenario/load.js';
+import { ScenarioError } from '../scenario/load.js';
+import { describeIssues, locateIn, type Path } from '../scenario/problems.js';
+import { didYouMean } from '../suggest.js';
 import { expectationSchema, type Expectation } from './claim.js';
 
 const expectFileSchema = z.record(z.string(), z.union([expectationSchema, z.array(expectationSchema).min(1)]));
@@ -22,11 +25,21 @@ export function loadExpectFile(file: string, scenarioNames: readonly string[]): 
   } catch (error) {
     throw new ScenarioError(`--expect ${file}: cannot read it: ${(error as NodeJS.ErrnoException).code ?? error}`);
   }
-  const { value, where } = parseYaml(text ?? '', file, expectFileSchema.nullable());
-  const expectations = new Map<string, Expectation[]>();
-  for (const [name, entry] of Object.entries(value ?? {})) {
-    if (!scenarioNames.includes(name)) throw new ScenarioError(where([name], `no scenario of that name in this run (it has ${scenarioNames.length} scenarios; see \`broken-mta list\`)`));
-    expectations.set(name, [entry].flat());
+  const lineCounter = new LineCounter();
+  const document = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  if (document.errors.length) {
+    throw new ScenarioError(
+      document.errors.map((error) => `${file}:${lineCounter.linePos(error.pos[0]).line}:${lineCounter.linePos(error.pos[0]).col}: YAML syntax: ${error.message.split('\n')[0]}`).join('\n'),
+    );
   }
-  return expectations;
+  const data: unknown = document.toJS() ?? {};
+  const locate = (path: Path) => ({ where: `${file}:${locateIn(document, lineCounter, path).line}`, depth: path.length });
+  const result = expectFileSchema.safeParse(data);
+  const problems = result.success ? [] : describeIssues(result.error.issues, data, locate);
+  const entries = result.success ? Object.entries(result.data) : [];
+  for (const [name] of entries) {
+    if (!scenarioNames.includes(name)) problems.push(`${locate([name]).where}: ${name}: no scenario of that name in this run${didYouMean(name, scenarioNames)}`);
+  }
+  if (problems.length) throw new ScenarioError(problems.join('\n'));
+  return new Map(entries.map(([name, entry]) => [name, [entry].flat()]));
 }

@@ -1,4 +1,5 @@
-import { defineFault, STEPS } from './fault.js';
+import { STEPS } from '../smtp/steps.js';
+import { defineFault } from './fault.js';
 
 // Never answer. The server's own idle timeout still bounds it: then the connection is
 // closed without a word, as a server whose worker died would leave it.

@@ -1,6 +1,6 @@
 // Every fault registers here, one file each. The scenario schema is built from this list,
 // so a new fault is usable in scenario files (and documented in schema.json) once added.
-import type { FaultDefinition } from './fault.js';
+import type { ConfiguredFault } from './fault.js';
 import abortAlert from './abort-alert.js';
 import abortClose from './abort-close.js';
 import abortGarbage from './abort-garbage.js';
@@ -16,7 +16,7 @@ import inject from './inject.js';
 import reply from './reply.js';
 import reset from './reset.js';
 
-export const FAULTS: readonly FaultDefinition[] = [
+export const FAULTS = [
   reply,
   delay,
   drip,
@@ -31,8 +31,18 @@ export const FAULTS: readonly FaultDefinition[] = [
   abortAlert,
   abortSilence,
   abortMidway,
-] as unknown as FaultDefinition[];
+] as const;
 
-export function findFault(name: string): FaultDefinition | undefined {
+export type Fault = (typeof FAULTS)[number];
+export type FaultName = Fault['name'];
+
+export function findFault(name: string): Fault | undefined {
   return FAULTS.find((fault) => fault.name === name);
+}
+
+/** A scenario's fault entry, configured by the fault it names. */
+export function configureFault(entry: { fault: string }): ConfiguredFault {
+  const fault = findFault(entry.fault);
+  if (!fault) throw new Error(`unknown fault ${entry.fault}`);
+  return fault.configure(entry);
 }

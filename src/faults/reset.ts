@@ -1,4 +1,5 @@
-import { defineFault, STEPS } from './fault.js';
+import { STEPS } from '../smtp/steps.js';
+import { defineFault } from './fault.js';
 
 export default defineFault({
   name: 'reset',

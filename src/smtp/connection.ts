@@ -5,8 +5,7 @@ import type { Socket } from 'node:net';
 import { SMTPConnection } from 'smtp-server/lib/smtp-connection.js';
 import type { SMTPStream } from 'smtp-server/lib/smtp-stream.js';
 import type { SessionEventInput } from '../events.js';
-import type { FaultTarget, Step } from '../faults/fault.js';
-import { findFault } from '../faults/registry.js';
+import type { ConfiguredFault, FaultTarget } from '../faults/fault.js';
 import { addressOf, applies, type FaultState, type StepContext } from '../faults/when.js';
 import type { Scenario } from '../scenario/schema.js';
 import { alert } from '../tls/alerts.js';
@@ -14,27 +13,17 @@ import { alertFromOpenSslCode, serverAlertFromOpenSslCode } from '../tls/node/er
 import { serverFlight } from '../tls/node/flight.js';
 import type { EngineConfig, EngineEvent } from '../tls/engine/engine.js';
 import { EngineSocket } from '../tls/engine/socket.js';
-import type { Limits } from './server.js';
-
-const COMMAND_STEPS: Readonly<Record<string, Step>> = {
-  EHLO: 'EHLO',
-  LHLO: 'EHLO',
-  HELO: 'HELO',
-  AUTH: 'AUTH',
-  STARTTLS: 'STARTTLS',
-  MAIL: 'MAIL',
-  RCPT: 'RCPT',
-  DATA: 'DATA',
-  RSET: 'RSET',
-  NOOP: 'NOOP',
-  VRFY: 'VRFY',
-  QUIT: 'QUIT',
-};
+import type { Limits } from '../limits.js';
+import { formatReply, parseReply } from './reply.js';
+import { stepOfCommand, type Step } from './steps.js';
+import type { TlsState } from './types.js';
 
 /** What the connection needs from the server that owns it. */
 export interface SessionHost {
   readonly scenario: Scenario;
   readonly hostname: string;
+  /** The scenario's faults, in file order, configured once for this server. */
+  readonly faults: readonly ConfiguredFault[];
   /** Counters and generators of the faults' `when` rules, for this server. */
   readonly faultState: FaultState;
   /** Set when the scenario's TLS is the scripted engine's. */
@@ -46,18 +35,12 @@ export interface SessionHost {
 
 type SmtpReplyData = string | string[];
 
-export interface TlsState {
-  protocol: string;
-  cipher: string;
-}
-
 export class BrokenConnection extends SMTPConnection {
   readonly sessionNumber: number;
   private readonly host: SessionHost;
   private readonly startedAt = Date.now();
   private closedBy: 'client' | 'server' | undefined;
   private tlsOutcomeRecorded = false;
-  private injectionReported = false;
   private ehloKeywords: string[] | undefined;
   private greeted = false;
   private clientTalkedEarly = false;
@@ -133,6 +116,8 @@ export class BrokenConnection extends SMTPConnection {
   // --- replies -------------------------------------------------------------------------
 
   override send(code: number, data?: SmtpReplyData, context?: string | false): void {
+    // smtp-server's words for a message it cuts off at shutdown: ours, with 4.3.2, as idle sessions get.
+    if (code === 421 && data === 'Server shutting down') [data, context] = ['4.3.2 Service shutting down, try again later', false];
     if (this.ehloKeywords && code === 250 && Array.isArray(data)) {
       data = [data[0]!, ...this.ehloKeywords];
       this.ehloKeywords = undefined;
@@ -146,7 +131,7 @@ export class BrokenConnection extends SMTPConnection {
     if (this.dripMsPerByte && willWrite) {
       const msPerByte = this.dripMsPerByte;
       this.dripMsPerByte = undefined;
-      return void this.drip(formatReply(code, data), msPerByte).then(() => code === 421 && this.close());
+      return void this.drip(formatReply(code, Array.isArray(data) ? data : [data ?? '']), msPerByte).then(() => code === 421 && this.close());
     }
     super.send(code, data, context);
     // The reply to a message that was under way when the server began to stop: now it may go.
@@ -202,8 +187,8 @@ export class BrokenConnection extends SMTPConnection {
       return callback?.();
     }
     const continuation = Boolean(this._nextHandler);
-    this.record({ type: 'command', step: continuation ? 'AUTH' : (COMMAND_STEPS[name] ?? name), line: clip(redact(name, line, continuation)) });
-    const step = continuation ? undefined : COMMAND_STEPS[name];
+    const step = continuation ? undefined : stepOfCommand(name);
+    this.record({ type: 'command', step: continuation ? 'AUTH' : (step ?? name), line: clip(redact(name, line, continuation)) });
     if (!step || !this._ready) return super._onCommand(command, callback);
     const argument = line.slice(name.length).trim();
     void this.runFaults(step, argument).then((handled) => {
@@ -249,14 +234,13 @@ export class BrokenConnection extends SMTPConnection {
     }
     if (command.toString().trim().split(/\s+/).length > 1 || this.secure) return super.handler_STARTTLS(command, callback);
     this.reportPipelinedAfterStarttls();
-    const ready = [tls.ready].flat();
+    const ready = parseReply(tls.ready);
     if (this.injectedLines) {
       // One write: the injected lines must reach the client in the same segment as the 220.
-      const payload = [...ready, ...this.injectedLines].map((line) => `${line}\r\n`).join('');
-      this.record({ type: 'reply', code: Number(ready[0]!.slice(0, 3)), text: [...ready.map((l) => l.slice(4)), ...this.injectedLines].join('\n') });
-      this._socket.write(payload);
+      this.record({ type: 'reply', code: ready.code, text: [...ready.lines, ...this.injectedLines].join('\n') });
+      this._socket.write(formatReply(ready.code, ready.lines) + this.injectedLines.map((line) => `${line}\r\n`).join(''));
     } else {
-      this.send(Number(ready[0]!.slice(0, 3)), ready.length > 1 ? ready.map((l) => l.slice(4)) : ready[0]!.slice(4), false);
+      this.send(ready.code, ready.lines.length > 1 ? ready.lines : ready.lines[0], false);
     }
     this.record({ type: 'starttls', engine: tls.engine });
     this.stopReadingForTls();
@@ -507,12 +491,10 @@ export class BrokenConnection extends SMTPConnection {
       sender: this.session.envelope?.mailFrom ? this.session.envelope.mailFrom.address : '',
       recipient: step === 'RCPT' ? addressOf(argument) : '',
     };
-    for (const [index, entry] of this.scenario.faults.entries()) {
-      if (![entry.on].flat().includes(step)) continue;
-      const fault = findFault(entry.fault);
-      if (!fault || !applies(entry, index, context, this.host.faultState)) continue;
-      const outcome = await fault.apply(target, entry as never);
-      this.record({ type: 'fault', fault: entry.fault, step, detail: outcome.detail });
+    for (const [index, fault] of this.host.faults.entries()) {
+      if (!fault.steps.includes(step) || !applies(fault.when, index, context, this.host.faultState)) continue;
+      const outcome = await fault.apply(target);
+      this.record({ type: 'fault', fault: fault.name, step, detail: outcome.detail });
       if (outcome.serverAlert !== undefined && !this.tlsOutcomeRecorded) {
         this.tlsOutcomeRecorded = true;
         this.record({ type: 'tls-failed', serverAlert: alert(outcome.serverAlert), error: outcome.detail });
@@ -675,12 +657,6 @@ function redact(name: string, line: string, continuation: boolean): string {
     return `AUTH ${mechanism ?? ''}${initial ? ' (redacted)' : ''}`.trimEnd();
   }
   return line;
-}
-
-/** A reply as smtp-server writes it (enhanced status codes are off). */
-function formatReply(code: number, data: SmtpReplyData | undefined): string {
-  const lines = Array.isArray(data) ? data : [data ?? ''];
-  return lines.map((line, i) => `${code}${i < lines.length - 1 ? '-' : ' '}${line}`).join('\r\n') + '\r\n';
 }
 
 const MAX_EVENT_LINE = 512;

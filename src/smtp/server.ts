@@ -5,59 +5,14 @@ import type { TLSSocket } from 'node:tls';
 import { SMTPServer, type SMTPServerOptions } from 'smtp-server';
 import type { ServedCertificate } from '../certs/cache.js';
 import { EventLog, type SessionEventInput } from '../events.js';
-import { engineConfig } from '../tls/engine/config.js';
-import type { Scenario } from '../scenario/schema.js';
+import { configureFault } from '../faults/registry.js';
 import { FaultState } from '../faults/when.js';
-import { BrokenConnection, type SessionHost, type TlsState } from './connection.js';
-
-export interface Limits {
-  /** Largest message accepted, in bytes (advertised as SIZE, 552 beyond). */
-  maxMessageBytes: number;
-  /** Sessions at once; 421 beyond. */
-  maxConnections: number;
-  /** A session idle this long gets 421 and is closed. */
-  idleTimeoutMs: number;
-  /** On close, how long a session in the middle of a message may take to finish it. */
-  closeTimeoutMs: number;
-  /** Messages kept in memory for the API; older ones are dropped first. */
-  maxMessages: number;
-  /** Longest command line, in bytes with its line ending; 500 beyond (the rest of the line is dropped). */
-  maxLineBytes: number;
-  /** Recipients in one message; 452 beyond. */
-  maxRecipients: number;
-  /** Sessions at once from one client address; 421 beyond. */
-  maxConnectionsPerClient: number;
-  /** A session open this long gets 421 and is closed, however busy it is. */
-  maxSessionMs: number;
-  /** A TLS handshake not done this long after it began: the session is closed. */
-  tlsHandshakeTimeoutMs: number;
-}
-
-export const DEFAULT_LIMITS: Limits = {
-  maxMessageBytes: 10 * 1024 * 1024,
-  maxConnections: 100,
-  idleTimeoutMs: 60_000,
-  closeTimeoutMs: 1500,
-  maxMessages: 1000,
-  // RFC 5321 §4.5.3.1 allows 512 for a command, 1000 for a text line; real clients send
-  // longer AUTH and MAIL lines, so the default is generous. It only bounds memory.
-  maxLineBytes: 4096,
-  maxRecipients: 100,
-  maxConnectionsPerClient: 20,
-  maxSessionMs: 10 * 60_000,
-  tlsHandshakeTimeoutMs: 10_000,
-};
-
-export interface CapturedMessage {
-  session: number;
-  from: string;
-  to: string[];
-  secure: boolean;
-  /** The TLS session it came over, when it did. */
-  tls?: TlsState;
-  /** The message as received: RFC 5322 header and body. */
-  raw: Buffer;
-}
+import { DEFAULT_LIMITS, type Limits } from '../limits.js';
+import type { Scenario } from '../scenario/schema.js';
+import { NODE_TLS_VERSIONS } from '../tls/versions.js';
+import { BrokenConnection, type SessionHost } from './connection.js';
+import { scriptedEngineConfig } from './engine-config.js';
+import type { CapturedMessage } from './types.js';
 
 export interface ServeOptions {
   host: string;
@@ -113,12 +68,13 @@ export async function serveScenario(scenario: Scenario, options: ServeOptions): 
   const host: SessionHost = {
     scenario,
     hostname: options.hostname,
+    faults: scenario.faults.map(configureFault),
     faultState: new FaultState(),
     limits,
-    ...(scenario.tls?.engine === 'scripted' && options.certificate ? { engine: engineConfig(scenario.tls, options.certificate) } : {}),
+    ...(scenario.tls?.engine === 'scripted' && options.certificate ? { engine: scriptedEngineConfig(scenario.tls, options.certificate) } : {}),
     nextSessionNumber: () => ++sessionCount,
     record: (session: number, event: SessionEventInput) =>
-      events.record({ time: new Date().toISOString(), scenario: scenario.name, session, ...event } as never),
+      events.record({ time: new Date().toISOString(), scenario: scenario.name, session, ...event }),
   };
 
   const connectionOf = (sessionId: string) => server.byId.get(sessionId);
@@ -155,7 +111,7 @@ export async function serveScenario(scenario: Scenario, options: ServeOptions): 
           type: 'tls-established',
           protocol: tlsSocket.getProtocol() ?? 'unknown',
           cipher: cipher.standardName ?? cipher.name,
-          keyExchange: keyExchangeOf(cipher.standardName ?? cipher.name),
+          ...keyExchangeOf(cipher.standardName ?? cipher.name),
           ...(tlsSocket.servername ? { sni: tlsSocket.servername } : {}),
           ...(scenario.tls?.clientCert ? { clientCertificate: String(tlsSocket.getPeerCertificate().subject?.CN ?? '(none)') } : {}),
         });
@@ -258,8 +214,7 @@ function tlsOptions(scenario: Scenario, certificate: ServedCertificate | undefin
   // The scripted engine takes the certificate itself (connection.ts); Node's TLS is not used.
   if (tls.engine === 'scripted') return { key: certificate.key, cert: certificate.chain };
   const versions = tls.versions ?? [];
-  const order = ['TLSv1', 'TLSv1.1', 'TLSv1.2', 'TLSv1.3'] as const;
-  const sorted = order.filter((version) => (versions as readonly string[]).includes(version));
+  const sorted = NODE_TLS_VERSIONS.filter((version) => versions.includes(version));
   const legacy = sorted.some((version) => version === 'TLSv1' || version === 'TLSv1.1');
   return {
     key: certificate.key,
@@ -272,12 +227,12 @@ function tlsOptions(scenario: Scenario, certificate: ServedCertificate | undefin
   };
 }
 
-function keyExchangeOf(cipher: string): { kind: string } | undefined {
-  if (/^TLS_AES|^TLS_CHACHA20/.test(cipher)) return { kind: 'ECDHE (TLS 1.3)' };
-  if (/_ECDHE_/.test(cipher)) return { kind: 'ECDHE' };
-  if (/_DHE_/.test(cipher)) return { kind: 'DHE' };
-  if (/^TLS_RSA_/.test(cipher)) return { kind: 'RSA' };
-  return undefined;
+function keyExchangeOf(cipher: string): { keyExchange?: { kind: string } } {
+  if (/^TLS_AES|^TLS_CHACHA20/.test(cipher)) return { keyExchange: { kind: 'ECDHE (TLS 1.3)' } };
+  if (/_ECDHE_/.test(cipher)) return { keyExchange: { kind: 'ECDHE' } };
+  if (/_DHE_/.test(cipher)) return { keyExchange: { kind: 'DHE' } };
+  if (/^TLS_RSA_/.test(cipher)) return { keyExchange: { kind: 'RSA' } };
+  return {};
 }
 
 function messageIdOf(raw: Buffer): string | undefined {

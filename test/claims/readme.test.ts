@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { invocationBlock, settingsTable } from '../../src/claims/docs.js';
 import { startScenario } from '../../src/index.js';
-import { parseScenarioText } from '../../src/scenario/load.js';
+import { parse } from 'yaml';
+import { parseScenarioObject } from '../../src/scenario/load.js';
 import { checkClaim, CLAIM_IDLE_TIMEOUT_MS, runCommand } from '../support/claims.js';
 import { run } from '../support/clients.js';
 
@@ -24,7 +25,7 @@ describe('the README on claims', () => {
 
   it('its scenario file example loads, and each of its claims holds against that scenario', async () => {
     const text = blockAfter('## Scenario files', '```yaml\n');
-    const scenario = parseScenarioText(text, 'README.md');
+    const scenario = parseScenarioObject(parse(text));
     const mta = await startScenario(scenario, { limits: { idleTimeoutMs: CLAIM_IDLE_TIMEOUT_MS } });
     try {
       for (const [index, claim] of scenario.symptoms.entries()) await checkClaim(mta, { scenario, claim, index: index + 1 }, runCommand);

@@ -19,8 +19,8 @@
 // - Renegotiation is refused: a ClientHello on an established connection gets a warning
 //   no_renegotiation (100) and the session goes on.
 import { createHash, createPrivateKey, privateEncrypt, randomBytes as systemRandomBytes, sign, constants, type KeyObject } from 'node:crypto';
-import { alert as describeAlert, type TlsAlert } from '../alerts.js';
-import { ALERT, AlertError } from './alert-error.js';
+import { ALERT, alert as describeAlert, type TlsAlert } from '../alerts.js';
+import { AlertError } from './alert-error.js';
 import { modPow, toBigInt, toBytes, type DhGroup } from './groups.js';
 import {
   certificateMessage,

@@ -1,6 +1,7 @@
 // The TLS record layer (RFC 5246 §6.2): framing, and protection with the suites of suites.ts.
 import { createCipheriv, createDecipheriv, createHmac, randomBytes } from 'node:crypto';
-import { ALERT, AlertError } from './alert-error.js';
+import { ALERT } from '../alerts.js';
+import { AlertError } from './alert-error.js';
 import type { CipherSuite } from './suites.js';
 
 export const ContentType = { ChangeCipherSpec: 20, Alert: 21, Handshake: 22, ApplicationData: 23 } as const;
