@@ -2,6 +2,7 @@
 // the builders of the server's messages. Parsing never throws anything but AlertError.
 import { ALERT } from '../alerts.js';
 import { AlertError } from './alert-error.js';
+import { RENEGOTIATION_SCSV } from './suites.js';
 
 export const HandshakeType = {
   HelloRequest: 0,
@@ -173,7 +174,7 @@ export function parseClientHello(body: Buffer): ClientHello {
   }
   const renegotiation = extensions.get(ExtensionType.RenegotiationInfo);
   if (renegotiation) hello.renegotiationInfo = new Cursor(renegotiation, 'renegotiation_info').vector8();
-  else if (cipherSuites.includes(0x00ff)) hello.renegotiationInfo = Buffer.alloc(0);
+  else if (cipherSuites.includes(RENEGOTIATION_SCSV)) hello.renegotiationInfo = Buffer.alloc(0);
   return hello;
 }
 
