@@ -1,8 +1,9 @@
 // The rules of ARCHITECTURE.md, held: no import cycles, layers import downward only, no
 // file in src/ over 400 lines and no function over 80.
-import { relative } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { findCycles, functionLengths, importGraph, layerOf, lineCount, sourceFiles, SRC, upwardImports } from './support/architecture.js';
+import { findCycles, functionLengths, importGraph, LAYERS, layerOf, lineCount, sourceFiles, SRC, upwardImports } from './support/architecture.js';
 
 const MAX_FILE_LINES = 400;
 const MAX_FUNCTION_LINES = 80;
@@ -35,5 +36,20 @@ describe('the shape of src/', () => {
     const looped = new Map([[a, [b]], [b, [a]]]);
     expect(findCycles(looped)).toHaveLength(1);
     expect(upwardImports(looped)).toEqual(['events.ts -> smtp/a.ts (base -> smtp)']);
+  });
+});
+
+describe('ARCHITECTURE.md', () => {
+  const text = readFileSync(join(SRC, '..', 'ARCHITECTURE.md'), 'utf8');
+
+  it('names only files that exist (in src/, or from the top of the repository)', () => {
+    const named = [...new Set([...text.matchAll(/`([\w./-]+\.(?:ts|yaml|json|sh|md))`/g)].map((match) => match[1]!))];
+    expect(named.length).toBeGreaterThan(30);
+    const missing = named.filter((path) => !path.includes('NAME') && !path.includes('<') && !existsSync(join(SRC, path)) && !existsSync(join(SRC, '..', path)));
+    expect(missing).toEqual([]);
+  });
+
+  it('has a row for every layer the check knows', () => {
+    for (const { name } of LAYERS) expect(text).toContain(`| ${name} |`);
   });
 });
