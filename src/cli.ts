@@ -1,22 +1,25 @@
 #!/usr/bin/env node
 // The command line: serve one scenario, list the catalogue, show a page, make the certs.
 // Bad input exits 2 with one line; a failure to serve (busy port, bad host) exits 1.
-import { isIP } from 'node:net';
 import { readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
 import { stringify } from 'yaml';
+import { CaptureUsageError, explainCapture, readCapturedFindings, runCapture, type CaptureFlags } from './capture/command.js';
 import { CertificateCache, writeAtomically } from './certs/cache.js';
-import { CERT_PROFILE_NAMES } from './certs/profiles.js';
 import { makeWritableDir } from './dirs.js';
+import { runUntilStopped, startAll, UsageError, type ServeFlags } from './serving.js';
+import { didYouMean } from './suggest.js';
 import { explain } from './explain.js';
-import { formatEvent } from './format.js';
-import { DEFAULT_HOST, DEFAULT_HOSTNAME, DEFAULT_LIMITS, defaultCertDir, listScenarios, loadScenario, startScenario, type RunningScenario } from './index.js';
+import { DEFAULT_HOST, DEFAULT_HOSTNAME, DEFAULT_LIMITS, defaultCertDir, listScenarios, loadScenario } from './index.js';
 import { formatJUnit, formatTable, runMatrix } from './matrix.js';
 import { catalogueNames, PACKAGE_ROOT, ScenarioError } from './scenario/load.js';
 import { CLIENTS } from './scenario/schema.js';
 
-class UsageError extends Error {}
+/** One naming for the client certificate, wherever it is written. */
+const CLIENT_CERT_FILE = 'client-cert.pem';
+const CLIENT_KEY_FILE = 'client-key.pem';
 
 function packageVersion(): string {
   return (JSON.parse(readFileSync(join(PACKAGE_ROOT, 'package.json'), 'utf8')) as { version: string }).version;
@@ -34,13 +37,13 @@ function parseCount(value: string): number {
   return count;
 }
 
-function isLoopback(host: string): boolean {
-  return host === 'localhost' || host === '::1' || host.startsWith('127.');
-}
-
 const program = new Command();
 program
   .name('broken-mta')
+  // Before any command is added, since commands inherit both: every usage error, commander's
+  // own included, is one line and exits 2.
+  .exitOverride()
+  .configureOutput({ outputError: (text, write) => write(oneLine(text)) })
   .description(
     'A fake SMTP server that plays known-bad mail servers on purpose.\n' +
       'Point a mail client or MTA at it to see the failure your production logs show,\n' +
@@ -52,7 +55,7 @@ program
   .option('-p, --port <port>', 'port to listen on; 0 takes a free port and prints it', parsePort, 2525)
   .option('--hostname <name>', 'the server name in the banner and in certificates', DEFAULT_HOSTNAME)
   .option('--json', 'print events as JSON lines instead of text')
-  .option('--certs <dir>', 'certificate cache folder (default: $BROKEN_MTA_CERTS or the package certs/)')
+  .option('--certs <dir>', 'certificate cache folder (default: $BROKEN_MTA_CERTS, else $XDG_CACHE_HOME/broken-mta, else ~/.cache/broken-mta)')
   .option('--store <dir>', 'write every message received to DIR (.eml files and messages.jsonl)')
   .option('--max-messages <n>', 'messages kept in memory (oldest dropped first)', parseCount, DEFAULT_LIMITS.maxMessages)
   .option('--max-connections <n>', 'sessions at once; beyond, 421', parseCount, DEFAULT_LIMITS.maxConnections)
@@ -63,6 +66,7 @@ program
   .option('--max-connections-per-client <n>', 'sessions at once from one client address; beyond, 421', parseCount, DEFAULT_LIMITS.maxConnectionsPerClient)
   .option('--max-session-time <ms>', 'a session open this long gets 421 and is closed, busy or not', parseCount, DEFAULT_LIMITS.maxSessionMs)
   .option('--tls-handshake-timeout <ms>', 'a TLS handshake not finished this long after it began: the session is closed', parseCount, DEFAULT_LIMITS.tlsHandshakeTimeoutMs)
+  .option('--exit-on-stdin-close', 'stop (as on SIGTERM) when stdin ends: give it a pipe, and it stops when the program that started it exits, however it exits')
   .addHelpText(
     'after',
     '\nExamples:\n' +
@@ -73,11 +77,10 @@ program
       '  broken-mta explain "<a line from your log>"  the scenarios that reproduce it\n' +
       '  broken-mta certs                             make the certificates, print the test CA path\n',
   )
-  .action(async (options: ServeFlags & { scenario?: string; port: number }) => {
-    if (!options.scenario) {
-      program.outputHelp({ error: true });
-      throw new UsageError('no scenario given: use --scenario NAME (see `broken-mta list`)');
-    }
+  .action(async (options: ServeFlags & { scenario?: string; port: number }, command: Command) => {
+    const [word] = command.args;
+    if (word !== undefined) throw new UsageError(unknownCommand(word));
+    if (!options.scenario) throw new UsageError('no scenario given: use --scenario NAME (`broken-mta list` shows the catalogue, `broken-mta --help` the rest)');
     await serve(options.scenario, options);
   });
 
@@ -96,11 +99,11 @@ program
   .argument('<name|file>', 'a catalogue name or a scenario file')
   .action((reference: string) => {
     const scenario = loadScenario(reference);
-    const out: string[] = [`${scenario.name}: ${scenario.summary}`, '', `Imitates: ${scenario.imitates}`, '', 'Symptoms:'];
-    for (const symptom of scenario.symptoms) {
-      out.push(`  ${'client' in symptom ? symptom.client : 'server'}: ${symptom.text}`);
-    }
-    out.push('', 'Fixes:', ...scenario.fixes.map((fix) => `  - ${fix}`));
+    // A user's own file may have only its behaviour: the page shows what there is.
+    const out: string[] = [scenario.summary ? `${scenario.name}: ${scenario.summary}` : scenario.name];
+    if (scenario.imitates) out.push('', `Imitates: ${scenario.imitates}`);
+    if (scenario.symptoms.length) out.push('', 'Symptoms:', ...scenario.symptoms.map((symptom) => `  ${'client' in symptom ? symptom.client : 'server'}: ${symptom.text}`));
+    if (scenario.fixes.length) out.push('', 'Fixes:', ...scenario.fixes.map((fix) => `  - ${fix}`));
     const { name: _n, summary: _s, imitates: _i, symptoms: _y, fixes: _f, ...behaviour } = scenario;
     out.push('', 'Behaviour:', ...stringify(behaviour, { lineWidth: 0 }).trimEnd().split('\n').map((line) => `  ${line}`));
     console.log(out.join('\n'));
@@ -113,6 +116,8 @@ program
   .option('-n, --count <n>', 'how many scenarios to show', parseCount, 3)
   .addHelpText('after', '\nExample:\n  broken-mta explain "STARTTLS=client, error: connect failed=-1, reason=dh key too small, SSL_error=1"\n')
   .action((line: string, options: { count: number }) => {
+    const captured = readCapturedFindings(line);
+    if (captured) return void (process.exitCode = explainCapture(captured, options.count));
     const found = explain(line, catalogueNames().map((name) => loadScenario(name)), options.count);
     if (!found.length) {
       // Like grep: nothing found is an answer (exit 1), not bad input.
@@ -135,17 +140,24 @@ program
   .option('--scenarios <names>', 'a comma-separated list of names or files')
   .option('--base-port <port>', 'the first port; the others follow it in order (0: each takes a free port)', parsePort, 2525)
   .option('--ports-file <file>', 'also write the port map to FILE')
+  // The server's options are the top level's, taken before or after `serve`: its help lists them.
+  .configureHelp({ showGlobalOptions: true, visibleGlobalOptions: () => program.options.filter((option) => !ONE_SCENARIO_ONLY.includes(option.long ?? '')) })
+  .addHelpText('after', '\nText lines name the scenario and its session (weak-dh#3); --json events carry both.\n')
   .action(async (options: { all?: boolean; scenarios?: string; basePort: number; portsFile?: string }) => {
     const flags = program.opts<ServeFlags>();
     if (Boolean(options.all) === Boolean(options.scenarios)) throw new UsageError('serve takes either --all or --scenarios a,b,c');
     const references = options.all ? catalogueNames() : options.scenarios!.split(',').map((name) => name.trim()).filter(Boolean);
+    // A scenario's name and session number say which session a line is about: one name, one server.
+    const names = references.map((reference) => loadScenario(reference).name);
+    const twice = names.find((name, index) => names.indexOf(name) !== index);
+    if (twice) throw new UsageError(`serve: the scenario "${twice}" is given twice; each runs once, on a port of its own`);
     const plan = references.map((reference, index) => ({ reference, port: options.basePort === 0 ? 0 : options.basePort + index }));
-    const running = await startAll(plan, flags);
+    const running = await startAll(plan, flags, '--base-port');
     const portMap = Object.fromEntries(running.map((server) => [server.scenario.name, server.port]));
     const text = JSON.stringify({ host: flags.host, ports: portMap });
     if (options.portsFile) writeAtomically(options.portsFile, text + '\n', 0o644);
     console.log(text);
-    runUntilSignalled(running, flags.json);
+    runUntilStopped(running, flags);
   });
 
 program
@@ -179,165 +191,115 @@ program
 
 program
   .command('certs')
-  .description('generate every certificate profile into the cache and print the test CA file')
-  .option('--certs <dir>', 'certificate cache folder')
+  .description('make the certificates (once; they are cached) and print the test CA file: what a client must trust')
+  .option('--certs <dir>', 'certificate cache folder (default: $BROKEN_MTA_CERTS, else $XDG_CACHE_HOME/broken-mta, else ~/.cache/broken-mta)')
   .option('--hostname <name>', 'the server name the certificates carry', DEFAULT_HOSTNAME)
-  .option('--client', 'print the paths of a client certificate and its key, signed by the test CA')
-  .option('--export <dir>', 'write the test CA, the intermediate and the client certificate and key to DIR')
+  .option('--client', `print the paths of a client certificate and its key, signed by the test CA (${CLIENT_CERT_FILE}, ${CLIENT_KEY_FILE})`)
+  .option('--export <dir>', `write the test CA, the intermediate, ${CLIENT_CERT_FILE} and ${CLIENT_KEY_FILE} to DIR`)
   .action(async (options: { certs?: string; hostname: string; client?: boolean; export?: string }) => {
     const cache = new CertificateCache(options.certs ?? program.opts().certs ?? defaultCertDir(), options.hostname);
     // Checked before any certificate is made.
     if (options.export) makeWritableDir(options.export, '--export');
-    const started = Date.now();
-    await cache.prepareAll();
-    for (const profile of CERT_PROFILE_NAMES) {
-      const at = Date.now();
-      let generated = false;
-      await cache.get(profile, () => (generated = true));
-      process.stderr.write(`${profile}: ${generated ? `generated in ${Date.now() - at} ms` : 'cached'}\n`);
-    }
-    process.stderr.write(`${CERT_PROFILE_NAMES.length} profiles ready in ${Date.now() - started} ms\n`);
+    await makeMissingCertificates(cache);
     const client = await cache.get('client');
+    // The bundle holds key and certificate; clients want them apart.
+    const writeClient = (dir: string) => {
+      writeAtomically(join(dir, CLIENT_CERT_FILE), client.chain, 0o644);
+      writeAtomically(join(dir, CLIENT_KEY_FILE), client.key, 0o600);
+    };
     if (options.export) {
-      const out = (name: string, content: string, mode: number) => writeAtomically(join(options.export!, name), content, mode);
-      out('test-ca.pem', readFileSync(cache.caFile, 'utf8'), 0o644);
-      out('test-intermediate.pem', readFileSync(cache.authorityFile('test-intermediate'), 'utf8'), 0o644);
-      out('client.pem', client.chain, 0o644);
-      out('client.key.pem', client.key, 0o600);
+      writeAtomically(join(options.export, 'test-ca.pem'), readFileSync(cache.caFile, 'utf8'), 0o644);
+      writeAtomically(join(options.export, 'test-intermediate.pem'), readFileSync(cache.authorityFile('test-intermediate'), 'utf8'), 0o644);
+      writeClient(options.export);
       console.log(resolve(options.export));
       return;
     }
     if (options.client) {
-      // The bundle holds key and certificate; clients want them apart.
       const dir = dirname(client.file);
-      writeAtomically(join(dir, 'client-cert.pem'), client.chain, 0o644);
-      writeAtomically(join(dir, 'client-key.pem'), client.key, 0o600);
-      console.log(join(dir, 'client-cert.pem'));
-      console.log(join(dir, 'client-key.pem'));
+      writeClient(dir);
+      console.log(join(dir, CLIENT_CERT_FILE));
+      console.log(join(dir, CLIENT_KEY_FILE));
       return;
     }
     console.log(cache.caFile);
   });
 
-interface ServeFlags {
-  host: string;
-  hostname: string;
-  json?: boolean;
-  certs?: string;
-  store?: string;
-  maxMessages: number;
-  maxConnections: number;
-  maxMessageSize: number;
-  idleTimeout: number;
-  maxLineLength: number;
-  maxRecipients: number;
-  maxConnectionsPerClient: number;
-  maxSessionTime: number;
-  tlsHandshakeTimeout: number;
+program
+  .command('capture')
+  .description("probe a real SMTP server once and write a scenario that makes the same clients fail the same way")
+  .argument('<host[:port]>', 'the server to probe (port 25, or 465 with --implicit); nothing else is contacted')
+  .option('-o, --out <file>', 'write the scenario (with --json: the findings) to FILE instead of stdout')
+  .option('--implicit', 'TLS from the first byte (port 465 style) instead of STARTTLS')
+  .option('--starttls', 'send STARTTLS even when EHLO does not advertise it, and probe TLS if it gets 220', true)
+  .option('--no-starttls', 'never send STARTTLS: capture the SMTP side only')
+  .option('--helo <name>', 'the name sent with EHLO and HELO', hostname())
+  .option('--servername <name>', 'the name sent as SNI and checked against the certificate (default: the host, if it is a name)')
+  .option('--timeout <ms>', 'how long each probe (one connection) may take', parseCount, 10_000)
+  .option('--ca <file>', "trust this CA besides the system's (a private CA; or `broken-mta certs` for broken-mta's own scenarios)")
+  .option('--keep-hostnames', "keep the server's own host names in the banner instead of {hostname}")
+  .option('--json', 'print the findings as JSON instead of a scenario (`explain` reads them)')
+  .addHelpText(
+    'after',
+    '\nExamples:\n' +
+      '  broken-mta capture mx.example.com --out example.yaml   probe port 25, write the scenario\n' +
+      '  broken-mta --scenario example.yaml                     serve it on 127.0.0.1:2525\n' +
+      '  broken-mta capture mail.example.com:465 --implicit     a port-465 server\n' +
+      '  broken-mta capture mx.example.com --json > mx.json     the findings; `broken-mta explain mx.json`\n',
+  )
+  .action(async (target: string, options: CaptureFlags) => {
+    // The serving options' --json is the program's, and commander gives it the flag first.
+    const json = options.json ?? program.opts<{ json?: boolean }>().json;
+    process.exitCode = await runCapture(target, { ...options, ...(json ? { json } : {}) });
+  });
+
+/** Progress on stderr only while certificates are being made: stdout is for `$(broken-mta certs)`. */
+async function makeMissingCertificates(cache: CertificateCache): Promise<void> {
+  const missing = cache.missing();
+  if (missing.length === 0) return;
+  const started = Date.now();
+  process.stderr.write(`making ${missing.length} certificates in ${cache.dir}\n`);
+  await cache.prepareAll();
+  for (const profile of missing) {
+    const at = Date.now();
+    await cache.get(profile);
+    process.stderr.write(`${profile}: generated in ${Date.now() - at} ms\n`);
+  }
+  process.stderr.write(`ready in ${Date.now() - started} ms\n`);
 }
 
-function checkHost(host: string): void {
-  if (!isIP(host) && host !== 'localhost') {
-    throw new UsageError(`--host ${host}: give an IP address to listen on (127.0.0.1, ::1, 0.0.0.0)`);
-  }
-  if (!isLoopback(host)) {
-    process.stderr.write(`warning: listening on ${host}: other machines can reach this deliberately broken server\n`);
-  }
+// After the commands, so that only the top level takes words it does not know: they are
+// misspelt commands (or a scenario without --scenario), which deserve better than
+// "too many arguments".
+program.allowExcessArguments();
+
+function unknownCommand(word: string): string {
+  if (catalogueNames().includes(word)) return `"${word}" is a scenario: serve it with --scenario ${word}`;
+  const commands = program.commands.map((command) => command.name());
+  return `unknown command "${word}"${didYouMean(word, commands)}: the commands are ${commands.join(', ')}, and --scenario NAME serves one`;
 }
 
-/** Starts each scenario on its port; on any failure, closes those already started. */
-async function startAll(plan: Array<{ reference: string; port: number }>, flags: ServeFlags): Promise<RunningScenario[]> {
-  checkHost(flags.host);
-  const started: RunningScenario[] = [];
-  try {
-    for (const { reference, port } of plan) {
-      try {
-        started.push(
-          await startScenario(reference, {
-            host: flags.host,
-            port,
-            hostname: flags.hostname,
-            ...(flags.certs ? { certDir: flags.certs } : {}),
-            ...(flags.store ? { store: flags.store } : {}),
-            limits: {
-              maxMessages: flags.maxMessages,
-              maxConnections: flags.maxConnections,
-              maxMessageBytes: flags.maxMessageSize,
-              idleTimeoutMs: flags.idleTimeout,
-              maxLineBytes: flags.maxLineLength,
-              maxRecipients: flags.maxRecipients,
-              maxConnectionsPerClient: flags.maxConnectionsPerClient,
-              maxSessionMs: flags.maxSessionTime,
-              tlsHandshakeTimeoutMs: flags.tlsHandshakeTimeout,
-            },
-          }),
-        );
-      } catch (error) {
-        const code = (error as NodeJS.ErrnoException).code;
-        if (code === 'EADDRINUSE') throw new Error(`port ${port} on ${flags.host} is in use: choose another with --port (0 takes a free one)`);
-        if (code === 'EADDRNOTAVAIL' || code === 'EACCES') throw new Error(`cannot listen on ${flags.host}:${port}: ${code}`);
-        throw error;
-      }
-    }
-  } catch (error) {
-    await Promise.all(started.map((running) => running.close()));
-    throw error;
-  }
-  return started;
+/** Commander puts its "Did you mean" on a line of its own. */
+function oneLine(text: string): string {
+  return text.replace(/\n\(Did you mean (.*)\?\)/, ' (did you mean $1?)').trimEnd() + '\n';
 }
 
-/** Prints every event as it comes, then closes everything on SIGINT/SIGTERM within 2 s. */
-function runUntilSignalled(running: RunningScenario[], json: boolean | undefined): void {
-  if (!json) process.stderr.write(`trust the test CA with: ${running[0]!.caFile}\n`);
-  // Lines are gathered and written once per tick: one console.log per event cost a fifth
-  // of the CPU under load.
-  let pending: string[] = [];
-  const flush = () => {
-    process.stdout.write(pending.join(''));
-    pending = [];
-  };
-  for (const server of running) {
-    void (async () => {
-      for await (const event of server.events) {
-        if (pending.length === 0) setImmediate(flush);
-        pending.push((json ? JSON.stringify(event) : formatEvent(event)) + '\n');
-      }
-    })();
-  }
-  let stopping = false;
-  const stop = (signal: NodeJS.Signals) => {
-    // A second signal means "now".
-    if (stopping) process.exit(130);
-    stopping = true;
-    process.stderr.write(`${signal}: closing sessions\n`);
-    const exit = () => {
-      flush();
-      process.exit(0);
-    };
-    // Messages under way get up to closeTimeoutMs (1.5 s) to finish; the process is gone within 2 s.
-    const deadline = setTimeout(exit, 1900);
-    deadline.unref();
-    void Promise.all(running.map((server) => server.close())).then(exit);
-  };
-  process.on('SIGINT', stop);
-  process.on('SIGTERM', stop);
-}
+/** The top level's options that only serving one scenario takes. */
+const ONE_SCENARIO_ONLY = ['--scenario', '--port', '--version'];
 
 async function serve(reference: string, flags: ServeFlags & { port: number }): Promise<void> {
-  const [running] = await startAll([{ reference, port: flags.port }], flags);
+  const [running] = await startAll([{ reference, port: flags.port }], flags, '--port');
   const { host, port, scenario } = running!;
   console.log(flags.json ? JSON.stringify({ type: 'listening', host, port, scenario: scenario.name }) : `listening on ${host}:${port} scenario=${scenario.name}`);
-  runUntilSignalled([running!], flags.json);
+  runUntilStopped([running!], flags);
 }
-
-program.exitOverride();
 try {
   await program.parseAsync(process.argv);
 } catch (error) {
   const commanderCode = (error as { code?: string }).code ?? '';
   if (commanderCode === 'commander.helpDisplayed' || commanderCode === 'commander.version' || commanderCode === 'commander.help') process.exit(0);
   if (commanderCode.startsWith('commander.')) process.exit(2); // commander printed its own line
-  const bad = error instanceof ScenarioError || error instanceof UsageError;
-  process.stderr.write(`broken-mta: ${(error as Error).message}\n`);
+  const bad = error instanceof ScenarioError || error instanceof UsageError || error instanceof CaptureUsageError;
+  // A scenario file may have several problems, one a line: each line says whose it is.
+  process.stderr.write((error as Error).message.split('\n').map((line) => `broken-mta: ${line}\n`).join(''));
   process.exit(bad ? 2 : 1);
 }

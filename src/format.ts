@@ -2,9 +2,13 @@
 import type { SessionEvent } from './events.js';
 import { replyLines } from './smtp/reply.js';
 
-export function formatEvent(event: SessionEvent): string {
-  const prefix = `${event.time.slice(11, 23)} #${event.session}`;
-  return `${prefix} ${printable(describe(event))}`;
+/**
+ * `scenario`: name the scenario with the session (`weak-dh#3`), for `serve`, where several
+ * run in one process and each numbers its sessions from 1.
+ */
+export function formatEvent(event: SessionEvent, { scenario = false }: { scenario?: boolean } = {}): string {
+  const session = `${scenario ? event.scenario : ''}#${event.session}`;
+  return `${event.time.slice(11, 23)} ${session} ${printable(describe(event))}`;
 }
 
 function describe(event: SessionEvent): string {

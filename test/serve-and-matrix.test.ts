@@ -1,13 +1,14 @@
 // `serve` (many scenarios in one process) and `matrix` (one client over the catalogue),
 // run as a CI job would run them.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { describe, expect, it } from 'vitest';
 import { catalogueNames } from '../src/scenario/load.js';
-import { opensslStarttls, run } from './support/clients.js';
+import { opensslStarttls, rawConnect, readUntil, run } from './support/clients.js';
+import { tempDir } from './support/temp.js';
 
 const ROOT = join(import.meta.dirname, '..');
 const CLI = join(ROOT, 'dist', 'cli.js');
@@ -23,7 +24,7 @@ function junitCases(xml: string): Array<{ name: string; failure?: string; skippe
 
 describe('broken-mta serve', () => {
   it('serves several scenarios on their own ports; openssl reaches two of them', async () => {
-    const portsFile = join(mkdtempSync(join(tmpdir(), 'broken-mta-serve-')), 'ports.json');
+    const portsFile = join(tempDir('serve'), 'ports.json');
     const child = spawn('node', [CLI, 'serve', '--scenarios', 'good,expired-cert', '--base-port', '0', '--ports-file', portsFile, '--json']);
     try {
       const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
@@ -48,6 +49,75 @@ describe('broken-mta serve', () => {
     }
   });
 
+  it('text lines name the scenario with the session, since each scenario numbers its sessions from 1', async () => {
+    const child = spawn('node', [CLI, 'serve', '--scenarios', 'good,greylist', '--base-port', '0']);
+    try {
+      const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
+      const map = JSON.parse((await lines.next()).value as string) as { ports: Record<string, number> };
+      for (const name of ['good', 'greylist']) {
+        const socket = await rawConnect(map.ports[name]!);
+        await readUntil(socket, /^220 /m);
+        socket.destroy();
+      }
+      // connect, the banner, close: three lines from each.
+      const seen: string[] = [];
+      const deadline = new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`got only:\n${seen.join('\n')}`)), 5000));
+      while (seen.length < 6) seen.push((await Promise.race([lines.next(), deadline])).value as string);
+      for (const line of seen) expect(line).toMatch(/^\d\d:\d\d:\d\d\.\d{3} (good|greylist)#1 /);
+      expect(seen.filter((line) => / (good|greylist)#1 closed by the client/.test(line))).toHaveLength(2);
+    } finally {
+      child.kill('SIGTERM');
+    }
+  });
+
+  it('--help lists the server options it takes (--json, --store, the limits, --exit-on-stdin-close), not those of one scenario', async () => {
+    const result = await run('node', [CLI, 'serve', '--help']);
+    expect(result.code).toBe(0);
+    for (const option of ['--all', '--scenarios', '--base-port', '--ports-file', '--host', '--json', '--store', '--certs', '--max-recipients', '--idle-timeout', '--tls-handshake-timeout', '--exit-on-stdin-close']) {
+      expect(result.stdout).toContain(option);
+    }
+    expect(result.stdout).not.toContain('--scenario ');
+    expect(result.stdout).not.toContain('--port ');
+  });
+
+  it('the options help lists are taken after `serve`: --json and a limit', async () => {
+    const child = spawn('node', [CLI, 'serve', '--scenarios', 'good', '--base-port', '0', '--json', '--max-recipients', '1']);
+    try {
+      const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
+      const map = JSON.parse((await lines.next()).value as string) as { ports: Record<string, number> };
+      const socket = await rawConnect(map.ports.good!);
+      await readUntil(socket, /^220 /m);
+      socket.write('EHLO client.example.test\r\nMAIL FROM:<a@example.test>\r\nRCPT TO:<b@example.test>\r\nRCPT TO:<c@example.test>\r\n');
+      await readUntil(socket, /^452 4\.5\.3 /m);
+      for (;;) {
+        const event = JSON.parse((await lines.next()).value as string);
+        if (event.type === 'limit') {
+          expect(event).toMatchObject({ scenario: 'good', limit: 'maxRecipients', value: 1 });
+          break;
+        }
+      }
+      socket.destroy();
+    } finally {
+      child.kill('SIGTERM');
+    }
+  });
+
+  it('a busy port names --base-port; a scenario given twice is refused', async () => {
+    const busy: Server = createServer();
+    await new Promise<void>((resolve) => busy.listen(0, '127.0.0.1', resolve));
+    const port = (busy.address() as { port: number }).port;
+    try {
+      const result = await run('node', [CLI, 'serve', '--scenarios', 'good', '--base-port', String(port)]);
+      expect(result.code).toBe(1);
+      expect(result.stderr.trim()).toBe(`broken-mta: port ${port} on 127.0.0.1 is in use: choose another --base-port (0: each scenario takes a free port)`);
+    } finally {
+      busy.close();
+    }
+    const twice = await run('node', [CLI, 'serve', '--scenarios', 'good,greylist,good', '--base-port', '0']);
+    expect(twice.code).toBe(2);
+    expect(twice.stderr.trim()).toBe('broken-mta: serve: the scenario "good" is given twice; each runs once, on a port of its own');
+  });
+
   it('refuses a call with neither --all nor --scenarios', async () => {
     const result = await run('node', [CLI, 'serve']);
     expect(result.code).toBe(2);
@@ -57,7 +127,7 @@ describe('broken-mta serve', () => {
 
 describe('broken-mta matrix', () => {
   it('openssl over the catalogue: every declared expectation holds; JUnit lists each scenario', async () => {
-    const junit = join(mkdtempSync(join(tmpdir(), 'broken-mta-matrix-')), 'openssl.xml');
+    const junit = join(tempDir('matrix'), 'openssl.xml');
     // A STARTTLS client waits for a greeting an implicit-TLS server never sends: a short
     // --timeout keeps that honest outcome from costing 20 s.
     const result = await run('node', [CLI, 'matrix', '--timeout', '4000', '--junit', junit, '--', 'openssl', 's_client', '-starttls', 'smtp', '-crlf', '-connect', '{host}:{port}', ...CA, '-verify_return_error'], {
@@ -71,7 +141,7 @@ describe('broken-mta matrix', () => {
   }, 120_000);
 
   it('swaks over the catalogue, via the example CI script', async () => {
-    const junit = join(mkdtempSync(join(tmpdir(), 'broken-mta-matrix-')), 'swaks.xml');
+    const junit = join(tempDir('matrix'), 'swaks.xml');
     const result = await run('bash', [join(ROOT, 'examples', 'ci', 'matrix.sh')], {
       timeoutMs: 120_000,
       env: { ...process.env, BROKEN_MTA: `node ${CLI}`, JUNIT: junit },
@@ -85,7 +155,7 @@ describe('broken-mta matrix', () => {
   }, 120_000);
 
   it('fails, with the mismatch in the table and the JUnit, when a client does not do what is expected', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'broken-mta-matrix-'));
+    const dir = tempDir('matrix');
     const scenario = readFileSync(join(ROOT, 'scenarios', 'expired-cert.yaml'), 'utf8').replace('alert: 45, exit: nonzero, output: "certificate verify failed" }', 'alert: 46, exit: nonzero }');
     writeFileSync(join(dir, 'expired-cert.yaml'), scenario);
     const junit = join(dir, 'out.xml');

@@ -137,6 +137,8 @@ export class BrokenConnection extends LibraryConnection {
   // --- replies -------------------------------------------------------------------------
 
   override send(code: number, data?: SmtpReplyData, context?: string | false): void {
+    // smtp-server's words for a message it cuts off at shutdown: ours, with 4.3.2, as idle sessions get.
+    if (code === 421 && data === 'Server shutting down') [data, context] = ['4.3.2 Service shutting down, try again later', false];
     if (this.ehloKeywords && code === 250 && Array.isArray(data)) {
       data = [data[0]!, ...this.ehloKeywords];
       this.ehloKeywords = undefined;

@@ -16,8 +16,11 @@ import { run, type ProgramResult } from '../support/clients.js';
 
 export const CF_M4 = '/usr/share/sendmail/cf/m4/cf.m4';
 const DEV_LOG = '/dev/log';
-/** A fixed path, so that `.ci/run` can stop a syslog daemon left behind by a killed run. */
-export const SYSLOG_PID_FILE = join(tmpdir(), 'broken-mta-sendmail-rsyslogd.pid');
+/**
+ * A fixed path, so that `.ci/run` can stop a syslog daemon left behind by a killed run: in
+ * /run (the suite runs as root), since the test run's temp folder has a name of its own.
+ */
+export const SYSLOG_PID_FILE = '/run/broken-mta-sendmail-rsyslogd.pid';
 
 /** The programs the suite needs, with the Debian package each comes from. */
 const PROGRAMS: Array<[string, string]> = [

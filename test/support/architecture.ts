@@ -14,14 +14,14 @@ export const SRC = resolve(import.meta.dirname, '..', '..', 'src');
  */
 export const LAYERS: ReadonlyArray<{ name: string; files: RegExp }> = [
   { name: 'cli', files: /^cli\.ts$/ },
-  { name: 'tools', files: /^(matrix|explain|format)\.ts$/ },
+  { name: 'tools', files: /^(matrix|explain|format|serving)\.ts$|^capture\// },
   { name: 'api', files: /^(index|store)\.ts$/ },
   { name: 'vocabulary', files: /^(limits|smtp\/(steps|reply|types)|tls\/alerts)\.ts$/ },
   { name: 'smtp', files: /^smtp\// },
   { name: 'scenario', files: /^scenario\// },
   { name: 'faults', files: /^faults\// },
   { name: 'tls', files: /^tls\// },
-  { name: 'base', files: /^(certs\/|events\.ts$|dirs\.ts$)/ },
+  { name: 'base', files: /^(certs\/|events\.ts$|dirs\.ts$|suggest\.ts$)/ },
 ];
 
 /** Vocabulary sits in its own folder's place in the listing, but below everything. */
