@@ -1,7 +1,7 @@
 // Findings in, a scenario out: the SMTP and TLS halves, a name, the summary naming each
 // defect, and symptoms and fixes borrowed from the catalogue scenarios that have the same
 // defects (what they say openssl prints is checked by their own tests).
-import { catalogueNames, loadScenario } from '../scenario/load.js';
+import { catalogueNames, loadScenarioWithFile } from '../scenario/load.js';
 import { scenarioSchema, type Scenario, type ScenarioInput } from '../scenario/schema.js';
 import type { DhFindings } from './dh.js';
 import type { Findings } from './findings.js';
@@ -34,7 +34,8 @@ export function planScenario(findings: Findings, options: PlanOptions = {}): Cap
   const defects = [...(smtp?.defects ?? []), ...tls.defects];
   const notes = [...(smtp?.notes ?? []), ...tls.notes];
   if (findings.target.implicit && !findings.smtp?.banner) notes.push('no SMTP session could be read inside the TLS connection: the banner and EHLO are the defaults');
-  const banner = findings.smtp?.banner?.lines[0];
+  // The banner as the file serves it: host names already {hostname} unless asked to keep them.
+  const banner = smtp?.smtp.greeting?.slice(4);
   const behaviour: Omit<ScenarioInput, 'name' | 'summary' | 'imitates' | 'symptoms' | 'fixes'> = {
     ...(smtp && Object.keys(smtp.smtp).length ? { smtp: smtp.smtp } : {}),
     ...(tls.tls ? { tls: tls.tls } : {}),
@@ -44,7 +45,6 @@ export function planScenario(findings: Findings, options: PlanOptions = {}): Cap
     name: `captured-${`${host}-${port}`.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '')}`,
     summary: `Captured from ${host}:${port}: ${defects.length ? defects.join('; ') : 'no defect found'}`,
     imitates: `${host}:${port} as captured on ${findings.capture.at}${banner ? ` (banner: ${banner})` : ''}`,
-    symptoms: [{ server: true, text: 'see the summary; no catalogue scenario has the same defects, so no client output is known' }],
     fixes: ['Server: fix what the summary names.'],
     ...behaviour,
   };
@@ -54,7 +54,7 @@ export function planScenario(findings: Findings, options: PlanOptions = {}): Cap
 
 let loaded: Scenario[] | undefined;
 export function catalogue(): Scenario[] {
-  loaded ??= catalogueNames().map((name) => loadScenario(name).scenario);
+  loaded ??= catalogueNames().map((name) => loadScenarioWithFile(name).scenario);
   return loaded;
 }
 
@@ -72,8 +72,8 @@ function borrow(draft: ScenarioInput, scenarios: readonly Scenario[], dh: DhFind
   if (!lenders.length) return undefined;
   const symptoms = lenders.flatMap((scenario) =>
     scenario.symptoms
-      .filter((symptom) => 'client' in symptom && symptom.client === 'openssl')
-      .map((symptom) => (lenders.length > 1 ? { ...symptom, text: `${symptom.text} (as ${scenario.name})` } : symptom)),
+      .filter((symptom) => symptom.client === 'openssl')
+      .map((symptom) => (lenders.length > 1 ? { ...symptom, note: [symptom.note, `as ${scenario.name}`].filter(Boolean).join('; ') } : symptom)),
   );
   const fixes = [...new Set(lenders.flatMap((scenario) => scenario.fixes))];
   return { ...(symptoms.length ? { symptoms } : {}), fixes };

@@ -36,8 +36,8 @@ export function catalogueNames(): string[] {
     .sort();
 }
 
-/** A catalogue name (`weak-dh`) or a path to a YAML file. */
-export function loadScenario(reference: string): LoadedScenario {
+/** A catalogue name (`weak-dh`) or a path to a YAML file, and the file it came from. */
+export function loadScenarioWithFile(reference: string): LoadedScenario {
   // Errors name the file as the user gave it.
   if (looksLikePath(reference)) return { scenario: loadScenarioFile(reference), file: resolve(reference) };
   if (!catalogueNames().includes(reference)) {

@@ -68,7 +68,8 @@ export async function observe(judge: Judge, mta: RunningScenario): Promise<Row> 
   await mta.waitFor((event) => event.type === 'close' && event.session > sessions, { timeoutMs: 3000 }).catch(() => undefined);
   // An alert read in the same tick as the close may be recorded just after it.
   await new Promise((resolve) => setTimeout(resolve, 20));
-  return { ...clientRow(judge, result), ...serverRow(mta.events.slice(before)) };
+  // Only this client's sessions: the capture's own may still be closing on the original.
+  return { ...clientRow(judge, result), ...serverRow(mta.events.slice(before).filter((event) => event.session > sessions)) };
 }
 
 export const describeRow = (row: Row) =>

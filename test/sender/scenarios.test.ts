@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { loadScenario, ScenarioError } from '../../src/scenario/load.js';
+import { loadScenarioWithFile as loadScenario, ScenarioError } from '../../src/scenario/load.js';
 import { loadSenderScenario, SENDER_CATALOGUE_DIR, senderCatalogueNames } from '../../src/scenario/sender-load.js';
 import { senderScenarioJsonSchema } from '../../src/scenario/write-json-schema.js';
 
