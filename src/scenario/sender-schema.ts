@@ -10,13 +10,7 @@ import { ALERT_NAMES } from '../tls/alerts.js';
 import { SERVER_FLIGHT_STEPS } from '../tls/engine/client.js';
 import { suiteCode } from '../tls/engine/client-hello.js';
 
-/** The MTAs a sender scenario is judged by, as receivers. */
-export const RECEIVERS = ['sendmail', 'postfix', 'exim'] as const;
-
-const symptom = z.union([
-  z.strictObject({ receiver: z.enum(RECEIVERS), text: z.string().min(1) }).describe('What the receiving MTA logs or answers'),
-  z.strictObject({ sender: z.literal(true), text: z.string().min(1) }).describe('What `broken-mta send` prints'),
-]);
+import { receiverClaimSchema } from './sender-claims.js';
 
 // `client` (a client address) means nothing when broken-mta is the client.
 const { client: _client, ...senderWhen } = whenSettings;
@@ -99,7 +93,7 @@ export const senderScenarioSchema = z.strictObject({
   name: z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'lower-case letters, digits and dashes').describe("Default: the file's name"),
   summary: z.string().min(1).optional().describe('One line for `broken-mta list --senders`'),
   imitates: z.string().min(1).optional().describe('The real sender this plays'),
-  symptoms: z.array(symptom).default([]).describe('What the receiving MTA logs, and what broken-mta send prints'),
+  symptoms: z.array(receiverClaimSchema).default([]).describe('What receiving MTAs make of this sender: claims a test checks'),
   fixes: z.array(z.string().min(1)).default([]).describe("What the receiver's admin can do, and the sender's"),
   sender: z
     .strictObject({

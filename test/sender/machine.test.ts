@@ -8,10 +8,6 @@ import { parseSenderScenarioObject } from '../../src/scenario/sender-load.js';
 function plan(faults: unknown[] = [], overrides: Partial<SessionPlan> = {}): SessionPlan {
   const scenario = parseSenderScenarioObject({
     name: 'sender-test',
-    summary: 's',
-    imitates: 'i',
-    symptoms: [{ sender: true, text: 't' }],
-    fixes: ['f'],
     sender: { faults },
   });
   const base = { scenario: 'sender-test', session: 1, helo: 'client.example.test', from: 'a@client.example.test', recipients: ['b@example.test'], date: new Date(0) };

@@ -9,10 +9,13 @@ import { loadSenderScenario, SENDER_CATALOGUE_DIR, senderCatalogueNames } from '
 import { senderScenarioJsonSchema } from '../../src/scenario/write-json-schema.js';
 
 describe('the sender catalogue', () => {
-  it.each(senderCatalogueNames())('%s is valid, named after its file, and has sendmail symptoms', (name) => {
+  it.each(senderCatalogueNames())('%s is valid, named after its file, with a whole page and claims about sendmail', (name) => {
     const { scenario, file } = loadSenderScenario(name);
     expect(scenario.name).toBe(basename(file!, '.yaml'));
-    expect(scenario.symptoms.some((symptom) => 'receiver' in symptom && symptom.receiver === 'sendmail')).toBe(true);
+    expect(scenario.name).toMatch(/^sender-/);
+    expect(scenario.summary).toBeTruthy();
+    expect(scenario.imitates).toBeTruthy();
+    expect(scenario.symptoms.some((claim) => claim.receiver === 'sendmail')).toBe(true);
     expect(scenario.fixes.some((fix) => /^Receiver/.test(fix))).toBe(true);
   });
 
@@ -32,7 +35,7 @@ const VALID = `name: sender-broken
 summary: one line
 imitates: something
 symptoms:
-  - { receiver: sendmail, text: "oops" }
+  - { receiver: sendmail, logs: "oops" }
 fixes:
   - "fix it"
 sender:
@@ -72,6 +75,8 @@ describe('a bad sender file names file, line and field', () => {
     ['an unknown fault, with the sender faults listed', VALID.replace('fault: pregreet', 'fault: explode'), /^FILE:10: sender\.faults\.0\.fault: unknown fault \(known: pregreet, pipeline, close, /],
     ['a fault at a step it cannot act at', VALID.replace('on: CONNECT', 'on: RCPT'), /^FILE:10: sender\.faults\.0\.on: must be one of "CONNECT"$/],
     ['a key of a server scenario', VALID.replace('sender:\n', 'smtp: {}\nsender:\n'), /^FILE:8: smtp: unknown key "smtp"$/],
+    ['a claim that checks nothing', VALID.replace('logs: "oops"', 'note: "oops"'), /^FILE:5: symptoms\.0: says nothing to check: give one of logs, prints, /],
+    ['a receiver setting no receiver knows', VALID.replace('logs: "oops"', 'logs: "oops", with: { starttls: off }'), /^FILE:5: symptoms\.0\.with\.starttls: /],
     ['SSLv3 with Node', VALID + '  tls: { versions: [SSLv3] }\n', /^FILE:11: sender\.tls\.versions: SSLv3 needs engine: scripted/],
     ['a suite the scripted client does not know', VALID + '  tls: { engine: scripted, versions: [TLSv1], ciphers: "RC4-SHA:NOPE-SHA" }\n', /^FILE:11: sender\.tls\.ciphers: no suite named NOPE-SHA/],
     ['the client-only when rule', VALID.replace('on: CONNECT }', 'on: CONNECT, client: 127.0.0.1 }'), /^FILE:10: sender\.faults\.0\.client: unknown key "client"$/],

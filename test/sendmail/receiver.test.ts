@@ -9,9 +9,10 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { SendOutcome } from '../../src/index.js';
 import { formatSenderEvent } from '../../src/sender/report.js';
-import { senderCatalogueNames } from '../../src/scenario/sender-load.js';
+import { loadSenderScenario, senderCatalogueNames } from '../../src/scenario/sender-load.js';
+import { textsOf } from '../../src/scenario/sender-claims.js';
+import { sendmailConfig } from '../../src/sender/receivers.js';
 import { run } from '../support/clients.js';
 import { missingTools, PrivateSyslog } from './support.js';
 import { SendmailReceiver, type ReceiverOptions, type ReceiverRun } from './receiver.js';
@@ -56,238 +57,31 @@ function show(run: ReceiverRun): string {
   return `sendmail logged:\n${run.syslog.join('\n')}\n\nbroken-mta send printed:\n${run.sent.events.map(formatSenderEvent).join('\n')}`;
 }
 
-/** The syslog line matching `pattern`; on a mismatch the message shows the whole run. */
-function logged(run: ReceiverRun, pattern: RegExp): string {
-  const line = run.syslog.find((l) => pattern.test(l));
-  if (!line) throw new Error(`sendmail logged nothing matching ${pattern}.\n${show(run)}`);
+const matches = (line: string, expected: string | RegExp) => (typeof expected === 'string' ? line.includes(expected) : expected.test(line));
+
+/** The syslog line with `expected` in it; on a mismatch the message shows the whole run. */
+function logged(run: ReceiverRun, expected: string | RegExp): string {
+  const line = run.syslog.find((l) => matches(l, expected));
+  if (!line) throw new Error(`sendmail logged no line with ${JSON.stringify(String(expected))}.\n${show(run)}`);
   return line;
 }
 
-function printed(run: ReceiverRun, pattern: RegExp): void {
+function printed(run: ReceiverRun, expected: string): void {
   const lines = run.sent.events.map(formatSenderEvent);
-  if (!lines.some((line) => pattern.test(line))) throw new Error(`broken-mta send printed nothing matching ${pattern}.\n${show(run)}`);
-}
-
-const GREET_PAUSE = "FEATURE(`greet_pause', `1000')dnl";
-const TLS_ACCEPT_FAILED = (reason: string) => new RegExp(`STARTTLS=server, error: accept failed=-1, reason=${reason}, SSL_error=1, errno=0, retry=-1, relay=localhost \\[127\\.0\\.0\\.1\\]`);
-
-interface Row {
-  scenario: string;
-  /** The receiver's configuration, when not the plain one. */
-  setup?: ReceiverOptions;
-  /** What sendmail logs. */
-  logs: RegExp[];
-  /** What broken-mta send prints. */
-  prints: RegExp[];
-  outcome: Partial<SendOutcome>;
-  /** Messages in sendmail's queue afterwards, by envelope sender. */
-  queued: string[];
-  /** What the scenario calls healthy. */
-  asExpected: boolean;
+  if (!lines.some((line) => line.includes(expected))) throw new Error(`broken-mta send printed no line with ${JSON.stringify(expected)}.\n${show(run)}`);
 }
 
 const SENDER = '<sender@client.example.test>';
 
-const ROWS: Row[] = [
-  {
-    scenario: 'sender-pregreet',
-    setup: { mc: [GREET_PAUSE] },
-    logs: [/rejecting commands from localhost \[127\.0\.0\.1\] due to pre-greeting traffic after 0 seconds/, /--- 554 mx\.receiver\.test ESMTP not accepting messages/],
-    prints: [/fault pregreet at CONNECT: sent EHLO before the greeting/, /S: 554 mx\.receiver\.test ESMTP not accepting messages/],
-    outcome: { delivered: false },
-    queued: [],
-    asExpected: true,
-  },
-  {
-    scenario: 'sender-pregreet',
-    logs: [/<-- EHLO client\.example\.test/, /Message accepted for delivery/],
-    prints: [/S: 220 mx\.receiver\.test ESMTP Sendmail/],
-    outcome: { delivered: true },
-    queued: [SENDER],
-    asExpected: false,
-  },
-  {
-    scenario: 'sender-pipelining-unannounced',
-    logs: [/<-- DATA/],
-    prints: [/fault pipeline at MAIL: sent MAIL, 1 RCPT and DATA in one write/, /S: 354 /],
-    outcome: { delivered: true },
-    queued: [SENDER],
-    asExpected: true,
-  },
-  {
-    scenario: 'sender-pipelining-unannounced',
-    setup: { access: 'Srv_Features:127.0.0.1\tn\n' },
-    logs: [/unauthorized PIPELINING, sleeping, relay=localhost \[127\.0\.0\.1\]/, /Message accepted for delivery/],
-    prints: [/S: 250-mx\.receiver\.test Hello/],
-    outcome: { delivered: true },
-    queued: [SENDER],
-    asExpected: true,
-  },
-  {
-    scenario: 'sender-bare-lf',
-    logs: [/collect: relay=localhost, from=<sender@client\.example\.test>, info=Bare linefeed \(LF\) not allowed, where=header, status=tempfail/, /--- 421 4\.5\.0 Bare linefeed \(LF\) not allowed/],
-    prints: [/fault bare-lf at END-OF-DATA: every line ends in a bare LF/, /S: 421 4\.5\.0 Bare linefeed \(LF\) not allowed/],
-    outcome: { delivered: false },
-    queued: [],
-    asExpected: true,
-  },
-  {
-    scenario: 'sender-smtp-smuggling',
-    logs: [
-      /collect: relay=localhost, from=<sender@client\.example\.test>, info=Bare linefeed \(LF\) not allowed, where=body, status=tempfail/,
-      /collect: relay=localhost, from=<sender@client\.example\.test>, info=Bare carriage return \(CR\) not allowed, where=body, status=tempfail/,
-    ],
-    prints: [/#1 S: 421 4\.5\.0 Bare linefeed \(LF\) not allowed/, /#2 S: 421 4\.5\.0 Bare carriage return \(CR\) not allowed/],
-    outcome: { delivered: false, split: false, messages: 0 },
-    queued: [],
-    asExpected: true,
-  },
-  {
-    scenario: 'sender-smtp-smuggling',
-    setup: { access: 'Srv_Features:127.0.0.1\tU\n' },
-    logs: [/info=Bare linefeed \(LF\) not allowed/, /Message accepted for delivery/],
-    prints: [/#2 S: 250 2\.0\.0 \S+ Message accepted for delivery/, /#2 S: 221 /],
-    outcome: { delivered: true, split: false, messages: 1 },
-    queued: [SENDER],
-    asExpected: true,
-  },
-  {
-    scenario: 'sender-8bit-without-8bitmime',
-    logs: [/from=<sender@client\.example\.test>, size=\d+, class=0, nrcpts=1, /, /stat=queued/],
-    prints: [/fault eight-bit at END-OF-DATA/, /Message accepted for delivery/],
-    outcome: { delivered: true },
-    queued: [SENDER],
-    asExpected: true,
-  },
-  {
-    scenario: 'sender-8bit-without-8bitmime',
-    setup: { mc: ["define(`confEIGHT_BIT_HANDLING', `strict')dnl"] },
-    logs: [/--- 554 5\.6\.1 Eight bit data not allowed/],
-    prints: [/S: 554 5\.6\.1 Eight bit data not allowed/],
-    outcome: { delivered: false },
-    queued: [],
-    asExpected: true,
-  },
-  {
-    scenario: 'sender-slowloris',
-    setup: { mc: ["define(`confTO_COMMAND', `1s')dnl"] },
-    logs: [/<-- EHLO client\.example\.test/, /Message accepted for delivery/],
-    prints: [/fault drip at EHLO: sending 26 bytes one every 150 ms/],
-    outcome: { delivered: true },
-    queued: [SENDER],
-    asExpected: false,
-  },
-  {
-    scenario: 'sender-disconnect-mid-data',
-    logs: [/collect: premature EOM: unexpected close/, /collect: relay=localhost, from=<sender@client\.example\.test>, info=unexpected close/],
-    prints: [/fault truncate at END-OF-DATA: sent 120 of \d+ bytes, then closed/],
-    outcome: { delivered: false },
-    queued: [],
-    asExpected: true,
-  },
-  {
-    scenario: 'sender-too-many-recipients',
-    logs: [/nrcpts=150, /],
-    prints: [/fault recipient-flood at RCPT: the message goes to 150 recipients/, /message accepted by the receiver over TLS: .* to 150 recipients/],
-    outcome: { delivered: true, recipientsRefused: false },
-    queued: [SENDER],
-    asExpected: false,
-  },
-  {
-    scenario: 'sender-too-many-recipients',
-    setup: { mc: ["define(`confMAX_RCPTS_PER_MESSAGE', `100')dnl"] },
-    logs: [/--- 452 4\.5\.3 Too many recipients/, /nrcpts=100, /],
-    prints: [/S: 452 4\.5\.3 Too many recipients/, /to 100 recipients/],
-    outcome: { delivered: true, recipientsRefused: true },
-    queued: [SENDER],
-    asExpected: true,
-  },
-  {
-    scenario: 'sender-nul-bytes',
-    setup: { mc: ["define(`confREJECT_NUL', `true')dnl"] },
-    logs: [/--- 554 5\.6\.1 NUL byte not allowed/],
-    prints: [/fault nul-bytes at END-OF-DATA: the body holds a line with 3 NUL bytes/, /S: 554 5\.6\.1 NUL byte not allowed/],
-    outcome: { delivered: false },
-    queued: [],
-    asExpected: true,
-  },
-  {
-    scenario: 'sender-nul-bytes',
-    logs: [/Message accepted for delivery/],
-    prints: [/message accepted by the receiver/],
-    outcome: { delivered: true },
-    queued: [SENDER],
-    asExpected: false,
-  },
-  {
-    scenario: 'sender-starttls-abort',
-    logs: [TLS_ACCEPT_FAILED('unexpected eof while reading'), /localhost \[127\.0\.0\.1\] did not issue MAIL\/EXPN\/VRFY\/ETRN during connection to MTA-test/],
-    prints: [/fault close at TLS: closed the connection instead of a ClientHello/],
-    outcome: { delivered: false, tls: 'failed' },
-    queued: [],
-    asExpected: true,
-  },
-  {
-    scenario: 'sender-garbage-after-starttls',
-    logs: [TLS_ACCEPT_FAILED('wrong version number')],
-    prints: [/fault garbage at TLS: sent \d+ bytes of plaintext instead of a ClientHello/, /closed by the server/],
-    outcome: { delivered: false, tls: 'failed' },
-    queued: [],
-    asExpected: true,
-  },
-  {
-    scenario: 'sender-alert-after-hello',
-    logs: [TLS_ACCEPT_FAILED('sslv3 alert handshake failure'), /SSL alert number 40/],
-    prints: [/TLS failed: client sent alert 40 \(handshake_failure\); scripted: alert after ServerHello/],
-    outcome: { delivered: false, tls: 'failed' },
-    queued: [],
-    asExpected: true,
-  },
-  {
-    scenario: 'sender-ssl3-only',
-    logs: [TLS_ACCEPT_FAILED('version too low')],
-    prints: [/client hello: SSLv3, offers SSLv3, 4 cipher suites/, /TLS failed: server sent alert 40 \(handshake_failure\); the server refused the ClientHello/],
-    outcome: { delivered: false, tls: 'failed' },
-    queued: [],
-    asExpected: true,
-  },
-  {
-    scenario: 'sender-tls10-weak-ciphers',
-    logs: [TLS_ACCEPT_FAILED('no shared cipher')],
-    prints: [/client hello: TLSv1, offers TLSv1, 3 cipher suites/, /TLS failed: server sent alert 40 \(handshake_failure\); the server refused the ClientHello/],
-    outcome: { delivered: false, tls: 'failed' },
-    queued: [],
-    asExpected: true,
-  },
-  // What the pages say of Srv_Features S for the other senders that break TLS.
-  ...['sender-garbage-after-starttls', 'sender-alert-after-hello', 'sender-ssl3-only', 'sender-tls10-weak-ciphers'].map(
-    (scenario): Row => ({
-      scenario,
-      setup: { access: 'Srv_Features:127.0.0.1\tS\n' },
-      logs: [/proto=ESMTP, daemon=MTA-test/],
-      prints: [/message accepted by the receiver: /],
-      outcome: { delivered: true, tls: 'none', secure: false },
-      queued: [SENDER],
-      asExpected: true,
-    }),
-  ),
-  {
-    scenario: 'sender-breaks-on-client-cert-request',
-    logs: [TLS_ACCEPT_FAILED('unexpected eof while reading')],
-    prints: [/TLS failed: scripted: closed after CertificateRequest/],
-    outcome: { delivered: false, tls: 'failed' },
-    queued: [],
-    asExpected: false,
-  },
-  {
-    scenario: 'sender-plaintext-retry',
-    logs: [TLS_ACCEPT_FAILED('no suitable signature algorithm'), /proto=ESMTP, daemon=MTA-test/],
-    prints: [/#1 TLS failed: server sent alert 80 \(internal_error\)/, /#2 message accepted by the receiver: /],
-    outcome: { delivered: true, tls: 'failed', secure: false },
-    queued: [SENDER],
-    asExpected: true,
-  },
-];
+/** Every claim about sendmail in the sender catalogue, with its scenario. */
+const CLAIMS = senderCatalogueNames().flatMap((name) =>
+  loadSenderScenario(name).scenario.symptoms.flatMap((claim, index) => (claim.receiver === 'sendmail' ? [{ name, index, claim }] : [])),
+);
+
+function label({ name, index, claim }: (typeof CLAIMS)[number]): string {
+  const settings = Object.entries(claim.with ?? {}).map(([key, value]) => `${key} ${value}`);
+  return `${name} #${index + 1}${settings.length ? ` (${settings.join(', ')})` : ''}`;
+}
 
 // Outside the describe, so that a machine without sendmail counts one failed test, saying why.
 it.skipIf(skipOnPurpose)('sendmail, m4 and rsyslog are installed for the receiver suite (BROKEN_MTA_NO_SENDMAIL=1 skips it)', () => {
@@ -311,18 +105,23 @@ describe.skipIf(skipOnPurpose)('real sendmail as the receiver of broken senders'
     receiver = undefined;
   });
 
-  it('every sender scenario has a row here', () => {
-    expect([...new Set(ROWS.map((row) => row.scenario))].sort()).toEqual(senderCatalogueNames());
+  it('every sender scenario has a claim about sendmail', () => {
+    expect([...new Set(CLAIMS.map((entry) => entry.name))]).toEqual(senderCatalogueNames());
   });
 
-  const name = (row: Row) => `${row.scenario}${row.setup ? ` with ${JSON.stringify(row.setup.access ?? row.setup.mc)}` : ''}`;
-  it.each(ROWS.map((row) => [name(row), row] as const))('%s', async (_name, row) => {
-    const run = await receive(row.scenario, row.setup);
-    for (const pattern of row.logs) logged(run, pattern);
-    for (const pattern of row.prints) printed(run, pattern);
-    expect(run.sent.outcome, show(run)).toMatchObject(row.outcome);
-    expect(run.queued.map((message) => message.sender), show(run)).toEqual(row.queued);
-    expect(run.sent.asExpected, show(run)).toBe(row.asExpected);
+  // Each symptom on a sender's page, run as it says: its texts are substrings of what
+  // sendmail logged and of what broken-mta send printed; the outcome is the run's.
+  it.each(CLAIMS.map((entry) => [label(entry), entry] as const))('%s', async (_label, { name, claim }) => {
+    const run = await receive(name, sendmailConfig(claim.with));
+    for (const text of textsOf(claim.logs)) logged(run, text);
+    for (const text of textsOf(claim.prints)) printed(run, text);
+    const { outcome } = run.sent;
+    if (claim.delivered !== undefined) expect(outcome.delivered, show(run)).toBe(claim.delivered);
+    if (claim.tls !== undefined) expect(outcome.tls, show(run)).toBe(claim.tls);
+    if (claim.split !== undefined) expect(outcome.split, show(run)).toBe(claim.split);
+    if (claim.queued !== undefined) expect(run.queued, show(run)).toHaveLength(claim.queued);
+    if (claim.healthy !== undefined) expect(run.sent.asExpected, show(run)).toBe(claim.healthy);
+    if (claim.queued) expect(run.queued.map((message) => message.sender)).toEqual(Array(claim.queued).fill(SENDER));
   });
 
   it('Srv_Features:127.0.0.1 S: sendmail stops offering STARTTLS, and the sender that aborted it delivers in plaintext', async () => {
@@ -351,13 +150,6 @@ describe.skipIf(skipOnPurpose)('real sendmail as the receiver of broken senders'
     expect(after.sent.outcome).toMatchObject({ tls: 'established', delivered: true, secure: true });
     expect(after.queued.map((message) => message.sender)).toEqual([SENDER]);
     expect(after.sent.asExpected).toBe(true);
-  });
-
-  it('Srv_Features:127.0.0.1 S spares sender-plaintext-retry its failed handshake: one session, in plaintext', async () => {
-    const run = await receive('sender-plaintext-retry', { access: 'Srv_Features:127.0.0.1\tS\n' });
-    expect(run.sent.sessions).toHaveLength(1);
-    expect(run.syslog.some((line) => /STARTTLS=server/.test(line)), show(run)).toBe(false);
-    expect(run.sent.outcome).toMatchObject({ tls: 'none', delivered: true, secure: false });
   });
 });
 
