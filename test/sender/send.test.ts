@@ -7,6 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { SendError, startScenario, startSender, type RunningScenario } from '../../src/index.js';
 import { ScenarioError } from '../../src/scenario/load.js';
 import { run } from '../support/clients.js';
+import { codeBlocks } from '../support/readme.js';
 
 const CLI = join(import.meta.dirname, '..', '..', 'dist', 'cli.js');
 const send = (...args: string[]) => run('node', [CLI, 'send', ...args], { timeoutMs: 20_000 });
@@ -149,5 +150,22 @@ describe('broken-mta send against broken-mta scenarios (both ends real, no sendm
     await new Promise((resolve) => server!.close(resolve));
     server = undefined;
     await expect(startSender('sender-pregreet', { port, timeoutMs: 1000 })).rejects.toBeInstanceOf(SendError);
+  });
+});
+
+describe("README: 'For mail admins: your MTA as the receiver', as printed", () => {
+  const [command, output] = codeBlocks('## For mail admins: your MTA as the receiver');
+
+  it('the send line, against client-cert-required standing in for an MTA that asks for a certificate, prints what the README shows', async () => {
+    mta = await startScenario('client-cert-required');
+    const line = command!.trim();
+    expect(line).toMatch(/^broken-mta send .* --to 127\.0\.0\.1:25 /);
+    const args = line.replace(/^broken-mta send /, '').replace('127.0.0.1:25', `127.0.0.1:${mta.port}`).split(' ');
+    const result = await send(...args);
+    expect(result.code, result.output).toBe(1);
+    // Every line but for its time and the port, which are the run's own.
+    const printed = result.stdout.replace(/^\d\d:\d\d:\d\d\.\d{3} /gm, '').replace(`127.0.0.1:${mta.port}`, '127.0.0.1:25').replace(/after \d+ ms/, 'after N ms');
+    const shown = output!.replace(/^\d\d:\d\d:\d\d\.\d{3} /gm, '').replace(/after \d+ ms/, 'after N ms');
+    expect(printed).toBe(shown);
   });
 });
