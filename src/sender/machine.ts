@@ -242,12 +242,17 @@ export class SenderMachine {
     }
   }
 
-  /** The planned command after `step` when a fault sends ahead up to `until`; undefined past it. */
+  /**
+   * The planned command after `step` when a fault sends ahead up to `until`; undefined past
+   * it. Ahead of their turn go only what RFC 2920 lets a pipelining client batch (EHLO after
+   * the connection; MAIL, every RCPT, DATA), never across STARTTLS or the message.
+   */
   private nextAhead(step: SenderStep, until: CommandStep | undefined): CommandStep | undefined {
     if (!until || step === until) return undefined;
     if (step === 'CONNECT') return 'EHLO';
-    if (step === 'MAIL' || step === 'RCPT') return this.recipientsSent < this.plan.recipients.length && until !== 'MAIL' ? 'RCPT' : until === 'RCPT' ? undefined : 'DATA';
-    return undefined;
+    if (step !== 'MAIL' && step !== 'RCPT') return undefined;
+    if (this.recipientsSent < this.plan.recipients.length) return 'RCPT';
+    return until === 'DATA' ? 'DATA' : undefined;
   }
 
   /** One step's bytes after its faults; the step is now in flight (TLS: under way). */
