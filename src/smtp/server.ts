@@ -16,7 +16,15 @@ import type { CapturedMessage } from './types.js';
 
 export interface ServeOptions {
   host: string;
+  /** Without `listen: false`, the port to listen on; with it, the port the sockets came to. */
   port: number;
+  /**
+   * false: bind no port; sockets come through `accept` from a listener that owns the port
+   * and chooses, connection by connection, which scenario serves it (the control API).
+   */
+  listen?: boolean;
+  /** Session numbers shared with other servers of the same port, so that port and number name one session. */
+  nextSessionNumber?: () => number;
   hostname: string;
   certificate?: ServedCertificate;
   /** The test CA, for verifying client certificates. */
@@ -37,6 +45,8 @@ export interface ScenarioServer {
   sessions(): number;
   /** Sessions open right now. */
   openSessions(): number;
+  /** Serves a socket accepted elsewhere (with `listen: false`). */
+  accept(socket: Socket): void;
   close(): Promise<void>;
 }
 
@@ -47,7 +57,10 @@ class BrokenSmtpServer extends SMTPServer {
   override connect(socket: Socket): void {
     const connection = new BrokenConnection(this, socket, this.sessionHost);
     this.byId.set(connection.id, connection);
-    connection.once('close', () => this.byId.delete(connection.id));
+    connection.once('close', () => {
+      this.byId.delete(connection.id);
+      if (this.byId.size === 0) this.emit('sessions-ended');
+    });
     this.connections.add(connection);
     connection.on('error', (err: Error) => this._onError(err));
     connection.on('connect', (data) => this._onClientConnect(data));
@@ -72,7 +85,10 @@ export async function serveScenario(scenario: Scenario, options: ServeOptions): 
     faultState: new FaultState(),
     limits,
     ...(scenario.tls?.engine === 'scripted' && options.certificate ? { engine: scriptedEngineConfig(scenario.tls, options.certificate) } : {}),
-    nextSessionNumber: () => ++sessionCount,
+    nextSessionNumber: () => {
+      sessionCount++;
+      return options.nextSessionNumber?.() ?? sessionCount;
+    },
     record: (session: number, event: SessionEventInput) =>
       events.record({ time: new Date().toISOString(), scenario: scenario.name, session, ...event }),
   };
@@ -171,14 +187,8 @@ export async function serveScenario(scenario: Scenario, options: ServeOptions): 
     events.record({ time: new Date().toISOString(), scenario: scenario.name, session: 0, type: 'warning', text: err.message });
   });
 
-  await new Promise<void>((resolve, reject) => {
-    const onError = (err: Error) => reject(err);
-    server.server.once('error', onError);
-    server.listen({ host: options.host, port: options.port }, () => {
-      server.server.off('error', onError);
-      resolve();
-    });
-  });
+  const listening = options.listen !== false;
+  if (listening) await listen(server, options.host, options.port);
   const address = server.server.address();
   const port = typeof address === 'object' && address ? address.port : options.port;
 
@@ -192,20 +202,47 @@ export async function serveScenario(scenario: Scenario, options: ServeOptions): 
     sessions: () => sessionCount,
     // The session table itself: a session that ended but stayed in it would be a leak.
     openSessions: () => server.byId.size,
+    accept: (socket) => server.connect(socket),
     close() {
       closing ??= new Promise<void>((resolve) => {
         for (const connection of server.byId.values()) connection.shutDown();
-        server.close(() => {
+        const cut = () => {
           // Sessions had closeTimeoutMs to finish; whatever is left is cut now (the socket
           // on top: one that TLS wrapped no longer owns its handle).
           for (const connection of server.byId.values()) connection._socket.destroy();
           events.end();
           resolve();
-        });
+        };
+        // A port's server closes once its sockets have; sockets handed in belong to another's.
+        if (listening) server.close(cut);
+        else void sessionsEnded(server, limits.closeTimeoutMs).then(cut);
       });
       return closing;
     },
   };
+}
+
+function listen(server: BrokenSmtpServer, host: string, port: number): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    const onError = (err: Error) => reject(err);
+    server.server.once('error', onError);
+    server.listen({ host, port }, () => {
+      server.server.off('error', onError);
+      resolve();
+    });
+  });
+}
+
+/** Once every session has ended, or after timeoutMs, whichever comes first. */
+function sessionsEnded(server: BrokenSmtpServer, timeoutMs: number): Promise<void> {
+  if (server.byId.size === 0) return Promise.resolve();
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, timeoutMs);
+    server.once('sessions-ended', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
 }
 
 function tlsOptions(scenario: Scenario, certificate: ServedCertificate | undefined, caCertificate: string | undefined): Partial<SMTPServerOptions> {
