@@ -15,6 +15,7 @@ export const SRC = resolve(import.meta.dirname, '..', '..', 'src');
 export const LAYERS: ReadonlyArray<{ name: string; files: RegExp }> = [
   { name: 'cli', files: /^cli\.ts$/ },
   { name: 'tools', files: /^(matrix|explain|format|serving)\.ts$/ },
+  { name: 'control', files: /^control\// },
   { name: 'api', files: /^(index|store)\.ts$/ },
   { name: 'vocabulary', files: /^(limits|smtp\/(steps|reply|types)|tls\/alerts)\.ts$/ },
   { name: 'smtp', files: /^smtp\// },
@@ -25,7 +26,7 @@ export const LAYERS: ReadonlyArray<{ name: string; files: RegExp }> = [
 ];
 
 /** Vocabulary sits in its own folder's place in the listing, but below everything. */
-const ORDER = ['cli', 'tools', 'api', 'smtp', 'scenario', 'faults', 'tls', 'base', 'vocabulary'];
+const ORDER = ['cli', 'tools', 'control', 'api', 'smtp', 'scenario', 'faults', 'tls', 'base', 'vocabulary'];
 
 export function layerOf(file: string): string {
   const path = relative(SRC, file);
