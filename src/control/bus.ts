@@ -23,7 +23,7 @@ const matches = (event: ControlEvent, filter: EventFilter) => filter.listener ==
 
 export class EventBus extends EventEmitter {
   private readonly kept: ControlEvent[] = [];
-  private lastId = 0;
+  private newest = 0;
 
   constructor(private readonly maxEvents = 10_000) {
     super();
@@ -32,16 +32,21 @@ export class EventBus extends EventEmitter {
   }
 
   publish(port: number, event: SessionEvent): ControlEvent {
-    const published = { id: ++this.lastId, port, ...event } as ControlEvent;
+    const published = { id: ++this.newest, port, ...event } as ControlEvent;
     this.kept.push(published);
     if (this.kept.length > this.maxEvents) this.kept.shift();
     this.emit('event', published);
     return published;
   }
 
+  /** The id of the newest event; 0 before the first. */
+  get lastId(): number {
+    return this.newest;
+  }
+
   /** The events after `since` that match, at most `limit` of them. */
   since(since: number, filter: EventFilter = {}, limit = 1000): EventPage {
-    const first = this.kept[0]?.id ?? this.lastId + 1;
+    const first = this.kept[0]?.id ?? this.newest + 1;
     const missed = Math.max(0, first - since - 1);
     const events: ControlEvent[] = [];
     // Ids are consecutive in the log, so the first one wanted is found by arithmetic.
@@ -51,7 +56,7 @@ export class EventBus extends EventEmitter {
       events.push(event);
       if (events.length === limit) return { events, last: event.id, missed };
     }
-    return { events, last: Math.max(since, this.lastId), missed };
+    return { events, last: Math.max(since, this.newest), missed };
   }
 
   /**
