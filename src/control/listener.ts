@@ -130,12 +130,12 @@ export class Listener {
     if (turn && --turn.remaining === 0) this.queue.shift();
     served.open++;
     this.sockets.add(socket);
-    socket.once('close', () => {
+    // The session's end, not the socket's: a socket TLS has taken over never says it closed.
+    void served.server.accept(socket).then(() => {
       served.open--;
       this.sockets.delete(socket);
       this.retireIfDone(served);
     });
-    served.server.accept(socket);
   }
 
   /** Closes a server that is neither chosen nor queued once its last session has ended. */

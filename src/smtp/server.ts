@@ -45,8 +45,8 @@ export interface ScenarioServer {
   sessions(): number;
   /** Sessions open right now. */
   openSessions(): number;
-  /** Serves a socket accepted elsewhere (with `listen: false`). */
-  accept(socket: Socket): void;
+  /** Serves a socket accepted elsewhere (with `listen: false`); resolves when its session has ended. */
+  accept(socket: Socket): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -55,6 +55,11 @@ class BrokenSmtpServer extends SMTPServer {
   readonly byId = new Map<string, BrokenConnection>();
 
   override connect(socket: Socket): void {
+    this.serve(socket);
+  }
+
+  /** A socket's session; its 'close' is the session's end (a socket TLS took over never says so itself). */
+  serve(socket: Socket): BrokenConnection {
     const connection = new BrokenConnection(this, socket, this.sessionHost);
     this.byId.set(connection.id, connection);
     connection.once('close', () => {
@@ -65,6 +70,7 @@ class BrokenSmtpServer extends SMTPServer {
     connection.on('error', (err: Error) => this._onError(err));
     connection.on('connect', (data) => this._onClientConnect(data));
     connection.init();
+    return connection;
   }
 }
 
@@ -202,7 +208,7 @@ export async function serveScenario(scenario: Scenario, options: ServeOptions): 
     sessions: () => sessionCount,
     // The session table itself: a session that ended but stayed in it would be a leak.
     openSessions: () => server.byId.size,
-    accept: (socket) => server.connect(socket),
+    accept: (socket) => new Promise<void>((resolve) => server.serve(socket).once('close', () => resolve())),
     close() {
       closing ??= new Promise<void>((resolve) => {
         for (const connection of server.byId.values()) connection.shutDown();
