@@ -12,7 +12,7 @@ import type { CapturedMessage } from '../smtp/types.js';
 import { MessageStore } from '../store.js';
 import { didYouMean } from '../suggest.js';
 import { EventBus } from './bus.js';
-import { HttpError } from './http-error.js';
+import { clip, HttpError } from './http-error.js';
 import { Listener, type ListenerInfo } from './listener.js';
 import { MessageBox } from './messages.js';
 
@@ -63,7 +63,7 @@ export class Control {
 
   scenario(name: string): Scenario {
     const found = this.catalogue.get(name);
-    if (!found) throw new HttpError(404, `no scenario "${name}" in the catalogue${didYouMean(name, this.catalogue.keys())}; GET /scenarios lists them`);
+    if (!found) throw new HttpError(404, `no scenario "${clip(name)}" in the catalogue${didYouMean(name, this.catalogue.keys())}; GET /scenarios lists them`);
     return found;
   }
 
@@ -71,7 +71,7 @@ export class Control {
   resolve(reference: unknown): Scenario {
     if (typeof reference === 'string') {
       const found = this.catalogue.get(reference);
-      if (!found) throw new HttpError(400, `scenario: no scenario "${reference}" in the catalogue${didYouMean(reference, this.catalogue.keys())}; GET /scenarios lists them`);
+      if (!found) throw new HttpError(400, `scenario: no scenario "${clip(reference)}" in the catalogue${didYouMean(reference, this.catalogue.keys())}; GET /scenarios lists them`);
       return found;
     }
     refuseFiles(reference);

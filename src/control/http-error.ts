@@ -9,3 +9,9 @@ export class HttpError extends Error {
     super(message);
   }
 }
+
+/** A client's own words, quoted in an answer: bounded, and printable. */
+export function clip(text: string, max = 100): string {
+  const printable = text.replace(/[^\x20-\x7e]/g, '?');
+  return printable.length > max ? `${printable.slice(0, max)}...` : printable;
+}

@@ -6,12 +6,14 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { z } from 'zod';
 import type { Control } from './control.js';
-import { HttpError } from './http-error.js';
+import { clip, HttpError } from './http-error.js';
 import { CONTROL_ROUTES } from './openapi.js';
 import type { Reply, Route } from './routes.js';
 import { parseBody, parsePath, parseQuery } from './validate.js';
 
 export const MAX_BODY_BYTES = 1024 * 1024;
+/** An error line is one line, and short, whatever the request quoted into it. */
+const MAX_ERROR_CHARS = 1000;
 /** Long polls and event streams open at once. */
 const MAX_WAITING = 64;
 
@@ -137,7 +139,7 @@ export async function serveControl(control: Control, options: ControlServerOptio
       const params = match(compiled, segments);
       return params ? [{ route: compiled.route, params }] : [];
     });
-    if (found.length === 0) throw new HttpError(404, `no such path: ${request.url}; GET /openapi.json describes the API`);
+    if (found.length === 0) throw new HttpError(404, `no such path: ${clip(request.url ?? '')}; GET /openapi.json describes the API`);
     const chosen = found.find(({ route }) => route.method === request.method);
     if (!chosen) {
       const allow = [...new Set(found.map(({ route }) => route.method))].join(', ');
@@ -174,7 +176,7 @@ export async function serveControl(control: Control, options: ControlServerOptio
       const status = known ? error.status : 500;
       // A body left unread (too big, or not wanted) is not read: the connection closes after the answer.
       const headers = { ...(known ? error.headers : {}), ...(request.complete ? {} : { connection: 'close' }) };
-      send(response, status, 'application/json; charset=utf-8', JSON.stringify({ error: known ? error.message : 'internal error' }), headers);
+      send(response, status, 'application/json; charset=utf-8', JSON.stringify({ error: known ? clip(error.message, MAX_ERROR_CHARS) : 'internal error' }), headers);
     });
   });
   server.maxConnections = 256;

@@ -48,6 +48,7 @@ const ERROR_REASONS: Record<number, string> = {
   409: 'The port is in use',
   413: 'The body is over 1 MiB',
   415: 'The body is not application/json',
+  503: 'Too many clients are waiting for events already',
 };
 
 function operation(spec: Route, names: Map<z.ZodType, string>, requestNames: Map<z.ZodType, string>): JsonObject {
@@ -57,7 +58,7 @@ function operation(spec: Route, names: Map<z.ZodType, string>, requestNames: Map
     const schema = response.json ? (name ? { $ref: REF + name } : inline(response.json)) : undefined;
     responses[status] = { description: response.description, content: { [response.content ?? 'application/json']: schema ? { schema } : {} } };
   }
-  const errors = [401, ...(spec.body || spec.query ? [400] : []), ...(spec.params ? [404] : []), ...(spec.body ? [413, 415] : []), ...(spec.path === '/listeners' && spec.body ? [409] : [])];
+  const errors = [401, ...(spec.body || spec.query ? [400] : []), ...(spec.params ? [404] : []), ...(spec.body ? [413, 415] : []), ...(spec.path === '/listeners' && spec.body ? [409] : []), ...(spec.path.startsWith('/events') ? [503] : [])];
   for (const status of errors) responses[status] = { description: ERROR_REASONS[status], content: { 'application/json': { schema: { $ref: `${REF}Error` } } } };
   return {
     summary: spec.summary,

@@ -4,7 +4,7 @@
 import type { z } from 'zod';
 import { didYouMean } from '../suggest.js';
 import { isRecord } from './control.js';
-import { HttpError } from './http-error.js';
+import { clip, HttpError } from './http-error.js';
 
 type Issue = z.core.$ZodIssue;
 
@@ -23,7 +23,7 @@ export function parseQuery<S extends z.ZodObject>(schema: S, query: URLSearchPar
   const values: Record<string, unknown> = {};
   for (const key of new Set(query.keys())) {
     const all = query.getAll(key);
-    if (all.length > 1) throw new HttpError(400, `${key}: given ${all.length} times; give it once`);
+    if (all.length > 1) throw new HttpError(400, `${clip(key)}: given ${all.length} times; give it once`);
     values[key] = wholeNumber(all[0]!) ?? all[0];
   }
   const result = schema.safeParse(values);
@@ -37,7 +37,7 @@ export function parsePath<S extends z.ZodObject>(schema: S, params: Record<strin
   const result = schema.safeParse(values);
   if (result.success) return result.data;
   const issue = result.error.issues[0]!;
-  throw new HttpError(404, `${issue.path.join('.')} "${params[String(issue.path[0])] ?? ''}": ${issue.message}`);
+  throw new HttpError(404, `${issue.path.join('.')} "${clip(params[String(issue.path[0])] ?? '')}": ${issue.message}`);
 }
 
 function wholeNumber(text: string): number | undefined {
@@ -48,7 +48,7 @@ function describe(issue: Issue, known: string[], what = 'field'): string {
   if (issue.code === 'unrecognized_keys') {
     const [first] = issue.keys;
     const where = issue.path.length ? `${issue.path.join('.')}: ` : '';
-    return `${where}unknown ${what}${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((key) => `"${key}"`).join(', ')}${issue.path.length ? '' : didYouMean(first ?? '', known)}`;
+    return `${where}unknown ${what}${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((key) => `"${clip(key)}"`).join(', ')}${issue.path.length ? '' : didYouMean(first ?? '', known)}`;
   }
   return `${issue.path.length ? issue.path.join('.') : '(body)'}: ${issue.message}`;
 }
