@@ -12,8 +12,17 @@ export const README = readFileSync(join(ROOT, 'README.md'), 'utf8');
 export function codeBlocks(heading: string): string[] {
   const start = README.indexOf(`\n${heading}\n`);
   if (start < 0) throw new Error(`README has no heading "${heading}"`);
-  const section = README.slice(start + heading.length + 2).split(/\n#{1,6} /)[0]!;
-  return [...section.matchAll(/^```[a-z]*\n([\s\S]*?)^```$/gm)].map((match) => match[1]!);
+  const blocks: string[] = [];
+  let block: string[] | undefined;
+  for (const line of README.slice(start + heading.length + 2).split('\n')) {
+    // A line starting with # is a heading outside a code block, and a shell comment inside one.
+    if (!block && /^#{1,6} /.test(line)) break;
+    if (/^```/.test(line)) {
+      if (block) blocks.push(block.join('\n') + '\n');
+      block = block ? undefined : [];
+    } else block?.push(line);
+  }
+  return blocks;
 }
 
 /**
