@@ -2,9 +2,11 @@
 // The command line: serve one scenario, list the catalogue, show a page, make the certs.
 // Bad input exits 2 with one line; a failure to serve (busy port, bad host) exits 1.
 import { readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { stringify } from 'yaml';
+import { CaptureUsageError, explainCapture, readCapturedFindings, runCapture, type CaptureFlags } from './capture/command.js';
 import { CertificateCache, writeAtomically } from './certs/cache.js';
 import { makeWritableDir } from './dirs.js';
 import { parseControlAddress, runUntilStopped, servingScenarios, startAll, startControlled, UsageError, type ServeFlags } from './serving.js';
@@ -12,12 +14,16 @@ import { didYouMean } from './suggest.js';
 import { explain } from './explain.js';
 import { DEFAULT_HOST, DEFAULT_HOSTNAME, DEFAULT_LIMITS, defaultCertDir, listScenarios, loadScenario } from './index.js';
 import { formatJUnit, formatTable, runMatrix } from './matrix.js';
-import { catalogueNames, ScenarioError } from './scenario/load.js';
+import { catalogueNames, PACKAGE_ROOT, ScenarioError } from './scenario/load.js';
 import { CLIENTS } from './scenario/schema.js';
 
 /** One naming for the client certificate, wherever it is written. */
 const CLIENT_CERT_FILE = 'client-cert.pem';
 const CLIENT_KEY_FILE = 'client-key.pem';
+
+function packageVersion(): string {
+  return (JSON.parse(readFileSync(join(PACKAGE_ROOT, 'package.json'), 'utf8')) as { version: string }).version;
+}
 
 function parsePort(value: string): number {
   const port = Number(value);
@@ -43,7 +49,7 @@ program
       'Point a mail client or MTA at it to see the failure your production logs show,\n' +
       'then prove that your fix delivers. Nothing it receives is ever relayed.',
   )
-  .version('0.1.0')
+  .version(packageVersion())
   .option('-s, --scenario <name|file>', 'the scenario to serve: a catalogue name (see `list`) or a path to a .yaml file')
   .option('--host <address>', 'address to listen on (anything but loopback is reachable from other machines)', DEFAULT_HOST)
   .option('-p, --port <port>', 'port to listen on; 0 takes a free port and prints it', parsePort, 2525)
@@ -93,11 +99,11 @@ program
   .argument('<name|file>', 'a catalogue name or a scenario file')
   .action((reference: string) => {
     const scenario = loadScenario(reference);
-    const out: string[] = [`${scenario.name}: ${scenario.summary}`, '', `Imitates: ${scenario.imitates}`, '', 'Symptoms:'];
-    for (const symptom of scenario.symptoms) {
-      out.push(`  ${'client' in symptom ? symptom.client : 'server'}: ${symptom.text}`);
-    }
-    out.push('', 'Fixes:', ...scenario.fixes.map((fix) => `  - ${fix}`));
+    // A user's own file may have only its behaviour: the page shows what there is.
+    const out: string[] = [scenario.summary ? `${scenario.name}: ${scenario.summary}` : scenario.name];
+    if (scenario.imitates) out.push('', `Imitates: ${scenario.imitates}`);
+    if (scenario.symptoms.length) out.push('', 'Symptoms:', ...scenario.symptoms.map((symptom) => `  ${'client' in symptom ? symptom.client : 'server'}: ${symptom.text}`));
+    if (scenario.fixes.length) out.push('', 'Fixes:', ...scenario.fixes.map((fix) => `  - ${fix}`));
     const { name: _n, summary: _s, imitates: _i, symptoms: _y, fixes: _f, ...behaviour } = scenario;
     out.push('', 'Behaviour:', ...stringify(behaviour, { lineWidth: 0 }).trimEnd().split('\n').map((line) => `  ${line}`));
     console.log(out.join('\n'));
@@ -110,6 +116,8 @@ program
   .option('-n, --count <n>', 'how many scenarios to show', parseCount, 3)
   .addHelpText('after', '\nExample:\n  broken-mta explain "STARTTLS=client, error: connect failed=-1, reason=dh key too small, SSL_error=1"\n')
   .action((line: string, options: { count: number }) => {
+    const captured = readCapturedFindings(line);
+    if (captured) return void (process.exitCode = explainCapture(captured, options.count));
     const found = explain(line, catalogueNames().map((name) => loadScenario(name)), options.count);
     if (!found.length) {
       // Like grep: nothing found is an answer (exit 1), not bad input.
@@ -233,6 +241,34 @@ program
     console.log(cache.caFile);
   });
 
+program
+  .command('capture')
+  .description("probe a real SMTP server once and write a scenario that makes the same clients fail the same way")
+  .argument('<host[:port]>', 'the server to probe (port 25, or 465 with --implicit); nothing else is contacted')
+  .option('-o, --out <file>', 'write the scenario (with --json: the findings) to FILE instead of stdout')
+  .option('--implicit', 'TLS from the first byte (port 465 style) instead of STARTTLS')
+  .option('--starttls', 'send STARTTLS even when EHLO does not advertise it, and probe TLS if it gets 220', true)
+  .option('--no-starttls', 'never send STARTTLS: capture the SMTP side only')
+  .option('--helo <name>', 'the name sent with EHLO and HELO', hostname())
+  .option('--servername <name>', 'the name sent as SNI and checked against the certificate (default: the host, if it is a name)')
+  .option('--timeout <ms>', 'how long each probe (one connection) may take', parseCount, 10_000)
+  .option('--ca <file>', "trust this CA besides the system's (a private CA; or `broken-mta certs` for broken-mta's own scenarios)")
+  .option('--keep-hostnames', "keep the server's own host names in the banner instead of {hostname}")
+  .option('--json', 'print the findings as JSON instead of a scenario (`explain` reads them)')
+  .addHelpText(
+    'after',
+    '\nExamples:\n' +
+      '  broken-mta capture mx.example.com --out example.yaml   probe port 25, write the scenario\n' +
+      '  broken-mta --scenario example.yaml                     serve it on 127.0.0.1:2525\n' +
+      '  broken-mta capture mail.example.com:465 --implicit     a port-465 server\n' +
+      '  broken-mta capture mx.example.com --json > mx.json     the findings; `broken-mta explain mx.json`\n',
+  )
+  .action(async (target: string, options: CaptureFlags) => {
+    // The serving options' --json is the program's, and commander gives it the flag first.
+    const json = options.json ?? program.opts<{ json?: boolean }>().json;
+    process.exitCode = await runCapture(target, { ...options, ...(json ? { json } : {}) });
+  });
+
 /** Progress on stderr only while certificates are being made: stdout is for `$(broken-mta certs)`. */
 async function makeMissingCertificates(cache: CertificateCache): Promise<void> {
   const missing = cache.missing();
@@ -279,7 +315,7 @@ try {
   const commanderCode = (error as { code?: string }).code ?? '';
   if (commanderCode === 'commander.helpDisplayed' || commanderCode === 'commander.version' || commanderCode === 'commander.help') process.exit(0);
   if (commanderCode.startsWith('commander.')) process.exit(2); // commander printed its own line
-  const bad = error instanceof ScenarioError || error instanceof UsageError;
+  const bad = error instanceof ScenarioError || error instanceof UsageError || error instanceof CaptureUsageError;
   // A scenario file may have several problems, one a line: each line says whose it is.
   process.stderr.write((error as Error).message.split('\n').map((line) => `broken-mta: ${line}\n`).join(''));
   process.exit(bad ? 2 : 1);

@@ -40,7 +40,7 @@ export function explain(line: string, scenarios: readonly Scenario[], limit = 3)
     if (!previous || score > previous.score) {
       best.set(scenario.name, {
         scenario: scenario.name,
-        summary: scenario.summary,
+        summary: scenario.summary ?? '',
         symptom: { who: 'client' in symptom ? symptom.client : 'server', text: symptom.text },
         // For reading: "verify" is not worth showing beside "verify=fail".
         shared: shared.filter((word) => !shared.some((other) => other !== word && other.split('=').includes(word))),

@@ -8,7 +8,7 @@ import { homedir } from 'node:os';
 import { isAbsolute, join } from 'node:path';
 import { CertificateCache } from './certs/cache.js';
 import type { SessionEvent } from './events.js';
-import { catalogueNames, loadScenario as loadReference, parseScenarioObject } from './scenario/load.js';
+import { catalogueNames, loadScenarioWithFile, parseScenarioObject } from './scenario/load.js';
 import type { Scenario, ScenarioInput } from './scenario/schema.js';
 import type { Limits } from './limits.js';
 import { serveScenario } from './smtp/server.js';
@@ -42,12 +42,12 @@ export function defaultCertDir(env: NodeJS.ProcessEnv = process.env): string {
 export type ScenarioReference = string | ScenarioInput;
 
 export function loadScenario(reference: ScenarioReference): Scenario {
-  return typeof reference === 'string' ? loadReference(reference).scenario : parseScenarioObject(reference);
+  return typeof reference === 'string' ? loadScenarioWithFile(reference).scenario : parseScenarioObject(reference);
 }
 
 export function listScenarios(): Array<Pick<Scenario, 'name' | 'summary'>> {
   return catalogueNames().map((name) => {
-    const { name: scenarioName, summary } = loadReference(name).scenario;
+    const { name: scenarioName, summary } = loadScenarioWithFile(name).scenario;
     return { name: scenarioName, summary };
   });
 }

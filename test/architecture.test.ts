@@ -7,7 +7,7 @@ import { findCycles, functionLengths, importGraph, layerOf, lineCount, sourceFil
 const MAX_FILE_LINES = 400;
 const MAX_FUNCTION_LINES = 80;
 /** Over the limits today, each until its split lands (issue 14); this list only shrinks. */
-const NOT_YET_SPLIT = new Set(['smtp/connection.ts', 'tls/engine/engine.ts', 'smtp/server.ts: serveScenario']);
+const NOT_YET_SPLIT = new Set(['tls/engine/engine.ts']);
 
 describe('the shape of src/', () => {
   const files = sourceFiles();

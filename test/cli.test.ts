@@ -75,7 +75,20 @@ describe('bad input: one clear line and a non-zero exit', () => {
     writeFileSync(file, 'name: bad\nsummary: s\nimitates: i\nsymptoms: [{ client: openssl, text: t }]\nfixes: [f]\nsmtp:\n  greting: "220 hi"\n');
     const result = await cli('--scenario', file, '--port', '0');
     expect(result.code).toBe(2);
-    expect(result.stderr.trim()).toBe(`broken-mta: ${file}:7: smtp.greting: unknown key "greting"`);
+    expect(result.stderr.trim()).toBe(`broken-mta: ${file}:7: smtp.greting: unknown key "greting" (did you mean "greeting"?)`);
+  });
+
+  it('a scenario file with several problems: all of them, one a line, in the order of the file', async () => {
+    const file = join(tempDir('cli'), 'bad.yaml');
+    writeFileSync(file, 'smtp:\n  greting: "220 hi"\ntls:\n  cert: expird\nfaults:\n  - { fault: rely, on: RCPT }\n');
+    const result = await cli('--scenario', file, '--port', '0');
+    expect(result.code).toBe(2);
+    expect(result.stdout).toBe('');
+    expect(result.stderr.trimEnd().split('\n')).toEqual([
+      `broken-mta: ${file}:2: smtp.greting: unknown key "greting" (did you mean "greeting"?)`,
+      expect.stringMatching(new RegExp(`^broken-mta: ${file}:4: tls\\.cert: must be one of "valid", .* \\(did you mean "expired"\\?\\)$`)),
+      expect.stringMatching(new RegExp(`^broken-mta: ${file}:6: faults\\.0\\.fault: unknown fault \\(did you mean "reply"\\?\\) \\(known: reply, `)),
+    ]);
   });
 
   it('a port in use', async () => {

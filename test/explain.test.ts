@@ -3,11 +3,11 @@
 import { describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import { explain } from '../src/explain.js';
-import { catalogueNames, loadScenario } from '../src/scenario/load.js';
+import { catalogueNames, loadScenarioWithFile } from '../src/scenario/load.js';
 import { run } from './support/clients.js';
 
 const CLI = join(import.meta.dirname, '..', 'dist', 'cli.js');
-const catalogue = catalogueNames().map((name) => loadScenario(name).scenario);
+const catalogue = catalogueNames().map((name) => loadScenarioWithFile(name).scenario);
 
 describe('explain: from a log line to a scenario', () => {
   it.each([

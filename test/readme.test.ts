@@ -1,11 +1,12 @@
 // What the README promises, held to the code: the event types it names, and no leftovers
 // of a merge in any tracked file.
-import { execFileSync } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { createInterface } from 'node:readline';
 import { describe, expect, it } from 'vitest';
 import { SESSION_EVENT_TYPES } from '../src/events.js';
-import { rawConnect, run } from './support/clients.js';
+import { rawConnect, readUntil, run } from './support/clients.js';
 import { codeBlocks, installedProject, README, ROOT, shell } from './support/readme.js';
 
 describe('the README', () => {
@@ -59,5 +60,64 @@ describe('the repository', () => {
         .flatMap((line, index) => (marker.test(line) ? [`${file}:${index + 1}: ${line}`] : [])),
     );
     expect(found).toEqual([]);
+  });
+});
+
+describe('Write your own scenario', () => {
+  const blocks = codeBlocks('## Write your own scenario');
+  /** The YAML blocks, written to the project under the name their first line gives. */
+  const writeFiles = (project: string) => {
+    for (const block of blocks.filter((text) => text.startsWith('# ') && text.split('\n')[0]!.endsWith('.yaml'))) {
+      writeFileSync(join(project, block.split('\n')[0]!.slice(2)), block);
+    }
+  };
+  const commands = blocks.filter((text) => text.startsWith('npx ')).map((text) => text.trim());
+
+  it('has the smallest file, an extends example, and a command for each', () => {
+    expect(blocks.filter((text) => text.startsWith('# '))).toHaveLength(2);
+    expect(commands).toEqual(['npx broken-mta --scenario ./relay-denied.yaml --port 0', 'npx broken-mta show ./postfix-weak-dh.yaml']);
+  });
+
+  it('the smallest file serves: RCPT gets the 550', async () => {
+    const project = installedProject();
+    writeFiles(project);
+    // Its own process group, since npx runs it under npm and a shell (see the CI section).
+    const child = spawn('bash', ['-c', commands[0]!], { cwd: project, detached: true });
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    try {
+      const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
+      const first = (await lines.next()).value as string;
+      const match = /^listening on 127\.0\.0\.1:(\d+) scenario=relay-denied$/.exec(first);
+      expect(match, first).not.toBeNull();
+      const socket = await rawConnect(Number(match![1]));
+      await readUntil(socket, /^220 /m);
+      socket.write('EHLO client.example.test\r\nMAIL FROM:<a@client.example.test>\r\nRCPT TO:<b@example.test>\r\n');
+      expect(await readUntil(socket, /^550 .*\r\n/m)).toMatch(/^550 5\.7\.1 Relaying denied\r\n/m);
+      socket.destroy();
+    } finally {
+      process.kill(-child.pid!, 'SIGTERM');
+      await exited;
+    }
+  });
+
+  it('the extends example: weak-dh\'s page and behaviour, with the Postfix banner', async () => {
+    const project = installedProject();
+    writeFiles(project);
+    const shown = await shell(commands[1]!, project);
+    expect(shown.code, shown.stderr).toBe(0);
+    expect(shown.stdout).toMatch(/^postfix-weak-dh: DHE with a 512-bit group/);
+    expect(shown.stdout).toContain('greeting: 220 {hostname} ESMTP Postfix (Debian/GNU)');
+    expect(shown.stdout).toMatch(/engine: scripted\n\s+cert: valid[\s\S]*dh: 512/);
+  });
+
+  it('a misspelt key, as the section shows it', async () => {
+    const project = installedProject();
+    writeFiles(project);
+    const file = join(project, 'relay-denied.yaml');
+    writeFileSync(file, readFileSync(file, 'utf8').replace('" }', '", tims: 2 }'));
+    const result = await shell(commands[0]!, project);
+    expect(result.code).toBe(2);
+    const shown = /\(`(\.\/relay-denied\.yaml:3: [^`]+)`\)/.exec(README)![1];
+    expect(result.stderr).toBe(`broken-mta: ${shown}\n`);
   });
 });

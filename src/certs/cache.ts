@@ -204,10 +204,10 @@ export class CertificateCache {
     }
   }
 
-  private readAuthorityQuietly(name: AuthorityName): Authority | undefined {
+  /** The fingerprint of an authority's certificate on disk, without reading its key. */
+  private authorityFingerprint(name: AuthorityName): string | undefined {
     try {
-      const cert = readFileSync(this.authorityFile(name), 'utf8');
-      return { cert, key: '', fingerprint: new X509Certificate(cert).fingerprint256 };
+      return new X509Certificate(readFileSync(this.authorityFile(name), 'utf8')).fingerprint256;
     } catch {
       return undefined;
     }
@@ -215,7 +215,7 @@ export class CertificateCache {
 
   private stillGood(meta: Meta, fingerprint: string, issuer: CertProfile['issuer']): boolean {
     if (meta.fingerprint !== fingerprint) return false;
-    if (issuer !== 'self' && meta.issuerFingerprint !== this.readAuthorityQuietly(issuer)?.fingerprint) return false;
+    if (issuer !== 'self' && meta.issuerFingerprint !== this.authorityFingerprint(issuer)) return false;
     const now = Date.now();
     // Only dates still ahead can flip the certificate's state (not yet valid → valid,
     // valid → expired); an expired certificate stays expired.

@@ -78,7 +78,8 @@ export class Control {
     try {
       return loadScenario(reference as Parameters<typeof loadScenario>[0]);
     } catch (error) {
-      if (error instanceof ScenarioError) throw new HttpError(400, error.message);
+      // Every problem the loader found, on the one line an error answer has.
+      if (error instanceof ScenarioError) throw new HttpError(400, error.message.split('\n').join('; '));
       throw error;
     }
   }
@@ -166,11 +167,16 @@ export class Control {
 /**
  * An inline scenario may not name a file: loaded from a file, a path is relative to its
  * folder; over HTTP it would be the server's, which a client has no business reading.
+ * `extends` may name the catalogue, which is the package's own.
  */
 function refuseFiles(reference: unknown): void {
-  const tls = isRecord(reference) ? reference.tls : undefined;
+  if (!isRecord(reference)) return;
+  const { tls, extends: base } = reference;
   if (isRecord(tls) && isRecord(tls.dh)) {
     throw new HttpError(400, 'inline scenario: tls.dh: the control API reads no files; give a group by its size in bits or its name (512, composite, small-subgroup...)');
+  }
+  if (typeof base === 'string' && !catalogueNames().includes(base)) {
+    throw new HttpError(400, `inline scenario: extends: the control API reads no files; give a catalogue name${didYouMean(base, catalogueNames())} (GET /scenarios lists them)`);
   }
 }
 

@@ -1,6 +1,10 @@
 // What a fault is: a small named unit, configured by a scenario's data, applied at one
 // SMTP step (model: Toxiproxy's toxics). A fault never sees smtp-server or a socket
 // directly, only the FaultTarget the SMTP layer hands it, so each one stays a few lines.
+//
+// Two mechanisms act on TLS, and never on the same thing: a fault at the TLS step replaces
+// the handshake (whichever engine would have run it: node or scripted); `tls.script` acts
+// inside a handshake the scripted engine runs.
 import { z } from 'zod';
 import type { Step } from '../smtp/steps.js';
 import { whenSettings, type WhenSettings } from './when.js';

@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { SERVED_PROFILE_NAMES } from '../certs/profiles.js';
 import { FAULTS } from '../faults/registry.js';
 import { replySetting } from '../smtp/reply.js';
-import { ALERT_NAMES } from '../tls/alerts.js';
+import { alertSetting } from '../tls/alerts.js';
 import { HANDSHAKE_STEPS } from '../tls/engine/engine.js';
 import { DH_GROUP_NAMES } from '../tls/engine/groups.js';
 import { findSuite, SUITES } from '../tls/engine/suites.js';
@@ -44,7 +44,7 @@ const script = z
     alertAfter: z
       .strictObject({
         step: handshakeStep,
-        alert: z.union([z.number().int().min(0).max(255), z.enum(ALERT_NAMES)]).describe('By number or by name'),
+        alert: alertSetting.describe('By number or by name'),
       })
       .optional()
       .describe('Send this fatal alert right after the step, then close'),
@@ -56,11 +56,14 @@ const script = z
 
 export const scenarioSchema = z
   .strictObject({
-    name: z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'lower-case letters, digits and dashes'),
-    summary: z.string().min(1).describe('One line for `broken-mta list`'),
-    imitates: z.string().min(1).describe('The real server this plays'),
-    symptoms: z.array(symptom).min(1).describe('What real clients (and the server) print'),
-    fixes: z.array(z.string().min(1)).min(1).describe('What makes the mail flow again, and on which side'),
+    // Only the behaviour is required of a user's file: a test holds the catalogue to
+    // summary, imitates, symptoms and fixes.
+    name: z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'lower-case letters, digits and dashes').optional().describe("Default: the file's name"),
+    extends: z.string().min(1).optional().describe('A catalogue name or a .yaml file beside this one to start from: maps merge, lists replace'),
+    summary: z.string().min(1).optional().describe('One line for `broken-mta list`'),
+    imitates: z.string().min(1).optional().describe('The real server this plays'),
+    symptoms: z.array(symptom).default([]).describe('What real clients (and the server) print'),
+    fixes: z.array(z.string().min(1)).default([]).describe('What makes the mail flow again, and on which side'),
     smtp: z
       .strictObject({
         greeting: z
@@ -143,7 +146,8 @@ function checkTls(tls: TlsOutput, ctx: z.RefinementCtx): void {
   }
 }
 
-export type Scenario = z.output<typeof scenarioSchema>;
+/** A scenario as loaded: the loader gives it a name when its file does not. */
+export type Scenario = z.output<typeof scenarioSchema> & { name: string };
 export type ScenarioInput = z.input<typeof scenarioSchema>;
 export type ClientExpectation = z.output<typeof clientExpectation>;
 export type TlsSettings = NonNullable<Scenario['tls']>;

@@ -6,7 +6,7 @@ import { createPrivateKey } from 'node:crypto';
 import type { ServedCertificate } from '../certs/cache.js';
 import { derChain } from '../certs/der.js';
 import type { TlsSettings } from '../scenario/schema.js';
-import { alertCode } from '../tls/alerts.js';
+import { alertNumber } from '../tls/alerts.js';
 import type { EngineConfig, EngineScript } from '../tls/engine/engine.js';
 import { DH_GROUP_NAMES, dhGroup, dhGroupFromFile, type DhGroupName } from '../tls/engine/groups.js';
 import { findSuite, SUITES, type CipherSuite } from '../tls/engine/suites.js';
@@ -24,7 +24,7 @@ function engineScript(script: TlsSettings['script']): EngineScript {
   const result: EngineScript = {};
   if (script?.alertAfter) {
     const { step, alert } = script.alertAfter;
-    result.alertAfter = { step, alert: typeof alert === 'number' ? alert : alertNumber(alert) };
+    result.alertAfter = { step, alert: alertNumber(alert) };
   }
   if (script?.stopAfter) result.stopAfter = script.stopAfter;
   if (script?.corrupt) result.corrupt = script.corrupt;
@@ -37,10 +37,4 @@ function dhGroupName(dh: string | number): DhGroupName {
   const name = DH_GROUP_NAMES.find((known) => known === String(dh));
   if (name === undefined) throw new Error(`the scripted engine has no DH group ${dh}`);
   return name;
-}
-
-function alertNumber(name: string): number {
-  const code = alertCode(name);
-  if (code === undefined) throw new Error(`unknown alert ${name}`);
-  return code;
 }

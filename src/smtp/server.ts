@@ -2,16 +2,19 @@
 // correct smtp-server behaviour; every limit is bounded and can be set.
 import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
-import { SMTPServer, type SMTPServerOptions } from 'smtp-server';
+import type { SMTPServer, SMTPServerOptions } from 'smtp-server';
 import type { ServedCertificate } from '../certs/cache.js';
-import { EventLog, type SessionEventInput } from '../events.js';
+import { EventLog } from '../events.js';
 import { configureFault } from '../faults/registry.js';
 import { FaultState } from '../faults/when.js';
 import { DEFAULT_LIMITS, type Limits } from '../limits.js';
 import type { Scenario } from '../scenario/schema.js';
 import { NODE_TLS_VERSIONS } from '../tls/versions.js';
-import { BrokenConnection, type SessionHost } from './connection.js';
+import { BrokenConnection } from './connection.js';
 import { scriptedEngineConfig } from './engine-config.js';
+import { LibraryServer } from './internals.js';
+import { MessageIntake } from './message-intake.js';
+import type { ServedScenario } from './served-scenario.js';
 import type { CapturedMessage } from './types.js';
 
 export interface ServeOptions {
@@ -50,41 +53,11 @@ export interface ScenarioServer {
   close(): Promise<void>;
 }
 
-class BrokenSmtpServer extends SMTPServer {
-  sessionHost!: SessionHost;
-  readonly byId = new Map<string, BrokenConnection>();
-
-  override connect(socket: Socket): void {
-    this.serve(socket);
-  }
-
-  /** A socket's session; its 'close' is the session's end (a socket TLS took over never says so itself). */
-  serve(socket: Socket): BrokenConnection {
-    const connection = new BrokenConnection(this, socket, this.sessionHost);
-    this.byId.set(connection.id, connection);
-    connection.once('close', () => {
-      this.byId.delete(connection.id);
-      if (this.byId.size === 0) this.emit('sessions-ended');
-    });
-    this.connections.add(connection);
-    connection.on('error', (err: Error) => this._onError(err));
-    connection.on('connect', (data) => this._onClientConnect(data));
-    connection.init();
-    return connection;
-  }
-}
-
 export async function serveScenario(scenario: Scenario, options: ServeOptions): Promise<ScenarioServer> {
   const limits: Limits = { ...DEFAULT_LIMITS, ...options.limits };
   const events = options.events ?? new EventLog();
-  const messages: CapturedMessage[] = [];
   let sessionCount = 0;
-  const maxMessageBytes = scenario.smtp.size ?? limits.maxMessageBytes;
-  // Message-ID → the session that brought it, for the most recent messages: a client that
-  // never got its 250 sends the same message again, and the events should say so.
-  const seenMessageIds = new Map<string, number>();
-
-  const host: SessionHost = {
+  const served: ServedScenario = {
     scenario,
     hostname: options.hostname,
     faults: scenario.faults.map(configureFault),
@@ -95,13 +68,81 @@ export async function serveScenario(scenario: Scenario, options: ServeOptions): 
       sessionCount++;
       return options.nextSessionNumber?.() ?? sessionCount;
     },
-    record: (session: number, event: SessionEventInput) =>
-      events.record({ time: new Date().toISOString(), scenario: scenario.name, session, ...event }),
+    record: (session, event) => events.record({ time: new Date().toISOString(), scenario: scenario.name, session, ...event }),
   };
+  // Every open session by its id: smtp-server's hooks name the session, not the connection.
+  const byId = new Map<string, BrokenConnection>();
+  // The session accept() is handing a socket to (connect makes it synchronously).
+  let handingOver: ((connection: BrokenConnection) => void) | undefined;
+  const intake = new MessageIntake(scenario, limits, served.record, options.onMessage);
+  const server = new LibraryServer(
+    {
+      ...smtpOptions(scenario, options, limits),
+      onSecure(socket, session, callback) {
+        byId.get(session.id)?.nodeHandshakeDone(socket as TLSSocket);
+        callback();
+      },
+      onData: (stream, session, callback) => intake.receive(stream, session, () => byId.get(session.id), callback),
+    },
+    (library, socket, socketOptions) => new BrokenConnection(library, socket, socketOptions, served),
+    (connection) => {
+      byId.set(connection.id, connection);
+      connection.once('close', () => {
+        byId.delete(connection.id);
+        if (byId.size === 0) server.emit('sessions-ended');
+      });
+      handingOver?.(connection);
+    },
+  );
+  // An error from one session must never take the server down: it becomes an event.
+  server.on('error', (err: Error) => served.record(0, { type: 'warning', text: err.message }));
+  const listening = options.listen !== false;
+  const port = listening ? await listen(server, options.host, options.port) : options.port;
 
-  const connectionOf = (sessionId: string) => server.byId.get(sessionId);
+  let closing: Promise<void> | undefined;
+  return {
+    host: options.host,
+    port,
+    scenario,
+    events,
+    messages: intake.messages,
+    sessions: () => sessionCount,
+    // The session table itself: a session that ended but stayed in it would be a leak.
+    openSessions: () => byId.size,
+    // The session's close, not the socket's: a socket TLS has taken over never says it closed.
+    accept: (socket) =>
+      new Promise<void>((resolve) => {
+        handingOver = (connection) => connection.once('close', () => resolve());
+        try {
+          server.connect(socket);
+        } finally {
+          handingOver = undefined;
+        }
+      }),
+    close() {
+      closing ??= stop(server, byId, listening, limits.closeTimeoutMs).then(() => events.end());
+      return closing;
+    },
+  };
+}
 
-  const smtpOptions: SMTPServerOptions = {
+/** Open sessions get 421 (one in a message may finish it, within timeoutMs), then whatever is left is cut. */
+function stop(server: SMTPServer, byId: Map<string, BrokenConnection>, listening: boolean, timeoutMs: number): Promise<void> {
+  return new Promise<void>((resolve) => {
+    for (const connection of byId.values()) connection.shutDown();
+    const cut = () => {
+      for (const connection of byId.values()) connection.destroy();
+      resolve();
+    };
+    // A port's server closes once its sockets have; sockets handed in belong to another's.
+    if (listening) server.close(cut);
+    else void sessionsEnded(server, () => byId.size, timeoutMs).then(cut);
+  });
+}
+
+/** smtp-server's options: everything the scenario does not bend, with every limit set. */
+function smtpOptions(scenario: Scenario, options: ServeOptions, limits: Limits): SMTPServerOptions {
+  return {
     name: options.hostname,
     logger: false,
     // Implicit TLS still goes through the connection's own upgrade, so TLS faults and the
@@ -121,132 +162,18 @@ export async function serveScenario(scenario: Scenario, options: ServeOptions): 
     // answers 421 and ends the session); this is only its backstop.
     maxCommandLength: limits.maxLineBytes,
     ...tlsOptions(scenario, options.certificate, options.caCertificate),
-    onSecure(socket, session, callback) {
-      const tlsSocket = socket as TLSSocket;
-      const connection = connectionOf(session.id);
-      // A client that closes right after the handshake leaves a socket with no cipher any
-      // more (implicit TLS asks here a second time, a tick later: once is recorded); its close follows.
-      const cipher = tlsSocket.getCipher() as ReturnType<TLSSocket['getCipher']> | null;
-      if (connection && cipher && !connection.tlsState) {
-        connection.tlsEstablished({ protocol: tlsSocket.getProtocol() ?? 'unknown', cipher: cipher.standardName ?? cipher.name });
-        host.record(connection.sessionNumber, {
-          type: 'tls-established',
-          protocol: tlsSocket.getProtocol() ?? 'unknown',
-          cipher: cipher.standardName ?? cipher.name,
-          ...keyExchangeOf(cipher.standardName ?? cipher.name),
-          ...(tlsSocket.servername ? { sni: tlsSocket.servername } : {}),
-          ...(scenario.tls?.clientCert ? { clientCertificate: String(tlsSocket.getPeerCertificate().subject?.CN ?? '(none)') } : {}),
-        });
-      }
-      callback();
-    },
-    onData(stream, session, callback) {
-      const chunks: Buffer[] = [];
-      let size = 0;
-      stream.on('data', (chunk: Buffer) => {
-        size += chunk.length;
-        // Past the limit the bytes are counted, not kept: memory stays bounded.
-        if (size <= maxMessageBytes) chunks.push(chunk);
-      });
-      stream.on('end', () => {
-        const connection = connectionOf(session.id);
-        if (stream.sizeExceeded) {
-          host.record(connection?.sessionNumber ?? 0, {
-            type: 'limit',
-            limit: scenario.smtp.size ? 'smtp.size' : 'maxMessageBytes',
-            value: maxMessageBytes,
-            detail: `a message of ${size} bytes refused`,
-          });
-          const error = Object.assign(new Error(`5.3.4 Message too big: ${size} bytes, limit ${maxMessageBytes}`), {
-            responseCode: 552,
-          });
-          return callback(error);
-        }
-        const from = session.envelope.mailFrom ? session.envelope.mailFrom.address : '';
-        const to = session.envelope.rcptTo.map((rcpt) => rcpt.address);
-        const number = connection?.sessionNumber ?? 0;
-        host.record(number, { type: 'message', from, to, size, secure: Boolean(session.secure) });
-        const tls = connection?.tlsState;
-        const message: CapturedMessage = { session: number, from, to, secure: Boolean(session.secure), ...(tls ? { tls } : {}), raw: Buffer.concat(chunks) };
-        messages.push(message);
-        if (messages.length > limits.maxMessages) messages.shift();
-        const messageId = messageIdOf(message.raw);
-        if (messageId) {
-          const earlier = seenMessageIds.get(messageId);
-          if (earlier !== undefined) {
-            host.record(number, { type: 'warning', text: `duplicate: the same message (Message-ID ${messageId}) as in session ${earlier}; the client is retrying` });
-          }
-          seenMessageIds.set(messageId, number);
-          if (seenMessageIds.size > limits.maxMessages) seenMessageIds.delete(seenMessageIds.keys().next().value!);
-        }
-        options.onMessage?.(message);
-        if (!connection) return callback(null, 'Message accepted');
-        connection.finishData(callback);
-      });
-    },
-  };
-
-  const server = new BrokenSmtpServer(smtpOptions);
-  server.sessionHost = host;
-  server.on('error', (err: Error) => {
-    // An error from one session must never take the server down: it becomes an event.
-    events.record({ time: new Date().toISOString(), scenario: scenario.name, session: 0, type: 'warning', text: err.message });
-  });
-
-  const listening = options.listen !== false;
-  if (listening) await listen(server, options.host, options.port);
-  const address = server.server.address();
-  const port = typeof address === 'object' && address ? address.port : options.port;
-
-  let closing: Promise<void> | undefined;
-  return {
-    host: options.host,
-    port,
-    scenario,
-    events,
-    messages,
-    sessions: () => sessionCount,
-    // The session table itself: a session that ended but stayed in it would be a leak.
-    openSessions: () => server.byId.size,
-    accept: (socket) => new Promise<void>((resolve) => server.serve(socket).once('close', () => resolve())),
-    close() {
-      closing ??= new Promise<void>((resolve) => {
-        for (const connection of server.byId.values()) connection.shutDown();
-        const cut = () => {
-          // Sessions had closeTimeoutMs to finish; whatever is left is cut now (the socket
-          // on top: one that TLS wrapped no longer owns its handle).
-          for (const connection of server.byId.values()) connection._socket.destroy();
-          events.end();
-          resolve();
-        };
-        // A port's server closes once its sockets have; sockets handed in belong to another's.
-        if (listening) server.close(cut);
-        else void sessionsEnded(server, limits.closeTimeoutMs).then(cut);
-      });
-      return closing;
-    },
   };
 }
 
-function listen(server: BrokenSmtpServer, host: string, port: number): Promise<void> {
-  return new Promise<void>((resolve, reject) => {
+/** Listens, and says on which port (a port of 0 takes a free one). */
+function listen(server: SMTPServer, host: string, port: number): Promise<number> {
+  return new Promise<number>((resolve, reject) => {
     const onError = (err: Error) => reject(err);
     server.server.once('error', onError);
     server.listen({ host, port }, () => {
       server.server.off('error', onError);
-      resolve();
-    });
-  });
-}
-
-/** Once every session has ended, or after timeoutMs, whichever comes first. */
-function sessionsEnded(server: BrokenSmtpServer, timeoutMs: number): Promise<void> {
-  if (server.byId.size === 0) return Promise.resolve();
-  return new Promise((resolve) => {
-    const timer = setTimeout(resolve, timeoutMs);
-    server.once('sessions-ended', () => {
-      clearTimeout(timer);
-      resolve();
+      const address = server.server.address();
+      resolve(typeof address === 'object' && address ? address.port : port);
     });
   });
 }
@@ -270,15 +197,14 @@ function tlsOptions(scenario: Scenario, certificate: ServedCertificate | undefin
   };
 }
 
-function keyExchangeOf(cipher: string): { keyExchange?: { kind: string } } {
-  if (/^TLS_AES|^TLS_CHACHA20/.test(cipher)) return { keyExchange: { kind: 'ECDHE (TLS 1.3)' } };
-  if (/_ECDHE_/.test(cipher)) return { keyExchange: { kind: 'ECDHE' } };
-  if (/_DHE_/.test(cipher)) return { keyExchange: { kind: 'DHE' } };
-  if (/^TLS_RSA_/.test(cipher)) return { keyExchange: { kind: 'RSA' } };
-  return {};
-}
-
-function messageIdOf(raw: Buffer): string | undefined {
-  const header = raw.subarray(0, 65536).toString('latin1').split(/\r?\n\r?\n/)[0] ?? '';
-  return /^message-id:\s*(<[^>\r\n]+>)/im.exec(header)?.[1];
+/** Once every session has ended, or after timeoutMs, whichever comes first. */
+function sessionsEnded(server: SMTPServer, open: () => number, timeoutMs: number): Promise<void> {
+  if (open() === 0) return Promise.resolve();
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, timeoutMs);
+    server.once('sessions-ended', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
 }

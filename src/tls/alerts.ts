@@ -2,6 +2,8 @@
 // scripted engine, the faults, the scenario schema and the events, so an alert reads the
 // same everywhere. Code uses the keys (ALERT.handshakeFailure); people read the RFC's
 // names (handshake_failure), which are the keys spelled with underscores.
+import { z } from 'zod';
+
 export const ALERT = {
   closeNotify: 0,
   unexpectedMessage: 10,
@@ -61,4 +63,15 @@ export interface TlsAlert {
 
 export function alert(code: number): TlsAlert {
   return { code, name: alertName(code) };
+}
+
+/** An alert as a scenario file names it: by number, or by its RFC name. */
+export const alertSetting = z.union([z.number().int().min(0).max(255), z.enum(ALERT_NAMES)]);
+
+/** The number of an alert that alertSetting accepted. */
+export function alertNumber(value: number | string): number {
+  if (typeof value === 'number') return value;
+  const code = alertCode(value);
+  if (code === undefined) throw new Error(`unknown alert ${value}`);
+  return code;
 }

@@ -96,6 +96,11 @@ describe('listeners', () => {
     expect((await api.call('POST', '/listeners', { body: { scenario: inline } })).json.error).toMatch(/^inline scenario: faults\.0\.reply: /);
     const withFile = { ...inline, faults: [], tls: { engine: 'scripted', dh: { file: '/etc/passwd' } } };
     expect(await api.call('POST', '/listeners', { body: { scenario: withFile } })).toMatchObject({ status: 400, json: { error: expect.stringContaining('reads no files') } });
+    for (const base of ['../scenarios/good.yaml', '/etc/passwd', 'greylist.yaml']) {
+      expect(await api.call('POST', '/listeners', { body: { scenario: { extends: base } } })).toMatchObject({ status: 400, json: { error: expect.stringContaining('extends: the control API reads no files') } });
+    }
+    const extended = await api.call('POST', '/listeners', { body: { scenario: { name: 'greylist-slow', extends: 'greylist', smtp: { greeting: '220 {hostname} slow' } } } });
+    expect(extended).toMatchObject({ status: 201, json: { scenario: 'greylist-slow' } });
     const good = { ...inline, name: 'inline-550', faults: [{ fault: 'reply', on: 'RCPT', reply: '550 5.1.1 User unknown' }] };
     const inlinePort = await listen(api, good);
     expect((await sendWithNodemailer({ port: inlinePort })).error?.message).toContain('550 5.1.1 User unknown');

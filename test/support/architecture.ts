@@ -14,7 +14,7 @@ export const SRC = resolve(import.meta.dirname, '..', '..', 'src');
  */
 export const LAYERS: ReadonlyArray<{ name: string; files: RegExp }> = [
   { name: 'cli', files: /^cli\.ts$/ },
-  { name: 'tools', files: /^(matrix|explain|format|serving)\.ts$/ },
+  { name: 'tools', files: /^(matrix|explain|format|serving)\.ts$|^capture\// },
   { name: 'control', files: /^control\// },
   { name: 'api', files: /^(index|store)\.ts$/ },
   { name: 'vocabulary', files: /^(limits|smtp\/(steps|reply|types)|tls\/alerts)\.ts$/ },

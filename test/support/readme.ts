@@ -10,17 +10,24 @@ export const README = readFileSync(join(ROOT, 'README.md'), 'utf8');
 
 /** The fenced code blocks of a section (from its heading to the next one of any level). */
 export function codeBlocks(heading: string): string[] {
-  const start = README.indexOf(`\n${heading}\n`);
+  const lines = README.split('\n');
+  const start = lines.indexOf(heading);
   if (start < 0) throw new Error(`README has no heading "${heading}"`);
   const blocks: string[] = [];
   let block: string[] | undefined;
-  for (const line of README.slice(start + heading.length + 2).split('\n')) {
-    // A line starting with # is a heading outside a code block, and a shell comment inside one.
-    if (!block && /^#{1,6} /.test(line)) break;
-    if (/^```/.test(line)) {
-      if (block) blocks.push(block.join('\n') + '\n');
-      block = block ? undefined : [];
-    } else block?.push(line);
+  for (const line of lines.slice(start + 1)) {
+    if (block) {
+      if (line === '```') {
+        blocks.push(block.map((text) => `${text}\n`).join(''));
+        block = undefined;
+      } else {
+        block.push(line);
+      }
+    } else if (line.startsWith('```')) {
+      block = [];
+    } else if (/^#{1,6} /.test(line)) {
+      break;
+    }
   }
   return blocks;
 }

@@ -75,7 +75,7 @@ export interface EngineConfig {
   /** DER certificates, leaf first. */
   chain: readonly Buffer[];
   script?: EngineScript;
-  /** For tests that need the same bytes every run. */
+  /** Every random byte the engine uses (server random, DH exponent, CBC IVs): tests fix it to get the same bytes every run. */
   randomBytes?: (length: number) => Buffer;
 }
 
@@ -96,7 +96,7 @@ const TRANSITIONS: Readonly<Record<EngineState, Partial<Record<Input, EngineStat
   'wait-client-key-exchange': { ClientKeyExchange: 'wait-change-cipher-spec' },
   'wait-change-cipher-spec': { ChangeCipherSpec: 'wait-finished' },
   'wait-finished': { Finished: 'established' },
-  established: { ApplicationData: 'established', ClientHello: 'established' },
+  established: { ApplicationData: 'established' },
   silent: {},
   closed: {},
 };
@@ -132,8 +132,8 @@ export class TlsServerEngine {
   private readonly handshakes = new HandshakeReader();
   private readonly transcript: Buffer[] = [];
   private version = 0x0301;
-  private readonly read = new RecordProtection(() => this.version);
-  private readonly write = new RecordProtection(() => this.version);
+  private readonly read: RecordProtection;
+  private readonly write: RecordProtection;
   private readonly key: KeyObject;
   private readonly random: (length: number) => Buffer;
   private readonly script: EngineScript;
@@ -149,6 +149,8 @@ export class TlsServerEngine {
   constructor(private readonly config: EngineConfig) {
     this.key = typeof config.key === 'string' ? createPrivateKey(config.key) : config.key;
     this.random = config.randomBytes ?? systemRandomBytes;
+    this.read = new RecordProtection(() => this.version, this.random);
+    this.write = new RecordProtection(() => this.version, this.random);
     this.script = config.script ?? {};
     if (!config.versions.length) throw new Error('the engine needs at least one version');
     if (!config.suites.length) throw new Error('the engine needs at least one cipher suite');

@@ -14,15 +14,13 @@ export interface DhGroup {
   p: bigint;
   g: bigint;
   bits: number;
-  /** What is wrong with it, for events and docs. */
-  flaw?: string;
 }
 
 const fromHex = (hex: string) => BigInt(`0x${hex}`);
 type ModpName = 'modp1' | 'modp2' | 'modp5' | 'modp14' | 'modp15' | 'modp16' | 'modp17' | 'modp18';
 const published = (name: ModpName) => fromHex(getDiffieHellman(name).getPrime('hex'));
 
-const GROUPS: Record<DhGroupName, () => Omit<DhGroup, 'name' | 'bits'>> = {
+const GROUPS: Record<DhGroupName, () => Pick<DhGroup, 'p' | 'g'>> = {
   // Safe primes, generated with crypto.generatePrimeSync({ safe: true }).
   '480': () => ({ p: fromHex('e87602157fab66da202f5e8be9d84581d6328a222afd270345bb17ce2ac2d71964f228526557f0c5dfd02b1d9c74cce56fb666a794b7f5b5f59bb67f'), g: 2n }),
   '512': () => ({ p: fromHex('d5d1e8a1c99488af50d30b1960327f22a1af979d3b37d58fa152679ff4fbdbb337a72aca1c68fc50c35113250df2a76ac0aa078b3eb16f38c8363028b00e8057'), g: 2n }),
@@ -34,14 +32,12 @@ const GROUPS: Record<DhGroupName, () => Omit<DhGroup, 'name' | 'bits'>> = {
   composite: () => ({
     p: fromHex('c0e51df9a39789d21bbace03d402404faf84706a347ce9646a620ca6131c04e786c25b9cb6d4a190b376afb64dd6d7a9fb975e364632a27c02da2dfa5a3c9174081356b7d8728366e517c4b9ca2b4405115439b21358075ec70c620bed7ebb58349debce733c7dbb4816055d4f7d88cc9e627a9560131f52dec248a42b4e33a92e8a797c6bbc656952e5f32276f94b9aa2a6a6f3e0849c49ff77e9ef5e7b080b88f0391700c54c07659049d4c8d275d2e30eae0ebf69c43abfc7a601a407e05eeef995152a2017614d40e1b073755a944197ad4ef29fb5ff31631290066c7743f68fa0d2f362b911484829431f6b485990a71da7fee81d27399993a25e4d632f'),
     g: 2n,
-    flaw: 'the modulus is composite (the product of two 1024-bit primes)',
   }),
   // A 2048-bit prime p with 7 | p-1 and a generator of order 7, as badssl.com's
   // dh-small-subgroup: the shared secret can take only seven values.
   'small-subgroup': () => ({
     p: fromHex('af9c79d386ada61bb4b8eabd47099eba870b9bdb1e061a7dfd638acd0f7973064cb227d169b9b370d81a26bfd670e3fca59b5d91bfb6fed525b536e654da2b7bee52c1be5e1694e01053b4b35be74183c610ee4fa186c21570e8c8d45d6d296e47f02d39c02e7af847e229d07bc9ff521e2e82edb1e35c0805086b0a858846391608fc47f21e72455b9bac5d0890ccd3aa5eee63a841b5d6c63f65a36cdb1c35d6533d8df57ea7d80132d8b68436d48598a7517e316b8680d11929036b381eeba1c878f6c9e53cf7dc51970e1241ecabb5136684b98371a2fd22252a82b7c3afd8cd1d07488c050a6a53f4637b78ce6e1580c3f9e94e8637195727cafe19977f'),
     g: fromHex('1a9fe43d21b1d4d84f7d91e57e5e0aa1941a5da894244ba0d3c1bce86ecd57d20cf1715ae059f272768a5994df5821048f1d8b3b8b2d0511300d817ed02fee40eca94cdd89913302dc0581a6c48aacc0fc61b38655460e35e47da617e684d0b6d6c1e3690984da37f71365211d09fee07f2d40b86cf73e015f5a913802dc482c6ef560de547849c4fc39c56628d5c4215e94580739f920aa0ac3800af0449c32fd16ec7de359d81a363e1d05fc9de14312727c4311dac1a28a474c15269cdc20ff29eac8b4413369995a15ce88d2b258cb743a04332c833cabf6c64f058745c0542c7cdc0b8076fb736ef60fdeb927788032474fb5a997da30d33065d76c77a6'),
-    flaw: 'the generator has order 7',
   }),
 };
 
@@ -50,8 +46,8 @@ const cache = new Map<DhGroupName, DhGroup>();
 export function dhGroup(name: DhGroupName): DhGroup {
   let group = cache.get(name);
   if (!group) {
-    const { p, g, flaw } = GROUPS[name]();
-    group = { name, p, g, bits: p.toString(2).length, ...(flaw ? { flaw } : {}) };
+    const { p, g } = GROUPS[name]();
+    group = { name, p, g, bits: p.toString(2).length };
     cache.set(name, group);
   }
   return group;
@@ -210,11 +206,15 @@ let known: KnownDhGroup[] | undefined;
 
 /** Our own groups that are not published ones (768, 1024 and 2048 are RFC 2409/3526's). */
 const OWN_GROUPS: readonly DhGroupName[] = ['480', '512', 'composite', 'small-subgroup'];
+const OWN_GROUP_FLAWS: Partial<Record<DhGroupName, string>> = {
+  composite: 'the modulus is composite (the product of two 1024-bit primes)',
+  'small-subgroup': 'the generator has order 7',
+};
 
 /** Every published or notorious group, broken-mta's own included (named as the engine names them). */
 export function knownDhGroups(): readonly KnownDhGroup[] {
   known ??= [
-    ...OWN_GROUPS.map((name) => ({ ...dhGroup(name), source: `broken-mta's ${name} group${dhGroup(name).flaw ? ` (${dhGroup(name).flaw})` : ''}` })),
+    ...OWN_GROUPS.map((name) => ({ ...dhGroup(name), source: `broken-mta's ${name} group${OWN_GROUP_FLAWS[name] ? ` (${OWN_GROUP_FLAWS[name]})` : ''}` })),
     ...KNOWN_SOURCES.map(([name, source, values]) => ({ name, source, ...values() })),
   ].map(({ name, source, p, g }) => ({ name, source, p, g }));
   return known;

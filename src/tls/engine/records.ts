@@ -77,7 +77,11 @@ export class RecordProtection {
   private keys: DirectionKeys | undefined;
   private sequence = 0n;
 
-  constructor(private readonly version: () => number) {}
+  constructor(
+    private readonly version: () => number,
+    /** Where explicit CBC IVs come from: the engine's own source, so a test can fix it. */
+    private readonly random: (length: number) => Buffer = randomBytes,
+  ) {}
 
   get active(): boolean {
     return this.keys !== undefined;
@@ -106,7 +110,7 @@ export class RecordProtection {
     const padLength = 15 - (unpadded % 16);
     const padded = Buffer.concat([plaintext, mac, Buffer.alloc(padLength + 1, padLength)]);
     const explicitIv = version >= 0x0302;
-    const iv = explicitIv ? randomBytes(16) : keys.iv;
+    const iv = explicitIv ? this.random(16) : keys.iv;
     const cipher = createCipheriv(suite.cipher, keys.key, iv).setAutoPadding(false);
     const body = Buffer.concat([cipher.update(padded), cipher.final()]);
     // TLS 1.0 chains: the next record's IV is this record's last ciphertext block.
