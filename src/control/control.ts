@@ -97,7 +97,7 @@ export class Control {
   async startListener(scenario: Scenario, port = 0): Promise<Listener> {
     let listener: Listener;
     try {
-      listener = await Listener.open(this.options.host, port, scenario, (s, p, next) => this.serve(s, p, next), (text) => this.warn(port, text));
+      listener = await Listener.open(this.options.host, port, scenario, (s, p, next) => this.serve(s, p, next), (p, text) => this.warn(p, text));
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
       if (code === 'EADDRINUSE') throw new HttpError(409, `port ${port} on ${this.options.host} is in use; give another, or 0 for a free one`);
@@ -129,7 +129,7 @@ export class Control {
     // The bus keeps the events; the server's own log only passes them on.
     const events = new EventLog({ maxEvents: 0 });
     events.on('event', (event) => this.bus.publish(port, event));
-    return serveScenario(scenario, {
+    const server = await serveScenario(scenario, {
       host: this.options.host,
       port,
       listen: false,
@@ -139,8 +139,13 @@ export class Control {
       limits: this.limits,
       ...(certificate ? { certificate } : {}),
       ...(scenario.tls?.clientCert ? { caCertificate: this.caCertificate } : {}),
-      onMessage: (message) => this.received(port, scenario.name, message),
+      onMessage: (message) => {
+        this.received(port, scenario.name, message);
+        // The box keeps the messages (and DELETE /messages forgets them); the server's own list only passes them on.
+        server.messages.length = 0;
+      },
     });
+    return server;
   }
 
   private received(port: number, scenario: string, message: CapturedMessage): void {

@@ -43,10 +43,11 @@ export class Listener {
     readonly host: string,
     readonly port: number,
     private readonly serve: ServeForPort,
+    private readonly warn: (port: number, text: string) => void,
   ) {}
 
   /** Listens on host:port (0: a free port), then serves `scenario` there. */
-  static async open(host: string, port: number, scenario: Scenario, serve: ServeForPort, warn: (text: string) => void): Promise<Listener> {
+  static async open(host: string, port: number, scenario: Scenario, serve: ServeForPort, warn: (port: number, text: string) => void): Promise<Listener> {
     let listener: Listener | undefined;
     // A connection before the listener has its scenario's server is refused, as one before listening would be.
     const tcp = createServer((socket) => (listener?.own ? listener.hand(socket) : socket.destroy()));
@@ -57,16 +58,17 @@ export class Listener {
         resolve();
       });
     });
+    const opened = new Listener(tcp, host, (tcp.address() as { port: number }).port, serve, warn);
+    listener = opened;
     // Past listening, an error (EMFILE on accept) must not take the process down.
-    tcp.on('error', (error) => warn(`listener ${host}:${port}: ${error.message}`));
-    listener = new Listener(tcp, host, (tcp.address() as { port: number }).port, serve);
+    tcp.on('error', (error) => warn(opened.port, `listener ${host}:${opened.port}: ${error.message}`));
     try {
-      listener.own = await listener.start(scenario);
+      opened.own = await opened.start(scenario);
     } catch (error) {
       tcp.close();
       throw error;
     }
-    return listener;
+    return opened;
   }
 
   get scenario(): Scenario {
@@ -131,11 +133,17 @@ export class Listener {
     served.open++;
     this.sockets.add(socket);
     // The session's end, not the socket's: a socket TLS has taken over never says it closed.
-    void served.server.accept(socket).then(() => {
-      served.open--;
-      this.sockets.delete(socket);
-      this.retireIfDone(served);
-    });
+    void served.server
+      .accept(socket)
+      .catch((error: Error) => {
+        this.warn(this.port, `a connection could not be served: ${error.message}`);
+        socket.destroy();
+      })
+      .then(() => {
+        served.open--;
+        this.sockets.delete(socket);
+        this.retireIfDone(served);
+      });
   }
 
   /** Closes a server that is neither chosen nor queued once its last session has ended. */
