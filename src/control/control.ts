@@ -16,6 +16,9 @@ import { clip, HttpError } from './http-error.js';
 import { Listener, type ListenerInfo } from './listener.js';
 import { MessageBox } from './messages.js';
 
+/** Each listener holds a port and its servers: their number is bounded. */
+export const MAX_LISTENERS = 256;
+
 export interface ControlOptions {
   /** The address listeners bind (each on its own port). */
   host: string;
@@ -95,6 +98,7 @@ export class Control {
   }
 
   async startListener(scenario: Scenario, port = 0): Promise<Listener> {
+    if (this.listeners.size >= MAX_LISTENERS) throw new HttpError(409, `${MAX_LISTENERS} listeners run already; DELETE one first`);
     let listener: Listener;
     try {
       listener = await Listener.open(this.options.host, port, scenario, (s, p, next) => this.serve(s, p, next), (p, text) => this.warn(p, text));

@@ -7,6 +7,9 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import type { Scenario } from '../scenario/schema.js';
 import type { ScenarioServer } from '../smtp/server.js';
+import { HttpError } from './http-error.js';
+
+export const MAX_QUEUED = 100;
 
 /** Makes a scenario's server for a listener's port, numbering sessions as the listener says. */
 export type ServeForPort = (scenario: Scenario, port: number, nextSessionNumber: () => number) => Promise<ScenarioServer>;
@@ -85,6 +88,8 @@ export class Listener {
 
   /** The next `connections` connections get `scenario` (after any queued before), then the listener's own again. */
   async queueNext(scenario: Scenario, connections: number): Promise<void> {
+    // Each queued scenario is a server in memory: the queue is bounded.
+    if (this.queue.length >= MAX_QUEUED) throw new HttpError(409, `${MAX_QUEUED} scenarios are queued on port ${this.port} already; let connections use them first`);
     this.queue.push({ served: await this.start(scenario), remaining: connections });
   }
 

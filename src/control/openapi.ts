@@ -45,7 +45,7 @@ const ERROR_REASONS: Record<number, string> = {
   400: 'The body or a query parameter is wrong; `error` names the field',
   401: 'No valid bearer token (--control-token)',
   404: 'No such listener, scenario or message',
-  409: 'The port is in use',
+  409: 'The port is in use, or too many listeners run (256), or too many scenarios are queued (100)',
   413: 'The body is over 1 MiB',
   415: 'The body is not application/json',
   503: 'Too many clients are waiting for events already',
@@ -58,7 +58,7 @@ function operation(spec: Route, names: Map<z.ZodType, string>, requestNames: Map
     const schema = response.json ? (name ? { $ref: REF + name } : inline(response.json)) : undefined;
     responses[status] = { description: response.description, content: { [response.content ?? 'application/json']: schema ? { schema } : {} } };
   }
-  const errors = [401, ...(spec.body || spec.query ? [400] : []), ...(spec.params ? [404] : []), ...(spec.body ? [413, 415] : []), ...(spec.path === '/listeners' && spec.body ? [409] : []), ...(spec.path.startsWith('/events') ? [503] : [])];
+  const errors = [401, ...(spec.body || spec.query ? [400] : []), ...(spec.params ? [404] : []), ...(spec.body ? [413, 415] : []), ...(spec.method === 'POST' && spec.path.startsWith('/listeners') ? [409] : []), ...(spec.path.startsWith('/events') ? [503] : [])];
   for (const status of errors) responses[status] = { description: ERROR_REASONS[status], content: { 'application/json': { schema: { $ref: `${REF}Error` } } } };
   return {
     summary: spec.summary,

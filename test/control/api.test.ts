@@ -1,7 +1,7 @@
 // The control API over HTTP, judged by real clients (nodemailer, raw sockets) on the
 // listeners it starts, and by what it hands back: events with ids, ports and scenarios,
 // messages with envelope and TLS state.
-import { writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { catalogueNames } from '../../src/scenario/load.js';
@@ -104,6 +104,23 @@ describe('listeners', () => {
     const good = { ...inline, name: 'inline-550', faults: [{ fault: 'reply', on: 'RCPT', reply: '550 5.1.1 User unknown' }] };
     const inlinePort = await listen(api, good);
     expect((await sendWithNodemailer({ port: inlinePort })).error?.message).toContain('550 5.1.1 User unknown');
+  });
+});
+
+describe('bounds and --store', () => {
+  it('queues at most 100 scenarios on a listener (409 after), and writes messages to --store only', async () => {
+    const store = tempDir('control-store');
+    const api = await startApi({ store });
+    const port = await listen(api, 'groupwise-450');
+    for (let i = 0; i < 100; i++) expect((await api.call('POST', `/listeners/${port}/next`, { body: { scenario: 'good' } })).status).toBe(200);
+    expect(await api.call('POST', `/listeners/${port}/next`, { body: { scenario: 'good' } })).toMatchObject({ status: 409, json: { error: expect.stringContaining('100 scenarios are queued') } });
+    await api.call('DELETE', `/listeners/${port}`);
+    const plain = await listen(api, 'groupwise-450');
+    expect((await sendWithNodemailer({ port: plain, opportunisticTLS: true })).ok).toBe(true);
+    await api.control.close();
+    const files = readdirSync(store).sort();
+    expect(files).toEqual([expect.stringMatching(/-groupwise-450-s1-1\.eml$/), 'messages.jsonl']);
+    expect(JSON.parse(readFileSync(join(store, 'messages.jsonl'), 'utf8'))).toMatchObject({ scenario: 'groupwise-450', session: 1 });
   });
 });
 

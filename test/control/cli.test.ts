@@ -8,6 +8,7 @@ import { createInterface } from 'node:readline';
 import { describe, expect, it } from 'vitest';
 import { rawConnect, readUntil, run, sendWithNodemailer } from '../support/clients.js';
 import { tempDir } from '../support/temp.js';
+import { parseControlAddress } from '../../src/serving.js';
 import { call } from './support.js';
 
 const CLI = join(import.meta.dirname, '..', '..', 'dist', 'cli.js');
@@ -84,6 +85,25 @@ describe('serve --control', () => {
     expect(malformed.code).toBe(2);
     expect(malformed.stderr).toMatch(/^broken-mta: --control example\.com:80: give \[HOST:\]PORT/);
     expect(malformed.stderr.split('\n')).toHaveLength(2);
+  });
+
+  it('reads [HOST:]PORT: the flag alone is 127.0.0.1:8025, a port alone is on loopback, IPv6 in brackets', () => {
+    expect(parseControlAddress(true)).toEqual({ host: '127.0.0.1', port: 8025 });
+    expect(parseControlAddress('9000')).toEqual({ host: '127.0.0.1', port: 9000 });
+    expect(parseControlAddress('0.0.0.0:8025')).toEqual({ host: '0.0.0.0', port: 8025 });
+    expect(parseControlAddress('[::1]:0')).toEqual({ host: '::1', port: 0 });
+    for (const bad of ['', '70000', 'localhost:', ':80', 'mx.example:25', '[::1]', '1.2.3.4:5:6']) expect(() => parseControlAddress(bad), bad).toThrow(/give \[HOST:\]PORT/);
+  });
+
+  it('listens on IPv6 loopback, and answers its bracketed Host', async () => {
+    const { child, next } = serve(['--control', '[::1]:0']);
+    try {
+      const { control } = JSON.parse(await next());
+      expect(control).toMatch(/^http:\/\/\[::1\]:\d+$/);
+      expect((await call(control, 'GET', '/healthz')).json).toEqual({ status: 'ok', listeners: 0, lastEvent: 0 });
+    } finally {
+      child.kill('SIGTERM');
+    }
   });
 
   it('--help explains --control and --control-token', async () => {
