@@ -11,7 +11,7 @@ const inline: ScenarioInput = {
   name: 'inline-reject',
   summary: 'Rejects one recipient',
   imitates: 'a server with one mailbox gone',
-  symptoms: [{ client: 'nodemailer', text: '550 5.1.1 User unknown' }],
+  symptoms: [{ client: 'nodemailer', prints: '550 5.1.1 User unknown' }],
   fixes: ['remove the address'],
   faults: [{ fault: 'reply', on: 'RCPT', reply: '550 5.1.1 User unknown' }],
 };

@@ -5,6 +5,7 @@ import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { afterEach, describe, expect, it } from 'vitest';
+import { startScenario } from '../src/index.js';
 import { catalogueNames } from '../src/scenario/load.js';
 import { rawConnect, readUntil, run } from './support/clients.js';
 import { tempDir } from './support/temp.js';
@@ -44,13 +45,39 @@ describe('broken-mta list and show', () => {
     expect(names).toEqual(catalogueNames());
   });
 
-  it('show prints the whole page', async () => {
+  it('show prints the whole page: each claim with the command that shows it', async () => {
     const result = await cli('show', 'groupwise-450');
     expect(result.code).toBe(0);
     expect(result.stdout).toContain('Imitates: Novell GroupWise 6.0.1');
-    expect(result.stdout).toContain('Symptoms:');
+    expect(result.stdout).toContain('Symptoms (with `broken-mta --scenario groupwise-450` running, each command shows its line):');
     expect(result.stdout).toContain('Fixes:');
-    expect(result.stdout).toContain('450 TLS negotation failure');
+    expect(result.stdout).toContain('  5. swaks: prints "<** 450 TLS negotation failure", prints "*** STARTTLS attempted but failed", exit 29, not delivered');
+    expect(result.stdout).toContain('     $ swaks --server 127.0.0.1:2525 --from sender@client.example.test --to rcpt@mx.broken-mta.test --tls-optional-strict --tls-verify --tls-ca-path ');
+    expect(result.stdout).toContain('     note: opportunisticTLS: true goes on unencrypted.');
+  });
+
+  it("show's commands are ready to paste: run as printed against the scenario, they print what the page claims", async () => {
+    const mta = await startScenario('weak-dh');
+    try {
+      const page = await cli('--port', String(mta.port), 'show', 'weak-dh');
+      expect(page.stdout).toContain(`(with \`broken-mta --scenario weak-dh --port ${mta.port}\` running`);
+      const commands = [...page.stdout.matchAll(/^ {5}\$ (.*)$/gm)].map((match) => match[1]!);
+      const openssl = commands.find((line) => line.startsWith('openssl '))!;
+      expect((await run('sh', ['-c', openssl])).output).toContain('error:0A00018A:SSL routines:tls_process_ske_dhe:dh key too small');
+      const nodemailer = commands.find((line) => line.startsWith('node '))!;
+      expect((await run('sh', ['-c', nodemailer])).output).toContain('tls_process_ske_dhe:dh key too small');
+      const gnutls = commands.find((line) => line.includes('--dh-bits=512'))!;
+      expect((await run('sh', ['-c', gnutls])).output).toContain('- Handshake was completed');
+    } finally {
+      await mta.close();
+    }
+  });
+
+  it("show fills in the client certificate that `certs --client` makes", async () => {
+    const paths = (await cli('certs', '--client')).stdout.trim().split('\n');
+    const page = await cli('show', 'client-cert-required');
+    expect(paths).toHaveLength(2);
+    for (const path of paths) expect(page.stdout).toContain(path);
   });
 
   it('--help explains the options and the commands', async () => {
@@ -72,7 +99,7 @@ describe('bad input: one clear line and a non-zero exit', () => {
 
   it('a malformed scenario file names file, line and field', async () => {
     const file = join(tempDir('cli'), 'bad.yaml');
-    writeFileSync(file, 'name: bad\nsummary: s\nimitates: i\nsymptoms: [{ client: openssl, text: t }]\nfixes: [f]\nsmtp:\n  greting: "220 hi"\n');
+    writeFileSync(file, 'name: bad\nsummary: s\nimitates: i\nsymptoms: [{ client: openssl, prints: t }]\nfixes: [f]\nsmtp:\n  greting: "220 hi"\n');
     const result = await cli('--scenario', file, '--port', '0');
     expect(result.code).toBe(2);
     expect(result.stderr.trim()).toBe(`broken-mta: ${file}:7: smtp.greting: unknown key "greting" (did you mean "greeting"?)`);

@@ -12,7 +12,7 @@ const PLAIN: ScenarioInput = {
   name: 'plain',
   summary: 'plain SMTP, nothing wrong',
   imitates: 'a correct server without TLS',
-  symptoms: [{ server: true, text: 'none' }],
+  symptoms: [{ client: 'openssl', server: 'none' }],
   fixes: ['none needed'],
 };
 

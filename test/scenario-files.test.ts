@@ -34,7 +34,7 @@ const VALID = `name: broken
 summary: one line
 imitates: something
 symptoms:
-  - { client: openssl, text: "oops" }
+  - { client: openssl, prints: "oops" }
 fixes:
   - "fix it"
 tls:
@@ -106,6 +106,51 @@ describe('a bad scenario file names file, line and field', () => {
     expect(() => parseScenarioObject({ name: 'x', summary: 's', imitates: 'i', symptoms: [], fixes: 'f' })).toThrow(
       /inline scenario: fixes: /,
     );
+  });
+});
+
+describe('claims: a symptom is something a program checks', () => {
+  const withSymptom = (line: string) => VALID.replace('  - { client: openssl, prints: "oops" }', line);
+
+  it('a setting its client cannot express is refused at that field', () => {
+    expect(loadText(withSymptom('  - { client: openssl, with: { dhBits: 512 }, prints: "x" }'))).toBe(
+      'FILE:5: symptoms.0.with.dhBits: openssl cannot be run with dhBits (it takes tls, verify, verifyHostname, securityLevel, version, legacyRenegotiation, clientCert, timeout, sendMail, to)',
+    );
+  });
+
+  it('an unknown setting and an unknown client', () => {
+    expect(loadText(withSymptom('  - { client: openssl, with: { insecure: true }, prints: "x" }'))).toMatch(/^FILE:5: symptoms\.0\.with\.insecure: unknown key "insecure"/);
+    expect(loadText(withSymptom('  - { client: outlook, prints: "x" }'))).toMatch(/^FILE:5: symptoms\.0\.client: must be one of "openssl", "gnutls", "swaks", "nodemailer", "sendmail"/);
+  });
+
+  it('a claim with nothing to check, and commentary alone, are refused', () => {
+    expect(loadText(withSymptom('  - { client: openssl, note: "it fails, somehow" }'))).toMatch(/^FILE:5: symptoms\.0: says nothing to check: give one of prints, logs, server, exit, delivered, tls, alert, serverAlert/);
+  });
+
+  it('logs are for clients with a log of their own', () => {
+    expect(loadText(withSymptom('  - { client: swaks, logs: "x" }'))).toBe('FILE:5: symptoms.0.logs: swaks writes no log of its own: use prints');
+  });
+
+  it('a page in the old format says how to convert it', () => {
+    expect(loadText(withSymptom('  - { client: openssl, text: "oops" }'))).toMatch(/^FILE:5: symptoms\.0\.text: `text` is now `prints` .*`npm run convert-symptoms -- FILE` converts an old page/);
+  });
+
+  it('convert-symptoms turns an old page (symptoms with text, server lines, expect blocks) into one that loads, keeping the rest as it was', () => {
+    const dir = tempDir('scenario');
+    const file = join(dir, 'old.yaml');
+    const old = VALID.replace('  - { client: openssl, prints: "oops" }', '  - { client: openssl, text: "oops" }\n  - { server: true, text: "TLS failed" }') + '# the end\nexpect:\n  openssl: { tls: failed, alert: 40, output: "dh key too small" }\n  swaks: { delivered: false }\n';
+    writeFileSync(file, old);
+    const result = execFileSync('node', [join(CATALOGUE_DIR, '..', 'dist', 'claims', 'convert.js'), file], { encoding: 'utf8' });
+    expect(result).toContain('converted');
+    const converted = readFileSync(file, 'utf8');
+    expect(converted).toContain('  - { client: openssl, prints: "oops" }\n  - { client: openssl, server: "TLS failed" }\n');
+    expect(converted).toContain('# the end\n');
+    expect(loadScenarioWithFile(file).scenario.symptoms).toEqual([
+      { client: 'openssl', prints: 'oops' },
+      { client: 'openssl', server: 'TLS failed' },
+      { client: 'openssl', with: { verify: true }, tls: 'failed', alert: 40, prints: 'dh key too small' },
+      { client: 'swaks', delivered: false },
+    ]);
   });
 });
 

@@ -45,7 +45,6 @@ export function planScenario(findings: Findings, options: PlanOptions = {}): Cap
     name: `captured-${`${host}-${port}`.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '')}`,
     summary: `Captured from ${host}:${port}: ${defects.length ? defects.join('; ') : 'no defect found'}`,
     imitates: `${host}:${port} as captured on ${findings.capture.at}${banner ? ` (banner: ${banner})` : ''}`,
-    symptoms: [{ server: true, text: 'see the summary; no catalogue scenario has the same defects, so no client output is known' }],
     fixes: ['Server: fix what the summary names.'],
     ...behaviour,
   };
@@ -73,8 +72,8 @@ function borrow(draft: ScenarioInput, scenarios: readonly Scenario[], dh: DhFind
   if (!lenders.length) return undefined;
   const symptoms = lenders.flatMap((scenario) =>
     scenario.symptoms
-      .filter((symptom) => 'client' in symptom && symptom.client === 'openssl')
-      .map((symptom) => (lenders.length > 1 ? { ...symptom, text: `${symptom.text} (as ${scenario.name})` } : symptom)),
+      .filter((symptom) => symptom.client === 'openssl')
+      .map((symptom) => (lenders.length > 1 ? { ...symptom, note: [symptom.note, `as ${scenario.name}`].filter(Boolean).join('; ') } : symptom)),
   );
   const fixes = [...new Set(lenders.flatMap((scenario) => scenario.fixes))];
   return { ...(symptoms.length ? { symptoms } : {}), fixes };

@@ -9,27 +9,10 @@ import { HANDSHAKE_STEPS } from '../tls/engine/engine.js';
 import { DH_GROUP_NAMES } from '../tls/engine/groups.js';
 import { findSuite, SUITES } from '../tls/engine/suites.js';
 import { TLS_VERSIONS } from '../tls/versions.js';
-
-export const CLIENTS = ['openssl', 'gnutls', 'sendmail', 'postfix', 'nodemailer', 'node', 'swaks'] as const;
-
-const symptom = z.union([
-  z.strictObject({ client: z.enum(CLIENTS), text: z.string().min(1) }),
-  z.strictObject({ server: z.literal(true), text: z.string().min(1) }),
-]);
-
+import { claimSchema } from '../claims/claim.js';
 
 /** One entry of `faults`: each fault's own schema, told apart by its name. */
 const faultEntry = z.discriminatedUnion('fault', atLeastOne(FAULTS.map((fault) => fault.entry)));
-
-const clientExpectation = z
-  .strictObject({
-    delivered: z.boolean().optional().describe('Whether the server receives the message'),
-    tls: z.enum(['established', 'failed', 'none']).optional().describe('How STARTTLS ends, as the server saw it'),
-    alert: z.number().int().min(0).max(255).optional().describe('The alert the client sends, by number'),
-    exit: z.union([z.enum(['zero', 'nonzero']), z.number().int()]).optional().describe("The client's exit code"),
-    output: z.union([z.string().min(1), z.array(z.string().min(1))]).optional().describe('Text the client prints'),
-  })
-  .describe("What `broken-mta matrix` expects of one kind of client, run as the README's matrix section shows");
 
 const tlsVersion = z.enum(TLS_VERSIONS);
 
@@ -62,7 +45,7 @@ export const scenarioSchema = z
     extends: z.string().min(1).optional().describe('A catalogue name or a .yaml file beside this one to start from: maps merge, lists replace'),
     summary: z.string().min(1).optional().describe('One line for `broken-mta list`'),
     imitates: z.string().min(1).optional().describe('The real server this plays'),
-    symptoms: z.array(symptom).default([]).describe('What real clients (and the server) print'),
+    symptoms: z.array(claimSchema).default([]).describe('What real clients print: each a claim the test suite checks with the real client'),
     fixes: z.array(z.string().min(1)).default([]).describe('What makes the mail flow again, and on which side'),
     smtp: z
       .strictObject({
@@ -106,7 +89,6 @@ export const scenarioSchema = z
       .optional()
       .describe('STARTTLS is offered only when this section is present'),
     faults: z.array(faultEntry).default([]),
-    expect: z.partialRecord(z.enum(CLIENTS), clientExpectation).optional().describe('Per kind of client, for `broken-mta matrix`'),
   })
   .superRefine((scenario, ctx) => {
     checkTls(scenario.tls, ctx);
@@ -149,7 +131,6 @@ function checkTls(tls: TlsOutput, ctx: z.RefinementCtx): void {
 /** A scenario as loaded: the loader gives it a name when its file does not. */
 export type Scenario = z.output<typeof scenarioSchema> & { name: string };
 export type ScenarioInput = z.input<typeof scenarioSchema>;
-export type ClientExpectation = z.output<typeof clientExpectation>;
 export type TlsSettings = NonNullable<Scenario['tls']>;
 
 function atLeastOne<T>(items: readonly T[]): [T, ...T[]] {

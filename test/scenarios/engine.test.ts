@@ -20,7 +20,7 @@ const engine2048: ScenarioInput = {
   name: 'engine-dhe-2048',
   summary: 'The scripted engine with a good group',
   imitates: 'a correct DHE server',
-  symptoms: [{ server: true, text: 'TLS established' }],
+  symptoms: [{ client: 'openssl', server: 'TLS established' }],
   fixes: ['none needed'],
   tls: { engine: 'scripted', dh: 2048 },
 };

@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startScenario, type RunningScenario, type SessionEvent } from '../../src/index.js';
+import { catalogueClaims, checkClaim, claimTimeoutMs, claimTitle, CLAIM_IDLE_TIMEOUT_MS, type AttemptRunner } from '../support/claims.js';
 import { run } from '../support/clients.js';
 import { startApi } from '../control/support.js';
 import { missingTools, PrivateSyslog, SendmailClient, TO, type SendmailRun, type SendmailTarget } from './support.js';
@@ -304,6 +305,23 @@ describe.skipIf(skipOnPurpose)('real sendmail against scenarios', () => {
       if (outcome === 'sent in plaintext') notLogged(result, /STARTTLS=client, (relay|error)/);
     }
   });
+
+  // Every sendmail claim of the scenario pages: the access map and options its `with`
+  // names, the queue run its `queueRun` names, syslog read as the admin reads it.
+  const sendmailRunner = (sendmail: SendmailClient): AttemptRunner => async (invocation) => {
+    if (invocation.kind !== 'sendmail') throw new Error(`not a sendmail invocation: ${invocation.kind}`);
+    await sendmail.setAccess(invocation.access.map((entry) => `${entry}\n`).join(''));
+    const result = invocation.queueRun
+      ? await sendmail.runQueue({ options: invocation.options })
+      : await sendmail.send({ options: invocation.options, to: invocation.to, ...(invocation.bodyBytes ? { bodyBytes: invocation.bodyBytes } : {}) });
+    return { exitCode: result.code, timedOut: false, output: result.transcript, log: result.syslog };
+  };
+  const claims = catalogueClaims('sendmail');
+  it.each(claims.map((entry) => [claimTitle(entry), entry] as const))('claim %s', async (_title, entry) => {
+    mta = await startScenario(entry.scenario, { limits: { idleTimeoutMs: CLAIM_IDLE_TIMEOUT_MS } });
+    client = await SendmailClient.create(syslog!, mta);
+    await checkClaim(mta, entry, sendmailRunner(client));
+  }, Math.max(...claims.map((entry) => claimTimeoutMs(entry.claim))));
 
   it('examples/sendmail/run.sh with the stock Debian sendmail.mc prints the table (reading MAIL_LOG when a syslog daemon runs)', async () => {
     expect(existsSync(STOCK_MC), `${STOCK_MC} is missing: Debian's sendmail-bin writes it on install`).toBe(true);

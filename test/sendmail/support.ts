@@ -270,15 +270,16 @@ export class SendmailClient {
     if (made.code !== 0) throw new Error(`makemap hash ${accessMap} failed: ${made.output}`);
   }
 
-  /** `sendmail -v -Am -C cf -ODeliveryMode=i [options] -f FROM TO`, one message, in the foreground. */
-  send({ subject = `broken-mta ${this.mta.scenario.name}`, options = [] }: { subject?: string; options?: string[] } = {}): Promise<SendmailRun> {
-    const message = [`From: ${FROM}`, `To: ${TO}`, `Subject: ${subject}`, '', `Sent by real sendmail to the ${this.mta.scenario.name} scenario.`, ''].join('\n');
-    return this.sendmail(['-v', '-Am', '-C', this.cf, '-ODeliveryMode=i', ...options, '-f', FROM, TO], message);
+  /** `sendmail -v -Am -C cf -ODeliveryMode=i [options] -f FROM TO...`, one message, in the foreground. */
+  send({ subject = `broken-mta ${this.mta.scenario.name}`, options = [], to = [TO], bodyBytes }: { subject?: string; options?: string[]; to?: string[]; bodyBytes?: number } = {}): Promise<SendmailRun> {
+    const body = bodyBytes ? 'x'.repeat(bodyBytes) : `Sent by real sendmail to the ${this.mta.scenario.name} scenario.`;
+    const message = [`From: ${FROM}`, `To: ${to.join(', ')}`, `Subject: ${subject}`, '', body, ''].join('\n');
+    return this.sendmail(['-v', '-Am', '-C', this.cf, '-ODeliveryMode=i', ...options, '-f', FROM, ...to], message);
   }
 
-  /** `sendmail -v -Am -C cf -q`: one queue run, as the daemon's next retry would do. */
-  runQueue(): Promise<SendmailRun> {
-    return this.sendmail(['-v', '-Am', '-C', this.cf, '-q'], '');
+  /** `sendmail -v -Am -C cf [options] -q`: one queue run, as the daemon's next retry would do. */
+  runQueue({ options = [] }: { options?: string[] } = {}): Promise<SendmailRun> {
+    return this.sendmail(['-v', '-Am', '-C', this.cf, ...options, '-q'], '');
   }
 
   private async sendmail(args: string[], input: string): Promise<SendmailRun> {

@@ -14,12 +14,14 @@ export const SRC = resolve(import.meta.dirname, '..', '..', 'src');
  */
 export const LAYERS: ReadonlyArray<{ name: string; files: RegExp }> = [
   { name: 'cli', files: /^cli\.ts$/ },
-  { name: 'tools', files: /^(matrix|explain|format|serving)\.ts$|^capture\// },
+  // Claims: the checking, running and printing of them are tools; their vocabulary (the
+  // settings, the clients' invocations, the claim schema) sits with the scenario format.
+  { name: 'tools', files: /^((matrix|matrix-report|explain|format|serving)\.ts|claims\/(check|observe|run|page|expect-file|docs)\.ts)$|^capture\// },
   { name: 'control', files: /^control\// },
   { name: 'api', files: /^(index|store)\.ts$/ },
   { name: 'vocabulary', files: /^(limits|smtp\/(steps|reply|types)|tls\/alerts)\.ts$/ },
   { name: 'smtp', files: /^smtp\// },
-  { name: 'scenario', files: /^scenario\// },
+  { name: 'scenario', files: /^(scenario|claims)\// },
   { name: 'faults', files: /^faults\// },
   { name: 'tls', files: /^tls\// },
   { name: 'base', files: /^(certs\/|events\.ts$|dirs\.ts$|suggest\.ts$)/ },

@@ -11,3 +11,6 @@ export class AlertError extends Error {
     super(message);
   }
 }
+
+/** A caller's mistake, not the peer's: the engine is asked for what its state does not allow. It does leave the engine. */
+export class EngineUsageError extends Error {}

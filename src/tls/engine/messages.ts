@@ -5,6 +5,7 @@
 import { ALERT } from '../alerts.js';
 import { AlertError } from './alert-error.js';
 import { encodeExtensions, ExtensionType, readExtensions, type Extension } from './extensions.js';
+import { RENEGOTIATION_SCSV, VERSION_CODES } from './suites.js';
 import { codes16, Cursor, u16, vector16, vector24, vector8 } from './wire.js';
 
 export { clientExtension, ExtensionType, type Extension } from './extensions.js';
@@ -123,7 +124,7 @@ export function parseClientHello(body: Buffer): ClientHello {
   }
   const renegotiation = extensions.get(ExtensionType.RenegotiationInfo);
   if (renegotiation) hello.renegotiationInfo = new Cursor(renegotiation, 'renegotiation_info').vector8();
-  else if (cipherSuites.includes(0x00ff)) hello.renegotiationInfo = Buffer.alloc(0);
+  else if (cipherSuites.includes(RENEGOTIATION_SCSV)) hello.renegotiationInfo = Buffer.alloc(0);
   return hello;
 }
 
@@ -304,7 +305,7 @@ export function parseServerKeyExchange(body: Buffer, kind: 'DHE' | 'ECDHE', vers
     exchange = { kind, namedCurve, publicValue: Buffer.from(cursor.vector8()) };
   }
   const params = Buffer.from(body.subarray(0, body.length - cursor.remaining));
-  const signatureAlgorithm = version >= 0x0303 ? cursor.u16() : undefined;
+  const signatureAlgorithm = version >= VERSION_CODES['TLSv1.2'] ? cursor.u16() : undefined;
   const signature = Buffer.from(cursor.vector16());
   cursor.end();
   return { ...exchange, params, ...(signatureAlgorithm === undefined ? {} : { signatureAlgorithm }), signature } as ServerKeyExchange;
@@ -321,7 +322,7 @@ export interface CertificateRequest {
 export function parseCertificateRequest(body: Buffer, version: number): CertificateRequest {
   const cursor = new Cursor(body, 'CertificateRequest');
   const certificateTypes = [...cursor.vector8()];
-  const signatureAlgorithms = version >= 0x0303 ? cursor.codes(cursor.vector16()) : undefined;
+  const signatureAlgorithms = version >= VERSION_CODES['TLSv1.2'] ? cursor.codes(cursor.vector16()) : undefined;
   const names = new Cursor(cursor.vector16(), 'CertificateRequest authorities');
   cursor.end();
   const authorities: Buffer[] = [];

@@ -2,7 +2,7 @@
 import { createCipheriv, createDecipheriv, createHmac, randomBytes } from 'node:crypto';
 import { ALERT } from '../alerts.js';
 import { AlertError } from './alert-error.js';
-import type { CipherSuite } from './suites.js';
+import { VERSION_CODES, type CipherSuite } from './suites.js';
 
 export const ContentType = { ChangeCipherSpec: 20, Alert: 21, Handshake: 22, ApplicationData: 23 } as const;
 
@@ -109,7 +109,7 @@ export class RecordProtection {
     const unpadded = plaintext.length + mac.length;
     const padLength = 15 - (unpadded % 16);
     const padded = Buffer.concat([plaintext, mac, Buffer.alloc(padLength + 1, padLength)]);
-    const explicitIv = version >= 0x0302;
+    const explicitIv = version >= VERSION_CODES['TLSv1.1'];
     const iv = explicitIv ? this.random(16) : keys.iv;
     const cipher = createCipheriv(suite.cipher, keys.key, iv).setAutoPadding(false);
     const body = Buffer.concat([cipher.update(padded), cipher.final()]);
@@ -138,10 +138,10 @@ export class RecordProtection {
         throw new AlertError('record authentication failed (bad_record_mac)', ALERT.badRecordMac);
       }
     }
-    const explicitIv = this.version() >= 0x0302;
+    const explicitIv = this.version() >= VERSION_CODES['TLSv1.1'];
     const iv = explicitIv ? fragment.subarray(0, 16) : keys.iv;
     const body = explicitIv ? fragment.subarray(16) : fragment;
-    const macLength = 20;
+    const { macLength } = suite;
     if (body.length === 0 || body.length % 16 !== 0 || body.length < macLength + 1) {
       throw new AlertError('CBC record of a bad length', ALERT.badRecordMac);
     }

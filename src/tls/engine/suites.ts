@@ -31,16 +31,20 @@ export interface CipherSuite {
   keyLength: number;
   /** HMAC for CBC suites; none for AEAD. */
   mac: 'sha1' | undefined;
+  /** Bytes of that HMAC (0 for AEAD). */
+  macLength: number;
+  /** IV bytes taken from the key block: CBC's first IV under TLS 1.0, GCM's 4-byte salt. */
+  ivLength: number;
   /** The PRF hash from TLS 1.2 on. */
   prfHash: Exclude<PrfHash, 'md5-sha1'>;
   tls12Only: boolean;
 }
 
 export const SUITES: readonly CipherSuite[] = [
-  { code: 0x009e, name: 'TLS_DHE_RSA_WITH_AES_128_GCM_SHA256', openssl: 'DHE-RSA-AES128-GCM-SHA256', cipher: 'aes-128-gcm', keyLength: 16, mac: undefined, prfHash: 'sha256', tls12Only: true },
-  { code: 0x009f, name: 'TLS_DHE_RSA_WITH_AES_256_GCM_SHA384', openssl: 'DHE-RSA-AES256-GCM-SHA384', cipher: 'aes-256-gcm', keyLength: 32, mac: undefined, prfHash: 'sha384', tls12Only: true },
-  { code: 0x0033, name: 'TLS_DHE_RSA_WITH_AES_128_CBC_SHA', openssl: 'DHE-RSA-AES128-SHA', cipher: 'aes-128-cbc', keyLength: 16, mac: 'sha1', prfHash: 'sha256', tls12Only: false },
-  { code: 0x0039, name: 'TLS_DHE_RSA_WITH_AES_256_CBC_SHA', openssl: 'DHE-RSA-AES256-SHA', cipher: 'aes-256-cbc', keyLength: 32, mac: 'sha1', prfHash: 'sha256', tls12Only: false },
+  { code: 0x009e, name: 'TLS_DHE_RSA_WITH_AES_128_GCM_SHA256', openssl: 'DHE-RSA-AES128-GCM-SHA256', cipher: 'aes-128-gcm', keyLength: 16, mac: undefined, macLength: 0, ivLength: 4, prfHash: 'sha256', tls12Only: true },
+  { code: 0x009f, name: 'TLS_DHE_RSA_WITH_AES_256_GCM_SHA384', openssl: 'DHE-RSA-AES256-GCM-SHA384', cipher: 'aes-256-gcm', keyLength: 32, mac: undefined, macLength: 0, ivLength: 4, prfHash: 'sha384', tls12Only: true },
+  { code: 0x0033, name: 'TLS_DHE_RSA_WITH_AES_128_CBC_SHA', openssl: 'DHE-RSA-AES128-SHA', cipher: 'aes-128-cbc', keyLength: 16, mac: 'sha1', macLength: 20, ivLength: 16, prfHash: 'sha256', tls12Only: false },
+  { code: 0x0039, name: 'TLS_DHE_RSA_WITH_AES_256_CBC_SHA', openssl: 'DHE-RSA-AES256-SHA', cipher: 'aes-256-cbc', keyLength: 32, mac: 'sha1', macLength: 20, ivLength: 16, prfHash: 'sha256', tls12Only: false },
 ];
 
 export function findSuite(nameOrCode: string | number): CipherSuite | undefined {
