@@ -1,4 +1,4 @@
-// The control API's HTTP server, on Node's own http module: fifteen routes need no router,
+// The control API's HTTP server, on Node's own http module: seventeen operations need no router,
 // and what a router would not do for us is most of this file anyway (bounded bodies, the
 // bearer token, long polls and streams that end when the server stops). Every refusal is
 // a 4xx with `{ "error": "one line" }`.

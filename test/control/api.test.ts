@@ -92,7 +92,7 @@ describe('listeners', () => {
     const port = await listen(api, 'good');
     expect(await api.call('POST', '/listeners', { body: { scenario: 'good', port } })).toMatchObject({ status: 409, json: { error: expect.stringContaining(`port ${port}`) } });
     expect(await api.call('POST', '/listeners', { body: { scenario: 'expird-cert' } })).toMatchObject({ status: 400, json: { error: expect.stringContaining('did you mean "expired-cert"') } });
-    const inline = { name: 'bad', summary: 's', imitates: 'i', symptoms: [{ server: true, text: 't' }], fixes: ['f'], faults: [{ fault: 'reply', on: 'RCPT', reply: 'oops' }] };
+    const inline = { name: 'bad', faults: [{ fault: 'reply', on: 'RCPT', reply: 'oops' }] };
     expect((await api.call('POST', '/listeners', { body: { scenario: inline } })).json.error).toMatch(/^inline scenario: faults\.0\.reply: /);
     const withFile = { ...inline, faults: [], tls: { engine: 'scripted', dh: { file: '/etc/passwd' } } };
     expect(await api.call('POST', '/listeners', { body: { scenario: withFile } })).toMatchObject({ status: 400, json: { error: expect.stringContaining('reads no files') } });

@@ -54,8 +54,6 @@ const INLINE = {
   name: 'fuzzed',
   summary: 's',
   imitates: 'i',
-  symptoms: [{ server: true, text: 't' }],
-  fixes: ['f'],
   smtp: { greeting: '220 {hostname} hi', size: 1000 },
   tls: { cert: 'valid', versions: ['TLSv1.2'] },
   faults: [{ fault: 'reply', on: 'RCPT', reply: '450 4.2.0 later', times: 1, per: 'triple' }],

@@ -28,7 +28,7 @@ function examples(port: number, spare: number, messageId: number): Record<string
     'GET /listeners': { path: '/listeners', status: 200 },
     'POST /listeners': { path: '/listeners', body: { scenario: 'good' }, badBody: { scenario: 'good', prot: 0 }, status: 201 },
     'GET /listeners/{port}': { path: `/listeners/${port}`, status: 200 },
-    'PUT /listeners/{port}': { path: `/listeners/${port}`, body: { scenario: { name: 'inline', summary: 's', imitates: 'i', symptoms: [{ server: true, text: 't' }], fixes: ['f'] } }, badBody: { scenario: 7 }, status: 200 },
+    'PUT /listeners/{port}': { path: `/listeners/${port}`, body: { scenario: { name: 'inline', summary: 's', imitates: 'i', fixes: ['f'] } }, badBody: { scenario: 7 }, status: 200 },
     'POST /listeners/{port}/next': { path: `/listeners/${port}/next`, body: { scenario: 'greylist', connections: 2 }, badBody: { scenario: 'greylist', connections: 0 }, status: 200 },
     'GET /events': { path: `/events?listener=${port}&since=0&wait=0&limit=5`, status: 200 },
     'GET /events/stream': { path: '/events/stream', status: 200 },
