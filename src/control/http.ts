@@ -76,6 +76,12 @@ function pathSegments(url: string): { segments: string[]; query: URLSearchParams
   return { segments, query: new URLSearchParams(query) };
 }
 
+/** An error answer is one line, and short, whatever it quotes. */
+function oneLine(message: string): string {
+  const line = message.replace(/\s*[\r\n]+\s*/g, '; ');
+  return line.length > MAX_ERROR_CHARS ? `${line.slice(0, MAX_ERROR_CHARS)}...` : line;
+}
+
 function digest(text: string): Buffer {
   return createHash('sha256').update(text).digest();
 }
@@ -158,14 +164,12 @@ export async function serveControl(control: Control, options: ControlServerOptio
     // Ends a long poll or a stream: the client has gone, or the server stops.
     const gone = new AbortController();
     const abort = () => gone.abort();
-    response.once('close', abort);
     stopping.signal.addEventListener('abort', abort);
-    try {
-      reply(response, await route.handle({ ...input, signal: gone.signal } as Parameters<Route['handle']>[0]));
-    } finally {
-      if (response.writableEnded) stopping.signal.removeEventListener('abort', abort);
-      else response.once('close', () => stopping.signal.removeEventListener('abort', abort));
-    }
+    response.once('close', () => {
+      abort();
+      stopping.signal.removeEventListener('abort', abort);
+    });
+    reply(response, await route.handle({ ...input, signal: gone.signal } as Parameters<Route['handle']>[0]));
   };
 
   const server = createServer({ requestTimeout: 30_000, headersTimeout: 10_000 }, (request, response) => {
@@ -176,7 +180,7 @@ export async function serveControl(control: Control, options: ControlServerOptio
       const status = known ? error.status : 500;
       // A body left unread (too big, or not wanted) is not read: the connection closes after the answer.
       const headers = { ...(known ? error.headers : {}), ...(request.complete ? {} : { connection: 'close' }) };
-      send(response, status, 'application/json; charset=utf-8', JSON.stringify({ error: known ? clip(error.message, MAX_ERROR_CHARS) : 'internal error' }), headers);
+      send(response, status, 'application/json; charset=utf-8', JSON.stringify({ error: known ? oneLine(error.message) : 'internal error' }), headers);
     });
   });
   server.maxConnections = 256;
