@@ -193,7 +193,14 @@ export async function startControlled(plan: Array<{ reference: string; port: num
   }
   checkHost(flags.host);
   const scenarios = plan.map(({ reference }) => loadScenario(reference));
-  const control = await Control.start({ host: flags.host, hostname: flags.hostname, certDir: flags.certs ?? defaultCertDir(), limits: limitsOf(flags), ...(flags.store ? { store: flags.store } : {}) });
+  const control = await Control.start({
+    host: flags.host,
+    hostname: flags.hostname,
+    certDir: flags.certs ?? defaultCertDir(),
+    limits: limitsOf(flags),
+    ...(flags.store ? { store: flags.store } : {}),
+    onGenerate: (profile) => process.stderr.write(`making the ${profile} certificate\n`),
+  });
   const ports: Record<string, number> = {};
   let server: ControlServer | undefined;
   try {

@@ -1,12 +1,12 @@
 // What the control API drives: the listeners, their events and their messages, the
-// catalogue. The catalogue and the test CA are read once, at start; after that no request
-// names a file: a scenario is a catalogue name or an inline object that may not point at
-// one, and messages are written only to --store.
+// catalogue. The catalogue and every certificate are read (or made) once, at start; after
+// that no request reads or writes a file: a scenario is a catalogue name or an inline
+// object that may not point at one, and messages are written only to --store.
 import { CertificateCache, type ServedCertificate } from '../certs/cache.js';
 import { EventLog } from '../events.js';
 import { DEFAULT_LIMITS, loadScenario, type Limits, type Scenario } from '../index.js';
 import { catalogueNames, ScenarioError } from '../scenario/load.js';
-import type { CertProfileName } from '../certs/profiles.js';
+import { SERVED_PROFILE_NAMES, type CertProfileName } from '../certs/profiles.js';
 import { serveScenario } from '../smtp/server.js';
 import type { CapturedMessage } from '../smtp/types.js';
 import { MessageStore } from '../store.js';
@@ -27,23 +27,27 @@ export interface ControlOptions {
   limits?: Partial<Limits>;
   /** A folder to write every message to (.eml, plus messages.jsonl). */
   store?: string;
+  /** Told of each certificate that has to be made at start (a cold cache): long work shows progress. */
+  onGenerate?: (profile: string) => void;
 }
 
 export class Control {
   readonly bus = new EventBus();
   readonly messages: MessageBox;
   private readonly listeners = new Map<number, Listener>();
-  private readonly certificates = new Map<CertProfileName, Promise<ServedCertificate>>();
+  private readonly certificates: ReadonlyMap<CertProfileName, ServedCertificate>;
   private readonly limits: Limits;
 
   private constructor(
     private readonly options: ControlOptions,
     private readonly catalogue: ReadonlyMap<string, Scenario>,
     private readonly cache: CertificateCache,
+    certificates: Array<[CertProfileName, ServedCertificate]>,
     /** The test CA's certificate (PEM), what clients must trust. */
     readonly caCertificate: string,
     private readonly store: MessageStore | undefined,
   ) {
+    this.certificates = new Map(certificates);
     this.limits = { ...DEFAULT_LIMITS, ...options.limits };
     this.messages = new MessageBox(this.limits.maxMessages);
   }
@@ -52,8 +56,12 @@ export class Control {
     const store = options.store ? new MessageStore(options.store) : undefined;
     const catalogue = new Map(catalogueNames().map((name) => [name, loadScenario(name)]));
     const cache = new CertificateCache(options.certDir, options.hostname);
+    // Made side by side first when some are missing; then each is read once.
+    if (cache.missing().length > 0) await cache.prepareAll();
+    const certificates: Array<[CertProfileName, ServedCertificate]> = [];
+    for (const profile of SERVED_PROFILE_NAMES) certificates.push([profile, await cache.get(profile, options.onGenerate)]);
     const ca = await cache.ensureCa();
-    return new Control(options, catalogue, cache, ca.cert, store);
+    return new Control(options, catalogue, cache, certificates, ca.cert, store);
   }
 
   get caFile(): string {
@@ -129,7 +137,7 @@ export class Control {
   }
 
   private async serve(scenario: Scenario, port: number, nextSessionNumber: () => number) {
-    const certificate = scenario.tls ? await this.certificate(scenario.tls.cert) : undefined;
+    const certificate = scenario.tls ? this.certificates.get(scenario.tls.cert) : undefined;
     // The bus keeps the events; the server's own log only passes them on.
     const events = new EventLog({ maxEvents: 0 });
     events.on('event', (event) => this.bus.publish(port, event));
@@ -159,17 +167,6 @@ export class Control {
 
   private warn(port: number, text: string, session = 0): void {
     this.bus.publish(port, { time: new Date().toISOString(), scenario: this.listeners.get(port)?.scenario.name ?? '', session, type: 'warning', text });
-  }
-
-  /** Each certificate read (or made) once for the server's life. */
-  private certificate(profile: CertProfileName): Promise<ServedCertificate> {
-    let found = this.certificates.get(profile);
-    if (!found) {
-      found = this.cache.get(profile);
-      this.certificates.set(profile, found);
-      found.catch(() => this.certificates.delete(profile));
-    }
-    return found;
   }
 }
 
