@@ -53,7 +53,7 @@ function recordMac(keys: DirectionKeys, header: RecordHeader, content: Buffer): 
 }
 
 /** Node's name and block size for a CBC suite's cipher; DES is 3DES with one key three times (EDE with K1 = K2 = K3 is single DES). */
-function blockCipherOf(keys: DirectionKeys): { name: string; key: Buffer; blockSize: number } {
+export function blockCipherOf(keys: Pick<DirectionKeys, 'suite' | 'key'>): { name: string; key: Buffer; blockSize: number } {
   const { cipher } = keys.suite;
   if (cipher === 'des40-cbc') return { name: 'des-ede3-cbc', key: Buffer.concat([keys.key, keys.key, keys.key]), blockSize: 8 };
   return { name: cipher, key: keys.key, blockSize: cipher === 'des-ede3-cbc' ? 8 : 16 };
