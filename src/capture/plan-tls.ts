@@ -100,7 +100,7 @@ function planFailure(plan: TlsPlan, primary: HelloProbeResult, tls: TlsFindings)
       return fault('abort-garbage', `the ClientHello is answered in plaintext: ${JSON.stringify(primary.garbage!.slice(0, 60))}`, { text: primary.garbage! });
     case 'alert': {
       const legacy = tls.probes.find((probe) => probe.probe === 'legacy' && probe.version);
-      if (legacy) plan.notes.push(`the server has only legacy suites: it chose ${legacy.suite} when offered 3DES, RC4 and export suites (what current clients meet is the alert)`);
+      if (legacy) plan.notes.push(`the server has only legacy suites: it chose ${legacy.suite} when offered 3DES, RC4, NULL and export suites (what current clients meet is the alert)`);
       if (primary.steps.length) plan.notes.push(`the alert came after ${primary.steps.join(', ')} with no usable ServerHello (served as an alert in place of the hello)`);
       return fault('abort-alert', `the ClientHello is answered with alert ${primary.alert!.code} (${primary.alert!.name})`, { alert: primary.alert!.code });
     }
