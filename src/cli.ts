@@ -18,6 +18,8 @@ import { formatJUnit, formatTable } from './matrix-report.js';
 import { CLIENT_NAMES, clientKind, invocationLines, PLACEHOLDERS, type Target } from './claims/clients.js';
 import { loadExpectFile } from './claims/expect-file.js';
 import { renderClaims } from './claims/page.js';
+import { sendCommand } from './sender/command.js';
+import { isSenderReference, senderList, showSender } from './sender/page.js';
 import { catalogueNames, PACKAGE_ROOT, ScenarioError } from './scenario/load.js';
 
 /** One naming for the client certificate, wherever it is written. */
@@ -90,7 +92,10 @@ program
 program
   .command('list')
   .description('the catalogue: one scenario a line, name and summary')
-  .action(() => {
+  .option('--senders', 'the broken senders instead, for `broken-mta send`')
+  .action((options: { senders?: boolean }) => {
+    if (options.senders) return console.log(senderList());
+    process.stderr.write('(the broken senders, for `broken-mta send`: broken-mta list --senders)\n');
     const scenarios = listScenarios();
     const width = Math.max(...scenarios.map((s) => s.name.length));
     for (const { name, summary } of scenarios) console.log(`${name.padEnd(width)}  ${summary}`);
@@ -101,6 +106,7 @@ program
   .description('one scenario in full: what it imitates, what clients print (each with the command that shows it), how to fix it')
   .argument('<name|file>', 'a catalogue name or a scenario file')
   .action((reference: string) => {
+    if (isSenderReference(reference)) return console.log(showSender(reference));
     const flags = program.opts<ServeFlags & { port: number }>();
     const scenario = loadScenario(reference);
     const serve = `broken-mta --scenario ${reference}${flags.port === 2525 ? '' : ` --port ${flags.port}`}`;
@@ -308,6 +314,8 @@ program
     const json = options.json ?? program.opts<{ json?: boolean }>().json;
     process.exitCode = await runCapture(target, { ...options, ...(json ? { json } : {}) });
   });
+
+sendCommand(program);
 
 /** Progress on stderr only while certificates are being made: stdout is for `$(broken-mta certs)`. */
 async function makeMissingCertificates(cache: CertificateCache): Promise<void> {
