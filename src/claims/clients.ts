@@ -20,6 +20,11 @@ export interface Target {
 export const FROM = 'sender@client.example.test';
 export const TO = 'rcpt@mx.broken-mta.test';
 export const HELO = 'client.example.test';
+/** The test credentials: the sender's address and this password (or, for XOAUTH2, token). */
+export const AUTH_USER = FROM;
+export const AUTH_SECRET = 'broken-mta-test-secret';
+/** The text of an 8-bit body (`eightBit`): UTF-8, as it is. */
+export const EIGHT_BIT_TEXT = 'Grüße aus broken-mta: 8-bit text';
 
 /** A program run from a shell: what `show` prints is what the suite runs. */
 export interface CommandInvocation {
@@ -68,16 +73,38 @@ export interface ClientKind {
 
 const recipients = (settings: Settings) => [settings.to ?? TO].flat();
 
-/** An SMTP transaction, for clients that only open the TLS session (openssl). */
-const smtpTransaction = (to: string[]) =>
-  `printf '${[`EHLO ${HELO}`, `MAIL FROM:<${FROM}>`, ...to.map((rcpt) => `RCPT TO:<${rcpt}>`), 'DATA', 'Subject: broken-mta', '', 'hello', '.', 'QUIT', ''].join('\\n')}'`;
+const MESSAGE_LINES = ['Subject: broken-mta', '', 'hello'];
+
+/** The message in BDAT chunks of whole lines, each at most `bytes` where a line allows (CRLF counted: openssl -crlf sends it). */
+function bdatChunks(bytes: number): string[] {
+  const chunks: string[][] = [];
+  let size = Infinity;
+  for (const line of MESSAGE_LINES) {
+    if (size + line.length + 2 > bytes) {
+      chunks.push([]);
+      size = 0;
+    }
+    chunks.at(-1)!.push(line);
+    size += line.length + 2;
+  }
+  return chunks.flatMap((lines, index) => {
+    const length = lines.reduce((sum, line) => sum + line.length + 2, 0);
+    return [`BDAT ${length}${index === chunks.length - 1 ? ' LAST' : ''}`, ...lines];
+  });
+}
+
+/** An SMTP transaction, for clients that only open the TLS session (openssl): the message by DATA, or in BDAT chunks. */
+const smtpTransaction = (to: string[], bdat?: number) => {
+  const message = bdat ? bdatChunks(bdat) : ['DATA', ...MESSAGE_LINES, '.'];
+  return `printf '${[`EHLO ${HELO}`, `MAIL FROM:<${FROM}>`, ...to.map((rcpt) => `RCPT TO:<${rcpt}>`), ...message, 'QUIT', ''].join('\\n')}'`;
+};
 
 const withTimeout = (settings: Settings, argv: string[]) => (settings.timeout ? ['timeout', String(settings.timeout), ...argv] : argv);
 
 const openssl: ClientKind = {
   name: 'openssl',
   program: 'openssl',
-  settings: ['tls', 'verify', 'verifyHostname', 'securityLevel', 'version', 'legacyRenegotiation', 'clientCert', 'timeout', 'sendMail', 'to'],
+  settings: ['tls', 'verify', 'verifyHostname', 'securityLevel', 'version', 'legacyRenegotiation', 'clientCert', 'timeout', 'sendMail', 'bdat', 'to'],
   // s_client speaks TLS or nothing: STARTTLS (its default) or implicit TLS.
   tlsModes: ['required', 'implicit'],
   hasLog: false,
@@ -90,11 +117,12 @@ const openssl: ClientKind = {
     if (settings.legacyRenegotiation) argv.push('-legacy_server_connect');
     if (settings.clientCert) argv.push('-cert', target.clientCert, '-key', target.clientKey);
     // -ign_eof: read the server's replies after the input ends, until it closes.
-    if (settings.sendMail) argv.push('-ign_eof');
+    const sendMail = settings.sendMail || settings.bdat;
+    if (sendMail) argv.push('-ign_eof');
     return {
       kind: 'command',
       argv: withTimeout(settings, argv),
-      ...(settings.sendMail ? { stdin: smtpTransaction(recipients(settings)) } : {}),
+      ...(sendMail ? { stdin: smtpTransaction(recipients(settings), settings.bdat) } : {}),
       timeoutMs: 15_000,
     };
   },
@@ -121,16 +149,19 @@ const SWAKS_TLS = { none: [], optional: ['--tls-optional-strict'], required: ['-
 const swaks: ClientKind = {
   name: 'swaks',
   program: 'swaks',
-  settings: ['tls', 'verify', 'clientCert', 'timeout', 'to', 'messageBytes'],
+  settings: ['tls', 'verify', 'clientCert', 'timeout', 'to', 'messageBytes', 'eightBit', 'auth'],
   tlsModes: ALL_TLS_MODES,
   hasLog: false,
   invoke(settings, target) {
     const tls = SWAKS_TLS[settings.tls ?? 'optional'];
+    const auth = settings.auth ? ['--auth', ...(settings.auth === 'any' ? [] : [settings.auth]), '--auth-user', AUTH_USER, '--auth-password', AUTH_SECRET] : [];
     const argv = ['swaks', '--server', `${target.host}:${target.port}`, '--from', FROM, '--to', recipients(settings).join(','), ...tls];
     if (tls.length && settings.verify !== false) argv.push('--tls-verify', '--tls-ca-path', target.ca);
     if (settings.clientCert) argv.push('--tls-cert', target.clientCert, '--tls-key', target.clientKey);
     argv.push('--timeout', String(settings.timeout ?? 5));
     if (settings.messageBytes) argv.push('--body', '-');
+    if (settings.eightBit) argv.push('--body', EIGHT_BIT_TEXT);
+    argv.push(...auth);
     return {
       kind: 'command',
       argv,
@@ -163,10 +194,21 @@ const NODEMAILER_SCRIPT = [
 
 const NODEMAILER_TLS = { none: { ignoreTLS: true }, optional: { opportunisticTLS: true }, required: { requireTLS: true }, implicit: { secure: true } } as const;
 
+function nodemailerAuth(mechanism: NonNullable<Settings['auth']>): Record<string, unknown> {
+  if (mechanism === 'XOAUTH2') return { auth: { type: 'OAuth2', user: AUTH_USER, accessToken: AUTH_SECRET } };
+  return { auth: { user: AUTH_USER, pass: AUTH_SECRET }, ...(mechanism === 'any' ? {} : { authMethod: mechanism }) };
+}
+
+/** A message nodemailer sends as it is: its own encoders would make the body 7-bit. */
+const eightBitMessage = (to: string[]) => ({
+  envelope: { from: FROM, to },
+  raw: [`From: ${FROM}`, `To: ${to.join(', ')}`, 'Subject: broken-mta', 'MIME-Version: 1.0', 'Content-Type: text/plain; charset=utf-8', 'Content-Transfer-Encoding: 8bit', '', EIGHT_BIT_TEXT, ''].join('\r\n'),
+});
+
 const nodemailer: ClientKind = {
   name: 'nodemailer',
   program: 'node',
-  settings: ['tls', 'verify', 'securityLevel', 'version', 'clientCert', 'timeout', 'to', 'messageBytes'],
+  settings: ['tls', 'verify', 'securityLevel', 'version', 'clientCert', 'timeout', 'to', 'messageBytes', 'eightBit', 'auth'],
   tlsModes: ALL_TLS_MODES,
   hasLog: false,
   invoke(settings, target) {
@@ -186,8 +228,9 @@ const nodemailer: ClientKind = {
         greetingTimeout: timeoutMs,
         socketTimeout: timeoutMs,
         tls,
+        ...(settings.auth ? nodemailerAuth(settings.auth) : {}),
       },
-      message: { from: FROM, to: recipients(settings), subject: 'broken-mta', text: 'hello' },
+      message: settings.eightBit ? eightBitMessage(recipients(settings)) : { from: FROM, to: recipients(settings), subject: 'broken-mta', text: 'hello' },
       ...(settings.messageBytes ? { textBytes: settings.messageBytes } : {}),
     };
     return { kind: 'command', argv: ['node', '--input-type=module', '-e', NODEMAILER_SCRIPT, JSON.stringify(options)], timeoutMs: 3 * timeoutMs + 15_000 };
@@ -224,8 +267,35 @@ const sendmail: ClientKind = {
   },
 };
 
-export const CLIENT_KINDS = [openssl, gnutls, swaks, nodemailer, sendmail] as const;
-export const CLIENT_NAMES = CLIENT_KINDS.map((kind) => kind.name) as ['openssl', 'gnutls', 'swaks', 'nodemailer', 'sendmail'];
+const SMTPLIB_TLS = { none: 'none', required: 'required', implicit: 'implicit' } as const;
+
+// Python's smtplib, as the matrix example client drives it (STARTTLS when offered); a
+// claim's settings go to it as JSON.
+const smtplib: ClientKind = {
+  name: 'smtplib',
+  program: 'python3',
+  settings: ['tls', 'verify', 'timeout', 'to', 'messageBytes', 'eightBit', 'auth'],
+  // It has no plaintext fallback of its own: a refused STARTTLS ends the run.
+  tlsModes: ['none', 'required', 'implicit'],
+  hasLog: false,
+  invoke(settings, target) {
+    const options = {
+      ...(settings.tls && settings.tls !== 'optional' ? { tls: SMTPLIB_TLS[settings.tls] } : {}),
+      ...(settings.verify === false ? { verify: false } : {}),
+      ...(settings.timeout ? { timeout: settings.timeout } : {}),
+      ...(settings.to ? { to: recipients(settings) } : {}),
+      ...(settings.messageBytes ? { bytes: settings.messageBytes } : {}),
+      ...(settings.eightBit ? { text: EIGHT_BIT_TEXT } : {}),
+      ...(settings.auth ? { auth: { mechanism: settings.auth, user: AUTH_USER, password: AUTH_SECRET } } : {}),
+    };
+    const argv = ['python3', 'examples/matrix/smtplib_client.py', target.host, target.port, target.ca];
+    if (Object.keys(options).length) argv.push(JSON.stringify(options));
+    return { kind: 'command', argv, timeoutMs: 3 * (settings.timeout ?? 5) * 1000 + 15_000 };
+  },
+};
+
+export const CLIENT_KINDS = [openssl, gnutls, swaks, nodemailer, smtplib, sendmail] as const;
+export const CLIENT_NAMES = CLIENT_KINDS.map((kind) => kind.name) as ['openssl', 'gnutls', 'swaks', 'nodemailer', 'smtplib', 'sendmail'];
 export type ClientName = (typeof CLIENT_NAMES)[number];
 
 export function clientKind(name: string): ClientKind | undefined {

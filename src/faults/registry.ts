@@ -11,9 +11,11 @@ import delay from './delay.js';
 import drip from './drip.js';
 import greetPause from './greet-pause.js';
 import hang, { abortSilence } from './hang.js';
+import ignoreInitialResponse from './ignore-initial-response.js';
 import inject from './inject.js';
 import reply from './reply.js';
 import reset, { abortReset } from './reset.js';
+import xoauth2Error from './xoauth2-error.js';
 
 export const FAULTS = [
   reply,
@@ -24,6 +26,8 @@ export const FAULTS = [
   hang,
   greetPause,
   inject,
+  ignoreInitialResponse,
+  xoauth2Error,
   abortClose,
   abortReset,
   abortGarbage,

@@ -9,6 +9,7 @@ import type { Party, SessionEventInput } from '../events.js';
 import type { Limits } from '../limits.js';
 import type { Scenario } from '../scenario/schema.js';
 import { alertFromOpenSslCode, serverAlertFromOpenSslCode } from '../tls/node/errors.js';
+import { CallbackAnswers } from './answers.js';
 import { commandText } from './event-text.js';
 import { FaultRunner } from './fault-runner.js';
 import { faultTarget, type TargetSession } from './fault-target.js';
@@ -22,7 +23,6 @@ import { stepOfCommand } from './steps.js';
 import { nodeTlsDetails, TlsOutcome, type EstablishedDetails } from './tls-outcome.js';
 
 type SmtpReplyData = string | string[];
-type DataCallback = (err?: Error | null, message?: string) => void;
 
 export class BrokenConnection extends LibraryConnection {
   readonly sessionNumber: number;
@@ -36,8 +36,8 @@ export class BrokenConnection extends LibraryConnection {
   private clientTalkedEarly = false;
   private dripMsPerByte: number | undefined;
   private injectedLines: string[] | undefined;
-  /** smtp-server's onData callback, while faults at END-OF-DATA decide the reply. */
-  private answerData: DataCallback | undefined;
+  /** The steps smtp-server answers through its callbacks: a message's end, credentials. */
+  readonly answered: CallbackAnswers;
   /** The last chunk the client sent in plaintext, to see what came with STARTTLS. */
   private lastChunk: Buffer | undefined;
   private readonly tap = (chunk: Buffer) => (this.lastChunk = chunk);
@@ -59,17 +59,22 @@ export class BrokenConnection extends LibraryConnection {
       clientAddress: () => this.remoteAddress,
       secure: () => this.secure,
       sender: () => (this.session.envelope?.mailFrom ? this.session.envelope.mailFrom.address : ''),
+      authenticated: () => Boolean(this.session.user),
+      pipelined: () => false,
+      content: () => this.answered.content(),
       ending: () => this.ending,
       record: (event) => this.record(event),
       target: (step, argument) => faultTarget(this.targetSession, step, argument),
     });
+    this.answered = new CallbackAnswers(this.faults, (event) => this.record(event));
   }
 
   /** What the session's faults act on. */
   private readonly targetSession: TargetSession = {
     socket: () => this.socket,
     send: (code, lines) => this.send(code, lines.length > 1 ? lines : lines[0], false),
-    answerData: () => this.answerData,
+    answerFor: (step) => this.answered.answerFor(step),
+    recipients: () => [],
     close: () => {
       this.closedBy ??= 'server';
       this.socket.end();
@@ -194,7 +199,7 @@ export class BrokenConnection extends LibraryConnection {
     const step = continuation ? undefined : stepOfCommand(name);
     this.record({ type: 'command', step: continuation ? 'AUTH' : (step ?? name), line: commandText(name, line, continuation) });
     if (!step || !this.takesCommands) return this.runCommand(command, done);
-    this.faults.runStep(step, line.slice(name.length).trim(), () => this.runCommand(command, done), done);
+    this.faults.runStep(step, line.slice(name.length).trim(), (instead) => this.runCommand(instead === undefined ? command : Buffer.from(instead), done), done);
   }
 
   protected onRecipient(command: Buffer, next: () => void): void {
@@ -222,15 +227,6 @@ export class BrokenConnection extends LibraryConnection {
   protected onEhlo(command: Buffer, next: () => void): void {
     this.ehloKeywords = this.scenario.smtp.ehlo;
     this.libraryEhlo(command, next);
-  }
-
-  /**
-   * The reply to the final `.` goes through smtp-server's onData callback, so faults at
-   * END-OF-DATA answer through it rather than writing to the socket themselves.
-   */
-  finishData(callback: DataCallback): void {
-    this.answerData = callback;
-    this.faults.runStep('END-OF-DATA', '', () => callback(null, 'Message accepted'));
   }
 
   // --- STARTTLS and implicit TLS ---------------------------------------------------------

@@ -44,9 +44,10 @@ export class MessageIntake {
       const secure = Boolean(session.secure);
       this.record(number, { type: 'message', from, to, size, secure });
       const tls = connection?.tls.state;
-      this.keep({ session: number, from, to, secure, ...(tls ? { tls } : {}), raw: Buffer.concat(chunks) });
+      const raw = Buffer.concat(chunks);
+      this.keep({ session: number, from, to, secure, ...(tls ? { tls } : {}), raw });
       if (!connection) return callback(null, 'Message accepted');
-      connection.finishData(callback);
+      connection.answered.finishData(callback, raw);
     });
   }
 
