@@ -10,6 +10,7 @@ import type { Limits } from '../limits.js';
 import type { Scenario } from '../scenario/schema.js';
 import { alertFromOpenSslCode, serverAlertFromOpenSslCode } from '../tls/node/errors.js';
 import { CallbackAnswers } from './answers.js';
+import { ehloReply } from './ehlo.js';
 import { commandText } from './event-text.js';
 import { FaultRunner } from './fault-runner.js';
 import { faultTarget, type TargetSession } from './fault-target.js';
@@ -32,7 +33,7 @@ export class BrokenConnection extends LibraryConnection {
   private readonly faults: FaultRunner;
   private readonly startedAt = Date.now();
   private closedBy: Party | undefined;
-  private ehloKeywords: string[] | undefined;
+  private ehloPending = false;
   private clientTalkedEarly = false;
   private dripMsPerByte: number | undefined;
   private injectedLines: string[] | undefined;
@@ -60,7 +61,7 @@ export class BrokenConnection extends LibraryConnection {
       secure: () => this.secure,
       sender: () => (this.session.envelope?.mailFrom ? this.session.envelope.mailFrom.address : ''),
       authenticated: () => Boolean(this.session.user),
-      pipelined: () => false,
+      pipelined: () => this.pipelined,
       content: () => this.answered.content(),
       ending: () => this.ending,
       record: (event) => this.record(event),
@@ -144,9 +145,9 @@ export class BrokenConnection extends LibraryConnection {
   override send(code: number, data?: SmtpReplyData, context?: string | false): void {
     // smtp-server's words for a message it cuts off at shutdown: ours, with 4.3.2, as idle sessions get.
     if (code === 421 && data === 'Server shutting down') [data, context] = ['4.3.2 Service shutting down, try again later', false];
-    if (this.ehloKeywords && code === 250 && Array.isArray(data)) {
-      data = [data[0]!, ...this.ehloKeywords];
-      this.ehloKeywords = undefined;
+    if (this.ehloPending && code === 250 && Array.isArray(data)) {
+      data = ehloReply(data, this.scenario.smtp, this.secure);
+      this.ehloPending = false;
     }
     const lines = Array.isArray(data) ? data : [data ?? ''];
     const willWrite = this.canReply;
@@ -225,7 +226,7 @@ export class BrokenConnection extends LibraryConnection {
   }
 
   protected onEhlo(command: Buffer, next: () => void): void {
-    this.ehloKeywords = this.scenario.smtp.ehlo;
+    this.ehloPending = true;
     this.libraryEhlo(command, next);
   }
 

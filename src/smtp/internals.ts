@@ -12,9 +12,13 @@ import { SMTPConnection, type SMTPConnectionOptions, type TLSError } from 'smtp-
 import type { SMTPStream } from 'smtp-server/lib/smtp-stream.js';
 import type { EngineConfig, EngineEvent } from '../tls/engine/engine.js';
 import { EngineSocket } from '../tls/engine/socket.js';
-import { guardLineLength } from './line-guard.js';
+import { guardLineLength, type WriteChunk } from './line-guard.js';
+import { Lookahead } from './lookahead.js';
 
 export type { SMTPConnectionOptions, TLSError };
+
+/** Each parser's lookahead (a field would not survive: the first parser is made inside super()). */
+const lookaheads = new WeakMap<SMTPStream, Lookahead>();
 
 /**
  * smtp-server's connection, with its private methods turned into hooks (the abstract
@@ -46,6 +50,7 @@ export abstract class LibraryConnection extends SMTPConnection {
     this.greet();
   }
   override _onCommand(command: Buffer, callback?: () => void): void {
+    if (this._parser) lookaheads.get(this._parser)?.dispatched();
     this.onCommandLine(command ?? Buffer.alloc(0), callback ?? (() => undefined));
   }
   override handler_EHLO(command: Buffer, callback: () => void): void {
@@ -74,7 +79,14 @@ export abstract class LibraryConnection extends SMTPConnection {
   /** Every parser the session gets (one more after STARTTLS) stops over-long lines. */
   override _createParser(): SMTPStream {
     const parser = super._createParser();
-    const write = parser._write.bind(parser);
+    const lookahead = new Lookahead();
+    lookaheads.set(parser, lookahead);
+    const parse = parser._write.bind(parser);
+    const write: WriteChunk = (chunk, encoding, next) => {
+      if (parser._dataMode) lookahead.content();
+      else if (chunk) lookahead.arrived(chunk);
+      parse(chunk, encoding, next);
+    };
     parser._write = guardLineLength(
       {
         write,
@@ -116,6 +128,11 @@ export abstract class LibraryConnection extends SMTPConnection {
   }
 
   // --- state ---------------------------------------------------------------------------
+
+  /** The command line now being run came with more input behind it (RFC 2920 pipelining). */
+  protected get pipelined(): boolean {
+    return Boolean(this._parser && lookaheads.get(this._parser)?.pipelined);
+  }
 
   /** The socket the session reads and writes now: the raw one, or the TLS one on top. */
   protected get socket(): Socket {

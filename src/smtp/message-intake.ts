@@ -38,7 +38,7 @@ export class MessageIntake {
     stream.on('end', () => {
       const connection = connectionOf();
       const number = connection?.sessionNumber ?? 0;
-      if (stream.sizeExceeded) return callback(this.tooBig(number, size));
+      if (stream.sizeExceeded || size > this.maxMessageBytes) return callback(this.tooBig(number, size));
       const from = session.envelope.mailFrom ? session.envelope.mailFrom.address : '';
       const to = session.envelope.rcptTo.map((rcpt) => rcpt.address);
       const secure = Boolean(session.secure);

@@ -10,6 +10,7 @@ import { DEFAULT_LIMITS, type Limits } from '../limits.js';
 import type { Scenario } from '../scenario/schema.js';
 import { NODE_TLS_VERSIONS } from '../tls/versions.js';
 import { BrokenConnection } from './connection.js';
+import { advertisedSize } from './ehlo.js';
 import { scriptedEngineConfig } from './engine-config.js';
 import { LibraryServer } from './internals.js';
 import { MessageIntake } from './message-intake.js';
@@ -125,7 +126,9 @@ function smtpOptions(scenario: Scenario, options: ServeOptions, limits: Limits):
     disableReverseLookup: true,
     disabledCommands: [...(scenario.smtp.auth ? [] : ['AUTH']), ...(scenario.tls ? [] : ['STARTTLS'])],
     hideSTARTTLS: !scenario.tls,
-    size: scenario.smtp.size ?? limits.maxMessageBytes,
+    // What MAIL ... SIZE= is held to: the SIZE advertised (a lie, if the scenario says so);
+    // the message itself is held to the limit that is enforced (message-intake.ts).
+    size: advertisedSize(scenario.smtp) ?? scenario.smtp.size ?? limits.maxMessageBytes,
     socketTimeout: limits.idleTimeoutMs,
     closeTimeout: limits.closeTimeoutMs,
     maxClients: limits.maxConnections,
