@@ -7,9 +7,9 @@ import type { TLSSocket } from 'node:tls';
 import type { SMTPServer } from 'smtp-server';
 import type { Party, SessionEventInput } from '../events.js';
 import type { Limits } from '../limits.js';
-import type { Scenario } from '../scenario/schema.js';
 import { alertFromOpenSslCode, serverAlertFromOpenSslCode } from '../tls/node/errors.js';
 import { CallbackAnswers } from './answers.js';
+import { Chunking } from './chunking.js';
 import { ehloReply } from './ehlo.js';
 import { commandText } from './event-text.js';
 import { FaultRunner } from './fault-runner.js';
@@ -22,8 +22,6 @@ import { LINES, SessionPhase } from './session-phase.js';
 import { agreeToStartTls, EngineHandshake } from './starttls.js';
 import { stepOfCommand } from './steps.js';
 import { nodeTlsDetails, TlsOutcome, type EstablishedDetails } from './tls-outcome.js';
-
-type SmtpReplyData = string | string[];
 
 export class BrokenConnection extends LibraryConnection {
   readonly sessionNumber: number;
@@ -39,6 +37,9 @@ export class BrokenConnection extends LibraryConnection {
   private injectedLines: string[] | undefined;
   /** The steps smtp-server answers through its callbacks: a message's end, credentials. */
   readonly answered: CallbackAnswers;
+  private readonly chunking: Chunking | undefined;
+  /** The recipients accepted in this session (at most maxRecipients), for faults that read them. */
+  private readonly recipients: string[] = [];
   /** The last chunk the client sent in plaintext, to see what came with STARTTLS. */
   private lastChunk: Buffer | undefined;
   private readonly tap = (chunk: Buffer) => (this.lastChunk = chunk);
@@ -68,6 +69,8 @@ export class BrokenConnection extends LibraryConnection {
       target: (step, argument) => faultTarget(this.targetSession, step, argument),
     });
     this.answered = new CallbackAnswers(this.faults, (event) => this.record(event));
+    const { chunking, size } = served.scenario.smtp;
+    if (chunking) this.chunking = new Chunking(this.chunkWire(), this.faults, (code, text) => this.send(code, text, false), size ?? served.limits.maxMessageBytes);
   }
 
   /** What the session's faults act on. */
@@ -75,7 +78,7 @@ export class BrokenConnection extends LibraryConnection {
     socket: () => this.socket,
     send: (code, lines) => this.send(code, lines.length > 1 ? lines : lines[0], false),
     answerFor: (step) => this.answered.answerFor(step),
-    recipients: () => [],
+    recipients: () => this.recipients,
     close: () => {
       this.closedBy ??= 'server';
       this.socket.end();
@@ -95,10 +98,6 @@ export class BrokenConnection extends LibraryConnection {
     injectAfterReady: (lines) => (this.injectedLines = lines),
     secureContext: () => this.secureContext,
   };
-
-  private get scenario(): Scenario {
-    return this.served.scenario;
-  }
 
   private record(event: SessionEventInput): void {
     this.served.record(this.sessionNumber, event);
@@ -142,11 +141,11 @@ export class BrokenConnection extends LibraryConnection {
 
   // --- replies -------------------------------------------------------------------------
 
-  override send(code: number, data?: SmtpReplyData, context?: string | false): void {
+  override send(code: number, data?: string | string[], context?: string | false): void {
     // smtp-server's words for a message it cuts off at shutdown: ours, with 4.3.2, as idle sessions get.
     if (code === 421 && data === 'Server shutting down') [data, context] = ['4.3.2 Service shutting down, try again later', false];
     if (this.ehloPending && code === 250 && Array.isArray(data)) {
-      data = ehloReply(data, this.scenario.smtp, this.secure);
+      data = ehloReply(data, this.served.scenario.smtp, this.secure);
       this.ehloPending = false;
     }
     const lines = Array.isArray(data) ? data : [data ?? ''];
@@ -165,7 +164,7 @@ export class BrokenConnection extends LibraryConnection {
 
   protected greet(): void {
     const greeted = () => this.phase.move('greeted');
-    const greeting = this.scenario.smtp.greeting;
+    const greeting = this.served.scenario.smtp.greeting;
     this.faults.runStep(
       'CONNECT',
       '',
@@ -213,7 +212,15 @@ export class BrokenConnection extends LibraryConnection {
       this.send(452, '4.5.3 Too many recipients', false);
       return next();
     }
-    this.acceptRecipient(command, next);
+    this.acceptRecipient(command, () => {
+      this.recipients.push(...(this.session.envelope?.rcptTo.slice(already).map((rcpt) => rcpt.address) ?? []));
+      this.recipients.splice(0, this.recipients.length - this.served.limits.maxRecipients);
+      next();
+    });
+  }
+
+  protected onBdat(command: Buffer, next: () => void): void {
+    this.chunking!.command(command.toString(), next); // server.ts disables BDAT for a scenario without chunking
   }
 
   protected maxLineBytes(): number {
@@ -233,7 +240,7 @@ export class BrokenConnection extends LibraryConnection {
   // --- STARTTLS and implicit TLS ---------------------------------------------------------
 
   protected onStartTls(command: Buffer, next: () => void): void {
-    const tls = this.scenario.tls;
+    const tls = this.served.scenario.tls;
     if (!tls) {
       this.send(502, '5.5.1 Error: command not implemented', false);
       return next();
@@ -299,7 +306,7 @@ export class BrokenConnection extends LibraryConnection {
 
   /** Node's handshake is done (server.ts's onSecure asks, a second time for implicit TLS). */
   nodeHandshakeDone(socket: TLSSocket): void {
-    const details = nodeTlsDetails(socket, Boolean(this.scenario.tls?.clientCert));
+    const details = nodeTlsDetails(socket, Boolean(this.served.scenario.tls?.clientCert));
     // No cipher: the client closed right after the handshake; its close follows.
     if (!details) return this.handshakeOver();
     this.tlsEstablished(details);

@@ -12,13 +12,16 @@ import { SMTPConnection, type SMTPConnectionOptions, type TLSError } from 'smtp-
 import type { SMTPStream } from 'smtp-server/lib/smtp-stream.js';
 import type { EngineConfig, EngineEvent } from '../tls/engine/engine.js';
 import { EngineSocket } from '../tls/engine/socket.js';
+import { ChunkReader } from './chunk-reader.js';
+import type { ChunkWire } from './chunking.js';
 import { guardLineLength, type WriteChunk } from './line-guard.js';
 import { Lookahead } from './lookahead.js';
 
 export type { SMTPConnectionOptions, TLSError };
 
-/** Each parser's lookahead (a field would not survive: the first parser is made inside super()). */
+/** Each parser's lookahead and chunk reader (a field would not survive: the first parser is made inside super()). */
 const lookaheads = new WeakMap<SMTPStream, Lookahead>();
+const chunkReaders = new WeakMap<SMTPStream, ChunkReader>();
 
 /**
  * smtp-server's connection, with its private methods turned into hooks (the abstract
@@ -34,6 +37,8 @@ export abstract class LibraryConnection extends SMTPConnection {
   protected abstract onEhlo(command: Buffer, next: () => void): void;
   protected abstract onRecipient(command: Buffer, next: () => void): void;
   protected abstract onStartTls(command: Buffer, next: () => void): void;
+  /** BDAT (RFC 3030), which smtp-server does not know. */
+  protected abstract onBdat(command: Buffer, next: () => void): void;
   /** The handshake begins: after STARTTLS, or at once for implicit TLS (upgrade). */
   protected abstract onUpgrade(next: () => void, secured?: () => void): void;
   /** The idle timeout fired (_onTimeout). */
@@ -62,6 +67,9 @@ export abstract class LibraryConnection extends SMTPConnection {
   override handler_STARTTLS(command: Buffer, callback: () => void): void {
     this.onStartTls(command, callback);
   }
+  handler_BDAT(command: Buffer, callback: () => void): void {
+    this.onBdat(command, callback);
+  }
   override upgrade(callback: () => void, secureCallback?: () => void): void {
     this.onUpgrade(callback, secureCallback);
   }
@@ -87,7 +95,7 @@ export abstract class LibraryConnection extends SMTPConnection {
       else if (chunk) lookahead.arrived(chunk);
       parse(chunk, encoding, next);
     };
-    parser._write = guardLineLength(
+    const guarded = guardLineLength(
       {
         write,
         passesThrough: () => parser._dataMode || parser.isClosed,
@@ -97,6 +105,14 @@ export abstract class LibraryConnection extends SMTPConnection {
       () => this.maxLineBytes(),
       (bytes, complete) => this.onLineTooLong(bytes, complete),
     );
+    // In a BDAT chunk the parser is told it reads a message (its commands wait); the reader
+    // takes the bytes before the parser sees them.
+    const chunks = new ChunkReader(guarded, (reading) => {
+      parser._dataMode = reading;
+      if (reading) lookahead.content();
+    });
+    chunkReaders.set(parser, chunks);
+    parser._write = chunks.write;
     return parser;
   }
 
@@ -197,6 +213,20 @@ export abstract class LibraryConnection extends SMTPConnection {
   }
 
   // --- operations ------------------------------------------------------------------------
+
+  /** What BDAT needs of the session: its transaction, its input, and DATA's way to the intake. */
+  protected chunkWire(): ChunkWire {
+    return {
+      transaction: () => (this.session.envelope?.rcptTo.length ? this.session.envelope : undefined),
+      readChunk: (bytes, sink) => (this._parser ? chunkReaders.get(this._parser)?.read(bytes, sink) : undefined),
+      deliver: (stream, callback) => this._server.onData(stream, this.session, (err, message) => callback(err, typeof message === 'string' ? message : undefined)),
+      endTransaction: () => {
+        this._transactionCounter++;
+        this._unrecognizedCommands = 0;
+        this._resetSession();
+      },
+    };
+  }
 
   /** smtp-server's socket listeners; `ready` runs when the session may greet. */
   protected listen(ready: () => void): void {

@@ -124,7 +124,7 @@ function smtpOptions(scenario: Scenario, options: ServeOptions, limits: Limits):
     ...(scenario.smtp.auth ? { authMethods: scenario.smtp.auth.mechanisms } : {}),
     // A reverse lookup would leave loopback (and slow every session down) for a name only the log shows.
     disableReverseLookup: true,
-    disabledCommands: [...(scenario.smtp.auth ? [] : ['AUTH']), ...(scenario.tls ? [] : ['STARTTLS'])],
+    disabledCommands: [...(scenario.smtp.auth ? [] : ['AUTH']), ...(scenario.tls ? [] : ['STARTTLS']), ...(scenario.smtp.chunking ? [] : ['BDAT'])],
     hideSTARTTLS: !scenario.tls,
     // What MAIL ... SIZE= is held to: the SIZE advertised (a lie, if the scenario says so);
     // the message itself is held to the limit that is enforced (message-intake.ts).
