@@ -40,7 +40,7 @@ export interface FaultTarget {
    * JSON, then `535` once the client has answered it.
    */
   challenge(error: Record<string, string>): void;
-  /** The recipients the server has accepted in this session so far, oldest first. */
+  /** The recipients the server accepted in the transaction at hand, or in the last one. */
   recipients(): readonly string[];
 }
 

@@ -6,6 +6,7 @@ import type { ConfiguredFault } from './fault.js';
 import abortAlert from './abort-alert.js';
 import abortGarbage from './abort-garbage.js';
 import abortMidway from './abort-midway.js';
+import byAddress from './by-address.js';
 import close, { abortClose } from './close.js';
 import delay from './delay.js';
 import drip from './drip.js';
@@ -26,6 +27,7 @@ export const FAULTS = [
   hang,
   greetPause,
   inject,
+  byAddress,
   ignoreInitialResponse,
   xoauth2Error,
   abortClose,

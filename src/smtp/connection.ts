@@ -38,7 +38,7 @@ export class BrokenConnection extends LibraryConnection {
   /** The steps smtp-server answers through its callbacks: a message's end, credentials. */
   readonly answered: CallbackAnswers;
   private readonly chunking: Chunking | undefined;
-  /** The recipients accepted in this session (at most maxRecipients), for faults that read them. */
+  /** The recipients of the transaction at hand, or of the last one, for faults that read them. */
   private readonly recipients: string[] = [];
   /** The last chunk the client sent in plaintext, to see what came with STARTTLS. */
   private lastChunk: Buffer | undefined;
@@ -213,8 +213,8 @@ export class BrokenConnection extends LibraryConnection {
       return next();
     }
     this.acceptRecipient(command, () => {
+      if (already === 0) this.recipients.length = 0;
       this.recipients.push(...(this.session.envelope?.rcptTo.slice(already).map((rcpt) => rcpt.address) ?? []));
-      this.recipients.splice(0, this.recipients.length - this.served.limits.maxRecipients);
       next();
     });
   }
