@@ -95,9 +95,15 @@ export abstract class LibraryConnection extends SMTPConnection {
       else if (chunk) lookahead.arrived(chunk);
       parse(chunk, encoding, next);
     };
-    const guarded = guardLineLength(
+    // In a BDAT chunk the parser is told it reads a message (its commands wait, and the line
+    // guard lets everything through); the reader takes the bytes before the parser sees them.
+    const chunks = new ChunkReader(write, (reading) => {
+      parser._dataMode = reading;
+      if (reading) lookahead.content();
+    });
+    parser._write = guardLineLength(
       {
-        write,
+        write: chunks.write,
         passesThrough: () => parser._dataMode || parser.isClosed,
         carried: () => parser._remainder.length,
         dropCarried: () => void (parser._remainder = ''),
@@ -105,14 +111,7 @@ export abstract class LibraryConnection extends SMTPConnection {
       () => this.maxLineBytes(),
       (bytes, complete) => this.onLineTooLong(bytes, complete),
     );
-    // In a BDAT chunk the parser is told it reads a message (its commands wait); the reader
-    // takes the bytes before the parser sees them.
-    const chunks = new ChunkReader(guarded, (reading) => {
-      parser._dataMode = reading;
-      if (reading) lookahead.content();
-    });
     chunkReaders.set(parser, chunks);
-    parser._write = chunks.write;
     return parser;
   }
 

@@ -24,6 +24,41 @@ const VALID = [
   'AUTH PLAIN AGFsaWNlAHNlY3JldA==',
   'STARTTLS',
   'QUIT',
+  // AUTH exchanges, BDAT chunks, UTF-8 and by-address addresses (issue 19's scenarios).
+  'AUTH LOGIN',
+  'AUTH LOGIN YWxpY2U=',
+  'c2VjcmV0',
+  '*',
+  'AUTH XOAUTH2 dXNlcj1hAWF1dGg9QmVhcmVyIHQBAQ==',
+  '',
+  'BDAT 5 LAST\r\nhello',
+  'BDAT 12\r\nSubject: x\r\n',
+  'BDAT 0 LAST',
+  'BDAT 100000',
+  'BDAT x',
+  'MAIL FROM:<j\u00f6s\u00e9@example.test> SMTPUTF8',
+  'RCPT TO:<rcpt550_5.1.1@example.test>',
+  'RCPT TO:<rcpt55@example.test>',
+  'RCPT TO:<data554@example.test>',
+  'RCPT TO:<quit421@example.test>',
+  'Subject: 8 bit \u00fc\r\n\r\n\u00fc\r\n.',
+];
+
+/** Issue 19's scenarios: AUTH, the extensions, BDAT and by-address, each fuzzed on its own server. */
+const EXTENSION_SCENARIOS = [
+  'auth-required-530',
+  'auth-bad-credentials-535',
+  'auth-temporary-454',
+  'auth-mechanism-too-weak-534',
+  'auth-login-initial-response',
+  'auth-xoauth2-error',
+  'smtputf8-missing',
+  '8bitmime-missing',
+  'pipelining-sync-error',
+  'size-lies',
+  'chunking-bdat',
+  'chunking-bdat-broken',
+  'by-address',
 ];
 
 /** One session's worth of client bytes: chunks to write, maybe a close in the middle. */
@@ -193,3 +228,29 @@ async function captureClientHello(port: number): Promise<Buffer> {
     });
   });
 }
+
+describe.each(EXTENSION_SCENARIOS)('fuzzing %s', (scenario) => {
+  const seed = fuzzSeed();
+  const sessions = Math.max(12, Math.round(fuzzSessions(60) / 4));
+  const { server, unhandled } = serveWhileFuzzing(scenario);
+
+  it(`survives ${sessions} hostile sessions; every session closes exactly once, and it still answers EHLO`, async () => {
+    const mta = server();
+    const random = new Random(seed ^ scenario.length);
+    for (let i = 0; i < sessions; i += 4) {
+      await Promise.all(Array.from({ length: Math.min(4, sessions - i) }, () => play(mta.port, new Random(random.int(2 ** 31)))));
+    }
+    const deadline = Date.now() + 10_000;
+    while (mta.openSessions > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+    const connects = mta.events.filter((e) => e.type === 'connect').map((e) => e.session);
+    const closed = mta.events.filter((e) => e.type === 'close').map((e) => e.session);
+    expect([...closed].sort((a, b) => a - b), `seed ${seed}: one close per session`).toEqual([...connects].sort((a, b) => a - b));
+    expect(mta.openSessions).toBe(0);
+    expect(unhandled, `seed ${seed}`).toEqual([]);
+    const socket = await rawConnect(mta.port);
+    await readUntil(socket, /^220 /m);
+    socket.write('EHLO client.example.test\r\n');
+    expect(await readUntil(socket, /^250 /m)).toMatch(/^250[ -]/m);
+    socket.destroy();
+  });
+});
