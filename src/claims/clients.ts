@@ -25,6 +25,7 @@ export const AUTH_USER = FROM;
 export const AUTH_SECRET = 'broken-mta-test-secret';
 /** The text of an 8-bit body (`eightBit`): UTF-8, as it is. */
 export const EIGHT_BIT_TEXT = 'Grüße aus broken-mta: 8-bit text';
+const EIGHT_BIT_HEADER = ['Subject: broken-mta', 'MIME-Version: 1.0', 'Content-Type: text/plain; charset=utf-8', 'Content-Transfer-Encoding: 8bit'];
 
 /** A program run from a shell: what `show` prints is what the suite runs. */
 export interface CommandInvocation {
@@ -48,6 +49,8 @@ export interface MtaInvocation {
   to: string[];
   /** The message body's size, when the claim asks for a large one. */
   bodyBytes?: number;
+  /** The body is 8-bit text (EIGHT_BIT_TEXT), declared as such. */
+  eightBit?: boolean;
   queueRun: boolean;
   timeoutMs: number;
 }
@@ -202,7 +205,7 @@ function nodemailerAuth(mechanism: NonNullable<Settings['auth']>): Record<string
 /** A message nodemailer sends as it is: its own encoders would make the body 7-bit. */
 const eightBitMessage = (to: string[]) => ({
   envelope: { from: FROM, to },
-  raw: [`From: ${FROM}`, `To: ${to.join(', ')}`, 'Subject: broken-mta', 'MIME-Version: 1.0', 'Content-Type: text/plain; charset=utf-8', 'Content-Transfer-Encoding: 8bit', '', EIGHT_BIT_TEXT, ''].join('\r\n'),
+  raw: [`From: ${FROM}`, `To: ${to.join(', ')}`, ...EIGHT_BIT_HEADER, '', EIGHT_BIT_TEXT, ''].join('\r\n'),
 });
 
 const nodemailer: ClientKind = {
@@ -240,7 +243,7 @@ const nodemailer: ClientKind = {
 const sendmail: ClientKind = {
   name: 'sendmail',
   program: 'sendmail',
-  settings: ['tls', 'verify', 'securityLevel', 'fallback', 'queueRun', 'timeout', 'to', 'messageBytes'],
+  settings: ['tls', 'verify', 'securityLevel', 'fallback', 'queueRun', 'timeout', 'to', 'messageBytes', 'eightBit'],
   // Implicit TLS is a mailer setting of its own (smtps), not one message's.
   tlsModes: ['none', 'optional', 'required'],
   hasLog: true,
@@ -261,6 +264,7 @@ const sendmail: ClientKind = {
       options,
       to: recipients(settings),
       ...(settings.messageBytes ? { bodyBytes: settings.messageBytes } : {}),
+      ...(settings.eightBit ? { eightBit: true } : {}),
       queueRun: Boolean(settings.queueRun) && attempt > 1,
       timeoutMs: 60_000,
     };
@@ -325,7 +329,9 @@ export function sendmailLines(invocation: MtaInvocation): string[] {
   const inner = `hostname ${HELO}; exec sendmail ${sendmailArgs.map(shellWord).join(' ')}`;
   const message = invocation.bodyBytes
     ? `{ printf 'Subject: broken-mta\\n\\n'; head -c ${invocation.bodyBytes} /dev/zero | tr '\\0' x; }`
-    : `printf 'Subject: broken-mta\\n\\nhello\\n'`;
+    : invocation.eightBit
+      ? `printf '${[...EIGHT_BIT_HEADER, '', EIGHT_BIT_TEXT, ''].join('\\n')}'`
+      : `printf 'Subject: broken-mta\\n\\nhello\\n'`;
   lines.push(invocation.queueRun ? `unshare -u sh -c ${shellWord(inner)}` : `${message} | unshare -u sh -c ${shellWord(inner)}`);
   return lines;
 }
