@@ -77,8 +77,23 @@ export class Chunking {
   }
 
   private answer({ bytes, last }: { bytes: number; last: boolean }, resume: () => void): void {
-    const refused = () => ((this.refused = true), resume());
-    this.faults.runStep('BDAT', `${bytes}${last ? ' LAST' : ''}`, () => (last ? this.finish(resume) : (this.send(250, `2.0.0 ${bytes} octets received`), resume())), refused);
+    const normal = () => {
+      if (last) return this.finish(resume);
+      this.send(250, `2.0.0 ${bytes} octets received`);
+      resume();
+    };
+    // A chunk a fault answered fails the message (RFC 3030 §2); after LAST a new one may begin.
+    const answered = () => {
+      if (last) this.endTransaction();
+      else this.refused = true;
+      resume();
+    };
+    this.faults.runStep('BDAT', `${bytes}${last ? ' LAST' : ''}`, normal, answered);
+  }
+
+  private endTransaction(): void {
+    this.wire.endTransaction();
+    this.begin(undefined);
   }
 
   /** The LAST chunk: the message goes to the intake, and its reply ends the transaction. */
@@ -91,8 +106,7 @@ export class Chunking {
       this.lastReply = undefined;
       if (err) this.send((err as Error & { responseCode?: number }).responseCode ?? 450, err.message);
       else this.send(250, text ?? 'Message accepted');
-      this.wire.endTransaction();
-      this.begin(undefined);
+      this.endTransaction();
       resume();
     };
     message.end();

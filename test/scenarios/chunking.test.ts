@@ -89,6 +89,26 @@ describe('BDAT on a server', () => {
     socket.destroy();
   });
 
+  it('a chunk a fault answers fails the message: later chunks get 503; after LAST a new transaction may begin', async () => {
+    const { socket, say } = await session({
+      name: 'broken',
+      smtp: { chunking: true },
+      faults: [
+        { fault: 'reply', on: 'BDAT', match: '^5$', reply: '452 4.3.1 Out of memory' },
+        { fault: 'reply', on: 'BDAT', match: 'LAST$', times: 1, reply: '554 5.6.1 Message content rejected' },
+      ],
+    });
+    await say('MAIL FROM:<a@example.test>\r\nRCPT TO:<b@example.test>\r\n', /^250 .*\r\n250 /m);
+    expect(await say('BDAT 5\r\nhello', /^452 /m)).toContain('452 4.3.1 Out of memory');
+    expect(await say('BDAT 3 LAST\r\nbye', /^503 /m)).toContain('503 5.5.1 Error: the message was refused, RSET first');
+    await say('RSET\r\nMAIL FROM:<a@example.test>\r\nRCPT TO:<b@example.test>\r\n', /^250 .*\r\n250 .*\r\n250 /m);
+    expect(await say('BDAT 3 LAST\r\nbye', /^554 /m)).toContain('554 5.6.1 Message content rejected');
+    await say('MAIL FROM:<a@example.test>\r\nRCPT TO:<b@example.test>\r\n', /^250 .*\r\n250 /m);
+    expect(await say('BDAT 3 LAST\r\nbye', /^250 Message accepted/m)).toBeTruthy();
+    expect(mta!.messages.map((message) => message.raw.toString())).toEqual(['bye']);
+    socket.destroy();
+  });
+
   it('is not offered, nor taken, without smtp.chunking', async () => {
     const { socket, say } = await session({ name: 'plain' });
     expect(await say('BDAT 4 LAST\r\n', /^500 /m)).toContain('500 Error: command not recognized');
