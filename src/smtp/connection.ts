@@ -38,8 +38,6 @@ export class BrokenConnection extends LibraryConnection {
   /** The steps smtp-server answers through its callbacks: a message's end, credentials. */
   readonly answered: CallbackAnswers;
   private readonly chunking: Chunking | undefined;
-  /** The recipients of the transaction at hand, or of the last one, for faults that read them. */
-  private readonly recipients: string[] = [];
   /** The last chunk the client sent in plaintext, to see what came with STARTTLS. */
   private lastChunk: Buffer | undefined;
   private readonly tap = (chunk: Buffer) => (this.lastChunk = chunk);
@@ -212,11 +210,7 @@ export class BrokenConnection extends LibraryConnection {
       this.send(452, '4.5.3 Too many recipients', false);
       return next();
     }
-    this.acceptRecipient(command, () => {
-      if (already === 0) this.recipients.length = 0;
-      this.recipients.push(...(this.session.envelope?.rcptTo.slice(already).map((rcpt) => rcpt.address) ?? []));
-      next();
-    });
+    this.acceptRecipient(command, next);
   }
 
   protected onBdat(command: Buffer, next: () => void): void {

@@ -22,6 +22,8 @@ export type { SMTPConnectionOptions, TLSError };
 /** Each parser's lookahead and chunk reader (a field would not survive: the first parser is made inside super()). */
 const lookaheads = new WeakMap<SMTPStream, Lookahead>();
 const chunkReaders = new WeakMap<SMTPStream, ChunkReader>();
+/** Each session's recipients of the transaction at hand, or of the last one. */
+const transactionRecipients = new WeakMap<SMTPConnection, string[]>();
 
 /**
  * smtp-server's connection, with its private methods turned into hooks (the abstract
@@ -127,7 +129,13 @@ export abstract class LibraryConnection extends SMTPConnection {
     super.handler_EHLO(command, next);
   }
   protected acceptRecipient(command: Buffer, next: () => void): void {
-    super.handler_RCPT(command, next);
+    const before = this.session.envelope?.rcptTo.length ?? 0;
+    super.handler_RCPT(command, () => {
+      const added = this.session.envelope?.rcptTo.slice(before).map((rcpt) => rcpt.address) ?? [];
+      // The first recipient of a transaction forgets the last transaction's.
+      transactionRecipients.set(this, [...(before === 0 ? [] : (transactionRecipients.get(this) ?? [])), ...added]);
+      next();
+    });
   }
   protected libraryStartTls(command: Buffer, next: () => void): void {
     super.handler_STARTTLS(command, next);
@@ -144,6 +152,10 @@ export abstract class LibraryConnection extends SMTPConnection {
 
   // --- state ---------------------------------------------------------------------------
 
+  /** The recipients accepted in the transaction at hand, or in the last one. */
+  protected get recipients(): readonly string[] {
+    return transactionRecipients.get(this) ?? [];
+  }
   /** The command line now being run came with more input behind it (RFC 2920 pipelining). */
   protected get pipelined(): boolean {
     return Boolean(this._parser && lookaheads.get(this._parser)?.pipelined);
