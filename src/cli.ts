@@ -7,7 +7,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
 import { stringify } from 'yaml';
 import { CertificateCache, writeAtomically } from './certs/cache.js';
-import { CERT_PROFILE_NAMES } from './certs/profiles.js';
+import { CERT_PROFILE_NAMES, CERT_PROFILES, madeWhenServed } from './certs/profiles.js';
 import { makeWritableDir } from './dirs.js';
 import { explain } from './explain.js';
 import { formatEvent } from './format.js';
@@ -186,13 +186,20 @@ program
     if (options.export) makeWritableDir(options.export, '--export');
     const started = Date.now();
     await cache.prepareAll();
+    let ready = 0;
     for (const profile of CERT_PROFILE_NAMES) {
+      const later = madeWhenServed(CERT_PROFILES[profile]);
+      if (later) {
+        process.stderr.write(`${profile}: ${later}\n`);
+        continue;
+      }
       const at = Date.now();
       let generated = false;
       await cache.get(profile, () => (generated = true));
       process.stderr.write(`${profile}: ${generated ? `generated in ${Date.now() - at} ms` : 'cached'}\n`);
+      ready++;
     }
-    process.stderr.write(`${CERT_PROFILE_NAMES.length} profiles ready in ${Date.now() - started} ms\n`);
+    process.stderr.write(`${ready} profiles ready in ${Date.now() - started} ms\n`);
     const client = await cache.get('client');
     if (options.export) {
       const out = (name: string, content: string, mode: number) => writeAtomically(join(options.export!, name), content, mode);
