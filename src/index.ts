@@ -6,7 +6,8 @@
 //   await mta.close();
 import { join } from 'node:path';
 import { CertificateCache } from './certs/cache.js';
-import type { SessionEvent } from './events.js';
+import { EventLog, type SessionEvent, type SessionEventInput } from './events.js';
+import { prepareTlsMaterial } from './certs/serving.js';
 import { catalogueNames, loadScenario as loadReference, parseScenarioObject, PACKAGE_ROOT, ScenarioError } from './scenario/load.js';
 import type { Scenario, ScenarioInput } from './scenario/schema.js';
 import { serveScenario, type CapturedMessage, type Limits } from './smtp/server.js';
@@ -82,13 +83,17 @@ export async function startScenario(reference: ScenarioReference, options: Start
   // The cheap check first: a store that cannot be written fails before any certificate is made.
   const store = options.store ? new MessageStore(options.store) : undefined;
   const cache = new CertificateCache(options.certDir ?? defaultCertDir(), hostname);
-  const certificate = scenario.tls ? await cache.get(scenario.tls.cert) : undefined;
+  const host = options.host ?? DEFAULT_HOST;
+  const log = new EventLog();
+  const record = (event: SessionEventInput) => log.record({ time: new Date().toISOString(), scenario: scenario.name, session: 0, ...event } as SessionEvent);
+  const tls = scenario.tls ? await prepareTlsMaterial(cache, scenario.tls, host, (request) => record({ type: 'revocation-request', ...request })) : undefined;
   const caCertificate = scenario.tls?.clientCert ? (await cache.ensureCa()).cert : undefined;
   const server = await serveScenario(scenario, {
-    host: options.host ?? DEFAULT_HOST,
+    host,
     port: options.port ?? 0,
     hostname,
-    ...(certificate ? { certificate } : {}),
+    events: log,
+    ...(tls ? { tls } : {}),
     ...(caCertificate ? { caCertificate } : {}),
     ...(options.limits ? { limits: options.limits } : {}),
     ...(store
@@ -99,8 +104,10 @@ export async function startScenario(reference: ScenarioReference, options: Start
             ),
         }
       : {}),
+  }).catch(async (error: unknown) => {
+    await tls?.revocation?.close();
+    throw error;
   });
-  const log = server.events;
   const events = Object.assign(log.events, { [Symbol.asyncIterator]: () => log[Symbol.asyncIterator]() });
   return {
     host: server.host,
@@ -117,6 +124,7 @@ export async function startScenario(reference: ScenarioReference, options: Start
     },
     async close() {
       await server.close();
+      await tls?.revocation?.close();
       await store?.flush();
     },
     waitFor(predicate, { timeoutMs = 5000 } = {}) {

@@ -17,6 +17,7 @@ import { describe, makeWritableDir } from '../dirs.js';
 import { generateKey, keyPairOf, readKey, type KeyPair } from './keys.js';
 import { issueMd5Certificate } from './md5.js';
 import { AUTHORITIES, CERT_PROFILES, DAY, KEY_SPECS, validityOf, type AuthorityName, type CertProfile, type CertProfileName, type KeySpec } from './profiles.js';
+import { crlPath } from './revocation-server.js';
 import { issueCertificate, issueCrl, issueOcspResponse, type AltName } from './x509.js';
 
 /** Regenerate a certificate when one of its future dates is closer than this. */
@@ -236,7 +237,7 @@ export class CertificateCache {
       altNames,
       extendedKeyUsage: profile.use === 'client' ? ['clientAuth'] : ['serverAuth', 'clientAuth'],
       keyEncipherment: KEY_SPECS[profile.key].kind === 'rsa',
-      crlUrl: profile.crlDistributionPoint ? `${revocationBase}/${profile.issuer}.crl` : undefined,
+      crlUrl: profile.crlDistributionPoint ? `${revocationBase}${crlPath(profile.issuer)}` : undefined,
       mustStaple: profile.mustStaple,
     });
   }

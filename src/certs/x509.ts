@@ -146,8 +146,10 @@ export async function issueCrl(authority: { certificate: string; privateKey: str
  * An OCSP response (RFC 6960) for one certificate, signed by its issuer directly: status
  * good or revoked, valid for a week. DER, as a server staples it.
  */
-export async function issueOcspResponse(certificate: string, issuerAuthority: { certificate: string; privateKey: string }, status: 'good' | 'revoked', now = new Date()): Promise<Buffer> {
+export async function issueOcspResponse(certificate: string, issuerAuthority: { certificate: string; privateKey: string }, status: 'good' | 'revoked', at = new Date()): Promise<Buffer> {
   const { pkijs, asn1js, engine } = await load();
+  // GeneralizedTime without fractions of a second: GnuTLS reads "08:04:36.969Z" as a response too old.
+  const now = new Date(Math.floor(at.getTime() / 1000) * 1000);
   const leaf = pkijs.Certificate.fromBER(derOf(certificate));
   const issuer = pkijs.Certificate.fromBER(derOf(issuerAuthority.certificate));
   const certID = await pkijs.CertID.create(leaf, { hashAlgorithm: 'SHA-1', issuerCertificate: issuer }, engine);

@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { ALERT_NAMES } from '../tls/alerts.js';
 import { HANDSHAKE_STEPS } from '../tls/engine/engine.js';
 import { findSuite, SUITES } from '../tls/engine/suites.js';
-import { SERVED_PROFILE_NAMES } from '../certs/profiles.js';
+import { CERT_PROFILES, SERVED_PROFILE_NAMES } from '../certs/profiles.js';
 import { STEPS, replySetting } from '../faults/fault.js';
 import { FAULTS } from '../faults/registry.js';
 import { whenSettings } from '../faults/when.js';
@@ -85,6 +85,14 @@ export const scenarioSchema = z
           .default('node')
           .describe("node: Node's own TLS; scripted: broken-mta's TLS 1.0-1.2 engine, for what OpenSSL 3 refuses to serve (weak DH, SSLv3 hellos, scripted alerts)"),
         cert: z.enum(SERVED_PROFILE_NAMES).default('valid').describe('The certificate profile served'),
+        sniFallback: z
+          .enum(SERVED_PROFILE_NAMES)
+          .optional()
+          .describe('Serve `cert` only to a client whose SNI names the server (--hostname); this profile to one that sends no name or another (engine: node)'),
+        staple: z
+          .literal('ocsp')
+          .optional()
+          .describe("ocsp: staple the issuer's OCSP answer about `cert` (revoked if the profile is) to every handshake whose client asks for status (engine: node)"),
         clientCert: z
           .enum(['required'])
           .optional()
@@ -139,10 +147,13 @@ function checkTls(tls: TlsOutput, ctx: z.RefinementCtx): void {
     if (tls.dh !== undefined && tls.dh !== 'auto') issue(['dh'], `the DH group ${typeof tls.dh === 'object' ? tls.dh.file : tls.dh} needs engine: scripted (Node serves only dh: auto)`);
     if (tls.script) issue(['script'], 'a handshake script needs engine: scripted');
     if (tls.versions?.includes('SSLv3')) issue(['versions'], 'SSLv3 needs engine: scripted');
+    if (tls.staple && CERT_PROFILES[tls.cert].issuer === 'self') issue(['staple'], `${tls.cert} signs itself: no issuer answers OCSP for it`);
     return;
   }
   if (tls.dh === 'auto') issue(['dh'], 'engine: scripted takes a DH group (480, 512, 768, 1024, 2048, composite, small-subgroup), not auto');
   if (tls.clientCert) issue(['clientCert'], 'engine: scripted does not ask for client certificates');
+  if (tls.sniFallback) issue(['sniFallback'], 'engine: scripted serves one certificate, whatever the client names');
+  if (tls.staple) issue(['staple'], 'engine: scripted does not staple OCSP responses');
   if (tls.versions?.includes('TLSv1.3')) issue(['versions'], 'engine: scripted serves SSLv3 to TLSv1.2, not TLSv1.3');
   for (const name of tls.ciphers?.split(':') ?? []) {
     if (!findSuite(name)) issue(['ciphers'], `engine: scripted has no suite ${name} (it has ${SUITES.map((suite) => suite.openssl).join(', ')})`);

@@ -3,7 +3,8 @@
 import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { SMTPServer, type SMTPServerOptions } from 'smtp-server';
-import type { ServedCertificate } from '../certs/cache.js';
+import { X509Certificate } from 'node:crypto';
+import type { TlsMaterial } from '../certs/serving.js';
 import { EventLog, type SessionEventInput } from '../events.js';
 import { engineConfig } from '../tls/engine/config.js';
 import type { Scenario } from '../scenario/schema.js';
@@ -63,7 +64,8 @@ export interface ServeOptions {
   host: string;
   port: number;
   hostname: string;
-  certificate?: ServedCertificate;
+  /** The certificate(s) and staple a scenario with TLS serves. */
+  tls?: TlsMaterial;
   /** The test CA, for verifying client certificates. */
   caCertificate?: string;
   limits?: Partial<Limits>;
@@ -115,7 +117,7 @@ export async function serveScenario(scenario: Scenario, options: ServeOptions): 
     hostname: options.hostname,
     faultState: new FaultState(),
     limits,
-    ...(scenario.tls?.engine === 'scripted' && options.certificate ? { engine: engineConfig(scenario.tls, options.certificate) } : {}),
+    ...(scenario.tls?.engine === 'scripted' && options.tls ? { engine: engineConfig(scenario.tls, options.tls.certificate) } : {}),
     nextSessionNumber: () => ++sessionCount,
     record: (session: number, event: SessionEventInput) =>
       events.record({ time: new Date().toISOString(), scenario: scenario.name, session, ...event } as never),
@@ -142,7 +144,7 @@ export async function serveScenario(scenario: Scenario, options: ServeOptions): 
     // The connection stops longer lines itself, with a 500 (smtp-server's own check
     // answers 421 and ends the session); this is only its backstop.
     maxCommandLength: limits.maxLineBytes,
-    ...tlsOptions(scenario, options.certificate, options.caCertificate),
+    ...tlsOptions(scenario, options.tls, options.hostname, options.caCertificate),
     onSecure(socket, session, callback) {
       const tlsSocket = socket as TLSSocket;
       const connection = connectionOf(session.id);
@@ -157,6 +159,7 @@ export async function serveScenario(scenario: Scenario, options: ServeOptions): 
           cipher: cipher.standardName ?? cipher.name,
           keyExchange: keyExchangeOf(cipher.standardName ?? cipher.name),
           ...(tlsSocket.servername ? { sni: tlsSocket.servername } : {}),
+          ...(options.tls?.sniFallback ? { certificate: servedProfile(options.tls, tlsSocket.servername, options.hostname) } : {}),
           ...(scenario.tls?.clientCert ? { clientCertificate: String(tlsSocket.getPeerCertificate().subject?.CN ?? '(none)') } : {}),
         });
       }
@@ -210,6 +213,7 @@ export async function serveScenario(scenario: Scenario, options: ServeOptions): 
 
   const server = new BrokenSmtpServer(smtpOptions);
   server.sessionHost = host;
+  if (options.tls?.ocspStaple) stapleOcsp(server, options.tls, events, scenario.name);
   server.on('error', (err: Error) => {
     // An error from one session must never take the server down: it becomes an event.
     events.record({ time: new Date().toISOString(), scenario: scenario.name, session: 0, type: 'warning', text: err.message });
@@ -252,24 +256,54 @@ export async function serveScenario(scenario: Scenario, options: ServeOptions): 
   };
 }
 
-function tlsOptions(scenario: Scenario, certificate: ServedCertificate | undefined, caCertificate: string | undefined): Partial<SMTPServerOptions> {
+function tlsOptions(scenario: Scenario, material: TlsMaterial | undefined, hostname: string, caCertificate: string | undefined): Partial<SMTPServerOptions> {
   const tls = scenario.tls;
-  if (!tls || !certificate) return {};
+  if (!tls || !material) return {};
+  const { certificate, sniFallback } = material;
   // The scripted engine takes the certificate itself (connection.ts); Node's TLS is not used.
   if (tls.engine === 'scripted') return { key: certificate.key, cert: certificate.chain };
   const versions = tls.versions ?? [];
   const order = ['TLSv1', 'TLSv1.1', 'TLSv1.2', 'TLSv1.3'] as const;
   const sorted = order.filter((version) => (versions as readonly string[]).includes(version));
   const legacy = sorted.some((version) => version === 'TLSv1' || version === 'TLSv1.1');
-  return {
-    key: certificate.key,
-    cert: certificate.chain,
+  const served = sniFallback ?? certificate;
+  const settings = {
     ...(tls.dh === 'auto' ? { dhparam: 'auto' } : {}),
     ...(tls.clientCert === 'required' ? { requestCert: true, rejectUnauthorized: true, ca: caCertificate } : {}),
     ...(sorted.length ? { minVersion: sorted[0], maxVersion: sorted[sorted.length - 1] } : {}),
     // TLS 1.0/1.1 exist in OpenSSL 3 only below security level 1.
     ...(tls.ciphers ? { ciphers: tls.ciphers } : legacy ? { ciphers: 'DEFAULT:@SECLEVEL=0' } : {}),
   };
+  return {
+    key: served.key,
+    cert: served.chain,
+    ...settings,
+    // smtp-server picks a context by the client's SNI, and the default one otherwise.
+    ...(sniFallback ? { sniOptions: { [hostname]: { key: certificate.key, cert: certificate.chain, ...settings } } } : {}),
+  };
+}
+
+function servedProfile(material: TlsMaterial, servername: string | false | null | undefined, hostname: string): string {
+  return servername && servername.toLowerCase() === hostname.toLowerCase() ? material.certificate.profile : material.sniFallback!.profile;
+}
+
+/**
+ * Staples the OCSP response to every handshake whose client asks for one (status_request),
+ * through Node's OCSPRequest hook. smtp-server's TLS sockets hang on its plain net.Server,
+ * which Node asks too; without SNI Node looks for the server's default context in
+ * _sharedCreds (a tls.Server's), so the default context is put there.
+ */
+function stapleOcsp(server: BrokenSmtpServer, material: TlsMaterial, events: EventLog, scenario: string): void {
+  const staple = material.ocspStaple!;
+  const leaf = new X509Certificate(material.certificate.chain).raw;
+  const plain = server.server as typeof server.server & { _sharedCreds?: unknown };
+  plain._sharedCreds = server.secureContext.get('*');
+  plain.on('OCSPRequest', (certificate: Buffer, _issuer: Buffer | null, callback: (error: Error | null, response?: Buffer) => void) => {
+    // Only for the certificate the response is about (not an SNI fallback's).
+    if (!certificate.equals(leaf)) return callback(null);
+    events.record({ time: new Date().toISOString(), scenario, session: 0, type: 'ocsp-stapled', status: staple.status });
+    callback(null, staple.response);
+  });
 }
 
 function keyExchangeOf(cipher: string): { kind: string } | undefined {

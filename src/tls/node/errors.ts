@@ -17,6 +17,7 @@ export function alertFromOpenSslCode(code: string | undefined): TlsAlert | undef
 const SERVER_ALERTS: Readonly<Record<string, number>> = {
   ERR_SSL_UNSUPPORTED_PROTOCOL: 70, // no version in common: protocol_version
   ERR_SSL_NO_SHARED_CIPHER: 40, // handshake_failure
+  ERR_SSL_NO_SUITABLE_SIGNATURE_ALGORITHM: 40, // handshake_failure: the client accepts no signature the key can make
 };
 
 export function serverAlertFromOpenSslCode(code: string | undefined): TlsAlert | undefined {
