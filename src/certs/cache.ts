@@ -10,10 +10,10 @@
 // above it or the server's name makes it anew; the lock keeps parallel processes (test
 // workers) from generating at once.
 import { createHash, X509Certificate } from 'node:crypto';
-import { closeSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, makeWritableDir } from '../dirs.js';
+import { unlinkQuietly, withFileLock } from './file-lock.js';
 import { generateKey, keyPairOf, readKey, type KeyPair } from './keys.js';
 import { issueMd5Certificate } from './md5.js';
 import { AUTHORITIES, CERT_PROFILES, DAY, KEY_SPECS, validityOf, type AuthorityName, type CertProfile, type CertProfileName, type KeySpec } from './profiles.js';
@@ -23,7 +23,7 @@ import { issueCertificate, issueCrl, issueOcspResponse, type AltName } from './x
 /** Regenerate a certificate when one of its future dates is closer than this. */
 const REGENERATE_WITHIN = 7 * DAY;
 const META_PREFIX = '# broken-mta ';
-const LOCK_STALE_MS = 60_000;
+const FOLDER_HINT = '; choose another with --certs or $BROKEN_MTA_CERTS';
 const ORGANIZATION = 'broken-mta (for tests only)';
 
 export interface ServedCertificate {
@@ -209,10 +209,16 @@ export class CertificateCache {
       key = (async () => {
         const existing = readKey(file);
         if (existing) return existing;
-        const made = await generateKey(spec);
-        makeWritableDir(this.dir, 'certificate folder', '; choose another with --certs or $BROKEN_MTA_CERTS');
-        writeAtomically(file, made.privateKey, 0o600);
-        return made;
+        makeWritableDir(this.dir, 'certificate folder', FOLDER_HINT);
+        // A lock of its own, not the cache's: a slow key is made once, and holds nobody
+        // up who needs anything else.
+        return withFileLock(`${file}.lock`, async () => {
+          const again = readKey(file);
+          if (again) return again;
+          const made = await generateKey(spec);
+          writeAtomically(file, made.privateKey, 0o600);
+          return made;
+        });
       })();
       key.catch(() => this.leafKeys.delete(spec));
       this.leafKeys.set(spec, key);
@@ -273,37 +279,31 @@ export class CertificateCache {
   }
 
   private lockHolders = 0;
-  private acquiring: Promise<void> | undefined;
+  private lockReleased: (() => void) | undefined;
+  private lockHeld: Promise<void> | undefined;
 
   /**
    * One process generates at a time. Within a process the lock is shared (and so
    * re-entrant): a leaf may need its authority made, authorities are made side by side.
    */
   private async withLock<T>(work: () => Promise<T>): Promise<T> {
-    if (this.lockHolders === 0) {
-      this.acquiring ??= this.acquireLock().finally(() => (this.acquiring = undefined));
-      await this.acquiring;
+    if (this.lockHolders === 0 && !this.lockHeld) {
+      makeWritableDir(this.dir, 'certificate folder', FOLDER_HINT);
+      this.lockHeld = new Promise<void>((held, failed) => {
+        withFileLock(join(this.dir, '.lock'), () => {
+          held();
+          return new Promise<void>((release) => (this.lockReleased = release));
+        }).catch(failed);
+      });
     }
     this.lockHolders++;
     try {
+      await this.lockHeld;
       return await work();
     } finally {
-      if (--this.lockHolders === 0) unlinkQuietly(join(this.dir, '.lock'));
-    }
-  }
-
-  private async acquireLock(): Promise<void> {
-    makeWritableDir(this.dir, 'certificate folder', '; choose another with --certs or $BROKEN_MTA_CERTS');
-    const lock = join(this.dir, '.lock');
-    const deadline = Date.now() + 2 * LOCK_STALE_MS;
-    for (;;) {
-      try {
-        closeSync(openSync(lock, 'wx'));
-        return;
-      } catch (error) {
-        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-        if (isStale(lock) || Date.now() > deadline) unlinkQuietly(lock);
-        else await sleep(50);
+      if (--this.lockHolders === 0) {
+        this.lockHeld = undefined;
+        this.lockReleased?.();
       }
     }
   }
@@ -323,22 +323,6 @@ function fingerprint(value: unknown): string {
     .update(typeof value === 'string' ? value : JSON.stringify(value))
     .digest('hex')
     .slice(0, 16);
-}
-
-function isStale(file: string): boolean {
-  try {
-    return Date.now() - statSync(file).mtimeMs > LOCK_STALE_MS;
-  } catch {
-    return false;
-  }
-}
-
-function unlinkQuietly(file: string): void {
-  try {
-    unlinkSync(file);
-  } catch {
-    // already gone
-  }
 }
 
 function normalizePem(pem: string): string {

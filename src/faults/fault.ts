@@ -48,6 +48,8 @@ export interface FaultTarget {
   serverFlight(clientHello: Buffer): Promise<Buffer>;
   /** (STARTTLS) Extra lines, written together with the ready reply in one write. */
   injectAfterReady(lines: string[]): void;
+  /** (EHLO) From now on this session's EHLO replies omit STARTTLS, and STARTTLS gets `refusal`. */
+  hideStartTls(refusal: { code: number; lines: string[] }): void;
 }
 
 export interface FaultOutcome {

@@ -12,6 +12,7 @@ import delay from './delay.js';
 import drip from './drip.js';
 import greetPause from './greet-pause.js';
 import hang from './hang.js';
+import hideStarttls from './hide-starttls.js';
 import inject from './inject.js';
 import reply from './reply.js';
 import reset from './reset.js';
@@ -25,6 +26,7 @@ export const FAULTS: readonly FaultDefinition[] = [
   hang,
   greetPause,
   inject,
+  hideStarttls,
   abortClose,
   abortReset,
   abortGarbage,

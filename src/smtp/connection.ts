@@ -59,6 +59,9 @@ export class BrokenConnection extends SMTPConnection {
   private tlsOutcomeRecorded = false;
   private injectionReported = false;
   private ehloKeywords: string[] | undefined;
+  /** Set by a fault (hide-starttls): this session neither offers nor accepts STARTTLS. */
+  private startTlsRefusal: { code: number; lines: string[] } | undefined;
+  private filterNextEhlo = false;
   private greeted = false;
   private clientTalkedEarly = false;
   private dripMsPerByte: number | undefined;
@@ -136,6 +139,10 @@ export class BrokenConnection extends SMTPConnection {
     if (this.ehloKeywords && code === 250 && Array.isArray(data)) {
       data = [data[0]!, ...this.ehloKeywords];
       this.ehloKeywords = undefined;
+    }
+    if (this.filterNextEhlo && code === 250 && Array.isArray(data)) {
+      data = data.filter((line) => line.toUpperCase() !== 'STARTTLS');
+      this.filterNextEhlo = false;
     }
     const willWrite = !this._upgrading && !this._socket.destroyed && this._socket.readyState === 'open';
     if (willWrite) {
@@ -238,13 +245,15 @@ export class BrokenConnection extends SMTPConnection {
 
   override handler_EHLO(command: Buffer, callback: () => void): void {
     this.ehloKeywords = this.scenario.smtp.ehlo;
+    this.filterNextEhlo = Boolean(this.startTlsRefusal);
     super.handler_EHLO(command, callback);
   }
 
   override handler_STARTTLS(command: Buffer, callback: () => void): void {
     const tls = this.scenario.tls;
-    if (!tls) {
-      this.send(502, '5.5.1 Error: command not implemented', false);
+    if (!tls || this.startTlsRefusal) {
+      const { code, lines } = this.startTlsRefusal ?? { code: 502, lines: ['5.5.1 Error: command not implemented'] };
+      this.send(code, lines.length > 1 ? lines : lines[0], false);
       return callback();
     }
     if (command.toString().trim().split(/\s+/).length > 1 || this.secure) return super.handler_STARTTLS(command, callback);
@@ -547,6 +556,7 @@ export class BrokenConnection extends SMTPConnection {
       talkedEarly: () => this.clientTalkedEarly,
       dripNextReply: (msPerByte) => (this.dripMsPerByte = msPerByte),
       injectAfterReady: (lines) => (this.injectedLines = lines),
+      hideStartTls: (refusal) => (this.startTlsRefusal = refusal),
       readClientBytes: () =>
         new Promise<Buffer>((resolve) => {
           const socket = this._socket;
