@@ -58,8 +58,8 @@ export const AUTHORITIES: Record<string, AuthoritySpec> = {
   'test-ca': { ...authority, issuer: 'self', commonName: 'broken-mta test CA' },
   'test-intermediate': { ...authority, issuer: 'test-ca', commonName: 'broken-mta test intermediate CA', pathLength: 0 },
   'other-root': { ...authority, issuer: 'self', commonName: 'broken-mta untrusted root (trust it and nothing is tested)' },
-  'sha1-intermediate': { ...authority, key: 'ec-p256', issuer: 'test-ca', digest: 'sha1', commonName: 'broken-mta SHA-1 intermediate CA', pathLength: 0 },
-  'expired-intermediate': {
+  'sha1-intermediate-ca': { ...authority, key: 'ec-p256', issuer: 'test-ca', digest: 'sha1', commonName: 'broken-mta SHA-1 intermediate CA', pathLength: 0 },
+  'expired-intermediate-ca': {
     ...authority,
     key: 'ec-p256',
     issuer: 'test-ca',
@@ -142,8 +142,8 @@ export const CERT_PROFILES = {
   '1000-sans': { ...served, names: manyNames(1000), summary: '1,000 names in the subjectAltName' },
   '10000-sans': { ...served, names: manyNames(10_000), summary: '10,000 names in the subjectAltName (about 300 KB)' },
   'reversed-chain': { ...served, issuer: chainName(2), chain: [chainName(1), chainName(2)], summary: 'Two intermediates, sent root-side first' },
-  'sha1-intermediate': { ...served, issuer: 'sha1-intermediate', chain: ['sha1-intermediate'], summary: 'A SHA-256 leaf under an intermediate the root signed with SHA-1' },
-  'expired-intermediate': { ...served, issuer: 'expired-intermediate', chain: ['expired-intermediate'], summary: 'A valid leaf under an intermediate that expired 30 days ago' },
+  'sha1-intermediate': { ...served, issuer: 'sha1-intermediate-ca', chain: ['sha1-intermediate-ca'], summary: 'A SHA-256 leaf under an intermediate the root signed with SHA-1' },
+  'expired-intermediate': { ...served, issuer: 'expired-intermediate-ca', chain: ['expired-intermediate-ca'], summary: 'A valid leaf under an intermediate that expired 30 days ago' },
   'expired-cross-root': {
     ...served,
     issuer: 'test-intermediate',
