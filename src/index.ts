@@ -63,6 +63,8 @@ export interface RunningScenario {
   scenario: Scenario;
   /** The test CA's certificate file: what a client must trust to verify `valid` certs. */
   caFile: string;
+  /** The CRL this scenario publishes on loopback, where its certificate names a distribution point (`revoked`). */
+  crlUrl?: string;
   /** Every event so far, and, iterated with `for await`, the ones still to come. */
   events: SessionEvent[] & AsyncIterable<SessionEvent>;
   /** The messages received, newest last (at most limits.maxMessages, 1000 by default). */
@@ -114,6 +116,7 @@ export async function startScenario(reference: ScenarioReference, options: Start
     port: server.port,
     scenario,
     caFile: cache.caFile,
+    ...(tls?.crlUrl ? { crlUrl: tls.crlUrl } : {}),
     events,
     messages: server.messages,
     get sessions() {

@@ -19,6 +19,8 @@ export interface TlsMaterial {
   ocspStaple?: { response: Buffer; status: 'good' | 'revoked' };
   /** Running while the scenario serves: close it with the scenario. */
   revocation?: RevocationServer;
+  /** Where the served certificate's CRL is published. */
+  crlUrl?: string;
 }
 
 export async function prepareTlsMaterial(
@@ -40,6 +42,7 @@ export async function prepareTlsMaterial(
       ...(sniFallback ? { sniFallback } : {}),
       ...(request.staple ? { ocspStaple: { response: await cache.ocspResponse(certificate!), status } } : {}),
       ...(revocation ? { revocation } : {}),
+      ...(revocation && CERT_PROFILES[request.cert].crlDistributionPoint ? { crlUrl: `${revocation.base}${crlPath(CERT_PROFILES[request.cert].issuer)}` } : {}),
     };
   } catch (error) {
     await revocation?.close();

@@ -36,6 +36,7 @@ describe('revoked', () => {
     const url = await distributionPoint(mta.port);
     expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/test-ca\.crl$/);
     expect(new URL(url).port).not.toBe(String(mta.port));
+    expect(mta.crlUrl).toBe(url);
     const response = await fetch(url);
     expect(response.status).toBe(200);
     expect(response.headers.get('content-type')).toBe('application/pkix-crl');
