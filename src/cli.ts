@@ -262,6 +262,7 @@ async function startAll(plan: Array<{ reference: string; port: number }>, flags:
             hostname: flags.hostname,
             ...(flags.certs ? { certDir: flags.certs } : {}),
             ...(flags.store ? { store: flags.store } : {}),
+            onKeyGeneration: (spec) => process.stderr.write(`${reference}: making its ${spec} key first (up to a minute; the certificate cache keeps it)\n`),
             limits: {
               maxMessages: flags.maxMessages,
               maxConnections: flags.maxConnections,

@@ -51,6 +51,8 @@ export interface StartOptions {
   limits?: Partial<Limits>;
   /** A folder to write every message to (.eml, plus messages.jsonl). */
   store?: string;
+  /** Called before a key is made for the scenario's certificate (an RSA-8192 key can take a minute). */
+  onKeyGeneration?: (spec: string) => void;
 }
 
 export interface WaitOptions {
@@ -88,7 +90,7 @@ export async function startScenario(reference: ScenarioReference, options: Start
   const host = options.host ?? DEFAULT_HOST;
   const log = new EventLog();
   const record = (event: SessionEventInput) => log.record({ time: new Date().toISOString(), scenario: scenario.name, session: 0, ...event } as SessionEvent);
-  const tls = scenario.tls ? await prepareTlsMaterial(cache, scenario.tls, host, (request) => record({ type: 'revocation-request', ...request })) : undefined;
+  const tls = scenario.tls ? await prepareTlsMaterial(cache, { ...scenario.tls, onKeyGeneration: options.onKeyGeneration }, host, (request) => record({ type: 'revocation-request', ...request })) : undefined;
   const caCertificate = scenario.tls?.clientCert ? (await cache.ensureCa()).cert : undefined;
   const server = await serveScenario(scenario, {
     host,

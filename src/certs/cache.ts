@@ -43,6 +43,8 @@ export interface IssueOptions {
   onGenerate?: (profile: string) => void;
   /** `http://host:port` of the revocation server, for profiles that name a CRL distribution point. */
   revocationBase?: string;
+  /** Called when a key has to be made first: a slow one takes a while. */
+  onKeyGeneration?: (spec: KeySpec) => void;
 }
 
 interface Authority {
@@ -99,7 +101,7 @@ export class CertificateCache {
     const cached = fresh();
     if (cached) return cached;
     // Made outside the lock: a slow key (RSA-8192) must not hold other processes up.
-    const key = await this.leafKey(profile.key);
+    const key = await this.leafKey(profile.key, options.onKeyGeneration);
     return this.withLock(async () => {
       // Another process may have made it while we waited for the lock.
       const again = fresh();
@@ -202,7 +204,7 @@ export class CertificateCache {
     }
   }
 
-  private leafKey(spec: KeySpec): Promise<KeyPair> {
+  private leafKey(spec: KeySpec, onGeneration?: (spec: KeySpec) => void): Promise<KeyPair> {
     let key = this.leafKeys.get(spec);
     if (!key) {
       const file = join(this.dir, `key-${spec}.pem`);
@@ -215,6 +217,7 @@ export class CertificateCache {
         return withFileLock(`${file}.lock`, async () => {
           const again = readKey(file);
           if (again) return again;
+          onGeneration?.(spec);
           const made = await generateKey(spec);
           writeAtomically(file, made.privateKey, 0o600);
           return made;

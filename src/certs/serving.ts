@@ -2,11 +2,13 @@
 // publishes at the distribution point it names (served here, on a port of our own), the
 // OCSP answer a server staples, and a second certificate for clients that name another host.
 import type { CertificateCache, ServedCertificate } from './cache.js';
-import { CERT_PROFILES, type CertProfile, type CertProfileName } from './profiles.js';
+import { CERT_PROFILES, type CertProfile, type CertProfileName, type KeySpec } from './profiles.js';
 import { crlPath, serveRevocation, type RevocationRequest, type RevocationServer } from './revocation-server.js';
 
 export interface TlsMaterialRequest {
   cert: CertProfileName;
+  /** Told when a key has to be made first (an RSA-8192 key takes seconds to a minute). */
+  onKeyGeneration?: ((spec: KeySpec) => void) | undefined;
   sniFallback?: CertProfileName | undefined;
   staple?: 'ocsp' | undefined;
 }
@@ -33,7 +35,7 @@ export async function prepareTlsMaterial(
   const needsCrl = profiles.some((name) => CERT_PROFILES[name].crlDistributionPoint);
   const revocation = needsCrl ? await serveRevocation(host, onRevocationRequest) : undefined;
   try {
-    const issueOptions = revocation ? { revocationBase: revocation.base } : {};
+    const issueOptions = { ...(revocation ? { revocationBase: revocation.base } : {}), ...(request.onKeyGeneration ? { onKeyGeneration: request.onKeyGeneration } : {}) };
     const [certificate, sniFallback] = await Promise.all(profiles.map((name) => cache.get(name, undefined, issueOptions)));
     if (revocation) await publishCrls(cache, revocation, [certificate!, ...(sniFallback ? [sniFallback] : [])]);
     const status = (CERT_PROFILES[request.cert] as CertProfile).revoked ? 'revoked' : 'good';
