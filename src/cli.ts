@@ -179,7 +179,7 @@ program
   .option('--certs <dir>', 'certificate cache folder')
   .option('--hostname <name>', 'the server name the certificates carry', DEFAULT_HOSTNAME)
   .option('--client', 'print the paths of a client certificate and its key, signed by the test CA')
-  .option('--export <dir>', 'write the test CA, the intermediate and the client certificate and key to DIR')
+  .option('--export <dir>', 'write the test CA, the intermediate, the retired root and the client certificate and key to DIR')
   .action(async (options: { certs?: string; hostname: string; client?: boolean; export?: string }) => {
     const cache = new CertificateCache(options.certs ?? program.opts().certs ?? defaultCertDir(), options.hostname);
     // Checked before any certificate is made.
@@ -205,6 +205,8 @@ program
       const out = (name: string, content: string, mode: number) => writeAtomically(join(options.export!, name), content, mode);
       out('test-ca.pem', readFileSync(cache.caFile, 'utf8'), 0o644);
       out('test-intermediate.pem', readFileSync(cache.authorityFile('test-intermediate'), 'utf8'), 0o644);
+      // For a client that still trusts the retired root (expired-cross-root).
+      out('retired-root.pem', readFileSync(cache.authorityFile('retired-root'), 'utf8'), 0o644);
       out('client.pem', client.chain, 0o644);
       out('client.key.pem', client.key, 0o600);
       console.log(resolve(options.export));

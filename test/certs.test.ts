@@ -79,7 +79,7 @@ describe('broken-mta certs --export', () => {
     const out = fresh();
     const result = await run('node', [join(import.meta.dirname, '..', 'dist', 'cli.js'), 'certs', '--export', out]);
     expect(result.code).toBe(0);
-    for (const file of ['test-ca.pem', 'test-intermediate.pem', 'client.pem', 'client.key.pem']) expect(statSync(join(out, file)).size).toBeGreaterThan(0);
+    for (const file of ['test-ca.pem', 'test-intermediate.pem', 'retired-root.pem', 'client.pem', 'client.key.pem']) expect(statSync(join(out, file)).size).toBeGreaterThan(0);
     expect(statSync(join(out, 'client.key.pem')).mode & 0o777).toBe(0o600);
     const client = new X509Certificate(readFileSync(join(out, 'client.pem')));
     expect(client.checkIssued(new X509Certificate(readFileSync(join(out, 'test-ca.pem'))))).toBe(true);

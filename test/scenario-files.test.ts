@@ -1,6 +1,6 @@
 // The catalogue's files, the generated JSON schema, and what a user sees for a bad file.
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -47,6 +47,8 @@ function loadText(text: string): string {
   } catch (error) {
     expect(error).toBeInstanceOf(ScenarioError);
     return (error as Error).message.replace(file, 'FILE');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
   throw new Error('the file loaded although it is bad');
 }
@@ -116,6 +118,16 @@ describe('the scripted engine\'s keys', () => {
     expect(loadText(VALID.replace('  cert: valid', '  engine: scripted\n  ciphers: ECDHE-RSA-AES128-GCM-SHA256'))).toMatch(/^FILE:10: tls\.ciphers: engine: scripted has no suite ECDHE-RSA-AES128-GCM-SHA256/);
     expect(loadText(VALID.replace('  cert: valid', '  engine: scripted\n  dh: 4096'))).toMatch(/^FILE:10: tls\.dh: /);
     expect(loadText(VALID.replace('  cert: valid', '  engine: scripted\n  script: { alertAfter: { step: Hello, alert: 40 } }'))).toMatch(/^FILE:10: tls\.script\.alertAfter\.step: must be one of "ClientHello"/);
+  });
+});
+
+describe('certificate settings each engine can serve', () => {
+  it('the scripted engine takes no SNI fallback, no staple, no ECDSA key; a staple needs an issuer', () => {
+    expect(loadText(VALID.replace('  cert: valid', '  engine: scripted\n  sniFallback: wrong-host'))).toMatch(/^FILE:10: tls\.sniFallback: engine: scripted serves one certificate/);
+    expect(loadText(VALID.replace('  cert: valid', '  engine: scripted\n  staple: ocsp'))).toMatch(/^FILE:10: tls\.staple: engine: scripted does not staple/);
+    expect(loadText(VALID.replace('  cert: valid', '  engine: scripted\n  cert: ecdsa-p256'))).toMatch(/^FILE:\d+: tls\.cert: engine: scripted signs with RSA only \(DHE_RSA suites\); ecdsa-p256 has an ec-p256 key/);
+    expect(loadText(VALID.replace('  cert: valid', '  cert: self-signed\n  staple: ocsp'))).toMatch(/^FILE:\d+: tls\.staple: self-signed signs itself: no issuer answers OCSP for it/);
+    expect(loadText(VALID.replace('  cert: valid', '  cert: valid\n  staple: crl'))).toMatch(/^FILE:\d+: tls\.staple: /);
   });
 });
 

@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { ALERT_NAMES } from '../tls/alerts.js';
 import { HANDSHAKE_STEPS } from '../tls/engine/engine.js';
 import { findSuite, SUITES } from '../tls/engine/suites.js';
-import { CERT_PROFILES, SERVED_PROFILE_NAMES } from '../certs/profiles.js';
+import { CERT_PROFILES, KEY_SPECS, SERVED_PROFILE_NAMES } from '../certs/profiles.js';
 import { STEPS, replySetting } from '../faults/fault.js';
 import { FAULTS } from '../faults/registry.js';
 import { whenSettings } from '../faults/when.js';
@@ -153,6 +153,7 @@ function checkTls(tls: TlsOutput, ctx: z.RefinementCtx): void {
   if (tls.dh === 'auto') issue(['dh'], 'engine: scripted takes a DH group (480, 512, 768, 1024, 2048, composite, small-subgroup), not auto');
   if (tls.clientCert) issue(['clientCert'], 'engine: scripted does not ask for client certificates');
   if (tls.sniFallback) issue(['sniFallback'], 'engine: scripted serves one certificate, whatever the client names');
+  if (KEY_SPECS[CERT_PROFILES[tls.cert].key].kind !== 'rsa') issue(['cert'], `engine: scripted signs with RSA only (DHE_RSA suites); ${tls.cert} has an ${CERT_PROFILES[tls.cert].key} key`);
   if (tls.staple) issue(['staple'], 'engine: scripted does not staple OCSP responses');
   if (tls.versions?.includes('TLSv1.3')) issue(['versions'], 'engine: scripted serves SSLv3 to TLSv1.2, not TLSv1.3');
   for (const name of tls.ciphers?.split(':') ?? []) {
