@@ -235,7 +235,7 @@ program
   .option('--certs <dir>', 'certificate cache folder (default: $BROKEN_MTA_CERTS, else $XDG_CACHE_HOME/broken-mta, else ~/.cache/broken-mta)')
   .option('--hostname <name>', 'the server name the certificates carry', DEFAULT_HOSTNAME)
   .option('--client', `print the paths of a client certificate and its key, signed by the test CA (${CLIENT_CERT_FILE}, ${CLIENT_KEY_FILE})`)
-  .option('--export <dir>', `write the test CA, the intermediate, ${CLIENT_CERT_FILE} and ${CLIENT_KEY_FILE} to DIR`)
+  .option('--export <dir>', `write the test CA, the intermediate, the retired root, ${CLIENT_CERT_FILE} and ${CLIENT_KEY_FILE} to DIR`)
   .action(async (options: { certs?: string; hostname: string; client?: boolean; export?: string }) => {
     const cache = new CertificateCache(options.certs ?? program.opts().certs ?? defaultCertDir(), options.hostname);
     // Checked before any certificate is made.
@@ -250,6 +250,8 @@ program
     if (options.export) {
       writeAtomically(join(options.export, 'test-ca.pem'), readFileSync(cache.caFile, 'utf8'), 0o644);
       writeAtomically(join(options.export, 'test-intermediate.pem'), readFileSync(cache.authorityFile('test-intermediate'), 'utf8'), 0o644);
+      // For a client that still trusts the retired root (expired-cross-root).
+      writeAtomically(join(options.export, 'retired-root.pem'), readFileSync(cache.authorityFile('retired-root'), 'utf8'), 0o644);
       writeClient(options.export);
       console.log(resolve(options.export));
       return;

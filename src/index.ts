@@ -7,7 +7,8 @@
 import { homedir } from 'node:os';
 import { isAbsolute, join } from 'node:path';
 import { CertificateCache } from './certs/cache.js';
-import type { SessionEvent } from './events.js';
+import { prepareTlsMaterial } from './certs/serving.js';
+import { EventLog, type SessionEvent, type SessionEventInput } from './events.js';
 import { catalogueNames, loadScenarioWithFile, parseScenarioObject } from './scenario/load.js';
 import type { Scenario, ScenarioInput } from './scenario/schema.js';
 import type { Limits } from './limits.js';
@@ -61,6 +62,8 @@ export interface StartOptions {
   limits?: Partial<Limits>;
   /** A folder to write every message to (.eml, plus messages.jsonl). */
   store?: string;
+  /** Called before a key is made for the scenario's certificate (an RSA-8192 key can take a minute). */
+  onKeyGeneration?: (spec: string) => void;
 }
 
 export interface WaitOptions {
@@ -73,6 +76,8 @@ export interface RunningScenario {
   scenario: Scenario;
   /** The test CA's certificate file: what a client must trust to verify `valid` certs. */
   caFile: string;
+  /** The CRL this scenario publishes on loopback, where its certificate names a distribution point (`revoked`). */
+  crlUrl?: string;
   /** Every event so far, and, iterated with `for await`, the ones still to come. */
   events: SessionEvent[] & AsyncIterable<SessionEvent>;
   /** The messages received, newest last (at most limits.maxMessages, 1000 by default). */
@@ -93,13 +98,17 @@ export async function startScenario(reference: ScenarioReference, options: Start
   // The cheap check first: a store that cannot be written fails before any certificate is made.
   const store = options.store ? new MessageStore(options.store) : undefined;
   const cache = new CertificateCache(options.certDir ?? defaultCertDir(), hostname);
-  const certificate = scenario.tls ? await cache.get(scenario.tls.cert) : undefined;
+  const host = options.host ?? DEFAULT_HOST;
+  const log = new EventLog();
+  const record = (event: SessionEventInput) => log.record({ time: new Date().toISOString(), scenario: scenario.name, session: 0, ...event } as SessionEvent);
+  const tls = scenario.tls ? await prepareTlsMaterial(cache, { ...scenario.tls, onKeyGeneration: options.onKeyGeneration }, host, (request) => record({ type: 'revocation-request', ...request })) : undefined;
   const caCertificate = scenario.tls?.clientCert ? (await cache.ensureCa()).cert : undefined;
   const server = await serveScenario(scenario, {
-    host: options.host ?? DEFAULT_HOST,
+    host,
     port: options.port ?? 0,
     hostname,
-    ...(certificate ? { certificate } : {}),
+    events: log,
+    ...(tls ? { tls } : {}),
     ...(caCertificate ? { caCertificate } : {}),
     ...(options.limits ? { limits: options.limits } : {}),
     ...(store
@@ -110,14 +119,17 @@ export async function startScenario(reference: ScenarioReference, options: Start
             ),
         }
       : {}),
+  }).catch(async (error: unknown) => {
+    await tls?.revocation?.close();
+    throw error;
   });
-  const log = server.events;
   const events = Object.assign(log.events, { [Symbol.asyncIterator]: () => log[Symbol.asyncIterator]() });
   return {
     host: server.host,
     port: server.port,
     scenario,
     caFile: cache.caFile,
+    ...(tls?.crlUrl ? { crlUrl: tls.crlUrl } : {}),
     events,
     messages: server.messages,
     get sessions() {
@@ -128,6 +140,7 @@ export async function startScenario(reference: ScenarioReference, options: Start
     },
     async close() {
       await server.close();
+      await tls?.revocation?.close();
       await store?.flush();
     },
     waitFor(predicate, { timeoutMs = 5000 } = {}) {

@@ -48,7 +48,7 @@ export async function startAll(plan: Array<{ reference: string; port: number }>,
   try {
     for (const { reference, port } of plan) {
       try {
-        started.push(await startScenario(reference, startOptions(flags, port)));
+        started.push(await startScenario(reference, startOptions(flags, port, reference)));
       } catch (error) {
         const code = (error as NodeJS.ErrnoException).code;
         if (code === 'EADDRINUSE') {
@@ -66,13 +66,14 @@ export async function startAll(plan: Array<{ reference: string; port: number }>,
   return started;
 }
 
-function startOptions(flags: ServeFlags, port: number): Parameters<typeof startScenario>[1] {
+function startOptions(flags: ServeFlags, port: number, reference: string): Parameters<typeof startScenario>[1] {
   return {
     host: flags.host,
     port,
     hostname: flags.hostname,
     ...(flags.certs ? { certDir: flags.certs } : {}),
     ...(flags.store ? { store: flags.store } : {}),
+    onKeyGeneration: (spec) => process.stderr.write(`${reference}: making its ${spec} key first (up to a minute; the certificate cache keeps it)\n`),
     limits: {
       maxMessages: flags.maxMessages,
       maxConnections: flags.maxConnections,

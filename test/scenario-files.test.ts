@@ -168,6 +168,16 @@ describe('the scripted engine\'s keys', () => {
   });
 });
 
+describe('certificate settings each engine can serve', () => {
+  it('the scripted engine takes no SNI fallback, no staple, no ECDSA key; a staple needs an issuer', () => {
+    expect(loadText(VALID.replace('  cert: valid', '  engine: scripted\n  sniFallback: wrong-host'))).toMatch(/^FILE:10: tls\.sniFallback: engine: scripted serves one certificate/);
+    expect(loadText(VALID.replace('  cert: valid', '  engine: scripted\n  staple: ocsp'))).toMatch(/^FILE:10: tls\.staple: engine: scripted does not staple/);
+    expect(loadText(VALID.replace('  cert: valid', '  engine: scripted\n  cert: ecdsa-p256'))).toMatch(/^FILE:\d+: tls\.cert: engine: scripted signs with RSA only \(DHE_RSA suites\); ecdsa-p256 has an ec-p256 key/);
+    expect(loadText(VALID.replace('  cert: valid', '  cert: self-signed\n  staple: ocsp'))).toMatch(/^FILE:\d+: tls\.staple: self-signed signs itself: no issuer answers OCSP for it/);
+    expect(loadText(VALID.replace('  cert: valid', '  cert: valid\n  staple: crl'))).toMatch(/^FILE:\d+: tls\.staple: /);
+  });
+});
+
 describe('files a scenario names stay in its folder', () => {
   const dhParams = () => {
     const dir = tempDir('dh');

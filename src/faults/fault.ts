@@ -6,6 +6,7 @@
 // the handshake (whichever engine would have run it: node or scripted); `tls.script` acts
 // inside a handshake the scripted engine runs.
 import { z } from 'zod';
+import type { Reply } from '../smtp/reply.js';
 import type { Step } from '../smtp/steps.js';
 import { whenSettings, type WhenSettings } from './when.js';
 
@@ -35,6 +36,8 @@ export interface FaultTarget {
   serverFlight(clientHello: Buffer): Promise<Buffer>;
   /** (STARTTLS) Extra lines, written together with the ready reply in one write. */
   injectAfterReady(lines: string[]): void;
+  /** (EHLO) From now on this session's EHLO replies omit STARTTLS, and STARTTLS gets `refusal`. */
+  hideStartTls(refusal: Reply): void;
 }
 
 export interface FaultOutcome {

@@ -11,6 +11,7 @@ import delay from './delay.js';
 import drip from './drip.js';
 import greetPause from './greet-pause.js';
 import hang, { abortSilence } from './hang.js';
+import hideStarttls from './hide-starttls.js';
 import inject from './inject.js';
 import reply from './reply.js';
 import reset, { abortReset } from './reset.js';
@@ -24,6 +25,7 @@ export const FAULTS = [
   hang,
   greetPause,
   inject,
+  hideStarttls,
   abortClose,
   abortReset,
   abortGarbage,

@@ -9,6 +9,7 @@ import type { Party, SessionEventInput } from '../events.js';
 import type { Limits } from '../limits.js';
 import type { Scenario } from '../scenario/schema.js';
 import { alertFromOpenSslCode, serverAlertFromOpenSslCode } from '../tls/node/errors.js';
+import { EhloReply, NO_STARTTLS } from './ehlo-reply.js';
 import { commandText } from './event-text.js';
 import { FaultRunner } from './fault-runner.js';
 import { faultTarget, type TargetSession } from './fault-target.js';
@@ -32,7 +33,7 @@ export class BrokenConnection extends LibraryConnection {
   private readonly faults: FaultRunner;
   private readonly startedAt = Date.now();
   private closedBy: Party | undefined;
-  private ehloKeywords: string[] | undefined;
+  private readonly ehlo: EhloReply;
   private clientTalkedEarly = false;
   private dripMsPerByte: number | undefined;
   private injectedLines: string[] | undefined;
@@ -51,6 +52,7 @@ export class BrokenConnection extends LibraryConnection {
     super(server, socket, { ...options, id: String(sessionNumber) });
     this.served = served;
     this.sessionNumber = sessionNumber;
+    this.ehlo = new EhloReply(served.scenario.smtp.ehlo);
     this.phase = new SessionPhase(served.scenario.tls?.implicit ? 'implicit' : 'starttls');
     this.tls = new TlsOutcome((event) => this.record(event));
     this.faults = new FaultRunner(served.faults, served.faultState, {
@@ -87,6 +89,7 @@ export class BrokenConnection extends LibraryConnection {
     talkedEarly: () => this.clientTalkedEarly,
     dripNextReply: (msPerByte) => (this.dripMsPerByte = msPerByte),
     injectAfterReady: (lines) => (this.injectedLines = lines),
+    hideStartTls: (refusal) => this.ehlo.hideStartTls(refusal),
     secureContext: () => this.secureContext,
   };
 
@@ -139,10 +142,7 @@ export class BrokenConnection extends LibraryConnection {
   override send(code: number, data?: SmtpReplyData, context?: string | false): void {
     // smtp-server's words for a message it cuts off at shutdown: ours, with 4.3.2, as idle sessions get.
     if (code === 421 && data === 'Server shutting down') [data, context] = ['4.3.2 Service shutting down, try again later', false];
-    if (this.ehloKeywords && code === 250 && Array.isArray(data)) {
-      data = [data[0]!, ...this.ehloKeywords];
-      this.ehloKeywords = undefined;
-    }
+    data = this.ehlo.shape(code, data);
     const lines = Array.isArray(data) ? data : [data ?? ''];
     const willWrite = this.canReply;
     if (willWrite) this.record({ type: 'reply', code, text: lines.join('\n') });
@@ -220,7 +220,7 @@ export class BrokenConnection extends LibraryConnection {
   }
 
   protected onEhlo(command: Buffer, next: () => void): void {
-    this.ehloKeywords = this.scenario.smtp.ehlo;
+    this.ehlo.answer();
     this.libraryEhlo(command, next);
   }
 
@@ -237,8 +237,10 @@ export class BrokenConnection extends LibraryConnection {
 
   protected onStartTls(command: Buffer, next: () => void): void {
     const tls = this.scenario.tls;
-    if (!tls) {
-      this.send(502, '5.5.1 Error: command not implemented', false);
+    if (!tls || this.ehlo.startTlsRefusal) {
+      // No TLS here, or none in this session: as a server without it answers.
+      const { code, lines } = this.ehlo.startTlsRefusal ?? NO_STARTTLS;
+      this.send(code, lines.length > 1 ? lines : lines[0], false);
       return next();
     }
     if (command.toString().trim().split(/\s+/).length > 1 || this.secure) return this.libraryStartTls(command, next);
@@ -302,7 +304,7 @@ export class BrokenConnection extends LibraryConnection {
 
   /** Node's handshake is done (server.ts's onSecure asks, a second time for implicit TLS). */
   nodeHandshakeDone(socket: TLSSocket): void {
-    const details = nodeTlsDetails(socket, Boolean(this.scenario.tls?.clientCert));
+    const details = nodeTlsDetails(socket, { clientCertificate: Boolean(this.scenario.tls?.clientCert), certificateServedTo: this.served.certificateServedTo });
     // No cipher: the client closed right after the handshake; its close follows.
     if (!details) return this.handshakeOver();
     this.tlsEstablished(details);
