@@ -127,6 +127,9 @@ function showTarget(flags: ServeFlags & { port: number }): Target {
     // Where `broken-mta certs --client` writes them.
     clientCert: join(dir, CLIENT_CERT_FILE),
     clientKey: join(dir, CLIENT_KEY_FILE),
+    retiredRoot: join(dir, 'retired-root.pem'),
+    // The running server prints where its CRL is; the claim's hint says how to fetch it.
+    crl: 'crl.pem',
   };
 }
 

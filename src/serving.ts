@@ -94,7 +94,11 @@ function startOptions(flags: ServeFlags, port: number, reference: string): Param
  * stdin ends: the process that started the server has gone, or said so.
  */
 export function runUntilStopped(running: RunningScenario[], flags: ServeFlags): void {
-  if (!flags.json) process.stderr.write(`trust the test CA with: ${running[0]!.caFile}\n`);
+  if (!flags.json) {
+    process.stderr.write(`trust the test CA with: ${running[0]!.caFile}\n`);
+    // A client checking revocation by hand needs it; its port is chosen at start.
+    for (const server of running) if (server.crlUrl) process.stderr.write(`${server.scenario.name} publishes its CRL at ${server.crlUrl}\n`);
+  }
   const scenario = running.length > 1;
   // Lines are gathered and written once per tick: one console.log per event cost a fifth
   // of the CPU under load.

@@ -353,7 +353,7 @@ describe.skipIf(skipOnPurpose)('real sendmail against scenarios', () => {
     mta = await startScenario(entry.scenario, { limits: { idleTimeoutMs: CLAIM_IDLE_TIMEOUT_MS } });
     client = await SendmailClient.create(syslog!, mta);
     await checkClaim(mta, entry, sendmailRunner(client));
-  }, Math.max(...claims.map((entry) => claimTimeoutMs(entry.claim))));
+  }, Math.max(...claims.map((entry) => claimTimeoutMs(entry))));
 
   it('starttls-flaky: six messages; sendmail delivers in plaintext in exactly the sessions whose EHLO lacked STARTTLS', async () => {
     mta = await startScenario('starttls-flaky');
