@@ -19,6 +19,8 @@ const VISIBLE = [
   'groupwise-450', 'handshake-abort', 'starttls-454', 'starttls-502', 'starttls-not-advertised', 'starttls-response-injection', 'helo-only', 'size-552',
   'abort-reset', 'abort-garbage', 'abort-alert', 'abort-silence', 'abort-midway', 'implicit-tls', 'implicit-abort-alert',
   'tls10-only', 'weak-dh', 'dh480', 'dh1024', 'dh-composite', 'dh-small-subgroup', 'ssl3-only', 'alert-after-certificate', 'bad-ske-signature', 'no-secure-renegotiation',
+  'ecdsa-p256', 'ecdsa-p384', 'rsa-8192', 'no-subject', '1000-sans', 'reversed-chain', 'sha1-intermediate', 'expired-intermediate', 'expired-cross-root', 'long-chain',
+  'must-staple-missing', 'sni-mismatch',
 ];
 /** What it cannot: behaviour after MAIL (it never sends one), or spread over time and sessions. */
 const INVISIBLE: Record<string, string> = {
@@ -30,6 +32,10 @@ const INVISIBLE: Record<string, string> = {
   'rate-limit-421': "acts from a client's third session on, which the probes themselves trigger",
   tarpit: 'delays every reply; the banner delay is captured, the rest is not (and takes 10 s a client)',
   'pregreet-554': 'punishes clients that talk first; capture waits for the banner, like the polite clients',
+  revoked: 'revocation is not probed: capture fetches no CRL',
+  'revoked-stapled': 'revocation is not probed: capture asks for no OCSP staple',
+  '10000-sans': "its 270 KB Certificate message is over the flight reader's limit (as over OpenSSL's): captured as a flight cut short",
+  'starttls-flaky': 'STARTTLS is missing from some sessions only; the probes, each a session of its own, see some of each',
 };
 
 /** A server's idle timeout and a probe's timeout, short: abort-silence waits for both. */
