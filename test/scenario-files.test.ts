@@ -114,7 +114,7 @@ describe('claims: a symptom is something a program checks', () => {
 
   it('a setting its client cannot express is refused at that field', () => {
     expect(loadText(withSymptom('  - { client: openssl, with: { dhBits: 512 }, prints: "x" }'))).toBe(
-      'FILE:5: symptoms.0.with.dhBits: openssl cannot be run with dhBits (it takes tls, verify, verifyHostname, securityLevel, version, legacyRenegotiation, clientCert, timeout, sendMail, to)',
+      'FILE:5: symptoms.0.with.dhBits: openssl cannot be run with dhBits (it takes tls, verify, verifyHostname, securityLevel, version, legacyRenegotiation, clientCert, sni, rsaOnly, verifyDepth, oldTrustStore, crl, requestStaple, timeout, sendMail, to)',
     );
   });
 
