@@ -3,7 +3,7 @@
 // upgrade that removes or renames one fails here, by name, before any session misbehaves.
 import { readFileSync } from 'node:fs';
 import { connect as connectTcp, Socket } from 'node:net';
-import { connect as connectTls, createServer as createTlsServer } from 'node:tls';
+import { connect as connectTls, createServer as createTlsServer, type ConnectionOptions } from 'node:tls';
 import { join } from 'node:path';
 import { SMTPServer } from 'smtp-server';
 import { SMTPConnection } from 'smtp-server/lib/smtp-connection.js';
@@ -102,7 +102,9 @@ function stapleWithoutSni(port: number, ca: Buffer): Promise<Buffer> {
           continue;
         }
         raw.off('data', onData);
-        const secure = connectTls({ socket: raw, ca, requestOCSP: true, checkServerIdentity: () => undefined });
+        // tls.connect passes requestOCSP on to its TLSSocket; @types/node leaves it out of ConnectionOptions.
+        const options: ConnectionOptions & { requestOCSP: boolean } = { socket: raw, ca, requestOCSP: true, checkServerIdentity: () => undefined };
+        const secure = connectTls(options);
         secure.once('OCSPResponse', (response: Buffer) => {
           clearTimeout(timer);
           secure.destroy();
