@@ -333,8 +333,8 @@ const ONE_SCENARIO_ONLY = ['--scenario', '--port', '--version'];
 
 async function serve(reference: string, flags: ServeFlags & { port: number }): Promise<void> {
   const [running] = await startAll([{ reference, port: flags.port }], flags, '--port');
-  const { host, port, scenario } = running!;
-  console.log(flags.json ? JSON.stringify({ type: 'listening', host, port, scenario: scenario.name }) : `listening on ${host}:${port} scenario=${scenario.name}`);
+  const { host, port, scenario, crlUrl } = running!;
+  console.log(flags.json ? JSON.stringify({ type: 'listening', host, port, scenario: scenario.name, ...(crlUrl ? { crlUrl } : {}) }) : `listening on ${host}:${port} scenario=${scenario.name}`);
   runUntilStopped([running!], flags);
 }
 try {
