@@ -7,7 +7,7 @@
 import { homedir } from 'node:os';
 import { isAbsolute, join } from 'node:path';
 import { CertificateCache } from './certs/cache.js';
-import { prepareTlsMaterial } from './certs/serving.js';
+import { TlsSource } from './certs/serving.js';
 import { EventLog, type SessionEvent, type SessionEventInput } from './events.js';
 import { catalogueNames, loadScenarioWithFile, parseScenarioObject } from './scenario/load.js';
 import type { Scenario, ScenarioInput } from './scenario/schema.js';
@@ -15,6 +15,8 @@ import type { Limits } from './limits.js';
 import { serveScenario } from './smtp/server.js';
 import type { CapturedMessage } from './smtp/types.js';
 import { MessageStore } from './store.js';
+import { sendScenario, type SenderReference, type StartSenderOptions } from './sender/start.js';
+import type { SendResult } from './sender/run.js';
 
 export type { SessionEvent, SessionEventType } from './events.js';
 export type { Scenario, ScenarioInput } from './scenario/schema.js';
@@ -23,6 +25,11 @@ export { DEFAULT_LIMITS } from './limits.js';
 export type { CapturedMessage } from './smtp/types.js';
 export { ScenarioError } from './scenario/load.js';
 export { CertificateCache } from './certs/cache.js';
+export type { SendResult } from './sender/run.js';
+export type { SendOutcome } from './sender/outcome.js';
+export type { SenderReference, StartSenderOptions } from './sender/start.js';
+export type { SenderScenario, SenderScenarioInput } from './scenario/sender-schema.js';
+export { SendError } from './sender/session.js';
 
 export const DEFAULT_HOST = '127.0.0.1';
 export const DEFAULT_HOSTNAME = 'mx.broken-mta.test';
@@ -100,27 +107,26 @@ export async function startScenario(reference: ScenarioReference, options: Start
   const cache = new CertificateCache(options.certDir ?? defaultCertDir(), hostname);
   const host = options.host ?? DEFAULT_HOST;
   const log = new EventLog();
-  const record = (event: SessionEventInput) => log.record({ time: new Date().toISOString(), scenario: scenario.name, session: 0, ...event } as SessionEvent);
-  const tls = scenario.tls ? await prepareTlsMaterial(cache, { ...scenario.tls, onKeyGeneration: options.onKeyGeneration }, host, (request) => record({ type: 'revocation-request', ...request })) : undefined;
-  const caCertificate = scenario.tls?.clientCert ? (await cache.ensureCa()).cert : undefined;
-  const server = await serveScenario(scenario, {
-    host,
-    port: options.port ?? 0,
-    hostname,
-    events: log,
-    ...(tls ? { tls } : {}),
-    ...(caCertificate ? { caCertificate } : {}),
-    ...(options.limits ? { limits: options.limits } : {}),
-    ...(store
-      ? {
-          onMessage: (message: CapturedMessage) =>
-            store.save(scenario.name, message, (error) =>
-              server.events.record({ time: new Date().toISOString(), scenario: scenario.name, session: message.session, type: 'warning', text: `--store: ${error.message}` }),
-            ),
-        }
-      : {}),
-  }).catch(async (error: unknown) => {
-    await tls?.revocation?.close();
+  const record = (event: SessionEventInput & { session?: number }) => log.record({ time: new Date().toISOString(), scenario: scenario.name, session: 0, ...event } as SessionEvent);
+  const source = new TlsSource(cache, { host, onRevocationRequest: (request) => record({ type: 'revocation-request', ...request }), onKeyGeneration: options.onKeyGeneration });
+  const serve = async () => {
+    const tls = scenario.tls ? await source.material(scenario.tls) : undefined;
+    const caCertificate = scenario.tls?.clientCert ? (await cache.ensureCa()).cert : undefined;
+    const server = await serveScenario(scenario, {
+      host,
+      port: options.port ?? 0,
+      hostname,
+      events: log,
+      ...(tls ? { tls } : {}),
+      ...(caCertificate ? { caCertificate } : {}),
+      ...(options.limits ? { limits: options.limits } : {}),
+      ...(store ? { onMessage: (message: CapturedMessage) => store.save(scenario.name, message, (error) => record({ session: message.session, type: 'warning', text: `--store: ${error.message}` })) } : {}),
+    });
+    return { server, crlUrl: tls?.crlUrl };
+  };
+  // A CRL server started for the certificate goes with a scenario that could not start.
+  const { server, crlUrl } = await serve().catch(async (error: unknown) => {
+    await source.close();
     throw error;
   });
   const events = Object.assign(log.events, { [Symbol.asyncIterator]: () => log[Symbol.asyncIterator]() });
@@ -129,7 +135,7 @@ export async function startScenario(reference: ScenarioReference, options: Start
     port: server.port,
     scenario,
     caFile: cache.caFile,
-    ...(tls?.crlUrl ? { crlUrl: tls.crlUrl } : {}),
+    ...(crlUrl ? { crlUrl } : {}),
     events,
     messages: server.messages,
     get sessions() {
@@ -140,7 +146,7 @@ export async function startScenario(reference: ScenarioReference, options: Start
     },
     async close() {
       await server.close();
-      await tls?.revocation?.close();
+      await source.close();
       await store?.flush();
     },
     waitFor(predicate, { timeoutMs = 5000 } = {}) {
@@ -163,3 +169,17 @@ export async function startScenario(reference: ScenarioReference, options: Start
   };
 }
 
+
+/**
+ * Runs a sender scenario against a receiving MTA and resolves once every session is over:
+ *
+ *   const sent = await startSender('sender-pregreet', { port: 25 });
+ *   sent.outcome      // { delivered: false, tls: 'none', ... }
+ *   sent.asExpected   // what a healthy receiver does, per the scenario's `expect`
+ *
+ * Rejects with SendError when the receiver cannot be talked to at all (no connection, no
+ * greeting, no SMTP), with ScenarioError for a bad scenario.
+ */
+export function startSender(reference: SenderReference, options: StartSenderOptions): Promise<SendResult> {
+  return sendScenario(reference, options);
+}
