@@ -69,8 +69,10 @@ function session(port, leaveAt, reset) {
       } else if (next === 'handshake') {
         socket.removeAllListeners('data');
         // Every suite and version Node still has, so the legacy scenarios (static RSA, NULL,
-        // TLS 1.0 and 1.1) complete their handshakes and carry sessions too.
-        const secure = tlsConnect({ socket, rejectUnauthorized: false, servername: 'mx.broken-mta.test', minVersion: 'TLSv1', ciphers: 'ALL:eNULL:@SECLEVEL=0' }, () => advance(''));
+        // TLS 1.0 and 1.1) complete their handshakes and carry sessions too; with and without
+        // SNI (sni-mismatch serves two certificates), and asking for an OCSP staple or not.
+        const sni = Math.random() < 0.7 ? { servername: 'mx.broken-mta.test' } : {};
+        const secure = tlsConnect({ socket, rejectUnauthorized: false, requestOCSP: Math.random() < 0.5, ...sni, minVersion: 'TLSv1', ciphers: 'ALL:eNULL:@SECLEVEL=0' }, () => advance(''));
         secure.on('error', onError);
         secure.on('data', onData);
         socket = secure;
@@ -95,6 +97,18 @@ function session(port, leaveAt, reset) {
   });
 }
 
+/** A client of a scenario's CRL distribution point: a GET, sometimes cut short. */
+async function fetchCrl(url) {
+  const controller = new AbortController();
+  if (Math.random() < 0.3) setTimeout(() => controller.abort(), Math.random() * 5);
+  try {
+    const response = await fetch(url, { signal: controller.signal });
+    await response.arrayBuffer();
+  } catch {
+    // aborted on purpose
+  }
+}
+
 const names = listScenarios().map((scenario) => scenario.name);
 const servers = [];
 for (const name of names) servers.push(await startScenario(name, { limits: { idleTimeoutMs: 2000, maxConnections: PARALLEL * 2, maxConnectionsPerClient: PARALLEL * 2 } }));
@@ -111,6 +125,7 @@ const worker = async () => {
   while (next < SESSIONS && performance.now() < DEADLINE) {
     const index = next++;
     const server = servers[index % servers.length];
+    if (server.crlUrl && Math.random() < 0.5) await fetchCrl(server.crlUrl);
     await session(server.port, Math.floor(Math.random() * (STEPS.length + 1)), Math.random() < 0.3);
     completed++;
     if (completed % 2000 === 0) process.stderr.write(`${completed}/${SESSIONS} sessions, ${((performance.now() - started) / 1000).toFixed(0)} s\n`);

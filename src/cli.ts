@@ -133,6 +133,9 @@ function showTarget(flags: ServeFlags & { port: number }): Target {
     // Where `broken-mta certs --client` writes them.
     clientCert: join(dir, CLIENT_CERT_FILE),
     clientKey: join(dir, CLIENT_KEY_FILE),
+    retiredRoot: join(dir, 'retired-root.pem'),
+    // The running server prints where its CRL is; the claim's hint says how to fetch it.
+    crl: 'crl.pem',
   };
 }
 
@@ -258,7 +261,7 @@ program
   .option('--certs <dir>', 'certificate cache folder (default: $BROKEN_MTA_CERTS, else $XDG_CACHE_HOME/broken-mta, else ~/.cache/broken-mta)')
   .option('--hostname <name>', 'the server name the certificates carry', DEFAULT_HOSTNAME)
   .option('--client', `print the paths of a client certificate and its key, signed by the test CA (${CLIENT_CERT_FILE}, ${CLIENT_KEY_FILE})`)
-  .option('--export <dir>', `write the test CA, the intermediate, ${CLIENT_CERT_FILE} and ${CLIENT_KEY_FILE} to DIR`)
+  .option('--export <dir>', `write the test CA, the intermediate, the retired root, ${CLIENT_CERT_FILE} and ${CLIENT_KEY_FILE} to DIR`)
   .action(async (options: { certs?: string; hostname: string; client?: boolean; export?: string }) => {
     const cache = new CertificateCache(options.certs ?? program.opts().certs ?? defaultCertDir(), options.hostname);
     // Checked before any certificate is made.
@@ -273,6 +276,8 @@ program
     if (options.export) {
       writeAtomically(join(options.export, 'test-ca.pem'), readFileSync(cache.caFile, 'utf8'), 0o644);
       writeAtomically(join(options.export, 'test-intermediate.pem'), readFileSync(cache.authorityFile('test-intermediate'), 'utf8'), 0o644);
+      // For a client that still trusts the retired root (expired-cross-root).
+      writeAtomically(join(options.export, 'retired-root.pem'), readFileSync(cache.authorityFile('retired-root'), 'utf8'), 0o644);
       writeClient(options.export);
       console.log(resolve(options.export));
       return;
@@ -353,8 +358,8 @@ const ONE_SCENARIO_ONLY = ['--scenario', '--port', '--version'];
 
 async function serve(reference: string, flags: ServeFlags & { port: number }): Promise<void> {
   const [running] = await startAll([{ reference, port: flags.port }], flags, '--port');
-  const { host, port, scenario } = running!;
-  console.log(flags.json ? JSON.stringify({ type: 'listening', host, port, scenario: scenario.name }) : `listening on ${host}:${port} scenario=${scenario.name}`);
+  const { host, port, scenario, crlUrl } = running!;
+  console.log(flags.json ? JSON.stringify({ type: 'listening', host, port, scenario: scenario.name, ...(crlUrl ? { crlUrl } : {}) }) : `listening on ${host}:${port} scenario=${scenario.name}`);
   runUntilStopped(servingScenarios([running!]), flags, { scenario: false });
 }
 try {

@@ -33,8 +33,14 @@ export type SessionEvent = EventBase &
         cipher: string;
         keyExchange?: { kind: string; group?: string; bits?: number };
         sni?: string;
+        /** The certificate profile served, where it depends on the name the client sent (tls.sniFallback). */
+        certificate?: string;
         clientCertificate?: string;
       }
+    /** The server stapled an OCSP response to a handshake (Node does not say to which session: 0). */
+    | { type: 'ocsp-stapled'; status: 'good' | 'revoked' }
+    /** A client asked broken-mta's revocation server (the CRL distribution point) for a document. */
+    | { type: 'revocation-request'; path: string; status: number; remoteAddress: string }
     | {
         type: 'tls-failed';
         /** The alert that came from the client, when one did. */
@@ -77,6 +83,8 @@ export const SESSION_EVENT_TYPES = Object.keys({
   'tls-established': true,
   'tls-failed': true,
   'tls-stopped': true,
+  'ocsp-stapled': true,
+  'revocation-request': true,
   fault: true,
   warning: true,
   limit: true,

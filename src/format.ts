@@ -27,8 +27,12 @@ function describe(event: SessionEvent): string {
       return `STARTTLS begun (${event.engine} TLS)`;
     case 'tls-established': {
       const kx = event.keyExchange ? `, ${event.keyExchange.kind}${event.keyExchange.group ? ` ${event.keyExchange.group}` : ''}${event.keyExchange.bits ? ` ${event.keyExchange.bits} bits` : ''}` : '';
-      return `TLS established: ${event.protocol} ${event.cipher}${kx}${event.sni ? `, SNI ${event.sni}` : ''}`;
+      return `TLS established: ${event.protocol} ${event.cipher}${kx}${event.sni ? `, SNI ${event.sni}` : ''}${event.certificate ? `, served ${event.certificate}` : ''}`;
     }
+    case 'ocsp-stapled':
+      return `OCSP response stapled: ${event.status}`;
+    case 'revocation-request':
+      return `revocation server: GET ${event.path} from ${event.remoteAddress}: ${event.status}`;
     case 'tls-hello':
       return `client hello: ${event.version}, offers ${event.offeredVersions.join(', ') || 'no version up to TLSv1.2'}, ${event.suites} cipher suites${event.sni ? `, SNI ${event.sni}` : ''}`;
     case 'tls-stopped':

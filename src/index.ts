@@ -7,7 +7,8 @@
 import { homedir } from 'node:os';
 import { isAbsolute, join } from 'node:path';
 import { CertificateCache } from './certs/cache.js';
-import type { SessionEvent } from './events.js';
+import { TlsSource } from './certs/serving.js';
+import { EventLog, type SessionEvent, type SessionEventInput } from './events.js';
 import { catalogueNames, loadScenarioWithFile, parseScenarioObject } from './scenario/load.js';
 import type { Scenario, ScenarioInput } from './scenario/schema.js';
 import type { Limits } from './limits.js';
@@ -68,6 +69,8 @@ export interface StartOptions {
   limits?: Partial<Limits>;
   /** A folder to write every message to (.eml, plus messages.jsonl). */
   store?: string;
+  /** Called before a key is made for the scenario's certificate (an RSA-8192 key can take a minute). */
+  onKeyGeneration?: (spec: string) => void;
 }
 
 export interface WaitOptions {
@@ -80,6 +83,8 @@ export interface RunningScenario {
   scenario: Scenario;
   /** The test CA's certificate file: what a client must trust to verify `valid` certs. */
   caFile: string;
+  /** The CRL this scenario publishes on loopback, where its certificate names a distribution point (`revoked`). */
+  crlUrl?: string;
   /** Every event so far, and, iterated with `for await`, the ones still to come. */
   events: SessionEvent[] & AsyncIterable<SessionEvent>;
   /** The messages received, newest last (at most limits.maxMessages, 1000 by default). */
@@ -100,31 +105,37 @@ export async function startScenario(reference: ScenarioReference, options: Start
   // The cheap check first: a store that cannot be written fails before any certificate is made.
   const store = options.store ? new MessageStore(options.store) : undefined;
   const cache = new CertificateCache(options.certDir ?? defaultCertDir(), hostname);
-  const certificate = scenario.tls ? await cache.get(scenario.tls.cert) : undefined;
-  const caCertificate = scenario.tls?.clientCert ? (await cache.ensureCa()).cert : undefined;
-  const server = await serveScenario(scenario, {
-    host: options.host ?? DEFAULT_HOST,
-    port: options.port ?? 0,
-    hostname,
-    ...(certificate ? { certificate } : {}),
-    ...(caCertificate ? { caCertificate } : {}),
-    ...(options.limits ? { limits: options.limits } : {}),
-    ...(store
-      ? {
-          onMessage: (message: CapturedMessage) =>
-            store.save(scenario.name, message, (error) =>
-              server.events.record({ time: new Date().toISOString(), scenario: scenario.name, session: message.session, type: 'warning', text: `--store: ${error.message}` }),
-            ),
-        }
-      : {}),
+  const host = options.host ?? DEFAULT_HOST;
+  const log = new EventLog();
+  const record = (event: SessionEventInput & { session?: number }) => log.record({ time: new Date().toISOString(), scenario: scenario.name, session: 0, ...event } as SessionEvent);
+  const source = new TlsSource(cache, { host, onRevocationRequest: (request) => record({ type: 'revocation-request', ...request }), onKeyGeneration: options.onKeyGeneration });
+  const serve = async () => {
+    const tls = scenario.tls ? await source.material(scenario.tls) : undefined;
+    const caCertificate = scenario.tls?.clientCert ? (await cache.ensureCa()).cert : undefined;
+    const server = await serveScenario(scenario, {
+      host,
+      port: options.port ?? 0,
+      hostname,
+      events: log,
+      ...(tls ? { tls } : {}),
+      ...(caCertificate ? { caCertificate } : {}),
+      ...(options.limits ? { limits: options.limits } : {}),
+      ...(store ? { onMessage: (message: CapturedMessage) => store.save(scenario.name, message, (error) => record({ session: message.session, type: 'warning', text: `--store: ${error.message}` })) } : {}),
+    });
+    return { server, crlUrl: tls?.crlUrl };
+  };
+  // A CRL server started for the certificate goes with a scenario that could not start.
+  const { server, crlUrl } = await serve().catch(async (error: unknown) => {
+    await source.close();
+    throw error;
   });
-  const log = server.events;
   const events = Object.assign(log.events, { [Symbol.asyncIterator]: () => log[Symbol.asyncIterator]() });
   return {
     host: server.host,
     port: server.port,
     scenario,
     caFile: cache.caFile,
+    ...(crlUrl ? { crlUrl } : {}),
     events,
     messages: server.messages,
     get sessions() {
@@ -135,6 +146,7 @@ export async function startScenario(reference: ScenarioReference, options: Start
     },
     async close() {
       await server.close();
+      await source.close();
       await store?.flush();
     },
     waitFor(predicate, { timeoutMs = 5000 } = {}) {

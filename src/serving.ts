@@ -52,7 +52,7 @@ export async function startAll(plan: Array<{ reference: string; port: number }>,
   try {
     for (const { reference, port } of plan) {
       try {
-        started.push(await startScenario(reference, startOptions(flags, port)));
+        started.push(await startScenario(reference, startOptions(flags, port, reference)));
       } catch (error) {
         throw listenError(error, flags.host, port, portOption);
       }
@@ -74,13 +74,14 @@ function listenError(error: unknown, host: string, port: number, portOption: '--
   return error as Error;
 }
 
-function startOptions(flags: ServeFlags, port: number): Parameters<typeof startScenario>[1] {
+function startOptions(flags: ServeFlags, port: number, reference: string): Parameters<typeof startScenario>[1] {
   return {
     host: flags.host,
     port,
     hostname: flags.hostname,
     ...(flags.certs ? { certDir: flags.certs } : {}),
     ...(flags.store ? { store: flags.store } : {}),
+    onKeyGeneration: (spec) => process.stderr.write(`${reference}: making its ${spec} key first (up to a minute; the certificate cache keeps it)\n`),
     limits: limitsOf(flags),
   };
 }
@@ -102,6 +103,8 @@ function limitsOf(flags: ServeFlags): Partial<Limits> {
 /** What runs until a signal: where its events come from, and how it stops. */
 export interface Serving {
   caFile: string;
+  /** Said once before the events (without --json): where a scenario publishes its CRL. */
+  notices?: string[];
   /** Calls `print` for every event from now on; `port` when events carry their listener's. */
   follow(print: (event: SessionEvent & { port?: number }) => void): void;
   close(): Promise<void>;
@@ -111,6 +114,8 @@ export interface Serving {
 export function servingScenarios(running: RunningScenario[]): Serving {
   return {
     caFile: running[0]!.caFile,
+    // A client checking revocation by hand needs it; its port is chosen at start.
+    notices: running.flatMap((server) => (server.crlUrl ? [`${server.scenario.name} publishes its CRL at ${server.crlUrl}`] : [])),
     follow: (print) => {
       for (const server of running) {
         void (async () => {
@@ -128,7 +133,10 @@ export function servingScenarios(running: RunningScenario[]): Serving {
  * --exit-on-stdin-close, when stdin ends: the process that started the server has gone, or said so.
  */
 export function runUntilStopped(serving: Serving, flags: ServeFlags, { scenario = true } = {}): void {
-  if (!flags.json) process.stderr.write(`trust the test CA with: ${serving.caFile}\n`);
+  if (!flags.json) {
+    process.stderr.write(`trust the test CA with: ${serving.caFile}\n`);
+    for (const notice of serving.notices ?? []) process.stderr.write(`${notice}\n`);
+  }
   // Lines are gathered and written once per tick: one console.log per event cost a fifth
   // of the CPU under load.
   let pending: string[] = [];
@@ -200,6 +208,7 @@ export async function startControlled(plan: Array<{ reference: string; port: num
     limits: limitsOf(flags),
     ...(flags.store ? { store: flags.store } : {}),
     onGenerate: (profile) => process.stderr.write(`making the ${profile} certificate\n`),
+    onKeyGeneration: (spec) => process.stderr.write(`making a ${spec} key first (up to a minute; the certificate cache keeps it)\n`),
   });
   const ports: Record<string, number> = {};
   let server: ControlServer | undefined;

@@ -1,9 +1,10 @@
 // The certificate cache: generated once, kept 0600, made again when it would turn.
 import { X509Certificate } from 'node:crypto';
-import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CertificateCache } from '../src/certs/cache.js';
+import { AUTHORITIES, CERT_PROFILES, CERT_PROFILE_NAMES } from '../src/certs/profiles.js';
 import { defaultCertDir } from '../src/index.js';
 import { run } from './support/clients.js';
 import { tempDir } from './support/temp.js';
@@ -72,7 +73,7 @@ describe('broken-mta certs --export', () => {
     const out = fresh();
     const result = await run('node', [CLI, 'certs', '--export', out]);
     expect(result.code).toBe(0);
-    for (const file of ['test-ca.pem', 'test-intermediate.pem', 'client-cert.pem', 'client-key.pem']) expect(statSync(join(out, file)).size).toBeGreaterThan(0);
+    for (const file of ['test-ca.pem', 'test-intermediate.pem', 'retired-root.pem', 'client-cert.pem', 'client-key.pem']) expect(statSync(join(out, file)).size).toBeGreaterThan(0);
     expect(statSync(join(out, 'client-key.pem')).mode & 0o777).toBe(0o600);
     const client = new X509Certificate(readFileSync(join(out, 'client-cert.pem')));
     expect(client.checkIssued(new X509Certificate(readFileSync(join(out, 'test-ca.pem'))))).toBe(true);
@@ -106,5 +107,93 @@ describe('where the cache lives', () => {
     expect(made.stderr).toMatch(/valid: generated in \d+ ms/);
     const chosen = await run('node', [CLI, 'certs', '--certs', process.env.BROKEN_MTA_CERTS!], { env: { ...env, XDG_CACHE_HOME: home } });
     expect(chosen.stdout).toBe(`${join(process.env.BROKEN_MTA_CERTS!, 'test-ca.pem')}\n`);
+  });
+});
+
+describe('profiles and authorities are data the cache can make', () => {
+  it('every issuer and chain names an authority; no profile shares a file name with one', () => {
+    const authorities = Object.keys(AUTHORITIES);
+    for (const [name, spec] of Object.entries(AUTHORITIES)) {
+      if (spec.issuer !== 'self') expect(authorities, `${name}'s issuer`).toContain(spec.issuer);
+      if (spec.crossSigns) expect(authorities, `${name} cross-signs`).toContain(spec.crossSigns);
+    }
+    for (const name of CERT_PROFILE_NAMES) {
+      const profile = CERT_PROFILES[name];
+      for (const authority of [profile.issuer, ...profile.chain].filter((a) => a !== 'self')) expect(authorities, `${name} names ${authority}`).toContain(authority);
+      // <profile>.pem and <authority>.pem live in one folder.
+      expect(authorities).not.toContain(name);
+    }
+  });
+
+  it('keys and names: EC P-256 and P-384, no subject with a critical SAN, must-staple, 10,000 names', async () => {
+    const cache = new CertificateCache(fresh(), 'mx.broken-mta.test');
+    const leaf = async (profile: Parameters<CertificateCache['get']>[0]) => new X509Certificate((await cache.get(profile)).chain);
+    expect((await leaf('ecdsa-p256')).publicKey.asymmetricKeyDetails).toMatchObject({ namedCurve: 'prime256v1' });
+    expect((await leaf('ecdsa-p384')).publicKey.asymmetricKeyDetails).toMatchObject({ namedCurve: 'secp384r1' });
+    const text = async (profile: Parameters<CertificateCache['get']>[0]) =>
+      (await run('openssl', ['x509', '-noout', '-text'], { input: (await cache.get(profile)).chain })).stdout;
+    const noSubject = await text('no-subject');
+    expect(noSubject).toMatch(/Subject: *\n/);
+    expect(noSubject).toMatch(/X509v3 Subject Alternative Name: critical\n\s+DNS:mx\.broken-mta\.test/);
+    expect(await text('must-staple')).toMatch(/TLS Feature: *\n\s+status_request/);
+    expect((await leaf('10000-sans')).subjectAltName!.split(', ')).toHaveLength(10_000);
+  });
+
+  it('the cross-sign carries the test CA\'s own name and key, signed by the expired retired root', async () => {
+    const cache = new CertificateCache(fresh(), 'mx.broken-mta.test');
+    const served = await cache.get('expired-cross-root');
+    const [, intermediate, cross] = served.chain.match(/-----BEGIN CERTIFICATE-----[^-]+-----END CERTIFICATE-----/g)!.map((pem) => new X509Certificate(pem));
+    const ca = new X509Certificate(readFileSync(cache.caFile));
+    const retired = new X509Certificate(readFileSync(cache.authorityFile('retired-root')));
+    expect(intermediate!.checkIssued(ca)).toBe(true);
+    expect(cross!.subject).toBe(ca.subject);
+    expect(cross!.publicKey.equals(ca.publicKey)).toBe(true);
+    expect(cross!.checkIssued(retired)).toBe(true);
+    expect(Date.parse(cross!.validTo)).toBeLessThan(Date.now());
+    expect(Date.parse(retired.validTo)).toBeLessThan(Date.now());
+  });
+
+  it('a CRL-naming profile is made only with the revocation server\'s address, and names it', async () => {
+    const cache = new CertificateCache(fresh(), 'mx.broken-mta.test');
+    await expect(cache.get('revoked')).rejects.toThrow(/made when a scenario serves it/);
+    const served = await cache.get('revoked', undefined, { revocationBase: 'http://127.0.0.1:4711' });
+    const extension = await run('openssl', ['x509', '-noout', '-ext', 'crlDistributionPoints'], { input: served.chain });
+    expect(extension.stdout).toContain('URI:http://127.0.0.1:4711/test-ca.crl');
+  });
+
+  it('the CRL lists the revoked serial, and the OCSP response says revoked, as openssl reads them', async () => {
+    const dir = fresh();
+    const cache = new CertificateCache(dir, 'mx.broken-mta.test');
+    const served = await cache.get('revoked', undefined, { revocationBase: 'http://127.0.0.1:4711' });
+    writeFileSync(join(dir, 'test.crl'), await cache.crl('test-ca', [served.serial]));
+    const crl = await run('openssl', ['crl', '-inform', 'DER', '-in', join(dir, 'test.crl'), '-CAfile', cache.caFile, '-noout', '-text']);
+    expect(crl.output).toContain('verify OK');
+    expect(crl.stdout).toContain(`Serial Number: ${served.serial.toUpperCase()}`);
+    writeFileSync(join(dir, 'leaf.pem'), served.chain);
+    writeFileSync(join(dir, 'revoked.ocsp'), await cache.ocspResponse(served));
+    const ocsp = await run('openssl', ['ocsp', '-respin', join(dir, 'revoked.ocsp'), '-issuer', cache.caFile, '-cert', join(dir, 'leaf.pem'), '-CAfile', cache.caFile]);
+    expect(ocsp.output).toContain('Response verify OK');
+    expect(ocsp.stdout).toMatch(/leaf\.pem: revoked/);
+    const good = await cache.get('valid');
+    writeFileSync(join(dir, 'valid.pem'), good.chain);
+    writeFileSync(join(dir, 'good.ocsp'), await cache.ocspResponse(good));
+    const goodOcsp = await run('openssl', ['ocsp', '-respin', join(dir, 'good.ocsp'), '-issuer', cache.caFile, '-cert', join(dir, 'valid.pem'), '-CAfile', cache.caFile]);
+    expect(goodOcsp.stdout).toMatch(/valid\.pem: good/);
+  });
+
+  it('leaf keys are kept on disk (0600) and reused by the next process; a new test CA remakes what it signed', async () => {
+    const dir = fresh();
+    const first = await new CertificateCache(dir, 'mx.broken-mta.test').get('valid');
+    expect(statSync(join(dir, 'key-rsa-2048.pem')).mode & 0o777).toBe(0o600);
+    const made: string[] = [];
+    // Another host name: a new certificate, with the key already made.
+    const other = await new CertificateCache(dir, 'mx.other.test').get('valid', (profile) => made.push(profile));
+    expect(made).toEqual(['valid']);
+    expect(new X509Certificate(other.chain).publicKey.equals(new X509Certificate(first.chain).publicKey)).toBe(true);
+    // The test CA's files gone: a new CA, and the leaf it signed is made again under it.
+    rmSync(join(dir, 'test-ca.pem'));
+    const again = await new CertificateCache(dir, 'mx.broken-mta.test').get('valid', (profile) => made.push(profile));
+    expect(made).toEqual(['valid', 'valid']);
+    expect(new X509Certificate(again.chain).checkIssued(new X509Certificate(readFileSync(join(dir, 'test-ca.pem'))))).toBe(true);
   });
 });

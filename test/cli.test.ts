@@ -285,6 +285,25 @@ describe('serving', () => {
     socket.destroy();
   });
 
+  it('a scenario that publishes a CRL says where: --json in the listening line, the text log on stderr; the URL serves it', async () => {
+    const { first } = await startCli('--scenario', 'revoked', '--port', '0', '--json');
+    const { crlUrl } = JSON.parse(first) as { crlUrl: string };
+    expect(crlUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/test-ca\.crl$/);
+    const response = await fetch(crlUrl);
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toBe('application/pkix-crl');
+    const json = child!;
+    const gone = new Promise((resolve) => json.once('exit', resolve));
+    json.kill('SIGTERM');
+    await gone;
+    const text = await startCli('--scenario', 'revoked', '--port', '0');
+    let stderr = '';
+    child!.stderr.on('data', (chunk) => (stderr += chunk));
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(text.first).toMatch(/^listening on /);
+    expect(stderr).toMatch(/^revoked publishes its CRL at http:\/\/127\.0\.0\.1:\d+\/test-ca\.crl$/m);
+  });
+
   it('the limit flags reach the server: each limit answers and shows in the events', async () => {
     const { first, lines } = await startCli(
       '--scenario', 'good', '--port', '0', '--json',

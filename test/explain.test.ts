@@ -15,7 +15,6 @@ describe('explain: from a log line to a scenario', () => {
     ['sm-mta[4711]: ruleset=tls_server, arg1=SOFTWARE, relay=mx.example.com, reject=403 4.7.0 TLS handshake failed.', 'handshake-abort'],
     ['Error initiating TLS - 450 TLS negotation failure', 'groupwise-450'],
     ['STARTTLS=client, relay=mx.example.com, version=TLSv1.3, verify=FAIL, cipher=TLS_AES_256_GCM_SHA384', 'expired-cert'],
-    ['Verify return code: 10 (certificate has expired)', 'expired-cert'],
     ['error:0A000152:SSL routines:final_renegotiate:unsafe legacy renegotiation disabled', 'no-secure-renegotiation'],
   ])('%s -> %s', (line, scenario) => {
     const { matches, tied } = explain(line, catalogue);
@@ -26,6 +25,13 @@ describe('explain: from a log line to a scenario', () => {
   it("a line that holds a claim's exact text matches it first, and says so", () => {
     const { matches } = explain('Nov 29 sm-mta[4711]: STARTTLS=client, error: connect failed=-1, reason=unsafe legacy renegotiation disabled, SSL_error=1', catalogue);
     expect(matches[0]).toMatchObject({ scenario: 'no-secure-renegotiation', exact: true, claim: { client: 'sendmail' } });
+  });
+
+  it("openssl's \"Verify return code: 10\" is a tie: an expired leaf, an expired intermediate, and an old trust store past an expired cross-sign print the same", () => {
+    const { matches, tied } = explain('Verify return code: 10 (certificate has expired)', catalogue);
+    expect(matches[0]?.scenario).toBe('expired-cert');
+    expect(tied).toBe(3);
+    expect(matches.slice(0, tied).map((match) => match.scenario).sort()).toEqual(['expired-cert', 'expired-cross-root', 'expired-intermediate']);
   });
 
   it('a message that several scenarios share is a tie, and every one of them is listed (gnutls says the same of 480 and 512 bits)', () => {

@@ -21,7 +21,7 @@ describe('Trusting the test CA', () => {
   // The openssl line needs a server on port 2525, which tests never take; the certs lines run as printed.
   const lines = codeBlocks('## Trusting the test CA')[0]!.split('\n').filter((line) => line.startsWith('npx broken-mta certs'));
 
-  it('certs prints the CA path; --client the two client files; --export DIR writes the four files', async () => {
+  it('certs prints the CA path; --client the two client files; --export DIR writes the five files', async () => {
     expect(lines).toHaveLength(3);
     const project = installedProject();
     const certs = process.env.BROKEN_MTA_CERTS!;
@@ -29,7 +29,7 @@ describe('Trusting the test CA', () => {
     expect(ca).toMatchObject({ code: 0, stdout: `${join(certs, 'test-ca.pem')}\n`, stderr: '' });
     expect(client).toMatchObject({ code: 0, stdout: `${join(certs, 'client-cert.pem')}\n${join(certs, 'client-key.pem')}\n` });
     expect(exported).toMatchObject({ code: 0, stdout: `${join(project, 'DIR')}\n` });
-    expect(readdirSync(join(project, 'DIR')).sort()).toEqual(['client-cert.pem', 'client-key.pem', 'test-ca.pem', 'test-intermediate.pem']);
+    expect(readdirSync(join(project, 'DIR')).sort()).toEqual(['client-cert.pem', 'client-key.pem', 'retired-root.pem', 'test-ca.pem', 'test-intermediate.pem']);
   });
 });
 

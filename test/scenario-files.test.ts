@@ -114,7 +114,7 @@ describe('claims: a symptom is something a program checks', () => {
 
   it('a setting its client cannot express is refused at that field', () => {
     expect(loadText(withSymptom('  - { client: openssl, with: { dhBits: 512 }, prints: "x" }'))).toBe(
-      'FILE:5: symptoms.0.with.dhBits: openssl cannot be run with dhBits (it takes tls, verify, verifyHostname, securityLevel, version, ciphers, legacyRenegotiation, clientCert, timeout, sendMail, bdat, to)',
+      'FILE:5: symptoms.0.with.dhBits: openssl cannot be run with dhBits (it takes tls, verify, verifyHostname, securityLevel, version, ciphers, legacyRenegotiation, clientCert, sni, rsaOnly, verifyDepth, oldTrustStore, crl, requestStaple, timeout, sendMail, bdat, to)',
     );
   });
 
@@ -185,6 +185,16 @@ describe('the scripted engine\'s keys', () => {
       'FILE:11: tls.script: static RSA sends no ServerKeyExchange: the script would never act',
     );
     expect(loads(VALID.replace('  cert: valid', '  engine: scripted\n  ciphers: AES128-SHA:DHE-RSA-AES128-SHA\n  script: { stopAfter: ServerKeyExchange }'))).toMatchObject({ script: { stopAfter: 'ServerKeyExchange' } });
+  });
+});
+
+describe('certificate settings each engine can serve', () => {
+  it('the scripted engine takes no SNI fallback, no staple, no ECDSA key; a staple needs an issuer', () => {
+    expect(loadText(VALID.replace('  cert: valid', '  engine: scripted\n  sniFallback: wrong-host'))).toMatch(/^FILE:10: tls\.sniFallback: engine: scripted serves one certificate/);
+    expect(loadText(VALID.replace('  cert: valid', '  engine: scripted\n  staple: ocsp'))).toMatch(/^FILE:10: tls\.staple: engine: scripted does not staple/);
+    expect(loadText(VALID.replace('  cert: valid', '  engine: scripted\n  cert: ecdsa-p256'))).toMatch(/^FILE:\d+: tls\.cert: engine: scripted signs with RSA only \(DHE_RSA suites\); ecdsa-p256 has an ec-p256 key/);
+    expect(loadText(VALID.replace('  cert: valid', '  cert: self-signed\n  staple: ocsp'))).toMatch(/^FILE:\d+: tls\.staple: self-signed signs itself: no issuer answers OCSP for it/);
+    expect(loadText(VALID.replace('  cert: valid', '  cert: valid\n  staple: crl'))).toMatch(/^FILE:\d+: tls\.staple: /);
   });
 });
 

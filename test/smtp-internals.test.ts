@@ -2,11 +2,13 @@
 // uses exists, with the kind it is used as, on the smtp-server that is installed. An
 // upgrade that removes or renames one fails here, by name, before any session misbehaves.
 import { readFileSync } from 'node:fs';
-import { Socket } from 'node:net';
+import { connect as connectTcp, Socket } from 'node:net';
+import { connect as connectTls, createServer as createTlsServer, type ConnectionOptions } from 'node:tls';
 import { join } from 'node:path';
 import { SMTPServer } from 'smtp-server';
 import { SMTPConnection } from 'smtp-server/lib/smtp-connection.js';
 import { afterAll, describe, expect, it } from 'vitest';
+import { startScenario } from '../src/index.js';
 import { SRC, sourceFiles } from './support/architecture.js';
 
 const INTERNALS = join(SRC, 'smtp', 'internals.ts');
@@ -55,6 +57,25 @@ describe('smtp-server, as internals.ts uses it', () => {
     expect(typeof Reflect.get(SMTPServer.prototype, 'connect')).toBe('function');
   });
 
+  it("has the member of Node's tls.Server that answerOcspRequests gives smtp-server's plain server", () => {
+    const members = used(serverPart!, /plain\.(_\w+)/g);
+    expect(members).toEqual(['_sharedCreds']);
+    // Node's TLS looks up a server's default context there when the client sends no SNI.
+    const tlsServer = createTlsServer();
+    expect(members.filter((name) => !(name in tlsServer))).toEqual([]);
+  });
+
+  it('staples to a client that sends no SNI, through the plain server', async () => {
+    const mta = await startScenario('revoked-stapled');
+    try {
+      const staple = await stapleWithoutSni(mta.port, readFileSync(mta.caFile));
+      expect(staple.length).toBeGreaterThan(0);
+      expect(mta.events).toContainEqual(expect.objectContaining({ type: 'ocsp-stapled', status: 'revoked' }));
+    } finally {
+      await mta.close();
+    }
+  });
+
   it('is used through internals.ts only: no other file in src/ touches a private member of it', () => {
     const touching = sourceFiles()
       .filter((file) => file !== INTERNALS)
@@ -62,3 +83,38 @@ describe('smtp-server, as internals.ts uses it', () => {
     expect(touching).toEqual([]);
   });
 });
+
+/** STARTTLS by hand, then a TLS client that asks for a staple and names no server: the staple it gets. */
+function stapleWithoutSni(port: number, ca: Buffer): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const raw = connectTcp({ host: '127.0.0.1', port });
+    const timer = setTimeout(() => (raw.destroy(), reject(new Error('no staple within 5 s'))), 5000);
+    // Each reply's last line (code and a space) moves the dialogue on: greeting, EHLO, STARTTLS.
+    const next = ['EHLO client.example.test\r\n', 'STARTTLS\r\n'];
+    let pending = '';
+    const onData = (chunk: Buffer) => {
+      pending += chunk.toString('latin1');
+      while (/^\d{3} .*\r\n/m.test(pending)) {
+        pending = pending.replace(/^[\s\S]*?^\d{3} .*\r\n/m, '');
+        const line = next.shift();
+        if (line) {
+          raw.write(line);
+          continue;
+        }
+        raw.off('data', onData);
+        // tls.connect passes requestOCSP on to its TLSSocket; @types/node leaves it out of ConnectionOptions.
+        const options: ConnectionOptions & { requestOCSP: boolean } = { socket: raw, ca, requestOCSP: true, checkServerIdentity: () => undefined };
+        const secure = connectTls(options);
+        secure.once('OCSPResponse', (response: Buffer) => {
+          clearTimeout(timer);
+          secure.destroy();
+          resolve(response);
+        });
+        secure.once('error', reject);
+        return;
+      }
+    };
+    raw.on('data', onData);
+    raw.once('error', reject);
+  });
+}

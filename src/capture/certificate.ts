@@ -16,6 +16,8 @@ export interface CertificateSummary {
   keyBits?: number;
   digest: string;
   selfSigned: boolean;
+  /** It carries the TLS Feature extension (status_request): "must staple". */
+  mustStaple?: boolean;
 }
 
 export interface ChainFindings {
@@ -34,6 +36,8 @@ export interface ChainFindings {
   issuerPublished: boolean;
   expired: boolean;
   notYetValid: boolean;
+  /** An intermediate on the path to the trusted root has expired. */
+  expiredIntermediate?: string;
   /** The host name (or IP address) asked for, and whether the leaf names it. */
   name?: string;
   nameMatches?: boolean;
@@ -65,31 +69,62 @@ const splitPem = (text: string) => text.match(/-----BEGIN CERTIFICATE-----[\s\S]
  */
 const issued = (child: X509Certificate, parent: X509Certificate) => {
   try {
-    return child.issuer === parent.subject && child.verify(parent.publicKey);
+    return child.issuer !== undefined && child.issuer === parent.subject && child.verify(parent.publicKey);
   } catch {
     return false;
   }
 };
 
-/** The OID of the signature algorithm, read with @peculiar/x509 (Node does not expose it); loaded only when a chain is judged. */
-async function digestOf(der: Buffer): Promise<string> {
-  const { X509Certificate: Parsed } = await import('@peculiar/x509');
-  const algorithm = new Parsed(new Uint8Array(der)).signatureAlgorithm as { name: string; hash?: { name: string } };
-  const byOid: Record<string, string> = { '1.2.840.113549.1.1.4': 'md5', '1.2.840.113549.1.1.2': 'md2', '1.2.840.113549.1.1.5': 'sha1' };
-  return byOid[algorithm.name] ?? algorithm.hash?.name.toLowerCase().replace('-', '') ?? algorithm.name;
+/** Signature algorithms by OID, named by their hash (RSA, ECDSA and DSA alike). */
+const SIGNATURE_DIGESTS: Readonly<Record<string, string>> = {
+  '1.2.840.113549.1.1.2': 'md2',
+  '1.2.840.113549.1.1.4': 'md5',
+  '1.2.840.113549.1.1.5': 'sha1',
+  '1.2.840.10045.4.1': 'sha1',
+  '1.2.840.10040.4.3': 'sha1',
+  '1.2.840.113549.1.1.14': 'sha224',
+  '1.2.840.113549.1.1.11': 'sha256',
+  '1.2.840.113549.1.1.12': 'sha384',
+  '1.2.840.113549.1.1.13': 'sha512',
+  '1.2.840.10045.4.3.1': 'sha224',
+  '1.2.840.10045.4.3.2': 'sha256',
+  '1.2.840.10045.4.3.3': 'sha384',
+  '1.2.840.10045.4.3.4': 'sha512',
+  '1.2.840.113549.1.1.10': 'rsassa-pss',
+  '1.3.101.112': 'ed25519',
+  '1.3.101.113': 'ed448',
+};
+/** RFC 7633's TLS Feature extension ("must staple"). */
+const TLS_FEATURE = '1.3.6.1.5.5.7.1.24';
+
+/**
+ * What Node's X509Certificate does not say: the signature algorithm and the TLS Feature
+ * extension, read with pkijs (loaded only when a chain is judged).
+ */
+async function parsedDetails(der: Buffer): Promise<{ digest: string; mustStaple: boolean }> {
+  const { Certificate } = await import('pkijs');
+  try {
+    const parsed = Certificate.fromBER(new Uint8Array(der));
+    const oid = parsed.signatureAlgorithm.algorithmId;
+    return { digest: SIGNATURE_DIGESTS[oid] ?? oid, mustStaple: (parsed.extensions ?? []).some((extension) => extension.extnID === TLS_FEATURE) };
+  } catch {
+    // asn1js gives up on very large certificates (thousands of names): nothing more to say.
+    return { digest: 'unknown', mustStaple: false };
+  }
 }
 
 async function summarize(certificate: X509Certificate): Promise<CertificateSummary> {
   const key = certificate.publicKey;
   const details = key.asymmetricKeyDetails ?? {};
   return {
-    subject: certificate.subject.replace(/\n/g, ', '),
+    // Node says undefined for an empty subject (the names only in the subjectAltName).
+    subject: (certificate.subject ?? '').replace(/\n/g, ', '),
     issuer: certificate.issuer.replace(/\n/g, ', '),
     notBefore: new Date(certificate.validFrom).toISOString(),
     notAfter: new Date(certificate.validTo).toISOString(),
     key: key.asymmetricKeyType === 'ec' ? `ec ${details.namedCurve}` : (key.asymmetricKeyType ?? 'unknown'),
     ...(details.modulusLength ? { keyBits: details.modulusLength } : {}),
-    digest: await digestOf(certificate.raw),
+    ...(await parsedDetails(certificate.raw)),
     selfSigned: issued(certificate, certificate),
   };
 }
@@ -122,8 +157,14 @@ export async function judgeChain(ders: readonly Buffer[], trustStore: readonly X
     notYetValid: new Date(leaf.validFrom) > now,
   };
   if (!trusted && !endsInRoot) findings.missingIssuer = current.issuer.replace(/\n/g, ', ');
-  const weak = chain.slice(0, Math.max(1, path.length - (endsInRoot || trusted ? 1 : 0))).map((summary) => summary.digest).find((digest) => ['md5', 'md2', 'sha1'].includes(digest));
+  // Every signature on the path counts but a root's own: a root sent, or one the store holds
+  // as it was sent (an intermediate the store's root signed is checked like any other).
+  const anchorSent = endsInRoot || (trusted && trustStore.some((root) => root.fingerprint256 === current.fingerprint256));
+  const signed = path.slice(0, Math.max(1, path.length - (anchorSent ? 1 : 0)));
+  const weak = signed.map((certificate) => chain[sent.indexOf(certificate)]!.digest).find((digest) => ['md5', 'md2', 'sha1'].includes(digest));
   if (weak) findings.weakDigest = weak as NonNullable<ChainFindings['weakDigest']>;
+  const expiredIntermediate = signed.slice(1).find((certificate) => new Date(certificate.validTo) < now);
+  if (expiredIntermediate) findings.expiredIntermediate = (expiredIntermediate.subject ?? '').replace(/\n/g, ', ');
   if (name) {
     findings.name = name;
     findings.nameMatches = isIP(name) ? leaf.checkIP(name) !== undefined : leaf.checkHost(name) !== undefined;

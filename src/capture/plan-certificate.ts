@@ -1,7 +1,9 @@
 // From a judged chain to the one certificate profile (src/certs/profiles.ts) that makes
 // clients fail the same way. A verifying OpenSSL client stops at its first error, in this
 // order: the chain (18, 19, 20/21), the key and digest levels (66, 68), the name (62), the
-// dates (9, 10); the profile is the first defect in that order, and the rest are notes.
+// dates (9, 10); the profile is the first defect in that order (then what GnuTLS alone
+// refuses: depth, must-staple), and the rest are notes. With no defect, an EC key or a
+// chain out of order still picks the profile that has it.
 import type { CertProfileName } from '../certs/profiles.js';
 import type { ChainFindings } from './certificate.js';
 
@@ -22,19 +24,38 @@ export function planCertificate(chain: ChainFindings): CertificatePlan {
     found.push(chain.issuerPublished ? ['incomplete-chain', `the intermediate is not sent (issuer ${chain.missingIssuer})`] : ['unknown-ca', `signed by a CA that is neither sent nor trusted (${chain.missingIssuer})`]);
   }
   if (leaf.key === 'rsa' && leaf.keyBits !== undefined && leaf.keyBits < 2048) found.push([leaf.keyBits < 1024 ? 'weak-key-512' : 'weak-key-1024', `an RSA key of ${leaf.keyBits} bits`]);
-  if (chain.weakDigest) found.push([chain.weakDigest === 'sha1' ? 'sha1-signed' : 'md5-signed', `signed with ${chain.weakDigest.toUpperCase()}`]);
+  if (chain.weakDigest) found.push(weakDigestDefect(chain.weakDigest, leaf.digest === chain.weakDigest));
   if (chain.nameMatches === false) found.push(['wrong-host', `the certificate does not name ${chain.name}`]);
   if (chain.notYetValid) found.push(['not-yet-valid', `not valid before ${leaf.notBefore}`]);
   if (chain.expired) found.push(['expired', `the certificate expired ${leaf.notAfter}`]);
+  if (chain.expiredIntermediate) found.push(['expired-intermediate', `the intermediate ${chain.expiredIntermediate} has expired`]);
+  if (chain.chain.length > GNUTLS_MAX_DEPTH) found.push(['long-chain', `${chain.chain.length} certificates sent: more than GnuTLS verifies (${GNUTLS_MAX_DEPTH})`]);
+  if (leaf.mustStaple) found.push(['must-staple', 'the certificate says "must staple" (TLS Feature: status_request)']);
   const notes: string[] = [];
-  if (!chain.inOrder) notes.push('the chain is sent out of order (not reproduced: every profile sends its chain in order)');
-  if (leaf.key !== 'rsa') notes.push(`the key is ${leaf.key} (not reproduced: every profile has an RSA key)`);
+  const ecProfile = EC_PROFILES[leaf.key];
+  if (leaf.key !== 'rsa' && (!ecProfile || found.length)) notes.push(`the key is ${leaf.key} (not reproduced${ecProfile ? ' with this defect: its profile has an RSA key' : ': the EC profiles are P-256 and P-384'})`);
   if (leaf.key === 'rsa' && leaf.keyBits !== undefined && leaf.keyBits !== 512 && leaf.keyBits !== 1024 && leaf.keyBits < 2048) {
     notes.push(`the key has ${leaf.keyBits} bits; served with the nearest weak profile`);
   }
+  if (!chain.inOrder && found.length) notes.push('the chain is sent out of order (not reproduced with this defect: its profile sends its chain in order)');
   for (const [, defect] of found.slice(1)) notes.push(`also: ${defect} (not reproduced: a scenario serves one certificate profile)`);
   const [first] = found;
   if (first) return { profile: first[0], defects: [first[1]], notes };
+  // Nothing a verifying client refuses: how it is built is what is left to copy.
+  if (ecProfile) return { profile: ecProfile, defects: [], notes };
+  if (!chain.inOrder) return { profile: 'reversed-chain', defects: ['the chain is sent out of order'], notes };
   // An intermediate sent is good-chain; a root sent along with the leaf changes nothing for a client.
   return { profile: chain.chain.slice(1).some((certificate) => !certificate.selfSigned) ? 'good-chain' : 'valid', defects: [], notes };
+}
+
+/** GnuTLS's default maximum verification depth: a longer chain fails there alone. */
+const GNUTLS_MAX_DEPTH = 16;
+
+/** The EC keys a profile has, by the curve capture reads (`ec <curve>`). */
+const EC_PROFILES: Readonly<Record<string, CertProfileName>> = { 'ec prime256v1': 'ecdsa-p256', 'ec secp384r1': 'ecdsa-p384' };
+
+/** A weak signature on the leaf, or (SHA-1 only, as the catalogue has it) on an intermediate above it. */
+function weakDigestDefect(digest: NonNullable<ChainFindings['weakDigest']>, onLeaf: boolean): [CertProfileName, string] {
+  if (!onLeaf && digest === 'sha1') return ['sha1-intermediate', 'an intermediate is signed with SHA-1'];
+  return [digest === 'sha1' ? 'sha1-signed' : 'md5-signed', `signed with ${digest.toUpperCase()}`];
 }

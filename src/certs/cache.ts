@@ -2,25 +2,29 @@
 // fast and a "valid" certificate never expires in a repository.
 //
 // Layout: `<authority>.pem` (certificate; test-ca.pem is what clients trust) and
-// `<authority>.key.pem` for each authority, and one `<profile>.pem` per profile holding a
-// metadata line, the key and the chain as served. One file per profile, renamed into
-// place, means a reader never sees a key from one generation with a certificate from
-// another; the lock keeps parallel processes (test workers) from generating at once.
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
-import { createHash, generateKeyPair, X509Certificate } from 'node:crypto';
-import { closeSync, mkdtempSync, openSync, readFileSync, renameSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+// `<authority>.key.pem` (a metadata line, then the key) for each authority; one
+// `<profile>.pem` per profile holding a metadata line, the key and the chain as served;
+// `key-<spec>.pem`, the leaf key of each kind. One file per profile, renamed into place,
+// means a reader never sees a key from one generation with a certificate from another;
+// the metadata says what a file was made from, so a change to a profile, an authority
+// above it or the server's name makes it anew; the lock keeps parallel processes (test
+// workers) from generating at once.
+import { createHash, X509Certificate } from 'node:crypto';
+import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, makeWritableDir } from '../dirs.js';
-import { AUTHORITIES, CERT_PROFILE_NAMES, CERT_PROFILES, DAY, validityOf, type AuthorityName, type CertProfile, type CertProfileName } from './profiles.js';
+import { unlinkQuietly, withFileLock } from './file-lock.js';
+import { generateKey, keyPairOf, readKey, type KeyPair } from './keys.js';
+import { issueMd5Certificate } from './md5.js';
+import { AUTHORITIES, CERT_PROFILE_NAMES, CERT_PROFILES, DAY, KEY_SPECS, madeWhenServed, validityOf, type AuthorityName, type AuthoritySpec, type CertProfile, type CertProfileName, type KeySpec } from './profiles.js';
+import { crlPath } from './revocation-server.js';
+import { issueCertificate, issueCrl, issueOcspResponse, type AltName } from './x509.js';
 
 /** Regenerate a certificate when one of its future dates is closer than this. */
 const REGENERATE_WITHIN = 7 * DAY;
-const AUTHORITY_LIFETIME_DAYS = 825;
 const META_PREFIX = '# broken-mta ';
-const LOCK_STALE_MS = 60_000;
+const FOLDER_HINT = '; choose another with --certs or $BROKEN_MTA_CERTS';
+const ORGANIZATION = 'broken-mta (for tests only)';
 
 export interface ServedCertificate {
   profile: CertProfileName;
@@ -30,32 +34,41 @@ export interface ServedCertificate {
   chain: string;
   /** Where the bundle lives. */
   file: string;
+  /** The leaf's serial number, in hex. */
+  serial: string;
+}
+
+export interface IssueOptions {
+  /** Called when the certificate has to be made (not found, or stale). */
+  onGenerate?: (profile: string) => void;
+  /** `http://host:port` of the revocation server, for profiles that name a CRL distribution point. */
+  revocationBase?: string;
+  /** Called when a key has to be made first: a slow one takes a while. */
+  onKeyGeneration?: (spec: KeySpec) => void;
 }
 
 interface Authority {
-  key: string;
+  key: KeyPair;
   cert: string;
   fingerprint: string;
 }
 
 interface Meta {
-  fingerprint: string;
-  issuerFingerprint: string;
+  /** What the file was made from: profile or spec, host name, the authorities it hangs on. */
+  inputs: string;
   notBefore: string;
   notAfter: string;
+  serial: string;
+  /** (authorities) The certificate file this key file belongs with. */
+  certificate?: string;
 }
-
-type AltName = { type: 2; value: string } | { type: 7; ip: string };
 
 export class CertificateCache {
   readonly dir: string;
   readonly hostname: string;
-  /**
-   * Leaf keys, one per size for this cache's life: making a 2048-bit key is most of the
-   * cost of a certificate, and no profile is about its key being unique (the weak-key
-   * profiles have sizes of their own).
-   */
-  private readonly leafKeys = new Map<number, Promise<{ privateKey: string; publicKey: string }>>();
+  /** Leaf keys by kind, for this cache's life (and on disk): no profile is about its key being unique. */
+  private readonly leafKeys = new Map<KeySpec, Promise<KeyPair>>();
+  private readonly authorities = new Map<AuthorityName, Promise<Authority>>();
 
   constructor(dir: string, hostname: string) {
     this.dir = dir;
@@ -72,69 +85,79 @@ export class CertificateCache {
   }
 
   /** The certificate for a profile, from the cache when it is still good. */
-  async get(profileName: CertProfileName, onGenerate?: (profile: string) => void): Promise<ServedCertificate> {
+  async get(profileName: CertProfileName, onGenerate?: (profile: string) => void, options: IssueOptions = {}): Promise<ServedCertificate> {
     const profile: CertProfile = CERT_PROFILES[profileName];
+    if (profile.crlDistributionPoint && !options.revocationBase) {
+      throw new Error(`the ${profileName} certificate names the CRL a running server publishes; it is made when a scenario serves it`);
+    }
     const file = join(this.dir, `${profileName}.pem`);
-    const cached = this.cached(profileName);
+    const issuer = profile.issuer === 'self' ? undefined : await this.authority(profile.issuer);
+    const chain = await Promise.all(profile.chain.map((name) => this.authority(name)));
+    const inputs = this.leafInputs(profile, issuer, chain, options.revocationBase);
+    const fresh = () => this.readFresh(profileName, inputs);
+    const cached = fresh();
     if (cached) return cached;
+    // Made outside the lock: a slow key (RSA-8192) must not hold other processes up.
+    const key = await this.leafKey(profile.key, options.onKeyGeneration);
     return this.withLock(async () => {
       // Another process may have made it while we waited for the lock.
-      const again = this.cached(profileName);
+      const again = fresh();
       if (again) return again;
-      onGenerate?.(profileName);
-      const issuer = profile.issuer === 'self' ? undefined : await this.authority(profile.issuer);
+      (onGenerate ?? options.onGenerate)?.(profileName);
       const { notBefore, notAfter } = validityOf(profile, new Date());
-      const leaf = await this.issue(profile, issuer, notBefore, notAfter);
-      const chain = [leaf.cert, ...(await Promise.all(profile.chain.map(async (name) => (await this.authority(name)).cert)))].join('');
-      const meta: Meta = { fingerprint: this.fingerprintOf(profile), issuerFingerprint: issuer?.fingerprint ?? '', notBefore: notBefore.toISOString(), notAfter: notAfter.toISOString() };
-      writeAtomically(file, `${META_PREFIX}${JSON.stringify(meta)}\n${leaf.key}${chain}`, 0o600);
-      return { profile: profileName, key: leaf.key, chain, file };
+      const leaf = await this.issue(profile, key, issuer, notBefore, notAfter, options.revocationBase);
+      const served = [leaf.pem, ...chain.map((authority) => authority.cert)].join('');
+      const meta: Meta = { inputs, notBefore: notBefore.toISOString(), notAfter: notAfter.toISOString(), serial: leaf.serial };
+      writeAtomically(file, `${META_PREFIX}${JSON.stringify(meta)}\n${key.privateKey}${served}`, 0o600);
+      return { profile: profileName, key: key.privateKey, chain: served, file, serial: leaf.serial };
     });
   }
 
-  /** The profiles that get() would have to make: none, on a warm cache. */
+  /**
+   * The profiles a warm-up (`broken-mta certs`, the test suite's setup) would have to make:
+   * none, on a warm cache. Looks at the folder only; makes nothing.
+   */
   missing(): CertProfileName[] {
-    return CERT_PROFILE_NAMES.filter((profile) => !this.cached(profile));
+    return CERT_PROFILE_NAMES.filter((name) => !madeWhenServed(CERT_PROFILES[name]) && !this.onDisk(name));
   }
 
-  private cached(profileName: CertProfileName): ServedCertificate | undefined {
-    const profile = CERT_PROFILES[profileName];
-    const found = this.readBundle(join(this.dir, `${profileName}.pem`), profileName);
-    return found && this.stillGood(found.meta, this.fingerprintOf(profile), profile.issuer) ? found.certificate : undefined;
+  private onDisk(profileName: CertProfileName): ServedCertificate | undefined {
+    const profile: CertProfile = CERT_PROFILES[profileName];
+    const issuer = profile.issuer === 'self' ? undefined : this.authorityOnDisk(profile.issuer);
+    const chain = profile.chain.map((name) => this.authorityOnDisk(name));
+    if ((profile.issuer !== 'self' && !issuer) || !chain.every((authority) => authority)) return undefined;
+    return this.readFresh(profileName, this.leafInputs(profile, issuer, chain as Authority[], undefined));
+  }
+
+  /** An authority as it is on disk, with the ones above it, if all are still good. */
+  private authorityOnDisk(name: AuthorityName): Authority | undefined {
+    const spec = AUTHORITIES[name];
+    if (!spec) return undefined;
+    const parent = spec.issuer === 'self' ? undefined : this.authorityOnDisk(spec.issuer);
+    const crossed = spec.crossSigns ? this.authorityOnDisk(spec.crossSigns) : undefined;
+    if ((spec.issuer !== 'self' && !parent) || (spec.crossSigns && !crossed)) return undefined;
+    return this.readAuthority(name, authorityInputs(spec, parent, crossed));
+  }
+
+  /** What a leaf is made from: a change to any of it makes the leaf anew. */
+  private leafInputs(profile: CertProfile, issuer: Authority | undefined, chain: Authority[], revocationBase: string | undefined): string {
+    return fingerprint({ profile, hostname: this.hostname, revocationBase, issuer: issuer?.fingerprint, chain: chain.map((a) => a.fingerprint) });
+  }
+
+  private readFresh(profileName: CertProfileName, inputs: string): ServedCertificate | undefined {
+    const cached = this.readBundle(join(this.dir, `${profileName}.pem`), profileName);
+    return cached && cached.meta.inputs === inputs && datesStillGood(cached.meta) ? cached.certificate : undefined;
   }
 
   /** An authority, made (and the ones above it) on first use. */
-  async authority(name: AuthorityName): Promise<Authority> {
-    return this.readAuthority(name) ?? this.withLock(() => this.makeAuthority(name));
-  }
-
-  private async makeAuthority(name: AuthorityName): Promise<Authority> {
-    const spec = AUTHORITIES[name];
-    const parent = spec.issuer === 'self' ? undefined : await this.authority(spec.issuer);
-    const existing = this.readAuthority(name);
-    if (existing) return existing;
-    const now = new Date();
-    const selfsigned = await loadGenerator();
-    const pems = await selfsigned.generate(
-      [
-        { name: 'commonName', value: spec.commonName },
-        { name: 'organizationName', value: 'broken-mta (for tests only)' },
-      ],
-      {
-        keySize: 2048,
-        algorithm: 'sha256',
-        notBeforeDate: new Date(now.getTime() - DAY),
-        notAfterDate: new Date(now.getTime() + AUTHORITY_LIFETIME_DAYS * DAY),
-        extensions: [
-          { name: 'basicConstraints', cA: true, critical: true, ...(spec.pathLength !== undefined ? { pathLenConstraint: spec.pathLength } : {}) },
-          { name: 'keyUsage', keyCertSign: true, cRLSign: true, digitalSignature: true, critical: true },
-        ],
-        ...(parent ? { ca: { key: parent.key, cert: parent.cert } } : {}),
-      },
-    );
-    writeAtomically(join(this.dir, `${name}.key.pem`), normalizePem(pems.private), 0o600);
-    writeAtomically(this.authorityFile(name), normalizePem(pems.cert), 0o644);
-    return this.readAuthority(name)!;
+  authority(name: AuthorityName): Promise<Authority> {
+    let authority = this.authorities.get(name);
+    if (!authority) {
+      authority = this.loadOrMakeAuthority(name);
+      authority.catch(() => this.authorities.delete(name));
+      this.authorities.set(name, authority);
+    }
+    return authority;
   }
 
   /** The test CA, generated on first use. */
@@ -143,85 +166,127 @@ export class CertificateCache {
   }
 
   /**
-   * Makes everything a full set needs, with independent keys made side by side (key
-   * generation runs off the event loop, on libuv's threads): the authorities' chains and
-   * the leaf keys of every size.
+   * Makes everything a full set needs but the slow keys, with independent keys made side
+   * by side (key generation runs off the event loop, on libuv's threads).
    */
   async prepareAll(): Promise<void> {
-    const sizes = [...new Set(Object.values(CERT_PROFILES).map((profile) => profile.keyBits))];
-    await Promise.all([...sizes.map((bits) => this.leafKey(bits)), this.authority('test-intermediate'), this.authority('other-root')]);
+    const specs = new Set(Object.values(CERT_PROFILES).map((profile) => profile.key));
+    const quick = [...specs].filter((spec) => !('slow' in KEY_SPECS[spec]));
+    await Promise.all([...quick.map((spec) => this.leafKey(spec)), ...Object.keys(AUTHORITIES).map((name) => this.authority(name))]);
   }
 
-  private leafKey(bits: number): Promise<{ privateKey: string; publicKey: string }> {
-    let key = this.leafKeys.get(bits);
+  /** The slow keys a warm-up leaves out (rsa-8192), made now: for whoever can start them early. */
+  async prepareSlowKeys(): Promise<void> {
+    const specs = new Set(Object.values(CERT_PROFILES).map((profile) => profile.key));
+    await Promise.all([...specs].filter((spec) => 'slow' in KEY_SPECS[spec]).map((spec) => this.leafKey(spec)));
+  }
+
+  /** The CRL an authority publishes, listing these serials (DER). */
+  async crl(authorityName: AuthorityName, revokedSerials: string[]): Promise<Buffer> {
+    const authority = await this.authority(authorityName);
+    return issueCrl({ certificate: authority.cert, privateKey: authority.key.privateKey }, revokedSerials);
+  }
+
+  /** What the certificate's issuer answers over OCSP about it: revoked if the profile says so (DER). */
+  async ocspResponse(certificate: ServedCertificate): Promise<Buffer> {
+    const profile: CertProfile = CERT_PROFILES[certificate.profile];
+    if (profile.issuer === 'self') throw new Error(`${certificate.profile} signs itself: no issuer answers OCSP for it`);
+    const issuer = await this.authority(profile.issuer);
+    return issueOcspResponse(certificate.chain, { certificate: issuer.cert, privateKey: issuer.key.privateKey }, profile.revoked ? 'revoked' : 'good');
+  }
+
+  private async loadOrMakeAuthority(name: AuthorityName): Promise<Authority> {
+    const spec = AUTHORITIES[name];
+    if (!spec) throw new Error(`no authority ${name}`);
+    const parent = spec.issuer === 'self' ? undefined : await this.authority(spec.issuer);
+    const crossed = spec.crossSigns ? await this.authority(spec.crossSigns) : undefined;
+    const inputs = authorityInputs(spec, parent, crossed);
+    const fresh = () => this.readAuthority(name, inputs);
+    return (
+      fresh() ??
+      this.withLock(async () => {
+        const existing = fresh();
+        if (existing) return existing;
+        const { notBefore, notAfter } = validityOf(spec, new Date());
+        const key = crossed?.key ?? (await generateKey(spec.key));
+        const { pem, serial } = await issueCertificate({
+          subject: crossed ? { sameAs: crossed.cert } : { commonName: spec.commonName, organization: ORGANIZATION },
+          key,
+          signer: parent ? { certificate: parent.cert, privateKey: parent.key.privateKey } : 'self',
+          digest: spec.digest === 'md5' ? 'sha256' : spec.digest,
+          notBefore,
+          notAfter,
+          ca: { pathLength: spec.pathLength },
+        });
+        const meta: Meta = { inputs, notBefore: notBefore.toISOString(), notAfter: notAfter.toISOString(), serial, certificate: fingerprint(pem) };
+        writeAtomically(join(this.dir, `${name}.key.pem`), `${META_PREFIX}${JSON.stringify(meta)}\n${key.privateKey}`, 0o600);
+        writeAtomically(this.authorityFile(name), pem, 0o644);
+        return { key, cert: pem, fingerprint: meta.certificate! };
+      })
+    );
+  }
+
+  /** The authority on disk, if it was made from these inputs and none of its dates is about to flip. */
+  private readAuthority(name: AuthorityName, inputs: string): Authority | undefined {
+    try {
+      const cert = readFileSync(this.authorityFile(name), 'utf8');
+      const [first, ...rest] = readFileSync(join(this.dir, `${name}.key.pem`), 'utf8').split('\n');
+      if (!first?.startsWith(META_PREFIX)) return undefined;
+      const meta = JSON.parse(first.slice(META_PREFIX.length)) as Meta;
+      // The two files are written one after the other: both must be of one generation.
+      if (meta.inputs !== inputs || meta.certificate !== fingerprint(cert) || !datesStillGood(meta)) return undefined;
+      const privateKey = rest.join('\n');
+      const key = keyPairOf(privateKey);
+      return key ? { key, cert, fingerprint: meta.certificate } : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  private leafKey(spec: KeySpec, onGeneration?: (spec: KeySpec) => void): Promise<KeyPair> {
+    let key = this.leafKeys.get(spec);
     if (!key) {
-      // Asynchronous: a running server's event loop never waits for a key.
-      key = generateKeyPairAsync('rsa', {
-        modulusLength: bits,
-        publicKeyEncoding: { type: 'spki', format: 'pem' },
-        privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
-      });
-      this.leafKeys.set(bits, key);
+      const file = join(this.dir, `key-${spec}.pem`);
+      key = (async () => {
+        const existing = readKey(file);
+        if (existing) return existing;
+        makeWritableDir(this.dir, 'certificate folder', FOLDER_HINT);
+        // A lock of its own, not the cache's: a slow key is made once, and holds nobody
+        // up who needs anything else.
+        return withFileLock(`${file}.lock`, async () => {
+          const again = readKey(file);
+          if (again) return again;
+          onGeneration?.(spec);
+          const made = await generateKey(spec);
+          writeAtomically(file, made.privateKey, 0o600);
+          return made;
+        });
+      })();
+      key.catch(() => this.leafKeys.delete(spec));
+      this.leafKeys.set(spec, key);
     }
     return key;
   }
 
-  private async issue(profile: CertProfile, issuer: Authority | undefined, notBefore: Date, notAfter: Date): Promise<{ key: string; cert: string }> {
-    const commonName = this.expand(profile.names[0]!);
+  private async issue(profile: CertProfile, key: KeyPair, issuer: Authority | undefined, notBefore: Date, notAfter: Date, revocationBase: string | undefined): Promise<{ pem: string; serial: string }> {
     const altNames = profile.names.map((name) => this.altName(name));
-    const keyPair = await this.leafKey(profile.keyBits);
-    // selfsigned cannot sign with MD5 (it quietly uses SHA-1): openssl can.
-    if (profile.digest === 'md5') return opensslIssue(profile, keyPair.privateKey, issuer, commonName, altNames, notAfter);
-    const selfsigned = await loadGenerator();
-    const pems = await selfsigned.generate([{ name: 'commonName', value: commonName }], {
-      keyPair,
-      algorithm: profile.digest,
-      notBeforeDate: notBefore,
-      notAfterDate: notAfter,
-      extensions: [
-        { name: 'basicConstraints', cA: false, critical: true },
-        { name: 'keyUsage', digitalSignature: true, keyEncipherment: true, critical: true },
-        profile.use === 'client' ? { name: 'extKeyUsage', clientAuth: true } : { name: 'extKeyUsage', serverAuth: true, clientAuth: true },
-        { name: 'subjectAltName', altNames },
-      ],
-      ...(issuer ? { ca: { key: issuer.key, cert: issuer.cert } } : {}),
-    });
-    return { key: normalizePem(pems.private), cert: normalizePem(pems.cert) };
-  }
-
-  /** The authority on disk, if it is still valid for long and still signed by its parent. */
-  private readAuthority(name: AuthorityName): Authority | undefined {
-    try {
-      const cert = readFileSync(this.authorityFile(name), 'utf8');
-      const key = readFileSync(join(this.dir, `${name}.key.pem`), 'utf8');
-      const x509 = new X509Certificate(cert);
-      if (Date.parse(x509.validTo) - Date.now() < REGENERATE_WITHIN) return undefined;
-      const parent = AUTHORITIES[name].issuer;
-      if (parent !== 'self' && !x509.checkIssued(new X509Certificate(readFileSync(this.authorityFile(parent), 'utf8')))) return undefined;
-      return { key, cert, fingerprint: x509.fingerprint256 };
-    } catch {
-      return undefined;
+    const signer = issuer ? { certificate: issuer.cert, privateKey: issuer.key.privateKey } : ('self' as const);
+    if (profile.digest === 'md5') {
+      const pem = normalizePem(await issueMd5Certificate(key.privateKey, signer, this.expand(profile.names[0]!), altNames, notAfter));
+      return { pem, serial: new X509Certificate(pem).serialNumber.toLowerCase() };
     }
-  }
-
-  /** The fingerprint of an authority's certificate on disk, without reading its key. */
-  private authorityFingerprint(name: AuthorityName): string | undefined {
-    try {
-      return new X509Certificate(readFileSync(this.authorityFile(name), 'utf8')).fingerprint256;
-    } catch {
-      return undefined;
-    }
-  }
-
-  private stillGood(meta: Meta, fingerprint: string, issuer: CertProfile['issuer']): boolean {
-    if (meta.fingerprint !== fingerprint) return false;
-    if (issuer !== 'self' && meta.issuerFingerprint !== this.authorityFingerprint(issuer)) return false;
-    const now = Date.now();
-    // Only dates still ahead can flip the certificate's state (not yet valid → valid,
-    // valid → expired); an expired certificate stays expired.
-    return [meta.notBefore, meta.notAfter].every((date) => {
-      const at = Date.parse(date);
-      return at <= now || at - now > REGENERATE_WITHIN;
+    return issueCertificate({
+      subject: profile.subject === 'none' ? 'none' : { commonName: this.expand(profile.names[0]!) },
+      key,
+      signer,
+      digest: profile.digest,
+      notBefore,
+      notAfter,
+      altNames,
+      extendedKeyUsage: profile.use === 'client' ? ['clientAuth'] : ['serverAuth', 'clientAuth'],
+      keyEncipherment: KEY_SPECS[profile.key].kind === 'rsa',
+      crlUrl: profile.crlDistributionPoint ? `${revocationBase}${crlPath(profile.issuer)}` : undefined,
+      mustStaple: profile.mustStaple,
     });
   }
 
@@ -237,18 +302,13 @@ export class CertificateCache {
     try {
       const meta = JSON.parse(first.slice(META_PREFIX.length)) as Meta;
       const body = rest.join('\n');
-      const keyEnd = /-----END (RSA )?PRIVATE KEY-----\n/.exec(body);
+      const keyEnd = /-----END (RSA |EC )?PRIVATE KEY-----\n/.exec(body);
       if (!keyEnd) return undefined;
       const split = keyEnd.index + keyEnd[0].length;
-      return { meta, certificate: { profile, key: body.slice(0, split), chain: body.slice(split), file } };
+      return { meta, certificate: { profile, key: body.slice(0, split), chain: body.slice(split), file, serial: meta.serial } };
     } catch {
       return undefined;
     }
-  }
-
-  /** Changes to a profile, or to the host name it names, make a new certificate. */
-  private fingerprintOf(profile: CertProfile): string {
-    return createHash('sha256').update(JSON.stringify({ profile, hostname: this.hostname })).digest('hex').slice(0, 16);
   }
 
   private expand(name: string): string {
@@ -257,95 +317,59 @@ export class CertificateCache {
 
   private altName(name: string): AltName {
     const expanded = this.expand(name);
-    return /^[\d.]+$/.test(expanded) || expanded.includes(':') ? { type: 7, ip: expanded } : { type: 2, value: expanded };
+    return /^[\d.]+$/.test(expanded) || expanded.includes(':') ? { type: 'ip', value: expanded } : { type: 'dns', value: expanded };
   }
 
-  private holdingLock = false;
+  private lockHolders = 0;
+  private lockReleased: (() => void) | undefined;
+  private lockHeld: Promise<void> | undefined;
 
-  /** One process generates at a time; re-entrant, since a leaf may need its authority made. */
+  /**
+   * One process generates at a time. Within a process the lock is shared (and so
+   * re-entrant): a leaf may need its authority made, authorities are made side by side.
+   */
   private async withLock<T>(work: () => Promise<T>): Promise<T> {
-    if (this.holdingLock) return work();
-    makeWritableDir(this.dir, 'certificate folder', '; choose another with --certs or $BROKEN_MTA_CERTS');
-    const lock = join(this.dir, '.lock');
-    const deadline = Date.now() + 2 * LOCK_STALE_MS;
-    for (;;) {
-      try {
-        closeSync(openSync(lock, 'wx'));
-        break;
-      } catch (error) {
-        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-        if (isStale(lock) || Date.now() > deadline) unlinkQuietly(lock);
-        else await sleep(50);
-      }
+    if (this.lockHolders === 0 && !this.lockHeld) {
+      makeWritableDir(this.dir, 'certificate folder', FOLDER_HINT);
+      this.lockHeld = new Promise<void>((held, failed) => {
+        withFileLock(join(this.dir, '.lock'), () => {
+          held();
+          return new Promise<void>((release) => (this.lockReleased = release));
+        }).catch(failed);
+      });
     }
-    this.holdingLock = true;
+    this.lockHolders++;
     try {
+      await this.lockHeld;
       return await work();
     } finally {
-      this.holdingLock = false;
-      unlinkQuietly(lock);
+      if (--this.lockHolders === 0) {
+        this.lockHeld = undefined;
+        this.lockReleased?.();
+      }
     }
   }
 }
 
-const execFileAsync = promisify(execFile);
-const generateKeyPairAsync = promisify(generateKeyPair);
-
-/** An MD5-signed leaf, made by the openssl command (OpenSSL still signs with MD5). */
-async function opensslIssue(
-  profile: CertProfile,
-  privateKey: string,
-  issuer: Authority | undefined,
-  commonName: string,
-  altNames: AltName[],
-  notAfter: Date,
-): Promise<{ key: string; cert: string }> {
-  const work = mkdtempSync(join(tmpdir(), 'broken-mta-cert-'));
-  try {
-    const file = (name: string) => join(work, name);
-    const san = altNames.map((name) => (name.type === 7 ? `IP:${name.ip}` : `DNS:${name.value}`)).join(',');
-    writeFileSync(file('ext.cnf'), `basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth,clientAuth\nsubjectAltName=${san}\n`);
-    // Asynchronous, so a running server's event loop never waits for a key.
-    const run = (args: string[]) => execFileAsync('openssl', args);
-    writeFileSync(file('leaf.key'), privateKey, { mode: 0o600 });
-    await run(['req', '-new', '-key', file('leaf.key'), '-subj', `/CN=${commonName}`, '-out', file('leaf.csr')]);
-    const days = Math.max(1, Math.round((notAfter.getTime() - Date.now()) / DAY));
-    if (issuer) {
-      writeFileSync(file('ca.pem'), issuer.cert);
-      writeFileSync(file('ca.key'), issuer.key, { mode: 0o600 });
-      await run(['x509', '-req', '-in', file('leaf.csr'), '-CA', file('ca.pem'), '-CAkey', file('ca.key'), '-set_serial', `0x${Date.now().toString(16)}`, '-md5', '-days', String(days), '-extfile', file('ext.cnf'), '-out', file('leaf.pem')]);
-    } else {
-      await run(['x509', '-req', '-in', file('leaf.csr'), '-signkey', file('leaf.key'), '-md5', '-days', String(days), '-extfile', file('ext.cnf'), '-out', file('leaf.pem')]);
-    }
-    // openssl starts the validity now, which is what the MD5 profile asks for.
-    return { key: normalizePem(readFileSync(file('leaf.key'), 'utf8')), cert: normalizePem(readFileSync(file('leaf.pem'), 'utf8')) };
-  } catch (error) {
-    const stderr = String((error as { stderr?: string }).stderr ?? '').trim();
-    throw new Error(`openssl could not make the ${profile.digest} certificate: ${stderr || (error as Error).message}`);
-  } finally {
-    rmSync(work, { recursive: true, force: true });
-  }
+/** Only dates still ahead can flip a certificate's state (not yet valid → valid, valid → expired). */
+function datesStillGood(meta: Pick<Meta, 'notBefore' | 'notAfter'>): boolean {
+  const now = Date.now();
+  return [meta.notBefore, meta.notAfter].every((date) => {
+    const at = Date.parse(date);
+    return at <= now || at - now > REGENERATE_WITHIN;
+  });
 }
 
-// Loaded only when a certificate has to be made: a warm start never pays for it.
-function loadGenerator(): Promise<typeof import('selfsigned')> {
-  return import('selfsigned');
+/** What an authority is made from. */
+function authorityInputs(spec: AuthoritySpec, parent: Authority | undefined, crossed: Authority | undefined): string {
+  return fingerprint({ spec, parent: parent?.fingerprint, crossed: crossed?.fingerprint });
 }
 
-function isStale(file: string): boolean {
-  try {
-    return Date.now() - statSync(file).mtimeMs > LOCK_STALE_MS;
-  } catch {
-    return false;
-  }
-}
-
-function unlinkQuietly(file: string): void {
-  try {
-    unlinkSync(file);
-  } catch {
-    // already gone
-  }
+function fingerprint(value: unknown): string {
+  return createHash('sha256')
+    .update(typeof value === 'string' ? value : JSON.stringify(value))
+    .digest('hex')
+    .slice(0, 16);
 }
 
 function normalizePem(pem: string): string {
@@ -353,7 +377,7 @@ function normalizePem(pem: string): string {
 }
 
 /** Written whole or not at all: a crash never leaves half a key behind. */
-export function writeAtomically(file: string, content: string, mode: number): void {
+export function writeAtomically(file: string, content: string | Buffer, mode: number): void {
   const temporary = `${file}.${process.pid}.${Date.now()}.tmp`;
   try {
     writeFileSync(temporary, content, { mode });

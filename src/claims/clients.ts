@@ -18,6 +18,10 @@ export interface Target {
   /** The test CA's client certificate and key (`broken-mta certs --client`). */
   clientCert: string;
   clientKey: string;
+  /** The retired root (expired-cross-root's), for a client with an old trust store. */
+  retiredRoot: string;
+  /** The CRL the served certificate's distribution point publishes, as a PEM file. */
+  crl: string;
 }
 
 /** A program run from a shell: what `show` prints is what the suite runs. */
@@ -69,6 +73,12 @@ export interface ClientKind {
 
 const recipients = (settings: Settings) => [settings.to ?? TO].flat();
 
+/** What the client trusts: the test CA, or (oldTrustStore) only the retired root. */
+const trustedRoot = (settings: Settings, target: Target) => (settings.oldTrustStore ? target.retiredRoot : target.ca);
+
+/** Signature schemes of RSA keys, by OpenSSL's and Node's names (rsaOnly). */
+const RSA_SIGNATURES = ['rsa_pss_rsae_sha256', 'rsa_pss_rsae_sha384', 'rsa_pkcs1_sha256', 'rsa_pkcs1_sha384'];
+
 const withTimeout = (settings: Settings, argv: string[]) => (settings.timeout ? ['timeout', String(settings.timeout), ...argv] : argv);
 
 /** The OpenSSL cipher list the settings ask for (suites, security level), for every OpenSSL-based client; undefined: the client's own. */
@@ -80,12 +90,12 @@ function opensslCipherList({ ciphers, securityLevel }: Settings): string | undef
 const openssl: ClientKind = {
   name: 'openssl',
   program: 'openssl',
-  settings: ['tls', 'verify', 'verifyHostname', 'securityLevel', 'version', 'ciphers', 'legacyRenegotiation', 'clientCert', 'timeout', 'sendMail', 'bdat', 'to'],
+  settings: ['tls', 'verify', 'verifyHostname', 'securityLevel', 'version', 'ciphers', 'legacyRenegotiation', 'clientCert', 'sni', 'rsaOnly', 'verifyDepth', 'oldTrustStore', 'crl', 'requestStaple', 'timeout', 'sendMail', 'bdat', 'to'],
   // s_client speaks TLS or nothing: STARTTLS (its default) or implicit TLS.
   tlsModes: ['required', 'implicit'],
   hasLog: false,
   invoke(settings, target) {
-    const argv = ['openssl', 's_client', ...(settings.tls === 'implicit' ? [] : ['-starttls', 'smtp']), '-crlf', '-connect', `${target.host}:${target.port}`, '-CAfile', target.ca];
+    const argv = ['openssl', 's_client', ...(settings.tls === 'implicit' ? [] : ['-starttls', 'smtp']), '-crlf', '-connect', `${target.host}:${target.port}`, '-CAfile', trustedRoot(settings, target)];
     if (settings.verify) argv.push('-verify_return_error');
     if (settings.verifyHostname) argv.push('-verify_hostname', target.hostname);
     const cipherList = opensslCipherList(settings);
@@ -93,6 +103,12 @@ const openssl: ClientKind = {
     if (settings.version) argv.push({ TLSv1: '-tls1', 'TLSv1.1': '-tls1_1', 'TLSv1.2': '-tls1_2', 'TLSv1.3': '-tls1_3' }[settings.version]);
     if (settings.legacyRenegotiation) argv.push('-legacy_server_connect');
     if (settings.clientCert) argv.push('-cert', target.clientCert, '-key', target.clientKey);
+    if (settings.sni !== undefined) argv.push(...(settings.sni ? ['-servername', target.hostname] : ['-noservername']));
+    if (settings.rsaOnly) argv.push('-sigalgs', RSA_SIGNATURES.join(':'));
+    if (settings.verifyDepth !== undefined) argv.push('-verify_depth', String(settings.verifyDepth));
+    // s_client fetches the CRL from the distribution point itself.
+    if (settings.crl) argv.push('-crl_check', '-crl_download');
+    if (settings.requestStaple) argv.push('-status');
     // -ign_eof: read the server's replies after the input ends, until it closes.
     const sendMail = settings.sendMail || settings.bdat;
     if (sendMail) argv.push('-ign_eof');
@@ -108,15 +124,19 @@ const openssl: ClientKind = {
 const gnutls: ClientKind = {
   name: 'gnutls',
   program: 'gnutls-cli',
-  settings: ['tls', 'verify', 'dhBits', 'priority', 'clientCert', 'timeout', 'sendMail', 'to'],
+  // gnutls-cli always asks for a staple (requestStaple is its default), and fetches no CRL.
+  settings: ['tls', 'verify', 'dhBits', 'priority', 'clientCert', 'sni', 'rsaOnly', 'oldTrustStore', 'crl', 'timeout', 'sendMail', 'to'],
   tlsModes: ['required', 'implicit'],
   hasLog: false,
   invoke(settings, target) {
-    const argv = ['gnutls-cli', ...(settings.tls === 'implicit' ? [] : ['--starttls-proto=smtp']), '--port', target.port, '--x509cafile', target.ca];
+    const argv = ['gnutls-cli', ...(settings.tls === 'implicit' ? [] : ['--starttls-proto=smtp']), '--port', target.port, '--x509cafile', trustedRoot(settings, target)];
     if (settings.verify === false) argv.push('--insecure');
     if (settings.dhBits) argv.push(`--dh-bits=${settings.dhBits}`);
     if (settings.priority) argv.push(`--priority=${settings.priority}`);
     if (settings.clientCert) argv.push('--x509certfile', target.clientCert, '--x509keyfile', target.clientKey);
+    if (settings.sni !== undefined) argv.push(...(settings.sni ? ['--sni-hostname', target.hostname] : ['--disable-sni']));
+    if (settings.rsaOnly) argv.push('--priority', 'NORMAL:-SIGN-ALL:+SIGN-RSA-SHA256:+SIGN-RSA-PSS-RSAE-SHA256');
+    if (settings.crl) argv.push('--x509crlfile', target.crl);
     argv.push(target.host);
     return {
       kind: 'command',
@@ -132,16 +152,18 @@ const SWAKS_TLS = { none: [], optional: ['--tls-optional-strict'], required: ['-
 const swaks: ClientKind = {
   name: 'swaks',
   program: 'swaks',
-  settings: ['tls', 'verify', 'ciphers', 'clientCert', 'timeout', 'to', 'messageBytes', 'eightBit', 'auth'],
+  settings: ['tls', 'verify', 'ciphers', 'clientCert', 'sni', 'oldTrustStore', 'timeout', 'to', 'messageBytes', 'eightBit', 'auth'],
   tlsModes: ALL_TLS_MODES,
   hasLog: false,
   invoke(settings, target) {
     const tls = SWAKS_TLS[settings.tls ?? 'optional'];
     const auth = settings.auth ? ['--auth', ...(settings.auth === 'any' ? [] : [settings.auth]), '--auth-user', AUTH_USER, '--auth-password', AUTH_SECRET] : [];
     const argv = ['swaks', '--server', `${target.host}:${target.port}`, '--from', FROM, '--to', recipients(settings).join(','), ...tls];
-    if (tls.length && settings.verify !== false) argv.push('--tls-verify', '--tls-ca-path', target.ca);
+    if (tls.length && settings.verify !== false) argv.push('--tls-verify', '--tls-ca-path', trustedRoot(settings, target));
     if (settings.ciphers) argv.push('--tls-cipher', settings.ciphers);
     if (settings.clientCert) argv.push('--tls-cert', target.clientCert, '--tls-key', target.clientKey);
+    // swaks sends no SNI unless told a name.
+    if (settings.sni) argv.push('--tls-sni', target.hostname);
     argv.push('--timeout', String(settings.timeout ?? 5));
     if (settings.messageBytes) argv.push('--body', '-');
     if (settings.eightBit) argv.push('--body', EIGHT_BIT_TEXT);
@@ -161,7 +183,7 @@ const NODEMAILER_SCRIPT = [
   'import { readFileSync } from "node:fs";',
   'import nodemailer from "nodemailer";',
   'const { transport, message, textBytes } = JSON.parse(process.argv[1]);',
-  'for (const key of ["ca", "cert", "key"]) if (transport.tls[key]) transport.tls[key] = readFileSync(transport.tls[key]);',
+  'for (const key of ["ca", "cert", "key", "crl"]) if (transport.tls[key]) transport.tls[key] = readFileSync(transport.tls[key]);',
   'if (textBytes) message.text = "x".repeat(textBytes);',
   'const client = nodemailer.createTransport(transport);',
   'try {',
@@ -192,17 +214,21 @@ const eightBitMessage = (to: string[]) => ({
 const nodemailer: ClientKind = {
   name: 'nodemailer',
   program: 'node',
-  settings: ['tls', 'verify', 'securityLevel', 'version', 'ciphers', 'clientCert', 'timeout', 'to', 'messageBytes', 'eightBit', 'auth'],
+  settings: ['tls', 'verify', 'securityLevel', 'version', 'ciphers', 'clientCert', 'sni', 'rsaOnly', 'oldTrustStore', 'crl', 'requestStaple', 'timeout', 'to', 'messageBytes', 'eightBit', 'auth'],
   tlsModes: ALL_TLS_MODES,
   hasLog: false,
   invoke(settings, target) {
     const timeoutMs = (settings.timeout ?? 5) * 1000;
-    const tls: Record<string, unknown> = { ca: target.ca, servername: target.hostname };
+    // Named by default, as an application that knows its MX by name does; sni: false to an address names nothing.
+    const tls: Record<string, unknown> = { ca: trustedRoot(settings, target), ...(settings.sni === false ? {} : { servername: target.hostname }) };
     if (settings.verify === false) tls.rejectUnauthorized = false;
     const cipherList = opensslCipherList(settings);
     if (cipherList) tls.ciphers = cipherList;
     if (settings.version) Object.assign(tls, { minVersion: settings.version, maxVersion: settings.version });
     if (settings.clientCert) Object.assign(tls, { cert: target.clientCert, key: target.clientKey });
+    if (settings.rsaOnly) tls.sigalgs = RSA_SIGNATURES.join(':');
+    if (settings.crl) tls.crl = target.crl;
+    if (settings.requestStaple) tls.requestOCSP = true;
     const options = {
       transport: {
         host: target.host,
@@ -225,7 +251,7 @@ const nodemailer: ClientKind = {
 const sendmail: ClientKind = {
   name: 'sendmail',
   program: 'sendmail',
-  settings: ['tls', 'verify', 'securityLevel', 'ciphers', 'fallback', 'queueRun', 'timeout', 'to', 'messageBytes', 'eightBit'],
+  settings: ['tls', 'verify', 'securityLevel', 'ciphers', 'oldTrustStore', 'crl', 'fallback', 'queueRun', 'timeout', 'to', 'messageBytes', 'eightBit'],
   // Implicit TLS is a mailer setting of its own (smtps), not one message's.
   tlsModes: ['none', 'optional', 'required'],
   hasLog: true,
@@ -238,6 +264,8 @@ const sendmail: ClientKind = {
     if (settings.fallback) options.push('-OTLSFallbacktoClear=true');
     const cipherList = opensslCipherList(settings);
     if (cipherList) options.push(`-OCipherList=${cipherList}`);
+    if (settings.oldTrustStore) options.push(`-OCACertFile=${target.retiredRoot}`);
+    if (settings.crl) options.push(`-OCRLFile=${target.crl}`);
     if (settings.timeout) {
       for (const stage of ['initial', 'helo', 'mail', 'rcpt', 'datainit', 'datablock', 'datafinal', 'starttls']) options.push(`-OTimeout.${stage}=${settings.timeout}s`);
     }
@@ -367,4 +395,13 @@ export function invocationLines(invocation: Invocation): string[] {
 }
 
 /** The target as the README and `--help` write commands: placeholders `matrix` fills in. */
-export const PLACEHOLDERS: Target = { host: '{host}', port: '{port}', ca: '{ca}', hostname: 'mx.broken-mta.test', clientCert: '{cert}', clientKey: '{key}' };
+export const PLACEHOLDERS: Target = {
+  host: '{host}',
+  port: '{port}',
+  ca: '{ca}',
+  hostname: 'mx.broken-mta.test',
+  clientCert: '{cert}',
+  clientKey: '{key}',
+  retiredRoot: '{retired-root}',
+  crl: '{crl}',
+};

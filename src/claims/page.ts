@@ -42,6 +42,7 @@ export function renderClaims(scenario: Scenario, target: Target): string[] {
     out.push(`  ${index + 1}. ${claim.client}${settingsText(claim)}${attempt}: ${describeExpectation(claim)}`);
     if (claim.client === 'sendmail') out.push(`     (the README's sendmail recipe, its ESMTP_MAILER_ARGS on port ${target.port})`);
     if (claim.with?.clientCert) out.push('     (the client certificate and key: broken-mta certs --client)');
+    if (claim.with?.crl && claim.client !== 'openssl') out.push(`     (the CRL: curl -s URL | openssl crl -inform DER -out ${target.crl}, with the URL the server prints when it starts)`);
     out.push(...commands(claim, target).map((line) => `     ${line}`));
     if (claim.note) out.push(`     note: ${claim.note}`);
   });

@@ -1,12 +1,14 @@
 // What the control API drives: the listeners, their events and their messages, the
-// catalogue. The catalogue and every certificate are read (or made) once, at start; after
-// that no request reads or writes a file: a scenario is a catalogue name or an inline
-// object that may not point at one, and messages are written only to --store.
-import { CertificateCache, type ServedCertificate } from '../certs/cache.js';
+// catalogue. The catalogue and every certificate are read (or made) once, at start, but
+// the two made when a scenario first serves them (rsa-8192's slow key, and revoked, which
+// names the control's CRL server): those the first request that serves them makes, in the
+// certificate cache. No request reads or writes any other file: a scenario is a catalogue
+// name or an inline object that may not point at one, and messages are written only to --store.
+import { CertificateCache } from '../certs/cache.js';
+import { TlsSource } from '../certs/serving.js';
 import { EventLog } from '../events.js';
 import { DEFAULT_LIMITS, loadScenario, type Limits, type Scenario } from '../index.js';
 import { catalogueNames, ScenarioError } from '../scenario/load.js';
-import { SERVED_PROFILE_NAMES, type CertProfileName } from '../certs/profiles.js';
 import { serveScenario } from '../smtp/server.js';
 import type { CapturedMessage } from '../smtp/types.js';
 import { MessageStore } from '../store.js';
@@ -29,25 +31,26 @@ export interface ControlOptions {
   store?: string;
   /** Told of each certificate that has to be made at start (a cold cache): long work shows progress. */
   onGenerate?: (profile: string) => void;
+  /** Told when a scenario's certificate needs a slow key made first (rsa-8192: up to a minute, once per cache). */
+  onKeyGeneration?: (spec: string) => void;
 }
 
 export class Control {
   readonly bus = new EventBus();
   readonly messages: MessageBox;
   private readonly listeners = new Map<number, Listener>();
-  private readonly certificates: ReadonlyMap<CertProfileName, ServedCertificate>;
   private readonly limits: Limits;
 
   private constructor(
     private readonly options: ControlOptions,
     private readonly catalogue: ReadonlyMap<string, Scenario>,
     private readonly cache: CertificateCache,
-    certificates: Array<[CertProfileName, ServedCertificate]>,
+    /** Every certificate, staple and CRL the listeners serve; one CRL server for all of them. */
+    private readonly tls: TlsSource,
     /** The test CA's certificate (PEM), what clients must trust. */
     readonly caCertificate: string,
     private readonly store: MessageStore | undefined,
   ) {
-    this.certificates = new Map(certificates);
     this.limits = { ...DEFAULT_LIMITS, ...options.limits };
     this.messages = new MessageBox(this.limits.maxMessages);
   }
@@ -58,10 +61,18 @@ export class Control {
     const cache = new CertificateCache(options.certDir, options.hostname);
     // Made side by side first when some are missing; then each is read once.
     if (cache.missing().length > 0) await cache.prepareAll();
-    const certificates: Array<[CertProfileName, ServedCertificate]> = [];
-    for (const profile of SERVED_PROFILE_NAMES) certificates.push([profile, await cache.get(profile, options.onGenerate)]);
+    let control: Control | undefined;
+    const tls = new TlsSource(cache, {
+      host: options.host,
+      // The CRL server is the control's, not one listener's: its requests belong to none (port 0).
+      onRevocationRequest: (request) => control?.bus.publish(0, { time: new Date().toISOString(), scenario: '', session: 0, type: 'revocation-request', ...request }),
+      onGenerate: options.onGenerate,
+      onKeyGeneration: options.onKeyGeneration,
+    });
+    await tls.preload();
     const ca = await cache.ensureCa();
-    return new Control(options, catalogue, cache, certificates, ca.cert, store);
+    control = new Control(options, catalogue, cache, tls, ca.cert, store);
+    return control;
   }
 
   get caFile(): string {
@@ -133,11 +144,12 @@ export class Control {
     const all = [...this.listeners.values()];
     this.listeners.clear();
     await Promise.all(all.map((listener) => listener.close()));
+    await this.tls.close();
     await this.store?.flush();
   }
 
   private async serve(scenario: Scenario, port: number, nextSessionNumber: () => number) {
-    const certificate = scenario.tls ? this.certificates.get(scenario.tls.cert) : undefined;
+    const tls = scenario.tls ? await this.tls.material(scenario.tls) : undefined;
     // The bus keeps the events; the server's own log only passes them on.
     const events = new EventLog({ maxEvents: 0 });
     events.on('event', (event) => this.bus.publish(port, event));
@@ -149,7 +161,7 @@ export class Control {
       hostname: this.options.hostname,
       events,
       limits: this.limits,
-      ...(certificate ? { certificate } : {}),
+      ...(tls ? { tls } : {}),
       ...(scenario.tls?.clientCert ? { caCertificate: this.caCertificate } : {}),
       onMessage: (message) => {
         this.received(port, scenario.name, message);

@@ -6,6 +6,7 @@
 // the handshake (whichever engine would have run it: node or scripted); `tls.script` acts
 // inside a handshake the scripted engine runs.
 import { z } from 'zod';
+import type { Reply } from '../smtp/reply.js';
 import type { Step } from '../smtp/steps.js';
 import { whenSettings, type WhenSettings } from './when.js';
 
@@ -42,6 +43,8 @@ export interface FaultTarget {
   challenge(error: Record<string, string>): void;
   /** The recipients the server accepted in the transaction at hand, or in the last one. */
   recipients(): readonly string[];
+  /** (EHLO) From now on this session's EHLO replies omit STARTTLS, and STARTTLS gets `refusal`. */
+  hideStartTls(refusal: Reply): void;
 }
 
 export interface FaultOutcome {

@@ -13,6 +13,7 @@ import drip from './drip.js';
 import greetPause from './greet-pause.js';
 import hang, { abortSilence } from './hang.js';
 import ignoreInitialResponse from './ignore-initial-response.js';
+import hideStarttls from './hide-starttls.js';
 import inject from './inject.js';
 import reply from './reply.js';
 import reset, { abortReset } from './reset.js';
@@ -30,6 +31,7 @@ export const FAULTS = [
   byAddress,
   ignoreInitialResponse,
   xoauth2Error,
+  hideStarttls,
   abortClose,
   abortReset,
   abortGarbage,

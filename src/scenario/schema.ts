@@ -1,7 +1,7 @@
 // The scenario file format, as one zod schema. Unknown keys are errors everywhere, so a
 // typo never silently turns a misbehaviour off. schema.json is generated from this.
 import { z } from 'zod';
-import { SERVED_PROFILE_NAMES } from '../certs/profiles.js';
+import { CERT_PROFILES, KEY_SPECS, SERVED_PROFILE_NAMES } from '../certs/profiles.js';
 import { FAULTS } from '../faults/registry.js';
 import { replySetting } from '../smtp/reply.js';
 import { alertSetting } from '../tls/alerts.js';
@@ -80,6 +80,14 @@ export const scenarioSchema = z
           .default('node')
           .describe("node: Node's own TLS; scripted: broken-mta's TLS 1.0-1.2 engine, for what OpenSSL 3 refuses to serve (weak DH, SSLv3 hellos, scripted alerts)"),
         cert: z.enum(SERVED_PROFILE_NAMES).default('valid').describe('The certificate profile served'),
+        sniFallback: z
+          .enum(SERVED_PROFILE_NAMES)
+          .optional()
+          .describe('Serve `cert` only to a client whose SNI names the server (--hostname); this profile to one that sends no name or another (engine: node)'),
+        staple: z
+          .literal('ocsp')
+          .optional()
+          .describe("ocsp: staple the issuer's OCSP answer about `cert` (revoked if the profile is) to every handshake whose client asks for status (engine: node)"),
         clientCert: z
           .enum(['required'])
           .optional()
@@ -133,10 +141,14 @@ function checkTls(tls: TlsOutput, ctx: z.RefinementCtx): void {
     if (tls.dh !== undefined && tls.dh !== 'auto') issue(['dh'], `the DH group ${typeof tls.dh === 'object' ? tls.dh.file : tls.dh} needs engine: scripted (Node serves only dh: auto)`);
     if (tls.script) issue(['script'], 'a handshake script needs engine: scripted');
     if (tls.versions?.includes('SSLv3')) issue(['versions'], 'SSLv3 needs engine: scripted');
+    if (tls.staple && CERT_PROFILES[tls.cert].issuer === 'self') issue(['staple'], `${tls.cert} signs itself: no issuer answers OCSP for it`);
     return;
   }
   if (tls.dh === 'auto') issue(['dh'], `engine: scripted takes a DH group (${DH_GROUP_NAMES.join(', ')}), not auto`);
   if (tls.clientCert) issue(['clientCert'], 'engine: scripted does not ask for client certificates');
+  if (tls.sniFallback) issue(['sniFallback'], 'engine: scripted serves one certificate, whatever the client names');
+  if (KEY_SPECS[CERT_PROFILES[tls.cert].key].kind !== 'rsa') issue(['cert'], `engine: scripted signs with RSA only (DHE_RSA suites); ${tls.cert} has an ${CERT_PROFILES[tls.cert].key} key`);
+  if (tls.staple) issue(['staple'], 'engine: scripted does not staple OCSP responses');
   if (tls.versions?.includes('TLSv1.3')) issue(['versions'], 'engine: scripted serves SSLv3 to TLSv1.2, not TLSv1.3');
   checkEngineSuites(tls, issue);
 }

@@ -10,7 +10,7 @@ import type { Limits } from '../limits.js';
 import { alertFromOpenSslCode, serverAlertFromOpenSslCode } from '../tls/node/errors.js';
 import { CallbackAnswers } from './answers.js';
 import { Chunking } from './chunking.js';
-import { ehloReply } from './ehlo.js';
+import { EhloReply, NO_STARTTLS } from './ehlo.js';
 import { commandText } from './event-text.js';
 import { FaultRunner } from './fault-runner.js';
 import { faultTarget, type TargetSession } from './fault-target.js';
@@ -31,7 +31,7 @@ export class BrokenConnection extends LibraryConnection {
   private readonly faults: FaultRunner;
   private readonly startedAt = Date.now();
   private closedBy: Party | undefined;
-  private ehloPending = false;
+  private readonly ehlo: EhloReply;
   private clientTalkedEarly = false;
   private dripMsPerByte: number | undefined;
   private injectedLines: string[] | undefined;
@@ -51,6 +51,7 @@ export class BrokenConnection extends LibraryConnection {
     super(server, socket, { ...options, id: String(sessionNumber) });
     this.served = served;
     this.sessionNumber = sessionNumber;
+    this.ehlo = new EhloReply(served.scenario.smtp);
     this.phase = new SessionPhase(served.scenario.tls?.implicit ? 'implicit' : 'starttls');
     this.tls = new TlsOutcome((event) => this.record(event));
     this.faults = new FaultRunner(served.faults, served.faultState, {
@@ -94,6 +95,7 @@ export class BrokenConnection extends LibraryConnection {
     talkedEarly: () => this.clientTalkedEarly,
     dripNextReply: (msPerByte) => (this.dripMsPerByte = msPerByte),
     injectAfterReady: (lines) => (this.injectedLines = lines),
+    hideStartTls: (refusal) => this.ehlo.hideStartTls(refusal),
     secureContext: () => this.secureContext,
   };
 
@@ -142,10 +144,7 @@ export class BrokenConnection extends LibraryConnection {
   override send(code: number, data?: string | string[], context?: string | false): void {
     // smtp-server's words for a message it cuts off at shutdown: ours, with 4.3.2, as idle sessions get.
     if (code === 421 && data === 'Server shutting down') [data, context] = ['4.3.2 Service shutting down, try again later', false];
-    if (this.ehloPending && code === 250 && Array.isArray(data)) {
-      data = ehloReply(data, this.served.scenario.smtp, this.secure);
-      this.ehloPending = false;
-    }
+    data = this.ehlo.shape(code, data, this.secure);
     const lines = Array.isArray(data) ? data : [data ?? ''];
     const willWrite = this.canReply;
     if (willWrite) this.record({ type: 'reply', code, text: lines.join('\n') });
@@ -227,7 +226,7 @@ export class BrokenConnection extends LibraryConnection {
   }
 
   protected onEhlo(command: Buffer, next: () => void): void {
-    this.ehloPending = true;
+    this.ehlo.answer();
     this.libraryEhlo(command, next);
   }
 
@@ -235,8 +234,10 @@ export class BrokenConnection extends LibraryConnection {
 
   protected onStartTls(command: Buffer, next: () => void): void {
     const tls = this.served.scenario.tls;
-    if (!tls) {
-      this.send(502, '5.5.1 Error: command not implemented', false);
+    if (!tls || this.ehlo.startTlsRefusal) {
+      // No TLS here, or none in this session: as a server without it answers.
+      const { code, lines } = this.ehlo.startTlsRefusal ?? NO_STARTTLS;
+      this.send(code, lines.length > 1 ? lines : lines[0], false);
       return next();
     }
     if (command.toString().trim().split(/\s+/).length > 1 || this.secure) return this.libraryStartTls(command, next);
@@ -300,7 +301,7 @@ export class BrokenConnection extends LibraryConnection {
 
   /** Node's handshake is done (server.ts's onSecure asks, a second time for implicit TLS). */
   nodeHandshakeDone(socket: TLSSocket): void {
-    const details = nodeTlsDetails(socket, Boolean(this.served.scenario.tls?.clientCert));
+    const details = nodeTlsDetails(socket, { clientCertificate: Boolean(this.served.scenario.tls?.clientCert), certificateServedTo: this.served.certificateServedTo });
     // No cipher: the client closed right after the handshake; its close follows.
     if (!details) return this.handshakeOver();
     this.tlsEstablished(details);

@@ -3,6 +3,7 @@ import type { Socket } from 'node:net';
 import type { SecureContext } from 'node:tls';
 import type { FaultTarget } from '../faults/fault.js';
 import { serverFlight } from '../tls/node/flight.js';
+import type { Reply } from './reply.js';
 import type { Step } from './steps.js';
 
 /**
@@ -31,6 +32,7 @@ export interface TargetSession {
   talkedEarly(): boolean;
   dripNextReply(msPerByte: number): void;
   injectAfterReady(lines: string[]): void;
+  hideStartTls(refusal: Reply): void;
   secureContext(): SecureContext | undefined;
 }
 
@@ -49,6 +51,7 @@ export function faultTarget(session: TargetSession, step: Step, argument: string
     talkedEarly: () => session.talkedEarly(),
     dripNextReply: (msPerByte) => session.dripNextReply(msPerByte),
     injectAfterReady: (lines) => session.injectAfterReady(lines),
+    hideStartTls: (refusal) => session.hideStartTls(refusal),
     readClientBytes: () => nextChunk(session.socket()),
     serverFlight: async (clientHello) => {
       const context = session.secureContext();

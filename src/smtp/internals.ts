@@ -5,7 +5,7 @@
 // SMTP layer sees the named, typed methods below. test/smtp-internals.test.ts checks each
 // name against the installed smtp-server, so an upgrade that renames one fails there first
 // (package.json pins the version).
-import type { Socket } from 'node:net';
+import type { Server, Socket } from 'node:net';
 import type { SecureContext } from 'node:tls';
 import { SMTPServer, type SMTPServerOptions } from 'smtp-server';
 import { SMTPConnection, type SMTPConnectionOptions, type TLSError } from 'smtp-server/lib/smtp-connection.js';
@@ -326,6 +326,19 @@ export class LibraryServer<Connection extends LibraryConnection> extends SMTPSer
     private readonly onConnection: (connection: Connection) => void,
   ) {
     super(options);
+  }
+
+  /**
+   * Answers the OCSP status requests of every handshake on this server's sockets: Node asks
+   * the server a TLSSocket names, which for smtp-server is its plain net.Server. With no SNI
+   * Node looks for the default context in _sharedCreds, which only a tls.Server has of its
+   * own, so the default context is put there. `answer` gets the certificate being served
+   * and returns the DER response to staple, or nothing.
+   */
+  answerOcspRequests(answer: (certificate: Buffer) => Buffer | undefined): void {
+    const plain = this.server as Server & { _sharedCreds?: SecureContext | undefined };
+    plain._sharedCreds = this.secureContext.get('*');
+    plain.on('OCSPRequest', (certificate: Buffer, _issuer: Buffer | null, callback: (error: Error | null, response?: Buffer) => void) => callback(null, answer(certificate)));
   }
 
   override connect(socket: Socket, socketOptions?: SMTPConnectionOptions): void {

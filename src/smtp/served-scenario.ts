@@ -18,6 +18,8 @@ export interface ServedScenario {
   /** Set when the scenario's TLS is the scripted engine's. */
   readonly engine?: EngineConfig;
   readonly limits: Limits;
+  /** With tls.sniFallback: the certificate profile a client got, by the name it sent. */
+  readonly certificateServedTo?: (servername: string | undefined) => string;
   nextSessionNumber(): number;
   record(session: number, event: SessionEventInput): void;
 }

@@ -1,9 +1,11 @@
 // Serves one scenario on one port. Everything the scenario does not bend is plain,
 // correct smtp-server behaviour; every limit is bounded and can be set.
+import { X509Certificate } from 'node:crypto';
 import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import type { SMTPServer, SMTPServerOptions } from 'smtp-server';
 import type { ServedCertificate } from '../certs/cache.js';
+import type { OcspStaple, TlsMaterial } from '../certs/serving.js';
 import { EventLog } from '../events.js';
 import { configureFault } from '../faults/registry.js';
 import { FaultState } from '../faults/when.js';
@@ -30,7 +32,8 @@ export interface ServeOptions {
   /** Session numbers shared with other servers of the same port, so that port and number name one session. */
   nextSessionNumber?: () => number;
   hostname: string;
-  certificate?: ServedCertificate;
+  /** The certificate(s) and staple a scenario with TLS serves. */
+  tls?: TlsMaterial;
   /** The test CA, for verifying client certificates. */
   caCertificate?: string;
   limits?: Partial<Limits>;
@@ -64,7 +67,8 @@ export async function serveScenario(scenario: Scenario, options: ServeOptions): 
     faults: scenario.faults.map(configureFault),
     faultState: new FaultState(),
     limits,
-    ...(scenario.tls?.engine === 'scripted' && options.certificate ? { engine: scriptedEngineConfig(scenario.tls, options.certificate) } : {}),
+    ...(scenario.tls?.engine === 'scripted' && options.tls ? { engine: scriptedEngineConfig(scenario.tls, options.tls.certificate) } : {}),
+    ...(options.tls?.sniFallback ? { certificateServedTo: servedProfile(options.tls, options.hostname) } : {}),
     nextSessionNumber: () => {
       sessionCount++;
       return options.nextSessionNumber?.() ?? sessionCount;
@@ -102,6 +106,7 @@ export async function serveScenario(scenario: Scenario, options: ServeOptions): 
   );
   // An error from one session must never take the server down: it becomes an event.
   server.on('error', (err: Error) => served.record(0, { type: 'warning', text: err.message }));
+  if (options.tls?.ocspStaple) stapleOcsp(server, options.tls.certificate, options.tls.ocspStaple, (status) => served.record(0, { type: 'ocsp-stapled', status }));
   const listening = options.listen !== false;
   const port = listening ? await listen(server, options.host, options.port) : options.port;
 
@@ -172,7 +177,7 @@ function smtpOptions(scenario: Scenario, options: ServeOptions, limits: Limits):
     // The connection stops longer lines itself, with a 500 (smtp-server's own check
     // answers 421 and ends the session); this is only its backstop.
     maxCommandLength: limits.maxLineBytes,
-    ...tlsOptions(scenario, options.certificate, options.caCertificate),
+    ...tlsOptions(scenario, options.tls, options.hostname, options.caCertificate),
   };
 }
 
@@ -189,23 +194,48 @@ function listen(server: SMTPServer, host: string, port: number): Promise<number>
   });
 }
 
-function tlsOptions(scenario: Scenario, certificate: ServedCertificate | undefined, caCertificate: string | undefined): Partial<SMTPServerOptions> {
+function tlsOptions(scenario: Scenario, material: TlsMaterial | undefined, hostname: string, caCertificate: string | undefined): Partial<SMTPServerOptions> {
   const tls = scenario.tls;
-  if (!tls || !certificate) return {};
+  if (!tls || !material) return {};
+  const { certificate, sniFallback } = material;
   // The scripted engine takes the certificate itself (connection.ts); Node's TLS is not used.
   if (tls.engine === 'scripted') return { key: certificate.key, cert: certificate.chain };
   const versions = tls.versions ?? [];
   const sorted = NODE_TLS_VERSIONS.filter((version) => versions.includes(version));
   const legacy = sorted.some((version) => version === 'TLSv1' || version === 'TLSv1.1');
-  return {
-    key: certificate.key,
-    cert: certificate.chain,
+  const settings = {
     ...(tls.dh === 'auto' ? { dhparam: 'auto' } : {}),
     ...(tls.clientCert === 'required' ? { requestCert: true, rejectUnauthorized: true, ca: caCertificate } : {}),
     ...(sorted.length ? { minVersion: sorted[0], maxVersion: sorted[sorted.length - 1] } : {}),
     // TLS 1.0/1.1 exist in OpenSSL 3 only below security level 1.
     ...(tls.ciphers ? { ciphers: tls.ciphers } : legacy ? { ciphers: 'DEFAULT:@SECLEVEL=0' } : {}),
   };
+  // With sniFallback the default context serves the fallback, and smtp-server picks the
+  // scenario's own certificate by the client's SNI.
+  const served = sniFallback ?? certificate;
+  return {
+    key: served.key,
+    cert: served.chain,
+    ...settings,
+    ...(sniFallback ? { sniOptions: { [hostname]: { key: certificate.key, cert: certificate.chain, ...settings } } } : {}),
+  };
+}
+
+/** Which profile a client got, by the name it sent (sniFallback): smtp-server matches names without case. */
+function servedProfile(material: TlsMaterial, hostname: string): (servername: string | undefined) => string {
+  const fallback = material.sniFallback!.profile;
+  return (servername) => (servername?.toLowerCase() === hostname.toLowerCase() ? material.certificate.profile : fallback);
+}
+
+/** Staples the OCSP response to handshakes whose client asks for status, for the certificate it is about (not an SNI fallback's). */
+function stapleOcsp(server: LibraryServer<BrokenConnection>, certificate: ServedCertificate, staple: OcspStaple, stapled: (status: OcspStaple['status']) => void): void {
+  const leaf = new X509Certificate(certificate.chain).raw;
+  server.answerOcspRequests((served) => {
+    if (!served.equals(leaf)) return undefined;
+    // Node does not say for which session it asks: the event belongs to none (session 0).
+    stapled(staple.status);
+    return staple.response;
+  });
 }
 
 /** Once every session has ended, or after timeoutMs, whichever comes first. */

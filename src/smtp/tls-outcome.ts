@@ -50,8 +50,16 @@ export class TlsOutcome {
   }
 }
 
+/** What the session's Node TLS served besides the negotiation, when the scenario asks. */
+export interface NodeTlsAsks {
+  /** The client's certificate is asked for: say whose it was. */
+  clientCertificate: boolean;
+  /** tls.sniFallback: which certificate the client got, by the name it sent. */
+  certificateServedTo?: ((servername: string | undefined) => string) | undefined;
+}
+
 /** What Node's TLS negotiated, for tls-established; undefined when the socket has no cipher any more. */
-export function nodeTlsDetails(socket: TLSSocket, withClientCertificate: boolean): EstablishedDetails | undefined {
+export function nodeTlsDetails(socket: TLSSocket, asks: NodeTlsAsks): EstablishedDetails | undefined {
   // A client that closes right after the handshake leaves a socket with no cipher.
   const cipher = socket.getCipher() as ReturnType<TLSSocket['getCipher']> | null;
   if (!cipher) return undefined;
@@ -62,7 +70,8 @@ export function nodeTlsDetails(socket: TLSSocket, withClientCertificate: boolean
     cipher: name,
     ...(keyExchange ? { keyExchange } : {}),
     ...(socket.servername ? { sni: socket.servername } : {}),
-    ...(withClientCertificate ? { clientCertificate: String(socket.getPeerCertificate().subject?.CN ?? '(none)') } : {}),
+    ...(asks.certificateServedTo ? { certificate: asks.certificateServedTo(socket.servername || undefined) } : {}),
+    ...(asks.clientCertificate ? { clientCertificate: String(socket.getPeerCertificate().subject?.CN ?? '(none)') } : {}),
   };
 }
 

@@ -20,6 +20,8 @@ const VISIBLE = [
   'abort-reset', 'abort-garbage', 'abort-alert', 'abort-silence', 'abort-midway', 'implicit-tls', 'implicit-abort-alert',
   'tls10-only', 'weak-dh', 'dh480', 'dh1024', 'dh-composite', 'dh-small-subgroup', 'ssl3-only', 'alert-after-certificate', 'bad-ske-signature', 'no-secure-renegotiation',
   'static-rsa-only', '3des-only', 'rc4-only', 'null-cipher-only', 'tls11-only', 'export-dh',
+  'ecdsa-p256', 'ecdsa-p384', 'rsa-8192', 'no-subject', '1000-sans', 'reversed-chain', 'sha1-intermediate', 'expired-intermediate', 'expired-cross-root', 'long-chain',
+  'must-staple-missing', 'sni-mismatch',
 ];
 /** What it cannot: behaviour after MAIL (it never sends one), or spread over time and sessions. */
 const INVISIBLE: Record<string, string> = {
@@ -44,6 +46,10 @@ const INVISIBLE: Record<string, string> = {
   'chunking-bdat': 'CHUNKING is captured with the EHLO; capture never sends BDAT',
   'chunking-bdat-broken': 'acts at BDAT; capture never sends BDAT',
   'by-address': 'acts on the addresses of MAIL and RCPT; capture never sends MAIL',
+  revoked: 'revocation is not probed: capture fetches no CRL',
+  'revoked-stapled': 'revocation is not probed: capture asks for no OCSP staple',
+  '10000-sans': "its 270 KB Certificate message is over the flight reader's limit (as over OpenSSL's): captured as a flight cut short",
+  'starttls-flaky': 'STARTTLS is missing from some sessions only; the probes, each a session of its own, see some of each',
 };
 
 /** A server's idle timeout and a probe's timeout, short: abort-silence waits for both. */

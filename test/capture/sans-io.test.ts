@@ -144,11 +144,24 @@ describe('the planner, on what the catalogue does not serve', () => {
     expect(planned.notes.join()).toMatch(/not reproduced: the server speaks TLS 1\.3/);
   });
 
+  // An EC key on a curve no profile has: a note (P-256 and P-384 have profiles of their own, below).
+  const ecChain = (key: string, more: Record<string, unknown> = {}) => ({
+    chain: [{ subject: 'CN=x', issuer: 'CN=ca', notBefore: '', notAfter: '', key, digest: 'sha256', selfSigned: false }],
+    inOrder: true, trusted: true, selfSigned: false, untrustedRoot: false, issuerPublished: false, expired: false, notYetValid: false, ...more,
+  });
+
   it('an ECDSA key is a note, and an RSA key exchange too', () => {
-    const chain = { chain: [{ subject: 'CN=x', issuer: 'CN=ca', notBefore: '', notAfter: '', key: 'ec prime256v1', digest: 'sha256', selfSigned: false }], inOrder: true, trusted: true, selfSigned: false, untrustedRoot: false, issuerPublished: false, expired: false, notYetValid: false };
-    const planned = planScenario(findings({ certificate: chain, keyExchange: 'RSA', suite: 'TLS_RSA_WITH_AES_128_GCM_SHA256' }));
-    expect(planned.notes.join('\n')).toMatch(/the key is ec prime256v1 \(not reproduced/);
+    const planned = planScenario(findings({ certificate: ecChain('ec secp521r1'), keyExchange: 'RSA', suite: 'TLS_RSA_WITH_AES_128_GCM_SHA256' }));
+    expect(planned.notes.join('\n')).toMatch(/the key is ec secp521r1 \(not reproduced/);
     expect(planned.notes.join('\n')).toMatch(/RSA key exchange/);
+  });
+
+  it('a P-256 or P-384 key with nothing else wrong is served with the ECDSA profile of that curve; with a defect, a note', () => {
+    expect(planScenario(findings({ certificate: ecChain('ec prime256v1') })).scenario.tls?.cert).toBe('ecdsa-p256');
+    expect(planScenario(findings({ certificate: ecChain('ec secp384r1') })).scenario.tls?.cert).toBe('ecdsa-p384');
+    const expired = planScenario(findings({ certificate: ecChain('ec prime256v1', { expired: true }) }));
+    expect(expired.scenario.tls?.cert).toBe('expired');
+    expect(expired.notes.join('\n')).toMatch(/the key is ec prime256v1 \(not reproduced with this defect/);
   });
 
   it('every plan is a valid scenario', () => {

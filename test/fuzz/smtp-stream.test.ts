@@ -38,7 +38,7 @@ describe('fuzzing the SMTP command stream', () => {
   it('survives random bytes after STARTTLS (Node TLS path)', async () => {
     const mta = server();
     const random = new Random(seed ^ 0x5eed);
-    const hello = await captureClientHello(mta.port);
+    const hello = await captureClientHello();
     for (let i = 0; i < Math.max(10, sessions / 3); i++) {
       const socket = await rawConnect(mta.port);
       socket.on('error', () => undefined);
@@ -63,7 +63,7 @@ describe('fuzzing the scripted engine behind STARTTLS', () => {
   it(`survives ${sessions} mutated hellos and random bytes (seed ${seed}); every session closes once`, async () => {
     const mta = server();
     const random = new Random(seed ^ 0xe791e);
-    const hello = await captureClientHello(mta.port);
+    const hello = await captureClientHello();
     for (let i = 0; i < sessions; i++) {
       const socket = await rawConnect(mta.port);
       socket.on('error', () => undefined);
@@ -90,3 +90,75 @@ describe('fuzzing the scripted engine behind STARTTLS', () => {
   });
 });
 
+describe('fuzzing the certificate paths: SNI, OCSP stapling, the CRL server, flaky STARTTLS', () => {
+  const seed = fuzzSeed();
+  const sessions = Math.max(20, fuzzSessions(60) / 2);
+  const sni = serveWhileFuzzing('sni-mismatch');
+  const stapled = serveWhileFuzzing('revoked-stapled');
+  const flaky = serveWhileFuzzing('starttls-flaky');
+
+  it(`mutated hellos that name a server and ask for a staple (seed ${seed}); both still serve their symptom`, async () => {
+    const random = new Random(seed ^ 0x0c5b);
+    // openssl's hello with server_name and status_request: the SNI callback and the OCSP hook parse these.
+    const hello = await captureClientHello(['-servername', 'mx.broken-mta.test', '-status']);
+    for (const mta of [sni.server(), stapled.server()]) {
+      for (let i = 0; i < sessions; i++) {
+        const socket = await rawConnect(mta.port);
+        socket.on('error', () => undefined);
+        socket.on('data', () => undefined);
+        socket.write('EHLO fuzz.example.test\r\nSTARTTLS\r\n');
+        await new Promise((resolve) => setTimeout(resolve, 10));
+        socket.write(random.next() < 0.8 ? random.mutate(hello) : random.bytes(1 + random.int(600)));
+        await new Promise((resolve) => setTimeout(resolve, random.int(20)));
+        if (random.next() < 0.5) socket.destroy();
+        else socket.end();
+      }
+      const deadline = Date.now() + 10_000;
+      while (mta.openSessions > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(mta.openSessions, `seed ${seed}`).toBe(0);
+    }
+    expect([...sni.unhandled, ...stapled.unhandled], `seed ${seed}`).toEqual([]);
+    const named = await opensslStarttls(sni.server().port, ['-CAfile', sni.server().caFile]);
+    expect(named.output).toContain('subject=CN = mx.broken-mta.test');
+    const status = await opensslStarttls(stapled.server().port, ['-CAfile', stapled.server().caFile, '-status']);
+    expect(status.output).toContain('Cert Status: revoked');
+  });
+
+  it(`random requests to the CRL server (seed ${seed}); it still serves the CRL`, async () => {
+    const random = new Random(seed ^ 0xc41);
+    const mta = stapled.server();
+    const { port } = new URL(mta.crlUrl!);
+    const requests = [
+      () => `GET /test-ca.crl HTTP/1.1\r\nHost: x\r\n\r\n`,
+      () => `${random.pick(['POST', 'PUT', 'DELETE', 'BREW', 'G\x00T'])} /${random.bytes(8).toString('hex')} HTTP/1.1\r\nContent-Length: 5\r\n\r\nhello`,
+      () => `GET /${'a'.repeat(random.int(100_000))} HTTP/1.1\r\n\r\n`,
+      () => `GET / HTTP/1.1\r\n${'X-Fuzz: y\r\n'.repeat(random.int(200))}\r\n`,
+      () => random.bytes(1 + random.int(2000)).toString('latin1'),
+    ];
+    for (let i = 0; i < sessions; i++) {
+      const socket = await rawConnect(Number(port));
+      socket.on('error', () => undefined);
+      socket.on('data', () => undefined);
+      const request = Buffer.from(random.pick(requests)(), 'latin1');
+      socket.write(random.next() < 0.3 ? random.mutate(request) : request);
+      await new Promise((resolve) => setTimeout(resolve, random.int(10)));
+      if (random.next() < 0.5) socket.resetAndDestroy();
+      else socket.end();
+    }
+    expect(stapled.unhandled, `seed ${seed}`).toEqual([]);
+    const response = await fetch(mta.crlUrl!);
+    expect(response.status).toBe(200);
+    expect(Buffer.from(await response.arrayBuffer()).length).toBeGreaterThan(100);
+  });
+
+  it(`hostile command streams to starttls-flaky (seed ${seed}); one close per session`, async () => {
+    const mta = flaky.server();
+    const random = new Random(seed ^ 0xf1a);
+    for (let i = 0; i < sessions; i++) await play(mta.port, new Random(random.int(2 ** 31)));
+    const deadline = Date.now() + 10_000;
+    const closes = () => mta.events.filter((e) => e.type === 'close').length;
+    while (closes() < mta.sessions && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(closes(), `seed ${seed}`).toBe(mta.sessions);
+    expect(flaky.unhandled, `seed ${seed}`).toEqual([]);
+  });
+});

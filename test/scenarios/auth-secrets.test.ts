@@ -29,7 +29,7 @@ async function sendWith(scenario: ScenarioInput | string, client: string, settin
   const store = tempDir('auth-store');
   const mta = await startScenario(scenario, { store, limits: { idleTimeoutMs: 5000 } });
   try {
-    const target: Target = { host: mta.host, port: String(mta.port), ca: mta.caFile, hostname: DEFAULT_HOSTNAME, clientCert: '', clientKey: '' };
+    const target: Target = { host: mta.host, port: String(mta.port), ca: mta.caFile, hostname: DEFAULT_HOSTNAME, clientCert: '', clientKey: '', retiredRoot: '', crl: '' };
     const invocation = clientKind(client)!.invoke(settings, target, 1);
     if (invocation.kind !== 'command') throw new Error('a command client');
     const result = await runShell(commandLine(invocation), invocation.timeoutMs);

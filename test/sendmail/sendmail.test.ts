@@ -225,6 +225,8 @@ describe.skipIf(skipOnPurpose)('real sendmail against scenarios', () => {
     outcome: 'sent over TLS' | 'sent in plaintext' | 'deferred';
     /** What the server must have recorded. */
     server: Array<Record<string, unknown>>;
+    /** Events the server must not have recorded. */
+    absent?: SessionEvent['type'][];
   }
   const HANDSHAKE_FAILED = /ruleset=tls_server, arg1=SOFTWARE, relay=\[127\.0\.0\.1\], reject=454 4\.7\.0 TLS handshake failed\./;
   const ROWS: Row[] = [
@@ -281,6 +283,36 @@ describe.skipIf(skipOnPurpose)('real sendmail against scenarios', () => {
       outcome: 'deferred',
       server: [{ type: 'tls-failed', clientAlert: { code: 80, name: 'internal_error' } }],
     },
+    // OpenSSL takes a certificate list of 100 KB at most; 10,000 names are 270 KB.
+    {
+      scenario: '10000-sans',
+      logs: [/STARTTLS=client, error: connect failed=-1, reason=excessive message size, SSL_error=1/, HANDSHAKE_FAILED],
+      outcome: 'deferred',
+      server: [{ type: 'tls-failed', clientAlert: { code: 47, name: 'illegal_parameter' } }],
+    },
+    // sendmail sends no SNI to [127.0.0.1], so it gets the other host's certificate, and
+    // (checking the chain, not the name) finds nothing wrong with it.
+    {
+      scenario: 'sni-mismatch',
+      logs: [/verify=OK/, /cert-subject=\/CN=wrong-host\.broken-mta\.test, .*verifymsg=ok/],
+      outcome: 'sent over TLS',
+      server: [{ type: 'tls-established', certificate: 'wrong-host' }],
+    },
+    // The chain and revocation catalogue: sendmail verifies with OpenSSL 3's defaults (depth
+    // 100, trusted root first), checks no staple, enforces no must-staple, and delivers
+    // over TLS whatever it finds.
+    { scenario: 'ecdsa-p256', logs: [/STARTTLS=client, relay=\[127\.0\.0\.1\], version=TLSv1\.3, verify=OK/], outcome: 'sent over TLS', server: [{ type: 'tls-established' }] },
+    { scenario: 'long-chain', logs: [/verify=OK/], outcome: 'sent over TLS', server: [{ type: 'tls-established' }] },
+    { scenario: 'expired-cross-root', logs: [/verify=OK/], outcome: 'sent over TLS', server: [{ type: 'tls-established' }] },
+    {
+      scenario: 'sha1-intermediate',
+      logs: [/verify=FAIL/, /cert-issuer=\/CN=broken-mta\+20SHA-1\+20intermediate\+20CA.*verifymsg=CA signature digest algorithm too weak/],
+      outcome: 'sent over TLS',
+      server: [{ type: 'tls-established' }],
+    },
+    // sendmail 8.17 asks for no OCSP staple: the server staples nothing to it.
+    { scenario: 'revoked-stapled', logs: [/verify=OK/], outcome: 'sent over TLS', server: [{ type: 'tls-established' }], absent: ['ocsp-stapled'] },
+    { scenario: 'must-staple-missing', logs: [/verify=OK/], outcome: 'sent over TLS', server: [{ type: 'tls-established' }] },
     // sendmail checks the chain, not the name: a valid certificate for another host is verify=OK.
     {
       scenario: 'wrong-host',
@@ -290,11 +322,12 @@ describe.skipIf(skipOnPurpose)('real sendmail against scenarios', () => {
     },
   ];
 
-  it.each(ROWS.map((row) => [`${row.scenario}: ${row.outcome}`, row] as const))('%s', async (_name, { scenario, logs, outcome, server }) => {
+  it.each(ROWS.map((row) => [`${row.scenario}: ${row.outcome}`, row] as const))('%s', async (_name, { scenario, logs, outcome, server, absent = [] }) => {
     const result = await sendTo(scenario);
     expect(result.code).toBe(0);
     for (const pattern of logs) logged(result, pattern);
     for (const expected of server) expect(result.events).toContainEqual(expect.objectContaining(expected));
+    for (const type of absent) expect(eventsOf(result, type)).toEqual([]);
     if (outcome === 'deferred') {
       logged(result, /dsn=4\.7\.0, stat=Deferred: 454 4\.7\.0 TLS handshake failed\./);
       expect(result.messages).toHaveLength(0);
@@ -321,7 +354,25 @@ describe.skipIf(skipOnPurpose)('real sendmail against scenarios', () => {
     mta = await startScenario(entry.scenario, { limits: { idleTimeoutMs: CLAIM_IDLE_TIMEOUT_MS } });
     client = await SendmailClient.create(syslog!, mta);
     await checkClaim(mta, entry, sendmailRunner(client));
-  }, Math.max(...claims.map((entry) => claimTimeoutMs(entry.claim))));
+  }, Math.max(...claims.map((entry) => claimTimeoutMs(entry))));
+
+  it('starttls-flaky: six messages; sendmail delivers in plaintext in exactly the sessions whose EHLO lacked STARTTLS', async () => {
+    mta = await startScenario('starttls-flaky');
+    client = await SendmailClient.create(syslog!, mta);
+    const runs: SendmailRun[] = [];
+    for (let i = 0; i < 6; i++) runs.push(await client.send({ subject: `flaky ${i + 1}` }));
+    const last = runs.at(-1)!;
+    const hidden = last.events.filter((e) => e.type === 'fault' && e.fault === 'hide-starttls').map((e) => e.session);
+    expect(hidden).toEqual([2, 4]);
+    expect(last.messages.map((m) => [m.session, m.secure])).toEqual([1, 2, 3, 4, 5, 6].map((n) => [n, !hidden.includes(n)]));
+    for (const [index, result] of runs.entries()) {
+      expect(result.code).toBe(0);
+      logged(result, /dsn=2\.0\.0, stat=Sent \(Message accepted\)/);
+      // One session per message: session n is the n-th run.
+      if (hidden.includes(index + 1)) notLogged(result, /STARTTLS=client/);
+      else logged(result, /STARTTLS=client, relay=\[127\.0\.0\.1\], version=TLSv1\.3, verify=OK/);
+    }
+  });
 
   it('examples/sendmail/run.sh with the stock Debian sendmail.mc prints the table (reading MAIL_LOG when a syslog daemon runs)', async () => {
     expect(existsSync(STOCK_MC), `${STOCK_MC} is missing: Debian's sendmail-bin writes it on install`).toBe(true);

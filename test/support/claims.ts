@@ -3,9 +3,12 @@
 // duplicate detection keep state across sessions, so claims never share one). A claim that
 // does not hold fails naming the scenario, the client, the command, what was expected and
 // what the client and the server really printed.
-import { join } from 'node:path';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { describeExpectation, mismatches, serverLines, type Observation } from '../../src/claims/check.js';
+import { CERT_PROFILES, KEY_SPECS } from '../../src/certs/profiles.js';
 import type { Claim } from '../../src/claims/claim.js';
 import { clientKind, invocationLines, type Invocation, type Target } from '../../src/claims/clients.js';
 import { observeRun, type ClientRun } from '../../src/claims/observe.js';
@@ -48,8 +51,32 @@ function clientCertificate(): Promise<{ clientCert: string; clientKey: string }>
   return clientFiles;
 }
 
-export async function targetOf(mta: RunningScenario): Promise<Target> {
-  return { host: mta.host, port: String(mta.port), ca: mta.caFile, hostname: DEFAULT_HOSTNAME, ...(await clientCertificate()) };
+/** Where the claims point their client; the CRL file, when there is one, is the caller's to remove. */
+export async function targetOf(mta: RunningScenario, crl?: string): Promise<Target> {
+  return {
+    host: mta.host,
+    port: String(mta.port),
+    ca: mta.caFile,
+    hostname: DEFAULT_HOSTNAME,
+    ...(await clientCertificate()),
+    // Beside the test CA in the certificate cache, as `certs --export` writes it.
+    retiredRoot: join(dirname(mta.caFile), 'retired-root.pem'),
+    crl: crl ?? '/nonexistent/no-crl-asked-for.pem',
+  };
+}
+
+/**
+ * The CRL at the scenario's distribution point, fetched as a user would (`show` says how),
+ * in a PEM file of a folder of its own. Before the run: the fetch is not the client's.
+ */
+async function fetchCrl(mta: RunningScenario): Promise<string> {
+  if (!mta.crlUrl) throw new Error(`${mta.scenario.name} publishes no CRL: its certificate names no distribution point`);
+  const response = await fetch(mta.crlUrl);
+  if (!response.ok) throw new Error(`GET ${mta.crlUrl}: ${response.status}`);
+  const base64 = Buffer.from(await response.arrayBuffer()).toString('base64');
+  const file = join(mkdtempSync(join(tmpdir(), 'broken-mta-crl-')), 'crl.pem');
+  writeFileSync(file, `-----BEGIN X509 CRL-----\n${base64.replace(/.{64}/g, '$&\n').replace(/\n?$/, '\n')}-----END X509 CRL-----\n`);
+  return file;
 }
 
 /** How one attempt is run: a shell command, or (sendmail) the suite's own MTA runner. */
@@ -63,12 +90,18 @@ export const runCommand: AttemptRunner = (invocation) => {
 /** Runs the claim's attempts against a server already started, and throws what does not hold. */
 export async function checkClaim(mta: RunningScenario, { scenario, claim, index }: ScenarioClaim, runAttempt: AttemptRunner): Promise<void> {
   const kind = clientKind(claim.client)!;
-  const target = await targetOf(mta);
+  // openssl fetches the CRL itself; the others are given the file.
+  const crl = claim.with?.crl && claim.client !== 'openssl' ? await fetchCrl(mta) : undefined;
+  const target = await targetOf(mta, crl);
   let observation: Observation | undefined;
   let invocation: Invocation | undefined;
-  for (let attempt = 1; attempt <= (claim.attempt ?? 1); attempt++) {
-    invocation = kind.invoke(claim.with ?? {}, target, attempt);
-    observation = await observeRun(mta, () => runAttempt(invocation!), CLAIM_IDLE_TIMEOUT_MS + 2000);
+  try {
+    for (let attempt = 1; attempt <= (claim.attempt ?? 1); attempt++) {
+      invocation = kind.invoke(claim.with ?? {}, target, attempt);
+      observation = await observeRun(mta, () => runAttempt(invocation!), CLAIM_IDLE_TIMEOUT_MS + 2000);
+    }
+  } finally {
+    if (crl) rmSync(dirname(crl), { recursive: true, force: true });
   }
   const found = mismatches(claim, observation!);
   if (found.length === 0) return;
@@ -92,12 +125,23 @@ export async function checkClaim(mta: RunningScenario, { scenario, claim, index 
 
 const indent = (text: string) => (text.trim() ? text.trimEnd().replace(/^/gm, '  | ') : '  | (nothing)');
 
-/** The longest a claim may take: every attempt at its time limit, and the settling after each. */
-export function claimTimeoutMs(claim: Claim): number {
+/**
+ * How long a scenario may take to start: one whose certificate has a slow key (rsa-8192)
+ * waits for it in a fresh checkout, where the suite's setup makes it beside the run.
+ */
+function startMs(scenario: Scenario): number {
+  return scenario.tls && 'slow' in KEY_SPECS[CERT_PROFILES[scenario.tls.cert].key] ? SLOW_KEY_MS : 0;
+}
+
+/** An RSA-8192 key: 10 to 45 s of one core (BENCHMARKS.md), longer on a busy machine. */
+export const SLOW_KEY_MS = 180_000;
+
+/** The longest a claim may take: the scenario's start, every attempt at its time limit, and the settling after each. */
+export function claimTimeoutMs({ scenario, claim }: Pick<ScenarioClaim, 'scenario' | 'claim'>): number {
   const kind = clientKind(claim.client)!;
-  const placeholder: Target = { host: '', port: '0', ca: '', hostname: '', clientCert: '', clientKey: '' };
+  const placeholder: Target = { host: '', port: '0', ca: '', hostname: '', clientCert: '', clientKey: '', retiredRoot: '', crl: '' };
   const attempts = claim.attempt ?? 1;
-  let total = 10_000;
+  let total = 10_000 + startMs(scenario);
   for (let attempt = 1; attempt <= attempts; attempt++) total += kind.invoke(claim.with ?? {}, placeholder, attempt).timeoutMs + CLAIM_IDLE_TIMEOUT_MS + 2000;
   return total;
 }
@@ -111,7 +155,7 @@ export function describeClaims(client: string, scenarios?: Scenario[]): void {
   describe.concurrent(`every ${client} claim of the catalogue holds`, () => {
     it('there are some', () => expect(claims.length).toBeGreaterThan(0));
     for (const entry of claims) {
-      it(claimTitle(entry), { timeout: claimTimeoutMs(entry.claim) }, async () => {
+      it(claimTitle(entry), { timeout: claimTimeoutMs(entry) }, async () => {
         const mta = await startScenario(entry.scenario, { limits: { idleTimeoutMs: CLAIM_IDLE_TIMEOUT_MS } });
         try {
           await checkClaim(mta, entry, runCommand);

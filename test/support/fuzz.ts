@@ -89,10 +89,9 @@ export function serveWhileFuzzing(scenario: string): { server: () => RunningScen
   return { server: () => mta!, unhandled };
 }
 
-/** A real ClientHello, from openssl, to mutate. */
-export async function captureClientHello(port: number): Promise<Buffer> {
+/** A real ClientHello, from openssl (with `args`), to mutate. */
+export async function captureClientHello(args: string[] = []): Promise<Buffer> {
   const { createServer } = await import('node:net');
-  void port;
   return new Promise((resolve, reject) => {
     const server = createServer((socket) => {
       socket.once('data', (chunk) => {
@@ -104,7 +103,7 @@ export async function captureClientHello(port: number): Promise<Buffer> {
     server.listen(0, '127.0.0.1', () => {
       const { port: capturePort } = server.address() as { port: number };
       void import('./clients.js').then(({ run }) =>
-        run('openssl', ['s_client', '-connect', `127.0.0.1:${capturePort}`], { timeoutMs: 3000 }).catch(reject),
+        run('openssl', ['s_client', '-connect', `127.0.0.1:${capturePort}`, ...args], { timeoutMs: 3000 }).catch(reject),
       );
     });
   });

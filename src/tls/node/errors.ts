@@ -16,6 +16,8 @@ export function alertFromOpenSslCode(code: string | undefined): TlsAlert | undef
 const SERVER_ALERTS: ReadonlyMap<string, number> = new Map([
   ['ERR_SSL_UNSUPPORTED_PROTOCOL', ALERT.protocolVersion], // no version in common
   ['ERR_SSL_NO_SHARED_CIPHER', ALERT.handshakeFailure],
+  // The client accepts no signature the key can make (an ECDSA-only server, an RSA-only client).
+  ['ERR_SSL_NO_SUITABLE_SIGNATURE_ALGORITHM', ALERT.handshakeFailure],
 ]);
 
 export function serverAlertFromOpenSslCode(code: string | undefined): TlsAlert | undefined {
