@@ -194,6 +194,62 @@ const nodemailer: ClientKind = {
   },
 };
 
+// Python's smtplib, as an application uses it: one message with sendmail(), inside `with`
+// (QUIT at the end), STARTTLS when offered (or as `tls` says), and what came of it printed
+// as the application would log it: the exception's class and text. The script goes in on
+// stdin, a line a word, so the command stays one line to paste.
+const SMTPLIB_SCRIPT = [
+  'import json, smtplib, ssl, sys',
+  'o = json.loads(sys.argv[1])',
+  'context = ssl.create_default_context(cafile=o["ca"])',
+  'if not o["verify"]: context.check_hostname = False; context.verify_mode = ssl.CERT_NONE',
+  'if o["cert"]: context.load_cert_chain(o["cert"], o["key"])',
+  'body = "x" * o["bytes"] if o["bytes"] else "hello"',
+  'message = "From: " + o["from"] + "\\r\\nTo: " + ", ".join(o["to"]) + "\\r\\nSubject: broken-mta\\r\\n\\r\\n" + body + "\\r\\n"',
+  'implicit = o["tls"] == "implicit"',
+  'connect, extra = (smtplib.SMTP_SSL, {"context": context}) if implicit else (smtplib.SMTP, {})',
+  'try:',
+  '  with connect(o["host"], o["port"], local_hostname=o["helo"], timeout=o["timeout"], **extra) as smtp:',
+  '    smtp.ehlo()',
+  '    if o["tls"] == "required" or (o["tls"] == "offered" and smtp.has_extn("starttls")):',
+  '      smtp.starttls(context=context)',
+  '      smtp.ehlo()',
+  '    refused = smtp.sendmail(o["from"], o["to"], message)',
+  '    print("sent", *["refused: " + rcpt + " " + str(code) for rcpt, (code, text) in refused.items()])',
+  'except Exception as error:',
+  '  print(type(error).__name__ + ": " + str(error))',
+  '  sys.exit(1)',
+];
+
+const smtplib: ClientKind = {
+  name: 'smtplib',
+  program: 'python3',
+  settings: ['tls', 'verify', 'clientCert', 'timeout', 'to', 'messageBytes'],
+  // Without `tls` it takes STARTTLS when offered and fails when it is refused, as the
+  // example client does; it has no fallback to plaintext of its own.
+  tlsModes: ['none', 'required', 'implicit'],
+  hasLog: false,
+  invoke(settings, target) {
+    const timeout = settings.timeout ?? 5;
+    const options = {
+      host: target.host,
+      port: Number(target.port) || target.port,
+      helo: HELO,
+      tls: settings.tls ?? 'offered',
+      verify: settings.verify !== false,
+      ca: target.ca,
+      cert: settings.clientCert ? target.clientCert : null,
+      key: settings.clientCert ? target.clientKey : null,
+      timeout,
+      from: FROM,
+      to: recipients(settings),
+      bytes: settings.messageBytes ?? 0,
+    };
+    const stdin = `printf '%s\\n' ${SMTPLIB_SCRIPT.map(shellWord).join(' ')}`;
+    return { kind: 'command', argv: ['python3', '-', JSON.stringify(options)], stdin, timeoutMs: 3 * timeout * 1000 + 15_000 };
+  },
+};
+
 const sendmail: ClientKind = {
   name: 'sendmail',
   program: 'sendmail',
@@ -224,8 +280,8 @@ const sendmail: ClientKind = {
   },
 };
 
-export const CLIENT_KINDS = [openssl, gnutls, swaks, nodemailer, sendmail] as const;
-export const CLIENT_NAMES = CLIENT_KINDS.map((kind) => kind.name) as ['openssl', 'gnutls', 'swaks', 'nodemailer', 'sendmail'];
+export const CLIENT_KINDS = [openssl, gnutls, swaks, nodemailer, sendmail, smtplib] as const;
+export const CLIENT_NAMES = CLIENT_KINDS.map((kind) => kind.name) as ['openssl', 'gnutls', 'swaks', 'nodemailer', 'sendmail', 'smtplib'];
 export type ClientName = (typeof CLIENT_NAMES)[number];
 
 export function clientKind(name: string): ClientKind | undefined {
