@@ -19,7 +19,8 @@ export type SessionEvent = EventBase &
   (
     | { type: 'connect'; remoteAddress: string; remotePort: number; localPort: number }
     | { type: 'command'; step: string; line: string }
-    | { type: 'reply'; code: number; text: string }
+    /** `sent`: what went on the wire instead, when a fault wrote the reply otherwise (raw). */
+    | { type: 'reply'; code: number; text: string; sent?: string }
     | { type: 'starttls'; engine: 'node' | 'scripted' }
     /** The client's hello, as the scripted engine read it. */
     | { type: 'tls-hello'; version: string; offeredVersions: string[]; suites: number; sni?: string }

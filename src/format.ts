@@ -18,7 +18,7 @@ function describe(event: SessionEvent): string {
     case 'command':
       return `C: ${event.line}`;
     case 'reply':
-      return `S: ${replyLines(event.code, event.text.split('\n')).join(' | ')}`;
+      return `S: ${replyLines(event.code, event.text.split('\n')).join(' | ')}${event.sent === undefined ? '' : `, on the wire: ${JSON.stringify(event.sent)}`}`;
     case 'starttls':
       return `STARTTLS begun (${event.engine} TLS)`;
     case 'tls-established': {

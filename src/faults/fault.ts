@@ -6,6 +6,7 @@
 // the handshake (whichever engine would have run it: node or scripted); `tls.script` acts
 // inside a handshake the scripted engine runs.
 import { z } from 'zod';
+import type { Reply } from '../smtp/reply.js';
 import type { Step } from '../smtp/steps.js';
 import { whenSettings, type WhenSettings } from './when.js';
 
@@ -27,14 +28,27 @@ export interface FaultTarget {
   readonly idleTimeoutMs: number;
   /** Whether the client sent anything before the greeting. */
   talkedEarly(): boolean;
-  /** The step's normal reply goes out one byte at a time. */
-  dripNextReply(msPerByte: number): void;
+  /** The server's name, which `{hostname}` in a scenario stands for. */
+  readonly hostname: string;
+  /** How the step's normal reply goes out on the wire: other bytes, in segments, with pauses. */
+  shapeNextReply(shape: ReplyShape): void;
   /** (TLS) The first bytes the client sends: its ClientHello. */
   readClientBytes(): Promise<Buffer>;
   /** (TLS) What a real TLS server would answer to this ClientHello: its first flight. */
   serverFlight(clientHello: Buffer): Promise<Buffer>;
-  /** (STARTTLS) Extra lines, written together with the ready reply in one write. */
-  injectAfterReady(lines: string[]): void;
+}
+
+/**
+ * A reply as it goes on the wire, where a fault wants it otherwise than SMTP's grammar has
+ * it. The server's SMTP state moves on as if the normal reply had gone out.
+ */
+export interface ReplyShape {
+  /** The bytes written, made from the normal reply; its own CRLF lines when not given. */
+  bytes?(normal: Reply): Buffer;
+  /** Written in pieces of this many bytes, each its own TCP segment; at once when not given. */
+  segmentBytes?: number;
+  /** The pause before each piece after the first, in milliseconds. */
+  pauseMs?: number;
 }
 
 export interface FaultOutcome {

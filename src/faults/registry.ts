@@ -12,11 +12,13 @@ import drip from './drip.js';
 import greetPause from './greet-pause.js';
 import hang, { abortSilence } from './hang.js';
 import inject from './inject.js';
+import raw from './raw.js';
 import reply from './reply.js';
 import reset, { abortReset } from './reset.js';
 
 export const FAULTS = [
   reply,
+  raw,
   delay,
   drip,
   close,

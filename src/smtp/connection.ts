@@ -13,8 +13,8 @@ import { commandText } from './event-text.js';
 import { FaultRunner } from './fault-runner.js';
 import { faultTarget, type TargetSession } from './fault-target.js';
 import { LibraryConnection, type SMTPConnectionOptions, type TLSError } from './internals.js';
-import { formatReply } from './reply.js';
 import { Pacing } from './pacing.js';
+import { ReplyShaper } from './reply-shaper.js';
 import type { ServedScenario } from './served-scenario.js';
 import { LINES, SessionPhase } from './session-phase.js';
 import { agreeToStartTls, EngineHandshake } from './starttls.js';
@@ -34,14 +34,13 @@ export class BrokenConnection extends LibraryConnection {
   private closedBy: Party | undefined;
   private ehloKeywords: string[] | undefined;
   private clientTalkedEarly = false;
-  private dripMsPerByte: number | undefined;
-  private injectedLines: string[] | undefined;
   /** smtp-server's onData callback, while faults at END-OF-DATA decide the reply. */
   private answerData: DataCallback | undefined;
   /** The last chunk the client sent in plaintext, to see what came with STARTTLS. */
   private lastChunk: Buffer | undefined;
   private readonly tap = (chunk: Buffer) => (this.lastChunk = chunk);
   private readonly pacing = new Pacing(() => this.gone);
+  private readonly shaper = new ReplyShaper(this.pacing);
   private sessionTimer: NodeJS.Timeout | undefined;
   private handshakeTimer: NodeJS.Timeout | undefined;
 
@@ -85,8 +84,8 @@ export class BrokenConnection extends LibraryConnection {
     sleep: (ms) => this.pacing.sleep(ms),
     idleTimeoutMs: () => this.served.limits.idleTimeoutMs,
     talkedEarly: () => this.clientTalkedEarly,
-    dripNextReply: (msPerByte) => (this.dripMsPerByte = msPerByte),
-    injectAfterReady: (lines) => (this.injectedLines = lines),
+    hostname: () => this.served.hostname,
+    shapeNextReply: (shape) => this.shaper.shapeNext(shape),
     secureContext: () => this.secureContext,
   };
 
@@ -145,13 +144,10 @@ export class BrokenConnection extends LibraryConnection {
     }
     const lines = Array.isArray(data) ? data : [data ?? ''];
     const willWrite = this.canReply;
-    if (willWrite) this.record({ type: 'reply', code, text: lines.join('\n') });
+    const shaped = willWrite ? this.shaper.take({ code, lines }) : undefined;
+    if (willWrite) this.record({ type: 'reply', code, text: lines.join('\n'), ...(shaped?.sent !== undefined ? { sent: shaped.sent } : {}) });
     if (code === 421) this.closedBy ??= 'server';
-    if (this.dripMsPerByte && willWrite) {
-      const msPerByte = this.dripMsPerByte;
-      this.dripMsPerByte = undefined;
-      return void this.pacing.drip(this.socket, formatReply(code, lines), msPerByte).then(() => code === 421 && this.close());
-    }
+    if (shaped) return void this.shaper.write(this.socket, shaped).then(() => code === 421 && this.close());
     super.send(code, data, context);
     // The reply to a message that was under way when the server began to stop: now it may go.
     if (this.phase.now === 'closing' && code !== 354) setImmediate(() => !this.inMessage && this.closeForShutdown());
@@ -242,9 +238,8 @@ export class BrokenConnection extends LibraryConnection {
       return next();
     }
     if (command.toString().trim().split(/\s+/).length > 1 || this.secure) return this.libraryStartTls(command, next);
-    agreeToStartTls(tls, this.lastChunk, this.injectedLines, {
+    agreeToStartTls(tls, this.lastChunk, {
       record: (event) => this.record(event),
-      write: (bytes) => void this.socket.write(bytes),
       reply: (code, lines) => this.send(code, lines.length > 1 ? lines : lines[0], false),
     });
     // From here on the raw socket belongs to TLS (or to a fault pretending to be it).
@@ -380,6 +375,8 @@ export class BrokenConnection extends LibraryConnection {
 
   override close(): void {
     this.closedBy ??= 'server';
+    // A reply a fault paces (raw, drip) goes out whole before the connection closes.
+    if (this.shaper.busy) return void this.shaper.drained().then(() => super.close());
     super.close();
   }
 

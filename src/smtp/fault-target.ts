@@ -1,7 +1,7 @@
 // What a fault may do to a session (FaultTarget), made from the session's own operations.
 import type { Socket } from 'node:net';
 import type { SecureContext } from 'node:tls';
-import type { FaultTarget } from '../faults/fault.js';
+import type { FaultTarget, ReplyShape } from '../faults/fault.js';
 import { serverFlight } from '../tls/node/flight.js';
 import type { Step } from './steps.js';
 
@@ -20,8 +20,8 @@ export interface TargetSession {
   sleep(ms: number): Promise<void>;
   idleTimeoutMs(): number;
   talkedEarly(): boolean;
-  dripNextReply(msPerByte: number): void;
-  injectAfterReady(lines: string[]): void;
+  hostname(): string;
+  shapeNextReply(shape: ReplyShape): void;
   secureContext(): SecureContext | undefined;
 }
 
@@ -41,8 +41,8 @@ export function faultTarget(session: TargetSession, step: Step, argument: string
     reset: () => session.reset(),
     idleTimeoutMs: session.idleTimeoutMs(),
     talkedEarly: () => session.talkedEarly(),
-    dripNextReply: (msPerByte) => session.dripNextReply(msPerByte),
-    injectAfterReady: (lines) => session.injectAfterReady(lines),
+    hostname: session.hostname(),
+    shapeNextReply: (shape) => session.shapeNextReply(shape),
     readClientBytes: () => nextChunk(session.socket()),
     serverFlight: async (clientHello) => {
       const context = session.secureContext();
