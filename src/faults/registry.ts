@@ -7,14 +7,19 @@ import abortAlert from './abort-alert.js';
 import abortGarbage from './abort-garbage.js';
 import abortMidway from './abort-midway.js';
 import close, { abortClose } from './close.js';
+import closeNotify from './close-notify.js';
 import delay from './delay.js';
 import drip from './drip.js';
 import greetPause from './greet-pause.js';
 import hang, { abortSilence } from './hang.js';
 import inject from './inject.js';
 import raw from './raw.js';
+import recordSize from './record-size.js';
 import reply from './reply.js';
 import reset, { abortReset } from './reset.js';
+import stall from './stall.js';
+import throttle from './throttle.js';
+import truncate from './truncate.js';
 
 export const FAULTS = [
   reply,
@@ -32,6 +37,11 @@ export const FAULTS = [
   abortAlert,
   abortSilence,
   abortMidway,
+  throttle,
+  stall,
+  recordSize,
+  closeNotify,
+  truncate,
 ] as const;
 
 export type Fault = (typeof FAULTS)[number];

@@ -15,6 +15,7 @@ import { faultTarget, type TargetSession } from './fault-target.js';
 import { LibraryConnection, type SMTPConnectionOptions, type TLSError } from './internals.js';
 import { Pacing } from './pacing.js';
 import { ReplyShaper } from './reply-shaper.js';
+import { EncryptedStream, type StreamSession } from './encrypted-stream.js';
 import type { ServedScenario } from './served-scenario.js';
 import { LINES, SessionPhase } from './session-phase.js';
 import { agreeToStartTls, EngineHandshake } from './starttls.js';
@@ -30,6 +31,7 @@ export class BrokenConnection extends LibraryConnection {
   private readonly served: ServedScenario;
   private readonly phase: SessionPhase;
   private readonly faults: FaultRunner;
+  private readonly stream: EncryptedStream;
   private readonly startedAt = Date.now();
   private closedBy: Party | undefined;
   private ehloKeywords: string[] | undefined;
@@ -62,6 +64,10 @@ export class BrokenConnection extends LibraryConnection {
       record: (event) => this.record(event),
       target: (step, argument) => faultTarget(this.targetSession, step, argument),
     });
+    const { tcp, tls } = this;
+    const ends: Pick<StreamSession, 'close' | 'endedByServer'> = { close: () => this.targetSession.close(), endedByServer: () => void (this.closedBy ??= 'server') };
+    const streamSession: StreamSession = { tcp, tls, ...ends, interpose: (link) => this.interpose(link), holdSteps: (ms) => this.faults.holdUntil(this.pacing.sleep(ms)) };
+    this.stream = new EncryptedStream(streamSession, served.faults.some((fault) => fault.encryptedStream));
   }
 
   /** What the session's faults act on. */
@@ -77,10 +83,8 @@ export class BrokenConnection extends LibraryConnection {
       // what comes) to see the client's FIN, or the session never ends.
       this.socket.resume();
     },
-    reset: () => {
-      this.closedBy ??= 'server';
-      this.socket.resetAndDestroy();
-    },
+    stream: () => this.stream,
+    onNextBytes: (action) => this.onNextBytes(action),
     sleep: (ms) => this.pacing.sleep(ms),
     idleTimeoutMs: () => this.served.limits.idleTimeoutMs,
     talkedEarly: () => this.clientTalkedEarly,
@@ -277,6 +281,7 @@ export class BrokenConnection extends LibraryConnection {
 
   /** Node's TLS or the scripted engine, as the scenario says. */
   protected onUpgrade(next: () => void, secured?: () => void): void {
+    this.stream.beforeHandshake();
     const config = this.served.engine;
     if (!config) return this.upgradeOnNode(next, secured);
     const handshake = new EngineHandshake({
@@ -291,7 +296,7 @@ export class BrokenConnection extends LibraryConnection {
         secured?.();
       },
     });
-    const secure = this.upgradeOnEngine(config, (event, socket) => handshake.on(event, socket), next);
+    const secure = this.upgradeOnEngine(this.stream.engineConfig(config), (event, socket) => handshake.on(event, socket), next);
     secure.raw.once('end', () => (this.closedBy ??= 'client'));
   }
 

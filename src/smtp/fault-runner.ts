@@ -25,6 +25,8 @@ export interface FaultSession {
 }
 
 export class FaultRunner {
+  private hold: Promise<void> = Promise.resolve();
+
   constructor(
     private readonly faults: readonly ConfiguredFault[],
     private readonly state: FaultState,
@@ -36,7 +38,14 @@ export class FaultRunner {
    * it goes on as normal) or `onReplaced` (one did, or the session ended meanwhile).
    */
   runStep(step: Step, argument: string, onDefault: () => void, onReplaced: () => void = () => undefined): void {
-    void this.replaced(step, argument).then((replaced) => (replaced || this.session.ending() ? onReplaced() : onDefault()));
+    void this.hold
+      .then(() => this.replaced(step, argument))
+      .then((replaced) => (replaced || this.session.ending() ? onReplaced() : onDefault()));
+  }
+
+  /** No step runs before `until` resolves: the session stalls (a fault's doing), its client's commands wait. */
+  holdUntil(until: Promise<void>): void {
+    this.hold = until;
   }
 
   private async replaced(step: Step, argument: string): Promise<boolean> {

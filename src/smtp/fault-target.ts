@@ -3,6 +3,7 @@ import type { Socket } from 'node:net';
 import type { SecureContext } from 'node:tls';
 import type { FaultTarget, ReplyShape } from '../faults/fault.js';
 import { serverFlight } from '../tls/node/flight.js';
+import type { EncryptedStream } from './encrypted-stream.js';
 import type { Step } from './steps.js';
 
 type DataCallback = (err?: Error | null, message?: string) => void;
@@ -15,8 +16,9 @@ export interface TargetSession {
   answerData(): DataCallback | undefined;
   /** Ends the session with a FIN, as the server's doing. */
   close(): void;
-  /** Ends it with a TCP RST, as the server's doing. */
-  reset(): void;
+  /** The encrypted stream, and the ways TLS and TCP under it can end (smtp/encrypted-stream.ts). */
+  stream(): EncryptedStream;
+  onNextBytes(action: () => void): void;
   sleep(ms: number): Promise<void>;
   idleTimeoutMs(): number;
   talkedEarly(): boolean;
@@ -38,7 +40,13 @@ export function faultTarget(session: TargetSession, step: Step, argument: string
     },
     writeRaw: (bytes) => void session.socket().write(bytes),
     close: () => session.close(),
-    reset: () => session.reset(),
+    reset: () => session.stream().reset(),
+    closeTcp: () => session.stream().closeTcp(),
+    closeNotify: () => session.stream().closeNotify(),
+    throttleEncrypted: (bytesPerSecond) => session.stream().throttle(bytesPerSecond),
+    stallAfterHandshake: (ms) => session.stream().stallAfterHandshake(ms),
+    limitRecords: (bytes) => void (session.stream().recordBytes = bytes),
+    onNextClientBytes: (action) => session.onNextBytes(action),
     idleTimeoutMs: session.idleTimeoutMs(),
     talkedEarly: () => session.talkedEarly(),
     hostname: session.hostname(),

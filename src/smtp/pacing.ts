@@ -23,7 +23,8 @@ export class Pacing {
 
   /**
    * Writes in pieces of `segmentBytes`, `pauseMs` apart, each its own TCP segment (Nagle
-   * would join them), until done or the socket can take no more.
+   * would join them), until done or the socket can take no more; resolves once the socket
+   * has passed the last piece on (to TCP, or to TLS and on to TCP).
    */
   async write(socket: Socket, bytes: Buffer, segmentBytes = bytes.length, pauseMs = 0): Promise<void> {
     // A TLS socket passes it on to TCP; the scripted engine's socket has no such setting.
@@ -31,7 +32,8 @@ export class Pacing {
     for (let offset = 0; offset < bytes.length; offset += Math.max(1, segmentBytes)) {
       if (offset > 0 && pauseMs > 0) await this.sleep(pauseMs);
       if (socket.destroyed || !socket.writable) return;
-      socket.write(bytes.subarray(offset, offset + segmentBytes));
+      const written = new Promise<void>((resolve) => socket.write(bytes.subarray(offset, offset + segmentBytes), () => resolve()));
+      if (offset + segmentBytes >= bytes.length) await written;
     }
   }
 

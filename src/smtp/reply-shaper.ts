@@ -13,6 +13,8 @@ export interface ShapedReply {
   bytes: Buffer;
   segmentBytes?: number | undefined;
   pauseMs?: number | undefined;
+  /** Runs once it is written. */
+  afterwards?: (() => void) | undefined;
   /** What went on the wire, for the reply event, when it is not the normal reply's text. */
   sent?: string;
 }
@@ -40,6 +42,7 @@ export class ReplyShaper {
       bytes,
       segmentBytes: shape?.segmentBytes,
       pauseMs: shape?.pauseMs,
+      afterwards: shape?.afterwards,
       ...(bytes.equals(normal) ? {} : { sent: clip(bytes.toString('latin1')) }),
     };
   }
@@ -55,7 +58,7 @@ export class ReplyShaper {
    * once (QUIT's, 421's) comes after it.
    */
   write(socket: Socket, reply: ShapedReply): Promise<void> {
-    const out = () => this.pacing.write(socket, reply.bytes, reply.segmentBytes, reply.pauseMs);
+    const out = () => this.pacing.write(socket, reply.bytes, reply.segmentBytes, reply.pauseMs).then(reply.afterwards);
     this.pending++;
     this.queue = (this.pending === 1 ? out() : this.queue.then(out)).finally(() => this.pending--);
     return this.queue;
