@@ -19,6 +19,7 @@ const VISIBLE = [
   'groupwise-450', 'handshake-abort', 'starttls-454', 'starttls-502', 'starttls-not-advertised', 'starttls-response-injection', 'helo-only', 'size-552',
   'abort-reset', 'abort-garbage', 'abort-alert', 'abort-silence', 'abort-midway', 'implicit-tls', 'implicit-abort-alert',
   'tls10-only', 'weak-dh', 'dh480', 'dh1024', 'dh-composite', 'dh-small-subgroup', 'ssl3-only', 'alert-after-certificate', 'bad-ske-signature', 'no-secure-renegotiation',
+  'greeting-554', 'greeting-421', 'reply-line-600',
 ];
 /** What it cannot: behaviour after MAIL (it never sends one), or spread over time and sessions. */
 const INVISIBLE: Record<string, string> = {
@@ -30,6 +31,23 @@ const INVISIBLE: Record<string, string> = {
   'rate-limit-421': "acts from a client's third session on, which the probes themselves trigger",
   tarpit: 'delays every reply; the banner delay is captured, the rest is not (and takes 10 s a client)',
   'pregreet-554': 'punishes clients that talk first; capture waits for the banner, like the polite clients',
+  'reply-mixed-codes': 'acts at RCPT',
+  'reply-code-non-numeric': 'acts at MAIL',
+  'reply-code-four-digits': 'acts at MAIL',
+  'reply-code-600': 'acts at MAIL',
+  'reply-doubled': 'acts at MAIL',
+  'reply-line-70k': 'acts at RCPT',
+  'reply-missing-space': 'a banner with no space after its code is no SMTP reply to capture, which gives up ("not an SMTP server")',
+  'reply-missing-hyphen': 'an EHLO reply line with no hyphen is no SMTP reply to capture, which gives up ("not an SMTP server")',
+  'reply-bare-lf': 'capture reads lines, not their endings: the captured server ends them in CRLF',
+  'reply-one-byte-segments': 'capture sees the trickled banner as a late one, not as one byte a segment',
+  'reply-unsolicited': 'capture reads the second banner as its EHLO reply, and keeps no reply that came unasked',
+  'tls-throttled': 'capture sees a handshake, not how fast its bytes came',
+  'tls-reset-in-data': 'acts after DATA',
+  'tls-close-notify-no-fin': 'acts after DATA',
+  'tls-no-close-notify': 'acts after DATA',
+  'tls-one-byte-records': 'capture sees a handshake, not the records it came in',
+  'tls-stall-after-finished': 'capture sees a handshake; the stall after it holds only what capture never sends (SMTP inside TLS)',
 };
 
 /** A server's idle timeout and a probe's timeout, short: abort-silence waits for both. */
