@@ -18,7 +18,7 @@ function defaultCommand(kind: string): string[] {
   return invocation.stdin ? ['sh', '-c', `${invocation.stdin} | "$0" "$@"`, ...invocation.argv] : invocation.argv;
 }
 
-describe('broken-mta matrix over the reply-grammar and TLS-stream pages', () => {
+describe.concurrent('broken-mta matrix over the reply-grammar and TLS-stream pages', () => {
   it.each([
     ['nodemailer', [...GRAMMAR, ...TLS_STREAM]],
     ['smtplib', GRAMMAR],
