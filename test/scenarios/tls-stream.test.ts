@@ -5,15 +5,15 @@ import { readFileSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 import { Duplex } from 'node:stream';
-import { describe, expect, it, onTestFinished } from 'vitest';
+import { describe, expect, it, type TestContext } from 'vitest';
 import { startScenario, type RunningScenario, type ScenarioInput, type SessionEvent } from '../../src/index.js';
 import { opensslStarttls, readUntil, sendWithNodemailer } from '../support/clients.js';
 
 const ENGINES = ['node', 'scripted'] as const;
 type Engine = (typeof ENGINES)[number];
 
-/** A server for one test (they run side by side), closed when the test ends. */
-const serve = async (engine: Engine, faults: ScenarioInput['faults'], idleTimeoutMs = 8000) => {
+/** A server for one test, closed when that test ends (its own context's hook: the tests run side by side). */
+const serve = async ({ onTestFinished }: TestContext, engine: Engine, faults: ScenarioInput['faults'], idleTimeoutMs = 8000) => {
   const mta = await startScenario({ name: `stream-${engine}`, tls: { cert: 'valid', engine }, faults }, { limits: { idleTimeoutMs } });
   onTestFinished(() => mta.close());
   return mta;
@@ -24,24 +24,24 @@ const timeOf = (mta: RunningScenario, index: number) => Date.parse(mta.events[in
 const TRANSACTION = 'EHLO client.example.test\nMAIL FROM:<a@example.test>\nRCPT TO:<b@example.test>\nDATA\nSubject: s\n\nhello\n.\nQUIT\n';
 
 describe.concurrent.each(ENGINES)('on the %s engine', (engine) => {
-  it('throttle: the handshake takes as long as its flight needs at the rate, and the mail goes through', async () => {
-    const mta = await serve(engine, [{ fault: 'throttle', on: 'TLS', bytesPerSecond: 1000 }]);
+  it('throttle: the handshake takes as long as its flight needs at the rate, and the mail goes through', async (context) => {
+    const mta = await serve(context, engine, [{ fault: 'throttle', on: 'TLS', bytesPerSecond: 1000 }]);
     const client = await opensslStarttls(mta.port, ['-CAfile', mta.caFile, '-ign_eof'], TRANSACTION);
     expect(client.output).toContain('250 Message accepted');
     // Node's TLS 1.3 flight is about 1.6 KB, the engine's TLS 1.2 one about 3.3 KB.
     expect(timeOf(mta, at(mta, 'tls-established')) - timeOf(mta, at(mta, 'starttls'))).toBeGreaterThanOrEqual(1000);
   });
 
-  it('stall: after the handshake, no reply and no command run for the stall; then the session goes on', async () => {
-    const mta = await serve(engine, [{ fault: 'stall', on: 'TLS', ms: 1500 }]);
+  it('stall: after the handshake, no reply and no command run for the stall; then the session goes on', async (context) => {
+    const mta = await serve(context, engine, [{ fault: 'stall', on: 'TLS', ms: 1500 }]);
     const sent = await sendWithNodemailer({ port: mta.port, ca: readFileSync(mta.caFile, 'utf8'), requireTLS: true });
     expect(sent.error).toBeUndefined();
     const established = at(mta, 'tls-established');
     expect(timeOf(mta, at(mta, 'reply', established)) - timeOf(mta, established)).toBeGreaterThanOrEqual(1400);
   });
 
-  it('close-notify: close_notify after the 250, and the FIN only when the server gives up (its half-close deadline)', async () => {
-    const mta = await serve(engine, [{ fault: 'close-notify', on: 'END-OF-DATA', at: 'after-reply' }], 1500);
+  it('close-notify: close_notify after the 250, and the FIN only when the server gives up (its half-close deadline)', async (context) => {
+    const mta = await serve(context, engine, [{ fault: 'close-notify', on: 'END-OF-DATA', at: 'after-reply' }], 1500);
     const raw = await new Promise<Socket>((resolve) => {
       const socket = connect({ host: '127.0.0.1', port: mta.port }, () => resolve(socket));
     });
@@ -68,16 +68,16 @@ describe.concurrent.each(ENGINES)('on the %s engine', (engine) => {
     raw.destroy();
   });
 
-  it('truncate: the 250, then the TCP end with no close_notify (OpenSSL: unexpected eof)', async () => {
-    const mta = await serve(engine, [{ fault: 'truncate', on: 'END-OF-DATA', at: 'after-reply' }]);
+  it('truncate: the 250, then the TCP end with no close_notify (OpenSSL: unexpected eof)', async (context) => {
+    const mta = await serve(context, engine, [{ fault: 'truncate', on: 'END-OF-DATA', at: 'after-reply' }]);
     const client = await opensslStarttls(mta.port, ['-CAfile', mta.caFile, '-ign_eof'], TRANSACTION);
     expect(client.output).toContain('250 Message accepted');
     expect(client.output).toContain('unexpected eof while reading');
     expect(await mta.waitFor((event) => event.type === 'close')).toMatchObject({ by: 'server' });
   });
 
-  it('reset at DATA, at next-bytes: the 354, then a RST as the message comes; none of it is kept', async () => {
-    const mta = await serve(engine, [{ fault: 'reset', on: 'DATA', at: 'next-bytes', secure: true }]);
+  it('reset at DATA, at next-bytes: the 354, then a RST as the message comes; none of it is kept', async (context) => {
+    const mta = await serve(context, engine, [{ fault: 'reset', on: 'DATA', at: 'next-bytes', secure: true }]);
     const sent = await sendWithNodemailer({ port: mta.port, ca: readFileSync(mta.caFile, 'utf8'), requireTLS: true, message: { text: 'x'.repeat(200_000) } });
     expect(sent.error?.code).toBe('ESOCKET');
     expect(mta.messages).toHaveLength(0);
