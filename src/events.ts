@@ -21,6 +21,8 @@ export type SessionEvent = EventBase &
     | { type: 'command'; step: string; line: string }
     /** `sent`: what went on the wire instead, when a fault wrote the reply otherwise (raw). */
     | { type: 'reply'; code: number; text: string; sent?: string }
+    /** Credentials the client gave: the mechanism and the user name, never the secret. */
+    | { type: 'auth'; mechanism: string; user: string }
     | { type: 'starttls'; engine: 'node' | 'scripted' }
     /** The client's hello, as the scripted engine read it. */
     | { type: 'tls-hello'; version: string; offeredVersions: string[]; suites: number; sni?: string }
@@ -70,6 +72,7 @@ export const SESSION_EVENT_TYPES = Object.keys({
   connect: true,
   command: true,
   reply: true,
+  auth: true,
   starttls: true,
   'tls-hello': true,
   'tls-established': true,

@@ -3,6 +3,9 @@
 // command lines: `show` prints them, the README's matrix table is made from them, and the
 // test suite runs exactly what `show` prints.
 import type { SettingName, Settings } from './settings.js';
+import { AUTH_SECRET, AUTH_USER, EIGHT_BIT_HEADER, EIGHT_BIT_TEXT, FROM, HELO, pacedTransaction, smtpTransaction, TO } from './transaction.js';
+
+export { AUTH_SECRET, AUTH_USER, EIGHT_BIT_TEXT, FROM, HELO, TO } from './transaction.js';
 
 /** Where the client is pointed; every field is text, so placeholders ({host}) fit too. */
 export interface Target {
@@ -16,10 +19,6 @@ export interface Target {
   clientCert: string;
   clientKey: string;
 }
-
-export const FROM = 'sender@client.example.test';
-export const TO = 'rcpt@mx.broken-mta.test';
-export const HELO = 'client.example.test';
 
 /** A program run from a shell: what `show` prints is what the suite runs. */
 export interface CommandInvocation {
@@ -43,6 +42,8 @@ export interface MtaInvocation {
   to: string[];
   /** The message body's size, when the claim asks for a large one. */
   bodyBytes?: number;
+  /** The body is 8-bit text (EIGHT_BIT_TEXT), declared as such. */
+  eightBit?: boolean;
   queueRun: boolean;
   timeoutMs: number;
 }
@@ -68,16 +69,18 @@ export interface ClientKind {
 
 const recipients = (settings: Settings) => [settings.to ?? TO].flat();
 
-/** An SMTP transaction, for clients that only open the TLS session (openssl). */
-const smtpTransaction = (to: string[]) =>
-  `printf '${[`EHLO ${HELO}`, `MAIL FROM:<${FROM}>`, ...to.map((rcpt) => `RCPT TO:<${rcpt}>`), 'DATA', 'Subject: broken-mta', '', 'hello', '.', 'QUIT', ''].join('\\n')}'`;
-
 const withTimeout = (settings: Settings, argv: string[]) => (settings.timeout ? ['timeout', String(settings.timeout), ...argv] : argv);
+
+/** The OpenSSL cipher list the settings ask for (suites, security level), for every OpenSSL-based client; undefined: the client's own. */
+function opensslCipherList({ ciphers, securityLevel }: Settings): string | undefined {
+  if (securityLevel === undefined) return ciphers;
+  return ciphers ? `${ciphers}:@SECLEVEL=${securityLevel}` : `DEFAULT@SECLEVEL=${securityLevel}`;
+}
 
 const openssl: ClientKind = {
   name: 'openssl',
   program: 'openssl',
-  settings: ['tls', 'verify', 'verifyHostname', 'securityLevel', 'version', 'legacyRenegotiation', 'clientCert', 'timeout', 'sendMail', 'to'],
+  settings: ['tls', 'verify', 'verifyHostname', 'securityLevel', 'version', 'ciphers', 'legacyRenegotiation', 'clientCert', 'timeout', 'sendMail', 'bdat', 'to'],
   // s_client speaks TLS or nothing: STARTTLS (its default) or implicit TLS.
   tlsModes: ['required', 'implicit'],
   hasLog: false,
@@ -85,16 +88,18 @@ const openssl: ClientKind = {
     const argv = ['openssl', 's_client', ...(settings.tls === 'implicit' ? [] : ['-starttls', 'smtp']), '-crlf', '-connect', `${target.host}:${target.port}`, '-CAfile', target.ca];
     if (settings.verify) argv.push('-verify_return_error');
     if (settings.verifyHostname) argv.push('-verify_hostname', target.hostname);
-    if (settings.securityLevel !== undefined) argv.push('-cipher', `DEFAULT@SECLEVEL=${settings.securityLevel}`);
+    const cipherList = opensslCipherList(settings);
+    if (cipherList) argv.push('-cipher', cipherList);
     if (settings.version) argv.push({ TLSv1: '-tls1', 'TLSv1.1': '-tls1_1', 'TLSv1.2': '-tls1_2', 'TLSv1.3': '-tls1_3' }[settings.version]);
     if (settings.legacyRenegotiation) argv.push('-legacy_server_connect');
     if (settings.clientCert) argv.push('-cert', target.clientCert, '-key', target.clientKey);
     // -ign_eof: read the server's replies after the input ends, until it closes.
-    if (settings.sendMail) argv.push('-ign_eof');
+    const sendMail = settings.sendMail || settings.bdat;
+    if (sendMail) argv.push('-ign_eof');
     return {
       kind: 'command',
       argv: withTimeout(settings, argv),
-      ...(settings.sendMail ? { stdin: smtpTransaction(recipients(settings)) } : {}),
+      ...(sendMail ? { stdin: smtpTransaction(recipients(settings), { bdat: settings.bdat }) } : {}),
       timeoutMs: 15_000,
     };
   },
@@ -103,16 +108,22 @@ const openssl: ClientKind = {
 const gnutls: ClientKind = {
   name: 'gnutls',
   program: 'gnutls-cli',
-  settings: ['tls', 'verify', 'dhBits', 'clientCert', 'timeout'],
+  settings: ['tls', 'verify', 'dhBits', 'priority', 'clientCert', 'timeout', 'sendMail', 'to'],
   tlsModes: ['required', 'implicit'],
   hasLog: false,
   invoke(settings, target) {
     const argv = ['gnutls-cli', ...(settings.tls === 'implicit' ? [] : ['--starttls-proto=smtp']), '--port', target.port, '--x509cafile', target.ca];
     if (settings.verify === false) argv.push('--insecure');
     if (settings.dhBits) argv.push(`--dh-bits=${settings.dhBits}`);
+    if (settings.priority) argv.push(`--priority=${settings.priority}`);
     if (settings.clientCert) argv.push('--x509certfile', target.clientCert, '--x509keyfile', target.clientKey);
     argv.push(target.host);
-    return { kind: 'command', argv: withTimeout(settings, argv), timeoutMs: 15_000 };
+    return {
+      kind: 'command',
+      argv: withTimeout(settings, argv),
+      ...(settings.sendMail ? { stdin: pacedTransaction(recipients(settings)) } : {}),
+      timeoutMs: 15_000,
+    };
   },
 };
 
@@ -121,16 +132,20 @@ const SWAKS_TLS = { none: [], optional: ['--tls-optional-strict'], required: ['-
 const swaks: ClientKind = {
   name: 'swaks',
   program: 'swaks',
-  settings: ['tls', 'verify', 'clientCert', 'timeout', 'to', 'messageBytes'],
+  settings: ['tls', 'verify', 'ciphers', 'clientCert', 'timeout', 'to', 'messageBytes', 'eightBit', 'auth'],
   tlsModes: ALL_TLS_MODES,
   hasLog: false,
   invoke(settings, target) {
     const tls = SWAKS_TLS[settings.tls ?? 'optional'];
+    const auth = settings.auth ? ['--auth', ...(settings.auth === 'any' ? [] : [settings.auth]), '--auth-user', AUTH_USER, '--auth-password', AUTH_SECRET] : [];
     const argv = ['swaks', '--server', `${target.host}:${target.port}`, '--from', FROM, '--to', recipients(settings).join(','), ...tls];
     if (tls.length && settings.verify !== false) argv.push('--tls-verify', '--tls-ca-path', target.ca);
+    if (settings.ciphers) argv.push('--tls-cipher', settings.ciphers);
     if (settings.clientCert) argv.push('--tls-cert', target.clientCert, '--tls-key', target.clientKey);
     argv.push('--timeout', String(settings.timeout ?? 5));
     if (settings.messageBytes) argv.push('--body', '-');
+    if (settings.eightBit) argv.push('--body', EIGHT_BIT_TEXT);
+    argv.push(...auth);
     return {
       kind: 'command',
       argv,
@@ -163,17 +178,29 @@ const NODEMAILER_SCRIPT = [
 
 const NODEMAILER_TLS = { none: { ignoreTLS: true }, optional: { opportunisticTLS: true }, required: { requireTLS: true }, implicit: { secure: true } } as const;
 
+function nodemailerAuth(mechanism: NonNullable<Settings['auth']>): Record<string, unknown> {
+  if (mechanism === 'XOAUTH2') return { auth: { type: 'OAuth2', user: AUTH_USER, accessToken: AUTH_SECRET } };
+  return { auth: { user: AUTH_USER, pass: AUTH_SECRET }, ...(mechanism === 'any' ? {} : { authMethod: mechanism }) };
+}
+
+/** A message nodemailer sends as it is: its own encoders would make the body 7-bit. */
+const eightBitMessage = (to: string[]) => ({
+  envelope: { from: FROM, to },
+  raw: [`From: ${FROM}`, `To: ${to.join(', ')}`, ...EIGHT_BIT_HEADER, '', EIGHT_BIT_TEXT, ''].join('\r\n'),
+});
+
 const nodemailer: ClientKind = {
   name: 'nodemailer',
   program: 'node',
-  settings: ['tls', 'verify', 'securityLevel', 'version', 'clientCert', 'timeout', 'to', 'messageBytes'],
+  settings: ['tls', 'verify', 'securityLevel', 'version', 'ciphers', 'clientCert', 'timeout', 'to', 'messageBytes', 'eightBit', 'auth'],
   tlsModes: ALL_TLS_MODES,
   hasLog: false,
   invoke(settings, target) {
     const timeoutMs = (settings.timeout ?? 5) * 1000;
     const tls: Record<string, unknown> = { ca: target.ca, servername: target.hostname };
     if (settings.verify === false) tls.rejectUnauthorized = false;
-    if (settings.securityLevel !== undefined) tls.ciphers = `DEFAULT@SECLEVEL=${settings.securityLevel}`;
+    const cipherList = opensslCipherList(settings);
+    if (cipherList) tls.ciphers = cipherList;
     if (settings.version) Object.assign(tls, { minVersion: settings.version, maxVersion: settings.version });
     if (settings.clientCert) Object.assign(tls, { cert: target.clientCert, key: target.clientKey });
     const options = {
@@ -186,26 +213,69 @@ const nodemailer: ClientKind = {
         greetingTimeout: timeoutMs,
         socketTimeout: timeoutMs,
         tls,
+        ...(settings.auth ? nodemailerAuth(settings.auth) : {}),
       },
-      message: { from: FROM, to: recipients(settings), subject: 'broken-mta', text: 'hello' },
+      message: settings.eightBit ? eightBitMessage(recipients(settings)) : { from: FROM, to: recipients(settings), subject: 'broken-mta', text: 'hello' },
       ...(settings.messageBytes ? { textBytes: settings.messageBytes } : {}),
     };
     return { kind: 'command', argv: ['node', '--input-type=module', '-e', NODEMAILER_SCRIPT, JSON.stringify(options)], timeoutMs: 3 * timeoutMs + 15_000 };
   },
 };
 
-// Python's smtplib, as an application uses it: one message with sendmail(), inside `with`
-// (QUIT at the end), STARTTLS when offered (or as `tls` says), and what came of it printed
-// as the application would log it: the exception's class and text. The script goes in on
+const sendmail: ClientKind = {
+  name: 'sendmail',
+  program: 'sendmail',
+  settings: ['tls', 'verify', 'securityLevel', 'ciphers', 'fallback', 'queueRun', 'timeout', 'to', 'messageBytes', 'eightBit'],
+  // Implicit TLS is a mailer setting of its own (smtps), not one message's.
+  tlsModes: ['none', 'optional', 'required'],
+  hasLog: true,
+  invoke(settings, target, attempt) {
+    const access: string[] = [];
+    const options: string[] = [];
+    if (settings.tls === 'none') access.push(`Try_TLS:${target.host}\tNO`);
+    if (settings.tls === 'required') access.push(`TLS_Srv:${target.host}\tENCR:128`);
+    if (settings.verify) access.push(`TLS_Srv:${target.host}\tVERIFY`);
+    if (settings.fallback) options.push('-OTLSFallbacktoClear=true');
+    const cipherList = opensslCipherList(settings);
+    if (cipherList) options.push(`-OCipherList=${cipherList}`);
+    if (settings.timeout) {
+      for (const stage of ['initial', 'helo', 'mail', 'rcpt', 'datainit', 'datablock', 'datafinal', 'starttls']) options.push(`-OTimeout.${stage}=${settings.timeout}s`);
+    }
+    return {
+      kind: 'sendmail',
+      access,
+      options,
+      to: recipients(settings),
+      ...(settings.messageBytes ? { bodyBytes: settings.messageBytes } : {}),
+      ...(settings.eightBit ? { eightBit: true } : {}),
+      queueRun: Boolean(settings.queueRun) && attempt > 1,
+      timeoutMs: 60_000,
+    };
+  },
+};
+
+// Python's smtplib, as an application uses it: one message with send_message(), inside
+// `with` (QUIT at the end), STARTTLS when offered (or as `tls` says), authenticated as
+// `auth` says (with smtplib's own authobjects), and what came of it printed as the
+// application would log it: the exception's class and text. send_message() is what checks
+// that the server offers SMTPUTF8 for an international address. The script goes in on
 // stdin, a line a word, so the command stays one line to paste.
 const SMTPLIB_SCRIPT = [
   'import json, smtplib, ssl, sys',
+  'from email.message import EmailMessage',
   'o = json.loads(sys.argv[1])',
   'context = ssl.create_default_context(cafile=o["ca"])',
   'if not o["verify"]: context.check_hostname = False; context.verify_mode = ssl.CERT_NONE',
   'if o["cert"]: context.load_cert_chain(o["cert"], o["key"])',
-  'body = "x" * o["bytes"] if o["bytes"] else "hello"',
-  'message = "From: " + o["from"] + "\\r\\nTo: " + ", ".join(o["to"]) + "\\r\\nSubject: broken-mta\\r\\n\\r\\n" + body + "\\r\\n"',
+  'message = EmailMessage()',
+  'message["From"], message["To"], message["Subject"] = o["from"], ", ".join(o["to"]), "broken-mta"',
+  'message.set_content(o["text"] or ("x" * o["bytes"] if o["bytes"] else "hello"))',
+  'def login(smtp, auth):',
+  '  smtp.user, smtp.password = auth["user"], auth["password"]',
+  '  if auth["mechanism"] == "any": return smtp.login(smtp.user, smtp.password)',
+  '  token = "user=" + smtp.user + "\\x01auth=Bearer " + smtp.password + "\\x01\\x01"',
+  '  if auth["mechanism"] == "XOAUTH2": return smtp.auth("XOAUTH2", lambda challenge=None: token if challenge is None else "")',
+  '  smtp.auth(auth["mechanism"], getattr(smtp, "auth_" + auth["mechanism"].lower()))',
   'implicit = o["tls"] == "implicit"',
   'connect, extra = (smtplib.SMTP_SSL, {"context": context}) if implicit else (smtplib.SMTP, {})',
   'try:',
@@ -214,7 +284,8 @@ const SMTPLIB_SCRIPT = [
   '    if o["tls"] == "required" or (o["tls"] == "offered" and smtp.has_extn("starttls")):',
   '      smtp.starttls(context=context)',
   '      smtp.ehlo()',
-  '    refused = smtp.sendmail(o["from"], o["to"], message)',
+  '    if o["auth"]: login(smtp, o["auth"])',
+  '    refused = smtp.send_message(message, o["from"], o["to"])',
   '    print("sent", *["refused: " + rcpt + " " + str(code) for rcpt, (code, text) in refused.items()])',
   'except Exception as error:',
   '  print(type(error).__name__ + ": " + str(error))',
@@ -224,7 +295,7 @@ const SMTPLIB_SCRIPT = [
 const smtplib: ClientKind = {
   name: 'smtplib',
   program: 'python3',
-  settings: ['tls', 'verify', 'clientCert', 'timeout', 'to', 'messageBytes'],
+  settings: ['tls', 'verify', 'clientCert', 'timeout', 'to', 'messageBytes', 'eightBit', 'auth'],
   // Without `tls` it takes STARTTLS when offered and fails when it is refused, as the
   // example client does; it has no fallback to plaintext of its own.
   tlsModes: ['none', 'required', 'implicit'],
@@ -244,39 +315,12 @@ const smtplib: ClientKind = {
       from: FROM,
       to: recipients(settings),
       bytes: settings.messageBytes ?? 0,
+      // EmailMessage sends UTF-8 text as it is (Content-Transfer-Encoding: 8bit).
+      text: settings.eightBit ? EIGHT_BIT_TEXT : '',
+      auth: settings.auth ? { mechanism: settings.auth, user: AUTH_USER, password: AUTH_SECRET } : null,
     };
     const stdin = `printf '%s\\n' ${SMTPLIB_SCRIPT.map(shellWord).join(' ')}`;
     return { kind: 'command', argv: ['python3', '-', JSON.stringify(options)], stdin, timeoutMs: 3 * timeout * 1000 + 15_000 };
-  },
-};
-
-const sendmail: ClientKind = {
-  name: 'sendmail',
-  program: 'sendmail',
-  settings: ['tls', 'verify', 'securityLevel', 'fallback', 'queueRun', 'timeout', 'to', 'messageBytes'],
-  // Implicit TLS is a mailer setting of its own (smtps), not one message's.
-  tlsModes: ['none', 'optional', 'required'],
-  hasLog: true,
-  invoke(settings, target, attempt) {
-    const access: string[] = [];
-    const options: string[] = [];
-    if (settings.tls === 'none') access.push(`Try_TLS:${target.host}\tNO`);
-    if (settings.tls === 'required') access.push(`TLS_Srv:${target.host}\tENCR:128`);
-    if (settings.verify) access.push(`TLS_Srv:${target.host}\tVERIFY`);
-    if (settings.fallback) options.push('-OTLSFallbacktoClear=true');
-    if (settings.securityLevel !== undefined) options.push(`-OCipherList=DEFAULT@SECLEVEL=${settings.securityLevel}`);
-    if (settings.timeout) {
-      for (const stage of ['initial', 'helo', 'mail', 'rcpt', 'datainit', 'datablock', 'datafinal', 'starttls']) options.push(`-OTimeout.${stage}=${settings.timeout}s`);
-    }
-    return {
-      kind: 'sendmail',
-      access,
-      options,
-      to: recipients(settings),
-      ...(settings.messageBytes ? { bodyBytes: settings.messageBytes } : {}),
-      queueRun: Boolean(settings.queueRun) && attempt > 1,
-      timeoutMs: 60_000,
-    };
   },
 };
 
@@ -311,7 +355,9 @@ export function sendmailLines(invocation: MtaInvocation): string[] {
   const inner = `hostname ${HELO}; exec sendmail ${sendmailArgs.map(shellWord).join(' ')}`;
   const message = invocation.bodyBytes
     ? `{ printf 'Subject: broken-mta\\n\\n'; head -c ${invocation.bodyBytes} /dev/zero | tr '\\0' x; }`
-    : `printf 'Subject: broken-mta\\n\\nhello\\n'`;
+    : invocation.eightBit
+      ? `printf '${[...EIGHT_BIT_HEADER, '', EIGHT_BIT_TEXT, ''].join('\\n')}'`
+      : `printf 'Subject: broken-mta\\n\\nhello\\n'`;
   lines.push(invocation.queueRun ? `unshare -u sh -c ${shellWord(inner)}` : `${message} | unshare -u sh -c ${shellWord(inner)}`);
   return lines;
 }

@@ -11,8 +11,9 @@ import { spawn } from 'node:child_process';
 import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import type { RunningScenario, SessionEvent } from '../../src/index.js';
+import type { CapturedMessage, RunningScenario, SessionEvent } from '../../src/index.js';
 import { run, type ProgramResult } from '../support/clients.js';
+import { EIGHT_BIT_TEXT } from '../../src/claims/clients.js';
 
 export const CF_M4 = '/usr/share/sendmail/cf/m4/cf.m4';
 const DEV_LOG = '/dev/log';
@@ -217,6 +218,17 @@ export interface SendmailRun {
   queue: string[];
 }
 
+/** What sendmail is pointed at: a running scenario, or a listener of the control API. */
+export interface SendmailTarget {
+  readonly port: number;
+  readonly caFile: string;
+  readonly scenario: { readonly name: string };
+  readonly events: Iterable<SessionEvent>;
+  readonly messages: Iterable<CapturedMessage>;
+  readonly openSessions: number;
+  readonly sessions: number;
+}
+
 export const FROM = 'sender@client.example.test';
 export const TO = 'rcpt@mx.broken-mta.test';
 
@@ -228,7 +240,7 @@ export class SendmailClient {
 
   private constructor(
     private readonly syslog: PrivateSyslog,
-    private readonly mta: RunningScenario,
+    private readonly mta: SendmailTarget,
     dir: string,
   ) {
     this.dir = dir;
@@ -237,7 +249,7 @@ export class SendmailClient {
   }
 
   /** Builds the .cf (m4) and the access map (makemap hash) for this scenario. */
-  static async create(syslog: PrivateSyslog, mta: RunningScenario, { access = '' }: { access?: string } = {}): Promise<SendmailClient> {
+  static async create(syslog: PrivateSyslog, mta: SendmailTarget, { access = '' }: { access?: string } = {}): Promise<SendmailClient> {
     const dir = mkdtempSync(join(tmpdir(), `broken-mta-sendmail-${mta.scenario.name}-`));
     const client = new SendmailClient(syslog, mta, dir);
     mkdirSync(client.queueDir, { mode: 0o700 });
@@ -260,9 +272,10 @@ export class SendmailClient {
   }
 
   /** `sendmail -v -Am -C cf -ODeliveryMode=i [options] -f FROM TO...`, one message, in the foreground. */
-  send({ subject = `broken-mta ${this.mta.scenario.name}`, options = [], to = [TO], bodyBytes }: { subject?: string; options?: string[]; to?: string[]; bodyBytes?: number } = {}): Promise<SendmailRun> {
-    const body = bodyBytes ? 'x'.repeat(bodyBytes) : `Sent by real sendmail to the ${this.mta.scenario.name} scenario.`;
-    const message = [`From: ${FROM}`, `To: ${to.join(', ')}`, `Subject: ${subject}`, '', body, ''].join('\n');
+  send({ subject = `broken-mta ${this.mta.scenario.name}`, options = [], to = [TO], bodyBytes, eightBit }: { subject?: string; options?: string[]; to?: string[]; bodyBytes?: number; eightBit?: boolean } = {}): Promise<SendmailRun> {
+    const body = bodyBytes ? 'x'.repeat(bodyBytes) : eightBit ? EIGHT_BIT_TEXT : `Sent by real sendmail to the ${this.mta.scenario.name} scenario.`;
+    const mime = eightBit ? ['MIME-Version: 1.0', 'Content-Type: text/plain; charset=utf-8', 'Content-Transfer-Encoding: 8bit'] : [];
+    const message = [`From: ${FROM}`, `To: ${to.join(', ')}`, `Subject: ${subject}`, ...mime, '', body, ''].join('\n');
     return this.sendmail(['-v', '-Am', '-C', this.cf, '-ODeliveryMode=i', ...options, '-f', FROM, ...to], message);
   }
 

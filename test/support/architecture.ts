@@ -16,18 +16,20 @@ export const LAYERS: ReadonlyArray<{ name: string; files: RegExp }> = [
   { name: 'cli', files: /^cli\.ts$/ },
   // Claims: the checking, running and printing of them are tools; their vocabulary (the
   // settings, the clients' invocations, the claim schema) sits with the scenario format.
-  { name: 'tools', files: /^((matrix|matrix-report|explain|format|serving)\.ts|claims\/(check|observe|run|page|expect-file|docs)\.ts)$|^capture\// },
+  // The sender's printing and pages are tools too; its client machine is SMTP, its faults faults.
+  { name: 'tools', files: /^((matrix|matrix-report|explain|format|serving)\.ts|claims\/(check|observe|run|page|expect-file|docs)\.ts)$|^capture\/|^sender\/(command|page|report)\.ts$/ },
+  { name: 'control', files: /^control\// },
   { name: 'api', files: /^(index|store)\.ts$/ },
   { name: 'vocabulary', files: /^(limits|smtp\/(steps|reply|types)|tls\/alerts)\.ts$/ },
-  { name: 'smtp', files: /^smtp\// },
+  { name: 'smtp', files: /^smtp\/|^sender\/(?!faults\/)/ },
   { name: 'scenario', files: /^(scenario|claims)\// },
-  { name: 'faults', files: /^faults\// },
+  { name: 'faults', files: /^(sender\/)?faults\// },
   { name: 'tls', files: /^tls\// },
   { name: 'base', files: /^(certs\/|events\.ts$|dirs\.ts$|suggest\.ts$)/ },
 ];
 
 /** Vocabulary sits in its own folder's place in the listing, but below everything. */
-const ORDER = ['cli', 'tools', 'api', 'smtp', 'scenario', 'faults', 'tls', 'base', 'vocabulary'];
+const ORDER = ['cli', 'tools', 'control', 'api', 'smtp', 'scenario', 'faults', 'tls', 'base', 'vocabulary'];
 
 export function layerOf(file: string): string {
   const path = relative(SRC, file);
