@@ -19,7 +19,8 @@ export type SessionEvent = EventBase &
   (
     | { type: 'connect'; remoteAddress: string; remotePort: number; localPort: number }
     | { type: 'command'; step: string; line: string }
-    | { type: 'reply'; code: number; text: string }
+    /** `sent`: what went on the wire instead, when a fault wrote the reply otherwise (raw). */
+    | { type: 'reply'; code: number; text: string; sent?: string }
     /** Credentials the client gave: the mechanism and the user name, never the secret. */
     | { type: 'auth'; mechanism: string; user: string }
     | { type: 'starttls'; engine: 'node' | 'scripted' }

@@ -20,7 +20,7 @@ function describe(event: SessionEvent): string {
     case 'command':
       return `C: ${event.line}`;
     case 'reply':
-      return `S: ${replyLines(event.code, event.text.split('\n')).join(' | ')}`;
+      return `S: ${replyLines(event.code, event.text.split('\n')).join(' | ')}${event.sent === undefined ? '' : `, on the wire: ${JSON.stringify(event.sent)}`}`;
     case 'auth':
       return `AUTH ${event.mechanism} credentials for ${event.user || '(no user name)'}`;
     case 'starttls':

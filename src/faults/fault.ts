@@ -3,8 +3,9 @@
 // directly, only the FaultTarget the SMTP layer hands it, so each one stays a few lines.
 //
 // Two mechanisms act on TLS, and never on the same thing: a fault at the TLS step replaces
-// the handshake (whichever engine would have run it: node or scripted); `tls.script` acts
-// inside a handshake the scripted engine runs.
+// the handshake (whichever engine would have run it: node or scripted), or bends the
+// encrypted stream under it (a throttle, a stall, record sizes) and how it ends;
+// `tls.script` acts inside a handshake the scripted engine runs.
 import { z } from 'zod';
 import type { Reply } from '../smtp/reply.js';
 import type { Step } from '../smtp/steps.js';
@@ -20,22 +21,34 @@ export interface FaultTarget {
   writeRaw(bytes: Buffer): void;
   /** Ends the connection with a FIN. */
   close(): void;
-  /** Ends the connection with a TCP RST. */
+  /** Ends the connection with a TCP RST (under TLS, if there is TLS). */
   reset(): void;
+  /** When the client next sends anything, the server reads none of it, and `action` runs. */
+  onNextClientBytes(action: () => void): void;
+  /** (TLS) The server sends the encrypted stream at most this many bytes a second. */
+  throttleEncrypted(bytesPerSecond: number): void;
+  /** (TLS) Once the handshake is done, the encrypted stream stalls for `ms`. */
+  stallAfterHandshake(ms: number): void;
+  /** (TLS, scripted engine) The most plaintext one of the engine's records carries. */
+  limitRecords(bytes: number): void;
+  /** Inside TLS: close_notify, and the TCP connection stays open until the client closes it. */
+  closeNotify(): void;
+  /** Closes TCP, under TLS with no close_notify first (a truncation). */
+  closeTcp(): void;
   /** Waits, but no longer than the session lives. */
   sleep(ms: number): Promise<void>;
   /** The server's idle timeout: how long anything may keep a session waiting. */
   readonly idleTimeoutMs: number;
   /** Whether the client sent anything before the greeting. */
   talkedEarly(): boolean;
-  /** The step's normal reply goes out one byte at a time. */
-  dripNextReply(msPerByte: number): void;
+  /** The server's name, which `{hostname}` in a scenario stands for. */
+  readonly hostname: string;
+  /** How the step's normal reply goes out on the wire: other bytes, in segments, with pauses. */
+  shapeNextReply(shape: ReplyShape): void;
   /** (TLS) The first bytes the client sends: its ClientHello. */
   readClientBytes(): Promise<Buffer>;
   /** (TLS) What a real TLS server would answer to this ClientHello: its first flight. */
   serverFlight(clientHello: Buffer): Promise<Buffer>;
-  /** (STARTTLS) Extra lines, written together with the ready reply in one write. */
-  injectAfterReady(lines: string[]): void;
   /**
    * (END-OF-AUTH) Refuses as XOAUTH2 does (RFC 7628): `334` with this error as base64
    * JSON, then `535` once the client has answered it.
@@ -45,6 +58,21 @@ export interface FaultTarget {
   recipients(): readonly string[];
   /** (EHLO) From now on this session's EHLO replies omit STARTTLS, and STARTTLS gets `refusal`. */
   hideStartTls(refusal: Reply): void;
+}
+
+/**
+ * A reply as it goes on the wire, where a fault wants it otherwise than SMTP's grammar has
+ * it. The server's SMTP state moves on as if the normal reply had gone out.
+ */
+export interface ReplyShape {
+  /** The bytes written, made from the normal reply; its own CRLF lines when not given. */
+  bytes?(normal: Reply): Buffer;
+  /** Written in pieces of this many bytes, each its own TCP segment; at once when not given. */
+  segmentBytes?: number;
+  /** The pause before each piece after the first, in milliseconds. */
+  pauseMs?: number;
+  /** Runs once the reply is written, all of it. */
+  afterwards?(): void;
 }
 
 export interface FaultOutcome {
@@ -65,6 +93,10 @@ export interface FaultSpec<Name extends string, Steps extends readonly [Step, ..
   steps: Steps;
   /** The fault's own settings, as keys next to `fault` and `on` in the scenario file. */
   settings: Shape;
+  /** It acts on the encrypted stream after the handshake: TLS goes through the link (tls/link.ts). */
+  encryptedStream?: boolean;
+  /** The TLS engines it works on, when not both. */
+  engines?: readonly ('node' | 'scripted')[];
   apply(target: FaultTarget, settings: z.output<z.ZodObject<Shape>>): FaultOutcome | Promise<FaultOutcome>;
 }
 
@@ -74,6 +106,7 @@ export interface ConfiguredFault {
   readonly name: string;
   readonly steps: readonly Step[];
   readonly when: WhenSettings;
+  readonly encryptedStream: boolean;
   apply(target: FaultTarget): Promise<FaultOutcome>;
 }
 
@@ -108,7 +141,7 @@ export function defineFault<const Name extends string, const Steps extends reado
     configure(raw) {
       const settings = own.parse(raw);
       const { on, ...when } = common.parse(raw);
-      return { name: spec.name, steps: [on].flat(), when, apply: async (target) => spec.apply(target, settings) };
+      return { name: spec.name, steps: [on].flat(), when, encryptedStream: Boolean(spec.encryptedStream), apply: async (target) => spec.apply(target, settings) };
     },
   };
 }
@@ -118,5 +151,5 @@ export function aliasOf<Name extends string, const Steps extends readonly [Step,
   fault: FaultSpec<string, readonly [Step, ...Step[]], Shape>,
   alias: { name: Name; steps: Steps; summary: string },
 ): FaultDefinition<Name, Steps, Shape> {
-  return defineFault({ ...alias, settings: fault.settings, apply: fault.apply });
+  return defineFault({ ...fault, ...alias });
 }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { formatReply } from '../smtp/reply.js';
 import { defineFault } from './fault.js';
 
 // STARTTLS response injection (the 2021 "Why TLS is better without STARTTLS" study):
@@ -10,7 +11,8 @@ export default defineFault({
   steps: ['STARTTLS'],
   settings: { lines: z.array(z.string().min(1)).min(1).describe('The injected lines, without line endings') },
   apply(target, { lines }) {
-    target.injectAfterReady(lines);
-    return { handled: false, detail: `injected after the ready reply: ${JSON.stringify(lines.map((line) => `${line}\r\n`).join(''))}` };
+    const injected = lines.map((line) => `${line}\r\n`).join('');
+    target.shapeNextReply({ bytes: (ready) => Buffer.from(formatReply(ready.code, ready.lines) + injected, 'latin1') });
+    return { handled: false, detail: `injected after the ready reply: ${JSON.stringify(injected)}` };
   },
 });

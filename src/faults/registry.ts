@@ -8,6 +8,7 @@ import abortGarbage from './abort-garbage.js';
 import abortMidway from './abort-midway.js';
 import byAddress from './by-address.js';
 import close, { abortClose } from './close.js';
+import closeNotify from './close-notify.js';
 import delay from './delay.js';
 import drip from './drip.js';
 import greetPause from './greet-pause.js';
@@ -15,12 +16,18 @@ import hang, { abortSilence } from './hang.js';
 import ignoreInitialResponse from './ignore-initial-response.js';
 import hideStarttls from './hide-starttls.js';
 import inject from './inject.js';
+import raw from './raw.js';
+import recordSize from './record-size.js';
 import reply from './reply.js';
 import reset, { abortReset } from './reset.js';
+import stall from './stall.js';
+import throttle from './throttle.js';
+import truncate from './truncate.js';
 import xoauth2Error from './xoauth2-error.js';
 
 export const FAULTS = [
   reply,
+  raw,
   delay,
   drip,
   close,
@@ -38,6 +45,11 @@ export const FAULTS = [
   abortAlert,
   abortSilence,
   abortMidway,
+  throttle,
+  stall,
+  recordSize,
+  closeNotify,
+  truncate,
 ] as const;
 
 export type Fault = (typeof FAULTS)[number];

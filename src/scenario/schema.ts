@@ -2,7 +2,7 @@
 // typo never silently turns a misbehaviour off. schema.json is generated from this.
 import { z } from 'zod';
 import { CERT_PROFILES, KEY_SPECS, SERVED_PROFILE_NAMES } from '../certs/profiles.js';
-import { FAULTS } from '../faults/registry.js';
+import { FAULTS, findFault } from '../faults/registry.js';
 import { replySetting } from '../smtp/reply.js';
 import { alertSetting } from '../tls/alerts.js';
 import { HANDSHAKE_STEPS } from '../tls/engine/engine.js';
@@ -116,11 +116,7 @@ export const scenarioSchema = z
   .superRefine((scenario, ctx) => {
     checkTls(scenario.tls, ctx);
     scenario.faults.forEach((fault, index) => {
-      for (const step of [fault.on].flat()) {
-        if ((step === 'STARTTLS' || step === 'TLS') && !scenario.tls) {
-          ctx.addIssue({ code: 'custom', path: ['faults', index, 'on'], message: `a fault on ${step} needs a tls section` });
-        }
-      }
+      checkFaultTls(fault, scenario.tls, (path, message) => ctx.addIssue({ code: 'custom', path: ['faults', index, path], message }));
       if (fault.match !== undefined) {
         try {
           new RegExp(fault.match);
@@ -132,6 +128,17 @@ export const scenarioSchema = z
   });
 
 type TlsOutput = z.output<typeof scenarioSchema>['tls'];
+
+/** What a fault needs of the scenario's TLS: a tls section at all, an engine it works on; `at` has no reply to follow at TLS. */
+function checkFaultTls(fault: { fault: string; on: string | string[]; at?: string }, tls: TlsOutput, issue: (path: string, message: string) => void): void {
+  const steps = [fault.on].flat();
+  for (const step of steps) if ((step === 'STARTTLS' || step === 'TLS') && !tls) issue('on', `a fault on ${step} needs a tls section`);
+  const definition = findFault(fault.fault);
+  if (definition?.encryptedStream && !tls) issue('fault', `${fault.fault} acts on TLS and needs a tls section`);
+  const engines: readonly string[] | undefined = definition?.engines;
+  if (tls && engines && !engines.includes(tls.engine)) issue('fault', `${fault.fault} needs engine: ${engines.join(' or ')} (this scenario's is ${tls.engine})`);
+  if (fault.at !== undefined && fault.at !== 'reply' && steps.includes('TLS')) issue('at', `at TLS there is no reply to come after: at: ${fault.at} is for SMTP steps`);
+}
 
 /** What each engine can serve, said at the field that asks for more. */
 function checkTls(tls: TlsOutput, ctx: z.RefinementCtx): void {

@@ -8,6 +8,7 @@ import type { SMTPServer } from 'smtp-server';
 import type { Party, SessionEventInput } from '../events.js';
 import type { Limits } from '../limits.js';
 import { alertFromOpenSslCode, serverAlertFromOpenSslCode } from '../tls/node/errors.js';
+import { EncryptedStream, type StreamSession } from './encrypted-stream.js';
 import { CallbackAnswers } from './answers.js';
 import { Chunking } from './chunking.js';
 import { EhloReply, NO_STARTTLS } from './ehlo.js';
@@ -15,8 +16,8 @@ import { commandText } from './event-text.js';
 import { FaultRunner } from './fault-runner.js';
 import { faultTarget, type TargetSession } from './fault-target.js';
 import { LibraryConnection, type SMTPConnectionOptions, type TLSError } from './internals.js';
-import { formatReply } from './reply.js';
 import { Pacing } from './pacing.js';
+import { ReplyShaper } from './reply-shaper.js';
 import type { ServedScenario } from './served-scenario.js';
 import { LINES, SessionPhase } from './session-phase.js';
 import { agreeToStartTls, EngineHandshake } from './starttls.js';
@@ -29,12 +30,11 @@ export class BrokenConnection extends LibraryConnection {
   private readonly served: ServedScenario;
   private readonly phase: SessionPhase;
   private readonly faults: FaultRunner;
+  private readonly stream: EncryptedStream;
   private readonly startedAt = Date.now();
   private closedBy: Party | undefined;
   private readonly ehlo: EhloReply;
   private clientTalkedEarly = false;
-  private dripMsPerByte: number | undefined;
-  private injectedLines: string[] | undefined;
   /** The steps smtp-server answers through its callbacks: a message's end, credentials. */
   readonly answered: CallbackAnswers;
   private readonly chunking: Chunking | undefined;
@@ -42,6 +42,7 @@ export class BrokenConnection extends LibraryConnection {
   private lastChunk: Buffer | undefined;
   private readonly tap = (chunk: Buffer) => (this.lastChunk = chunk);
   private readonly pacing = new Pacing(() => this.gone);
+  private readonly shaper = new ReplyShaper(this.pacing);
   private sessionTimer: NodeJS.Timeout | undefined;
   private handshakeTimer: NodeJS.Timeout | undefined;
 
@@ -67,6 +68,10 @@ export class BrokenConnection extends LibraryConnection {
       record: (event) => this.record(event),
       target: (step, argument) => faultTarget(this.targetSession, step, argument),
     });
+    const { tcp, tls } = this;
+    const ends: Pick<StreamSession, 'close' | 'endedByServer'> = { close: () => this.targetSession.close(), endedByServer: () => void (this.closedBy ??= 'server') };
+    const streamSession: StreamSession = { tcp, tls, ...ends, interpose: (link) => this.interpose(link), holdSteps: (ms) => this.faults.holdUntil(this.pacing.sleep(ms)) };
+    this.stream = new EncryptedStream(streamSession, served.faults.some((fault) => fault.encryptedStream));
     this.answered = new CallbackAnswers(this.faults, (event) => this.record(event));
     const { chunking, size } = served.scenario.smtp;
     if (chunking) this.chunking = new Chunking(this.chunkWire(), this.faults, (code, text) => this.send(code, text, false), size ?? served.limits.maxMessageBytes);
@@ -86,15 +91,13 @@ export class BrokenConnection extends LibraryConnection {
       // what comes) to see the client's FIN, or the session never ends.
       this.socket.resume();
     },
-    reset: () => {
-      this.closedBy ??= 'server';
-      this.socket.resetAndDestroy();
-    },
+    stream: () => this.stream,
+    onNextBytes: (action) => this.onNextBytes(action),
     sleep: (ms) => this.pacing.sleep(ms),
     idleTimeoutMs: () => this.served.limits.idleTimeoutMs,
     talkedEarly: () => this.clientTalkedEarly,
-    dripNextReply: (msPerByte) => (this.dripMsPerByte = msPerByte),
-    injectAfterReady: (lines) => (this.injectedLines = lines),
+    hostname: () => this.served.hostname,
+    shapeNextReply: (shape) => this.shaper.shapeNext(shape),
     hideStartTls: (refusal) => this.ehlo.hideStartTls(refusal),
     secureContext: () => this.secureContext,
   };
@@ -147,13 +150,10 @@ export class BrokenConnection extends LibraryConnection {
     data = this.ehlo.shape(code, data, this.secure);
     const lines = Array.isArray(data) ? data : [data ?? ''];
     const willWrite = this.canReply;
-    if (willWrite) this.record({ type: 'reply', code, text: lines.join('\n') });
+    const shaped = willWrite ? this.shaper.take({ code, lines }) : undefined;
+    if (willWrite) this.record({ type: 'reply', code, text: lines.join('\n'), ...(shaped?.sent !== undefined ? { sent: shaped.sent } : {}) });
     if (code === 421) this.closedBy ??= 'server';
-    if (this.dripMsPerByte && willWrite) {
-      const msPerByte = this.dripMsPerByte;
-      this.dripMsPerByte = undefined;
-      return void this.pacing.drip(this.socket, formatReply(code, lines), msPerByte).then(() => code === 421 && this.close());
-    }
+    if (shaped) return void this.shaper.write(this.socket, shaped).then(() => code === 421 && this.close());
     super.send(code, data, context);
     // The reply to a message that was under way when the server began to stop: now it may go.
     if (this.phase.now === 'closing' && code !== 354) setImmediate(() => !this.inMessage && this.closeForShutdown());
@@ -241,9 +241,8 @@ export class BrokenConnection extends LibraryConnection {
       return next();
     }
     if (command.toString().trim().split(/\s+/).length > 1 || this.secure) return this.libraryStartTls(command, next);
-    agreeToStartTls(tls, this.lastChunk, this.injectedLines, {
+    agreeToStartTls(tls, this.lastChunk, {
       record: (event) => this.record(event),
-      write: (bytes) => void this.socket.write(bytes),
       reply: (code, lines) => this.send(code, lines.length > 1 ? lines : lines[0], false),
     });
     // From here on the raw socket belongs to TLS (or to a fault pretending to be it).
@@ -281,6 +280,7 @@ export class BrokenConnection extends LibraryConnection {
 
   /** Node's TLS or the scripted engine, as the scenario says. */
   protected onUpgrade(next: () => void, secured?: () => void): void {
+    this.stream.beforeHandshake();
     const config = this.served.engine;
     if (!config) return this.upgradeOnNode(next, secured);
     const handshake = new EngineHandshake({
@@ -295,7 +295,7 @@ export class BrokenConnection extends LibraryConnection {
         secured?.();
       },
     });
-    const secure = this.upgradeOnEngine(config, (event, socket) => handshake.on(event, socket), next);
+    const secure = this.upgradeOnEngine(this.stream.engineConfig(config), (event, socket) => handshake.on(event, socket), next);
     secure.raw.once('end', () => (this.closedBy ??= 'client'));
   }
 
@@ -379,6 +379,8 @@ export class BrokenConnection extends LibraryConnection {
 
   override close(): void {
     this.closedBy ??= 'server';
+    // A reply a fault paces (raw, drip) goes out whole before the connection closes.
+    if (this.shaper.busy) return void this.shaper.drained().then(() => super.close());
     super.close();
   }
 

@@ -30,6 +30,8 @@ export interface FaultSession {
 }
 
 export class FaultRunner {
+  private hold: Promise<void> = Promise.resolve();
+
   constructor(
     private readonly faults: readonly ConfiguredFault[],
     private readonly state: FaultState,
@@ -42,7 +44,14 @@ export class FaultRunner {
    * or `onReplaced` (one did, or the session ended meanwhile).
    */
   runStep(step: Step, argument: string, onDefault: (instead?: string) => void, onReplaced: () => void = () => undefined): void {
-    void this.replaced(step, argument).then(({ replaced, instead }) => (replaced || this.session.ending() ? onReplaced() : onDefault(instead)));
+    void this.hold
+      .then(() => this.replaced(step, argument))
+      .then(({ replaced, instead }) => (replaced || this.session.ending() ? onReplaced() : onDefault(instead)));
+  }
+
+  /** No step runs before `until` resolves: the session stalls (a fault's doing), its client's commands wait. */
+  holdUntil(until: Promise<void>): void {
+    this.hold = until;
   }
 
   private async replaced(step: Step, argument: string): Promise<{ replaced: boolean; instead?: string }> {

@@ -1,9 +1,10 @@
 // What a fault may do to a session (FaultTarget), made from the session's own operations.
 import type { Socket } from 'node:net';
 import type { SecureContext } from 'node:tls';
-import type { FaultTarget } from '../faults/fault.js';
+import type { FaultTarget, ReplyShape } from '../faults/fault.js';
 import { serverFlight } from '../tls/node/flight.js';
 import type { Reply } from './reply.js';
+import type { EncryptedStream } from './encrypted-stream.js';
 import type { Step } from './steps.js';
 
 /**
@@ -25,13 +26,14 @@ export interface TargetSession {
   recipients(): readonly string[];
   /** Ends the session with a FIN, as the server's doing. */
   close(): void;
-  /** Ends it with a TCP RST, as the server's doing. */
-  reset(): void;
+  /** The encrypted stream, and the ways TLS and TCP under it can end (smtp/encrypted-stream.ts). */
+  stream(): EncryptedStream;
+  onNextBytes(action: () => void): void;
   sleep(ms: number): Promise<void>;
   idleTimeoutMs(): number;
   talkedEarly(): boolean;
-  dripNextReply(msPerByte: number): void;
-  injectAfterReady(lines: string[]): void;
+  hostname(): string;
+  shapeNextReply(shape: ReplyShape): void;
   hideStartTls(refusal: Reply): void;
   secureContext(): SecureContext | undefined;
 }
@@ -46,11 +48,17 @@ export function faultTarget(session: TargetSession, step: Step, argument: string
     recipients: () => session.recipients(),
     writeRaw: (bytes) => void session.socket().write(bytes),
     close: () => session.close(),
-    reset: () => session.reset(),
+    reset: () => session.stream().reset(),
+    closeTcp: () => session.stream().closeTcp(),
+    closeNotify: () => session.stream().closeNotify(),
+    throttleEncrypted: (bytesPerSecond) => session.stream().throttle(bytesPerSecond),
+    stallAfterHandshake: (ms) => session.stream().stallAfterHandshake(ms),
+    limitRecords: (bytes) => void (session.stream().recordBytes = bytes),
+    onNextClientBytes: (action) => session.onNextBytes(action),
     idleTimeoutMs: session.idleTimeoutMs(),
     talkedEarly: () => session.talkedEarly(),
-    dripNextReply: (msPerByte) => session.dripNextReply(msPerByte),
-    injectAfterReady: (lines) => session.injectAfterReady(lines),
+    hostname: session.hostname(),
+    shapeNextReply: (shape) => session.shapeNextReply(shape),
     hideStartTls: (refusal) => session.hideStartTls(refusal),
     readClientBytes: () => nextChunk(session.socket()),
     serverFlight: async (clientHello) => {

@@ -12,6 +12,7 @@ import { SMTPConnection, type SMTPConnectionOptions, type TLSError } from 'smtp-
 import type { SMTPStream } from 'smtp-server/lib/smtp-stream.js';
 import type { EngineConfig, EngineEvent } from '../tls/engine/engine.js';
 import { EngineSocket } from '../tls/engine/socket.js';
+import type { EncryptedLink } from '../tls/link.js';
 import { ChunkReader } from './chunk-reader.js';
 import type { ChunkWire } from './chunking.js';
 import { guardLineLength, type WriteChunk } from './line-guard.js';
@@ -30,6 +31,18 @@ const transactionRecipients = new WeakMap<SMTPConnection, string[]>();
  * methods) and its private state into named questions and operations.
  */
 export abstract class LibraryConnection extends SMTPConnection {
+  readonly #tcp: Socket;
+
+  constructor(server: SMTPServer, socket: Socket, options?: SMTPConnectionOptions) {
+    super(server, socket, options);
+    this.#tcp = socket;
+  }
+
+  /** The TCP socket, under whatever TLS is layered on it. */
+  protected get tcp(): Socket {
+    return this.#tcp;
+  }
+
   // --- hooks: where smtp-server would run its own code, it asks these ---------------------
 
   /** Instead of the greeting (_sendGreeting). */
@@ -275,6 +288,29 @@ export abstract class LibraryConnection extends SMTPConnection {
   }
 
   /**
+   * Before the handshake: TLS, whichever engine, is layered on `link` instead of on the TCP
+   * socket, which from here on only the link reads and writes.
+   */
+  protected interpose(link: EncryptedLink): void {
+    const tcp = this._socket;
+    tcp.unpipe();
+    tcp.removeAllListeners();
+    this._socket = asLibrarySocket(link.attach());
+  }
+
+  /** When the client next sends anything, the session reads none of it (its parser is closed), and `action` runs. */
+  protected onNextBytes(action: () => void): void {
+    const socket = this._socket;
+    socket.prependOnceListener('data', () => {
+      if (this._parser) {
+        socket.unpipe(this._parser);
+        this._parser.isClosed = true;
+      }
+      action();
+    });
+  }
+
+  /**
    * smtp-server's upgrade() with the scripted engine in place of Node's TLSSocket: the same
    * retired parser and listeners; the session switches over in engineHandshakeDone.
    */
@@ -284,7 +320,8 @@ export abstract class LibraryConnection extends SMTPConnection {
     const raw = this._socket;
     raw.removeAllListeners();
     raw.on('error', (error) => this._onError(error));
-    const secure: EngineSocket = new EngineSocket(raw, config, (event) => onEvent(event, secure));
+    // The TCP socket, or the encrypted link on it: a ByteStream either way.
+    const secure: EngineSocket = new EngineSocket(raw as Socket | EncryptedLink, config, (event) => onEvent(event, secure));
     secure.once('close', () => this._onCloseEvent(false));
     secure.on('error', (error) => this._onError(error));
     this._armTimeout(asLibrarySocket(secure));
@@ -309,12 +346,13 @@ export abstract class LibraryConnection extends SMTPConnection {
 }
 
 /**
- * The engine's socket where smtp-server expects a net.Socket. EngineSocket is a Duplex with
- * the members smtp-server uses on a session's socket (write, end, destroy, pipe, pause and
- * resume, setTimeout, readyState, the addresses, resetAndDestroy, getCipher); TypeScript
- * cannot know that this is enough, so here, once, it is told.
+ * The engine's socket (or the encrypted link) where smtp-server expects a net.Socket. Each
+ * is a Duplex with the members smtp-server uses on a session's socket (write, end,
+ * destroy, pipe, pause and resume, setTimeout, readyState, the addresses, resetAndDestroy,
+ * and the engine's getCipher); TypeScript cannot know that this is enough, so here, once,
+ * it is told.
  */
-function asLibrarySocket(socket: EngineSocket): Socket {
+function asLibrarySocket(socket: EngineSocket | EncryptedLink): Socket {
   return socket as unknown as Socket;
 }
 

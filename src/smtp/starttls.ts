@@ -5,7 +5,7 @@ import type { TlsSettings } from '../scenario/schema.js';
 import type { EngineEvent } from '../tls/engine/engine.js';
 import type { EngineSocket } from '../tls/engine/socket.js';
 import { clip } from './event-text.js';
-import { formatReply, parseReply } from './reply.js';
+import { parseReply } from './reply.js';
 import type { SessionPhase } from './session-phase.js';
 import type { EstablishedDetails, TlsOutcome } from './tls-outcome.js';
 
@@ -24,25 +24,18 @@ export function pipeliningWarning(lastChunk: Buffer | undefined): string | undef
 }
 
 /**
- * Says yes to STARTTLS as the scenario has it: the ready reply, with the lines a fault
- * injects in the same write (so they reach the client in the 220's segment), after a
- * warning when the client pipelined past the command.
+ * Says yes to STARTTLS as the scenario has it: the ready reply (shaped, as any reply, when
+ * a fault injects lines after it), after a warning when the client pipelined past the command.
  */
 export function agreeToStartTls(
   tls: Pick<TlsSettings, 'ready' | 'engine'>,
   lastChunk: Buffer | undefined,
-  injected: readonly string[] | undefined,
-  session: { record(event: SessionEventInput): void; write(bytes: string): void; reply(code: number, lines: string[]): void },
+  session: { record(event: SessionEventInput): void; reply(code: number, lines: string[]): void },
 ): void {
   const warning = pipeliningWarning(lastChunk);
   if (warning) session.record({ type: 'warning', text: warning });
   const { code, lines } = parseReply(tls.ready);
-  if (injected) {
-    session.record({ type: 'reply', code, text: [...lines, ...injected].join('\n') });
-    session.write(formatReply(code, lines) + injected.map((line) => `${line}\r\n`).join(''));
-  } else {
-    session.reply(code, lines);
-  }
+  session.reply(code, lines);
   session.record({ type: 'starttls', engine: tls.engine });
 }
 

@@ -15,6 +15,7 @@ export type FailedDetails = Omit<Failed, 'type'>;
 export class TlsOutcome {
   private settledNow = false;
   private stateNow: TlsState | undefined;
+  private readonly listeners: Array<(established: boolean) => void> = [];
 
   constructor(private readonly record: (event: SessionEventInput) => void) {}
 
@@ -34,7 +35,21 @@ export class TlsOutcome {
     this.settledNow = true;
     this.stateNow = { protocol: details.protocol, cipher: details.cipher };
     this.record({ type: 'tls-established', ...details });
+    this.settle(true);
     return true;
+  }
+
+  /**
+   * `listener` hears how TLS ended (true: established) as soon as it is said, before the
+   * session reads a byte inside TLS, so that it can act before the first command runs.
+   */
+  whenSettled(listener: (established: boolean) => void): void {
+    if (this.settledNow) listener(this.stateNow !== undefined);
+    else this.listeners.push(listener);
+  }
+
+  private settle(established: boolean): void {
+    for (const listener of this.listeners.splice(0)) listener(established);
   }
 
   /** The handshake failed, or never happened; only the first reason is kept. */
@@ -42,6 +57,7 @@ export class TlsOutcome {
     if (this.settledNow) return;
     this.settledNow = true;
     this.record({ type: 'tls-failed', ...details });
+    this.settle(false);
   }
 
   /** The scripted engine counts a handshake done at its Finished, which the client may still refuse. */

@@ -22,6 +22,7 @@ const VISIBLE = [
   'static-rsa-only', '3des-only', 'rc4-only', 'null-cipher-only', 'tls11-only', 'export-dh',
   'ecdsa-p256', 'ecdsa-p384', 'rsa-8192', 'no-subject', '1000-sans', 'reversed-chain', 'sha1-intermediate', 'expired-intermediate', 'expired-cross-root', 'long-chain',
   'must-staple-missing', 'sni-mismatch',
+  'greeting-554', 'greeting-421', 'reply-line-600',
 ];
 /** What it cannot: behaviour after MAIL (it never sends one), or spread over time and sessions. */
 const INVISIBLE: Record<string, string> = {
@@ -50,6 +51,23 @@ const INVISIBLE: Record<string, string> = {
   'revoked-stapled': 'revocation is not probed: capture asks for no OCSP staple',
   '10000-sans': "its 270 KB Certificate message is over the flight reader's limit (as over OpenSSL's): captured as a flight cut short",
   'starttls-flaky': 'STARTTLS is missing from some sessions only; the probes, each a session of its own, see some of each',
+  'reply-mixed-codes': 'acts at RCPT',
+  'reply-code-non-numeric': 'acts at MAIL',
+  'reply-code-four-digits': 'acts at MAIL',
+  'reply-code-600': 'acts at MAIL',
+  'reply-doubled': 'acts at MAIL',
+  'reply-line-70k': 'acts at RCPT',
+  'reply-missing-space': 'a banner with no space after its code is no SMTP reply to capture, which gives up ("not an SMTP server")',
+  'reply-missing-hyphen': 'an EHLO reply line with no hyphen is no SMTP reply to capture, which gives up ("not an SMTP server")',
+  'reply-bare-lf': 'capture reads lines, not their endings: the captured server ends them in CRLF',
+  'reply-one-byte-segments': 'capture sees the trickled banner as a late one, not as one byte a segment',
+  'reply-unsolicited': 'capture reads the second banner as its EHLO reply, and keeps no reply that came unasked',
+  'tls-throttled': 'capture sees a handshake, not how fast its bytes came',
+  'tls-reset-in-data': 'acts after DATA',
+  'tls-close-notify-no-fin': 'acts after DATA',
+  'tls-no-close-notify': 'acts after DATA',
+  'tls-one-byte-records': 'capture sees a handshake, not the records it came in',
+  'tls-stall-after-finished': 'capture sees a handshake; the stall after it holds only what capture never sends (SMTP inside TLS)',
 };
 
 /** A server's idle timeout and a probe's timeout, short: abort-silence waits for both. */

@@ -38,6 +38,8 @@ export interface EngineConfig {
   /** DER certificates, leaf first. */
   chain: readonly Buffer[];
   script?: EngineScript;
+  /** The most plaintext a record the engine writes carries (16384 when not given); 1 cuts every message into one-byte records. */
+  recordBytes?: number;
   /** Every random byte the engine uses (server random, DH exponent, CBC IVs): tests fix it to get the same bytes every run. */
   randomBytes?: (length: number) => Buffer;
 }

@@ -159,8 +159,8 @@ export class TlsServerEngine {
   send(data: Buffer): EngineOutput {
     return this.run(() => {
       if (this.current.name !== 'established') throw new EngineUsageError(`cannot send application data in state ${this.current.name}`);
-      for (let offset = 0; offset < data.length; offset += MAX_PLAINTEXT) {
-        this.out.push(this.write.seal(ContentType.ApplicationData, data.subarray(offset, offset + MAX_PLAINTEXT)));
+      for (let offset = 0, size = this.config.recordBytes ?? MAX_PLAINTEXT; offset < data.length; offset += size) {
+        this.out.push(this.write.seal(ContentType.ApplicationData, data.subarray(offset, offset + size)));
       }
     });
   }
@@ -295,8 +295,8 @@ export class TlsServerEngine {
   /** Sends handshake messages, one record per 16 KiB, and adds them to the transcript. */
   private sendHandshake(message: Buffer): void {
     this.transcript.push(message);
-    for (let offset = 0; offset < message.length; offset += MAX_PLAINTEXT) {
-      this.out.push(this.write.seal(ContentType.Handshake, message.subarray(offset, offset + MAX_PLAINTEXT)));
+    for (let offset = 0, size = this.config.recordBytes ?? MAX_PLAINTEXT; offset < message.length; offset += size) {
+      this.out.push(this.write.seal(ContentType.Handshake, message.subarray(offset, offset + size)));
     }
   }
 

@@ -1,15 +1,25 @@
 // Drives the sans-IO engine on a socket: the thin part that does IO. Once the handshake is
 // done it is a plaintext Duplex, which smtp-server reads and writes as it would a TLSSocket.
-import type { Socket } from 'node:net';
 import { Duplex } from 'node:stream';
 import { TlsServerEngine, type EngineConfig, type EngineEvent } from './engine.js';
+
+/** What the engine's socket needs of the stream under it: a TCP socket, or the encrypted link on one (tls/link.ts). */
+export interface ByteStream extends Duplex {
+  readonly readyState: string;
+  readonly remoteAddress?: string | undefined;
+  readonly remotePort?: number | undefined;
+  readonly localAddress?: string | undefined;
+  readonly localPort?: number | undefined;
+  setTimeout(ms: number, callback?: () => void): this;
+  resetAndDestroy(): this;
+}
 
 export class EngineSocket extends Duplex {
   readonly engine: TlsServerEngine;
   private ended = false;
 
   constructor(
-    readonly raw: Socket,
+    readonly raw: ByteStream,
     config: EngineConfig,
     private readonly onEvent: (event: EngineEvent) => void,
   ) {
@@ -93,8 +103,16 @@ export class EngineSocket extends Duplex {
     else this.raw.once('drain', () => callback());
   }
 
+  /**
+   * The server closes: close_notify, then the TCP FIN. The client's side is read on (and
+   * dropped) until it closes too, as Node's TLSSocket does, so a session lasts until the
+   * client has gone (and a stream that keeps TCP open keeps it).
+   */
   override _final(callback: (error?: Error | null) => void): void {
-    this.deliver(this.engine.close());
+    const { events, bytes } = this.engine.close();
+    if (bytes.length && this.raw.writable) this.raw.write(bytes);
+    for (const event of events) this.onEvent(event);
+    if (!this.raw.destroyed) this.raw.end();
     callback();
   }
 
