@@ -70,6 +70,9 @@ export class BrokenConnection extends SMTPConnection {
   private readonly sleeping = new Set<() => void>();
   private sessionTimer: NodeJS.Timeout | undefined;
   private handshakeTimer: NodeJS.Timeout | undefined;
+  /** Commands (and a message) the client has sent and not yet had an answer to. */
+  private owed = 0;
+  private clientEnded = false;
 
   constructor(server: ConstructorParameters<typeof SMTPConnection>[0], socket: Socket, host: SessionHost) {
     // The session number is the id too: unique per server, and cheaper than smtp-server's random one.
@@ -98,8 +101,16 @@ export class BrokenConnection extends SMTPConnection {
       remotePort: this.remotePort,
       localPort: this.localPort,
     });
-    // A peer that closes first shows up as 'end' on the raw socket before 'close'.
-    this._socket.once('end', () => (this.closedBy ??= 'client'));
+    // A peer that closes first shows up as 'end' on the raw socket before 'close'. It may
+    // only have stopped writing: Exim sends QUIT right after the final dot and shuts its
+    // side down, then reads the replies. So the socket stays open (half-open) until every
+    // command it sent has been answered, however long a fault takes to answer.
+    this._socket.allowHalfOpen = true;
+    this._socket.once('end', () => {
+      this.closedBy ??= 'client';
+      this.clientEnded = true;
+      this.endIfAnswered();
+    });
     // However busy a session keeps itself (a byte now and then resets the idle timeout),
     // it ends at maxSessionMs.
     this.sessionTimer = setTimeout(() => this.sessionTimeUp(), this.host.limits.maxSessionMs);
@@ -137,7 +148,9 @@ export class BrokenConnection extends SMTPConnection {
       data = [data[0]!, ...this.ehloKeywords];
       this.ehloKeywords = undefined;
     }
-    const willWrite = !this._upgrading && !this._socket.destroyed && this._socket.readyState === 'open';
+    // 'writeOnly': the client has stopped writing and still reads its replies (see init).
+    const writeOnly = this._socket.readyState === 'writeOnly';
+    const willWrite = !this._upgrading && !this._socket.destroyed && (this._socket.readyState === 'open' || writeOnly);
     if (willWrite) {
       const lines = Array.isArray(data) ? data : [data ?? ''];
       this.record({ type: 'reply', code, text: lines.join('\n') });
@@ -147,6 +160,12 @@ export class BrokenConnection extends SMTPConnection {
       const msPerByte = this.dripMsPerByte;
       this.dripMsPerByte = undefined;
       return void this.drip(formatReply(code, data), msPerByte).then(() => code === 421 && this.close());
+    }
+    // smtp-server writes only to a socket open both ways.
+    if (writeOnly && willWrite) {
+      this._socket.write(formatReply(code, data));
+      if (code === 421) this.close();
+      return;
     }
     super.send(code, data, context);
     // The reply to a message that was under way when the server began to stop: now it may go.
@@ -187,10 +206,11 @@ export class BrokenConnection extends SMTPConnection {
 
   // --- commands ------------------------------------------------------------------------
 
-  override _onCommand(command: Buffer, callback?: () => void): void {
+  override _onCommand(command: Buffer, answered?: () => void): void {
+    const callback = this.owe(answered ?? (() => undefined));
     const line = (command ?? '').toString();
     const name = line.split(' ')[0]!.toUpperCase();
-    const done = callback ?? (() => undefined);
+    const done = callback;
     // Lines that arrive while a handshake is under way were plaintext after STARTTLS;
     // smtp-server drops them (reportPipelinedAfterStarttls says so).
     if (this._upgrading) return super._onCommand(command, callback);
@@ -199,7 +219,7 @@ export class BrokenConnection extends SMTPConnection {
       // answered, as sendmail's greet_pause does; the fault decides what follows.
       this.clientTalkedEarly = true;
       this.record({ type: 'command', step: 'CONNECT', line: clip(redact(name, line, false)) });
-      return callback?.();
+      return callback();
     }
     const continuation = Boolean(this._nextHandler);
     this.record({ type: 'command', step: continuation ? 'AUTH' : (COMMAND_STEPS[name] ?? name), line: clip(redact(name, line, continuation)) });
@@ -285,6 +305,8 @@ export class BrokenConnection extends SMTPConnection {
 
   /** From here on the raw socket belongs to TLS (or to a fault pretending to be it). */
   private stopReadingForTls(): void {
+    // The TLS layer ends the session when the client ends it, as before.
+    this._socket.allowHalfOpen = false;
     this._socket.off('data', this.tap);
     if (this._parser) {
       this._socket.unpipe(this._parser);
@@ -297,6 +319,7 @@ export class BrokenConnection extends SMTPConnection {
 
   /** Port-465 style: the TLS faults act at once, before any SMTP; then the handshake. */
   private startImplicitTls(): void {
+    this._socket.allowHalfOpen = false;
     this._upgrading = true;
     // smtp-server's own socket listeners come with listen(); until then a reset or a close
     // from the client must still end the session (and never reach the process as an
@@ -483,7 +506,8 @@ export class BrokenConnection extends SMTPConnection {
    * The reply to the final `.` goes through smtp-server's onData callback, so faults at
    * END-OF-DATA answer through it rather than writing to the socket themselves.
    */
-  finishData(callback: (err?: Error | null, message?: string) => void): void {
+  finishData(answered: (err?: Error | null, message?: string) => void): void {
+    const callback = this.owe(answered);
     const target: FaultTarget = {
       ...this.targetFor('END-OF-DATA', ''),
       reply: (code, lines) => {
@@ -494,6 +518,29 @@ export class BrokenConnection extends SMTPConnection {
     };
     void this.runFaults('END-OF-DATA', '', target).then((handled) => {
       if (!handled) callback(null, 'Message accepted');
+    });
+  }
+
+  /** Wraps the callback that answers a command: the answer is owed until it is called. */
+  private owe<A extends unknown[]>(callback: (...args: A) => void): (...args: A) => void {
+    this.owed++;
+    let paid = false;
+    return (...args: A) => {
+      if (!paid) {
+        paid = true;
+        this.owed--;
+      }
+      callback(...args);
+      this.endIfAnswered();
+    };
+  }
+
+  /** A client that has stopped writing gets its answers, then the server ends the session. */
+  private endIfAnswered(): void {
+    if (!this.clientEnded || this.owed > 0) return;
+    // The next tick: a command pipelined behind the one just answered (QUIT) goes first.
+    setImmediate(() => {
+      if (this.owed === 0 && !this._closing && !this._closed) this.close();
     });
   }
 
