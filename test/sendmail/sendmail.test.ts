@@ -11,7 +11,8 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startScenario, type RunningScenario, type SessionEvent } from '../../src/index.js';
 import { run } from '../support/clients.js';
-import { missingTools, PrivateSyslog, SendmailClient, TO, type SendmailRun } from './support.js';
+import { body, CHARTED, chartCell, chartFile, chartText, checkServerSide, recipient, spendSessions, type ChartCell } from '../mta/chart.js';
+import { missingTools, PrivateSyslog, SendmailClient, sendmailKeyLine, sendmailOutcome, SHORT_TIMEOUTS, TO, type SendmailRun } from './support.js';
 
 const skipOnPurpose = process.env.BROKEN_MTA_NO_SENDMAIL === '1';
 
@@ -322,6 +323,28 @@ describe.skipIf(skipOnPurpose)('real sendmail against scenarios', () => {
     expect(result.stdout).toMatch(row('weak-dh', 'deferred', 'STARTTLS=client, error: connect failed=-1, reason=dh key too small; ruleset=tls_server, arg1=SOFTWARE.*'));
     expect(result.stdout).toMatch(row('groupwise-450', 'delivered in plaintext', 'STARTTLS refused \\(in the -v transcript only\\): 450 TLS negotation failure'));
     expect(result.stdout).toMatch(row('greylist', 'deferred', '.*450 4\\.2\\.0 Greylisted.*'));
+  });
+
+  // The chart (test/mta/chart.ts): every scenario of interest, one delivery attempt each;
+  // sendmail's key line and the outcome are compared with test/mta/chart/sendmail.json.
+  const chart = new Map<string, ChartCell>();
+  it.each(CHARTED.map((charted) => [charted.scenario, charted] as const))('chart: %s', async (_name, charted) => {
+    mta = await startScenario(charted.scenario, { limits: charted.limits });
+    client = await SendmailClient.create(syslog!, mta);
+    if (charted.sessionsBefore) await spendSessions(mta, charted.sessionsBefore);
+    const result = await client.send({
+      to: recipient(charted),
+      options: charted.shortTimeouts ? SHORT_TIMEOUTS : [],
+      ...(charted.bodyBytes ? { body: body(charted.bodyBytes) } : {}),
+    });
+    const outcome = sendmailOutcome(result);
+    chart.set(charted.scenario, chartCell('sendmail', charted.scenario, outcome, sendmailKeyLine(result)));
+    checkServerSide({ ...result, outcome, log: result.syslog }, charted);
+  });
+
+  it('the chart matches test/mta/chart/sendmail.json (`npx vitest run test/sendmail --update` rewrites it)', async () => {
+    expect([...chart.keys()]).toEqual(CHARTED.map(({ scenario }) => scenario));
+    await expect(chartText(chart)).toMatchFileSnapshot(chartFile('sendmail'));
   });
 
   it('greylist: 450 -> Deferred and queued; the next queue run delivers', async () => {

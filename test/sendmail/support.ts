@@ -12,6 +12,7 @@ import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSyn
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { RunningScenario, SessionEvent } from '../../src/index.js';
+import type { Outcome } from '../mta/support.js';
 import { run, type ProgramResult } from '../support/clients.js';
 
 export const CF_M4 = '/usr/share/sendmail/cf/m4/cf.m4';
@@ -257,9 +258,14 @@ export class SendmailClient {
   }
 
   /** `sendmail -v -Am -C cf -ODeliveryMode=i [options] -f FROM TO`, one message, in the foreground. */
-  send({ subject = `broken-mta ${this.mta.scenario.name}`, options = [] }: { subject?: string; options?: string[] } = {}): Promise<SendmailRun> {
-    const message = [`From: ${FROM}`, `To: ${TO}`, `Subject: ${subject}`, '', `Sent by real sendmail to the ${this.mta.scenario.name} scenario.`, ''].join('\n');
-    return this.sendmail(['-v', '-Am', '-C', this.cf, '-ODeliveryMode=i', ...options, '-f', FROM, TO], message);
+  send({
+    subject = `broken-mta ${this.mta.scenario.name}`,
+    options = [],
+    to = TO,
+    body = `Sent by real sendmail to the ${this.mta.scenario.name} scenario.`,
+  }: { subject?: string; options?: string[]; to?: string; body?: string } = {}): Promise<SendmailRun> {
+    const message = [`From: ${FROM}`, `To: ${to}`, `Subject: ${subject}`, '', body, ''].join('\n');
+    return this.sendmail(['-v', '-Am', '-C', this.cf, '-ODeliveryMode=i', ...options, '-f', FROM, to], message);
   }
 
   /** `sendmail -v -Am -C cf -q`: one queue run, as the daemon's next retry would do. */
@@ -309,4 +315,28 @@ function readdirSafe(dir: string): string[] {
 /** The syslog lines that contain `text`, for assertions that print the whole log on failure. */
 export function grepLines(lines: string[], pattern: RegExp): string[] {
   return lines.filter((line) => pattern.test(line));
+}
+
+/** What a hang costs sendmail by default (an hour), lowered to 5 s. */
+export const SHORT_TIMEOUTS = ['-OTimeout.starttls=5s', '-OTimeout.datafinal=5s', '-OTimeout.quit=5s'];
+
+/** What became of the message, from sendmail's syslog lines and the server's side. */
+export function sendmailOutcome(run: SendmailRun): Outcome {
+  if (run.syslog.some((line) => /, dsn=5\.\d+\.\d+, /.test(line))) return 'bounced';
+  if (run.syslog.some((line) => /, stat=Sent /.test(line))) return run.messages.at(-1)?.secure ? 'delivered over TLS' : 'delivered in plaintext';
+  return 'deferred';
+}
+
+/**
+ * The one syslog line of a run that says most about it, from its `STARTTLS=` or `stat=` on
+ * (without time, pid and queue id): the STARTTLS error, else the reason of a deferral or
+ * bounce, else the STARTTLS line of a session that was established (up to verify=), else
+ * the status.
+ */
+export function sendmailKeyLine(run: SendmailRun): string {
+  const outcome = sendmailOutcome(run);
+  const error = run.syslog.map((line) => /STARTTLS=client, error: .*/.exec(line)?.[0]).find(Boolean);
+  const stat = run.syslog.map((line) => /: to=.*?((?:reply|stat)=.*)$/.exec(line)?.[1]).find(Boolean) ?? '';
+  const established = run.syslog.map((line) => /STARTTLS=client, relay=[^,]*, version=[^,]*, verify=[A-Z]+/.exec(line)?.[0]).find(Boolean);
+  return error ?? (outcome === 'deferred' || outcome === 'bounced' ? stat : (established ?? stat));
 }

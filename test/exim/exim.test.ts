@@ -1,0 +1,214 @@
+// Real Exim against the scenarios: the mail admins' regression suite. Each test sends one
+// message with Debian's Exim 4.96 (GnuTLS), configured the Debian way as a smarthost client
+// of the scenario, and asserts two things nothing here fakes: the lines Exim wrote to its
+// mainlog, and what the scenario's server saw (its events and the messages it kept).
+//
+// Exim is not installed (its package conflicts with sendmail-bin): test/mta/fetch.sh
+// unpacks it into .mta/. Without root or apt the suite fails, naming what is missing;
+// BROKEN_MTA_NO_EXIM=1 skips it on purpose.
+import { rmSync } from 'node:fs';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { startScenario, type RunningScenario } from '../../src/index.js';
+import { body, CHARTED, chartCell, chartFile, chartText, checkServerSide, recipient, spendSessions, type ChartCell, type ServerSide } from '../mta/chart.js';
+import { commands, eventsOf, fetchMta, logged, missingTools, notLogged, workDir } from '../mta/support.js';
+import { debianSmarthostConfig, EXIM_SERVER_HOST, EximInstance, eximKeyLine, SHORT_TIMEOUTS, type EximAttempt, type EximOptions } from './support.js';
+
+const skipOnPurpose = process.env.BROKEN_MTA_NO_EXIM === '1';
+
+let mta: RunningScenario | undefined;
+let exim: EximInstance | undefined;
+let baseDir: string | undefined;
+/** Debian's smarthost configuration, made once by update-exim4.conf. */
+let base = '';
+
+async function sendTo(scenario: string, options: EximOptions = {}): Promise<EximAttempt> {
+  mta = await startScenario(scenario, { host: EXIM_SERVER_HOST });
+  exim = EximInstance.create(mta, base, options);
+  return exim.send();
+}
+
+async function fresh(): Promise<void> {
+  exim?.remove();
+  await mta?.close();
+  exim = undefined;
+  mta = undefined;
+}
+
+/** tls_tempfail_tryclear at work: the failed TLS session, then the same message on a new connection, in clear. */
+const UNENCRYPTED = / TLS session: .*: delivering unencrypted to H=mx\.broken-mta\.test \[127\.0\.0\.2\] \(not in hosts_require_tls\)$/;
+const DELIVERED_IN_CLEAR = / => rcpt@mx\.broken-mta\.test R=smarthost T=remote_smtp_smarthost H=mx\.broken-mta\.test \[127\.0\.0\.2\] C="250 Message accepted"$/;
+
+/** The server's side of each charted scenario, where there is more to it than the outcome. */
+const noAlertThenClear: ServerSide = { events: [{ type: 'tls-failed', error: 'read ECONNRESET' }], sessions: 2 };
+const SERVER: Record<string, ServerSide> = {
+  good: { events: [{ type: 'tls-established', protocol: 'TLSv1.3' }], sessions: 1 },
+  // Verification fails after a complete handshake: Exim quits, then comes back in clear.
+  'expired-cert': { events: [{ type: 'tls-established', session: 1 }], sessions: 2 },
+  'wrong-host': { events: [{ type: 'tls-established', session: 1 }], sessions: 2 },
+  'tls10-only': { events: [{ type: 'tls-established', protocol: 'TLSv1' }], sessions: 1 },
+  'no-secure-renegotiation': { events: [{ type: 'tls-established', protocol: 'TLSv1.2' }], sessions: 1 },
+  'dh-composite': { events: [{ type: 'tls-established', keyExchange: { kind: 'DHE', group: 'composite', bits: 2048 } }] },
+  // GnuTLS refuses the group, the version or the signature without a word: no alert, a reset.
+  'weak-dh': noAlertThenClear,
+  dh480: noAlertThenClear,
+  'ssl3-only': noAlertThenClear,
+  'bad-ske-signature': noAlertThenClear,
+  'abort-alert': { events: [{ type: 'tls-failed', serverAlert: { code: 40, name: 'handshake_failure' } }], sessions: 2 },
+  'handshake-abort': { events: [{ type: 'fault', fault: 'abort-close', step: 'TLS' }], sessions: 2 },
+  'groupwise-450': { events: [{ type: 'fault', fault: 'reply', step: 'STARTTLS' }], sessions: 1 },
+  tarpit: { events: [{ type: 'fault', fault: 'delay', step: 'END-OF-DATA' }, { type: 'command', step: 'QUIT' }] },
+  greylist: { events: [{ type: 'fault', fault: 'reply', step: 'RCPT' }] },
+  'rate-limit-421': { events: [{ type: 'fault', fault: 'reply', step: 'CONNECT', session: 3 }] },
+  'data-timeout': { events: [{ type: 'message' }] },
+};
+
+// Outside the describe, so that a machine without what Exim needs counts one failed test, saying why.
+it.skipIf(skipOnPurpose)('Exim can be unpacked and run here (BROKEN_MTA_NO_EXIM=1 skips the suite)', () => {
+  expect(missingTools('exim')).toBeUndefined();
+});
+
+describe.skipIf(skipOnPurpose)('real Exim against scenarios', () => {
+  beforeAll(async () => {
+    const missing = missingTools('exim');
+    if (missing) throw new Error(missing);
+    await fetchMta('exim');
+    baseDir = workDir('exim-base');
+    base = await debianSmarthostConfig(baseDir);
+  }, 300_000);
+
+  afterAll(() => {
+    if (baseDir) rmSync(baseDir, { recursive: true, force: true });
+  });
+
+  afterEach(fresh);
+
+  // The chart (test/mta/chart.ts): every scenario of interest, one delivery attempt each,
+  // with Debian's smarthost configuration; Exim's key line and the outcome are compared
+  // with test/mta/chart/exim.json at the end, the server's side here.
+  const chart = new Map<string, ChartCell>();
+  it.each(CHARTED.map((charted) => [charted.scenario, charted] as const))('chart: %s', async (_name, charted) => {
+    mta = await startScenario(charted.scenario, { host: EXIM_SERVER_HOST, limits: charted.limits });
+    exim = EximInstance.create(mta, base, { transport: charted.shortTimeouts ? SHORT_TIMEOUTS : [] });
+    if (charted.sessionsBefore) await spendSessions(mta, charted.sessionsBefore);
+    const result = await exim.send({ to: recipient(charted), body: charted.bodyBytes ? body(charted.bodyBytes) : undefined });
+    chart.set(charted.scenario, chartCell('exim', charted.scenario, result.outcome, eximKeyLine(result)));
+    checkServerSide(result, charted, SERVER[charted.scenario]);
+    // A fallback to clear is always a second connection, and the message goes by it.
+    if (result.log.some((line) => UNENCRYPTED.test(line))) {
+      expect(result.messages).toMatchObject([{ session: result.sessionsSeen, secure: false }]);
+    }
+    expect(result.queued).toEqual(result.outcome === 'deferred' ? [result.id] : result.outcome === 'bounced' ? [expect.any(String)] : []);
+  });
+
+  it('the chart matches test/mta/chart/exim.json (`npx vitest run -u test/exim` rewrites it)', async () => {
+    expect([...chart.keys()]).toEqual(CHARTED.map(({ scenario }) => scenario));
+    await expect(chartText(chart)).toMatchFileSnapshot(chartFile('exim'));
+  });
+
+  it('good: X=TLS1.3 ... CV=yes, delivered by remote_smtp_smarthost', async () => {
+    const result = await sendTo('good');
+    logged(result, / => rcpt@mx\.broken-mta\.test R=smarthost T=remote_smtp_smarthost H=mx\.broken-mta\.test \[127\.0\.0\.2\] X=TLS1\.3:\S+:256 CV=yes DN="CN=mx\.broken-mta\.test" C="250 Message accepted"$/);
+    expect(result.messages).toMatchObject([{ from: 'sender@client.example.test', to: ['rcpt@mx.broken-mta.test'], secure: true }]);
+  });
+
+  it('client-cert-required: TLS error on connection (recv): ... Certificate is required, then in clear', async () => {
+    const result = await sendTo('client-cert-required');
+    logged(result, / H=mx\.broken-mta\.test \[127\.0\.0\.2\] TLS error on connection \(recv\): A TLS fatal alert has been received: Certificate is required$/);
+    logged(result, / TLS session: error on first read: delivering unencrypted to H=mx\.broken-mta\.test \[127\.0\.0\.2\] \(not in hosts_require_tls\)$/);
+    logged(result, DELIVERED_IN_CLEAR);
+    expect(result.sessionsSeen).toBe(2);
+  });
+
+  describe('weak-dh: the fix, measured', () => {
+    it('stock: the Diffie-Hellman prime ... not long enough, and tls_tempfail_tryclear delivers in clear at once', async () => {
+      const result = await sendTo('weak-dh');
+      logged(result, / TLS session: \(gnutls_handshake\): The Diffie-Hellman prime sent by the server is not acceptable \(not long enough\)\.: delivering unencrypted to H=mx\.broken-mta\.test \[127\.0\.0\.2\] \(not in hosts_require_tls\)$/);
+      logged(result, DELIVERED_IN_CLEAR);
+      expect(result.outcome).toBe('delivered in plaintext');
+      expect(result.sessionsSeen).toBe(2);
+    });
+
+    it('TLS_DH_MIN_BITS = 512: delivered over TLS with the 512-bit group (X=TLS1.2:DHE_CUSTOM512...)', async () => {
+      const result = await sendTo('weak-dh', { macros: ['TLS_DH_MIN_BITS = 512'] });
+      logged(result, / X=TLS1\.2:DHE_CUSTOM512__RSA_SHA256__AES_128_GCM:128 CV=yes /);
+      expect(result.outcome).toBe('delivered over TLS');
+      expect(eventsOf(result, 'tls-established')).toMatchObject([{ keyExchange: { kind: 'DHE', bits: 512 } }]);
+    });
+
+    it('REMOTE_SMTP_SMARTHOST_HOSTS_AVOID_TLS = 127.0.0.2: no STARTTLS at all, one connection, in clear', async () => {
+      const result = await sendTo('weak-dh', { macros: ['REMOTE_SMTP_SMARTHOST_HOSTS_AVOID_TLS = 127.0.0.2'] });
+      notLogged(result, /TLS/);
+      logged(result, DELIVERED_IN_CLEAR);
+      expect(commands(result)).not.toContain('STARTTLS');
+      expect(result.sessionsSeen).toBe(1);
+    });
+
+    it('REMOTE_SMTP_SMARTHOST_HOSTS_REQUIRE_TLS = *: defer (-37) with the same GnuTLS words, nothing delivered', async () => {
+      const result = await sendTo('weak-dh', { macros: ['REMOTE_SMTP_SMARTHOST_HOSTS_REQUIRE_TLS = *'] });
+      logged(result, / == rcpt@mx\.broken-mta\.test R=smarthost T=remote_smtp_smarthost defer \(-37\) H=mx\.broken-mta\.test \[127\.0\.0\.2\]: TLS session: \(gnutls_handshake\): The Diffie-Hellman prime sent by the server is not acceptable \(not long enough\)\.$/);
+      expect(result.outcome).toBe('deferred');
+      expect(result.messages).toHaveLength(0);
+    });
+  });
+
+  describe('expired-cert: the fix, measured', () => {
+    it("stock: Debian's smarthost transport verifies (tls_verify_hosts = *), fails, and delivers in clear instead", async () => {
+      const result = await sendTo('expired-cert');
+      logged(result, / TLS session: \(certificate verification failed\): certificate invalid: delivering unencrypted to H=mx\.broken-mta\.test \[127\.0\.0\.2\] \(not in hosts_require_tls\)$/);
+      logged(result, DELIVERED_IN_CLEAR);
+      expect(result.outcome).toBe('delivered in plaintext');
+      // The expired certificate was good enough for a complete handshake; plaintext was not asked for.
+      expect(eventsOf(result, 'tls-established')).toMatchObject([{ session: 1 }]);
+      expect(result.messages).toMatchObject([{ session: 2, secure: false }]);
+    });
+
+    it('tls_tempfail_tryclear = false in the transport: defer (-37) ... certificate invalid, nothing delivered', async () => {
+      const result = await sendTo('expired-cert', { transport: ['tls_tempfail_tryclear = false'] });
+      logged(result, / == rcpt@mx\.broken-mta\.test R=smarthost T=remote_smtp_smarthost defer \(-37\) H=mx\.broken-mta\.test \[127\.0\.0\.2\]: TLS session: \(certificate verification failed\): certificate invalid$/);
+      expect(result.messages).toHaveLength(0);
+      expect(result.sessionsSeen).toBe(1);
+    });
+
+    it('REMOTE_SMTP_SMARTHOST_TLS_VERIFY_HOSTS empty: delivered over TLS with CV=no, as Postfix and sendmail do', async () => {
+      const result = await sendTo('expired-cert', { macros: ['REMOTE_SMTP_SMARTHOST_TLS_VERIFY_HOSTS ='] });
+      logged(result, / X=TLS1\.3:\S+ CV=no DN="CN=mx\.broken-mta\.test" C="250 Message accepted"$/);
+      expect(result.outcome).toBe('delivered over TLS');
+    });
+  });
+
+  describe('handshake-abort: the fix, measured', () => {
+    it('stock: The TLS connection was non-properly terminated, then in clear on a second connection', async () => {
+      const result = await sendTo('handshake-abort');
+      logged(result, / TLS session: \(gnutls_handshake\): The TLS connection was non-properly terminated\.: delivering unencrypted to H=mx\.broken-mta\.test \[127\.0\.0\.2\] \(not in hosts_require_tls\)$/);
+      logged(result, DELIVERED_IN_CLEAR);
+      expect(result.sessionsSeen).toBe(2);
+    });
+
+    it('tls_tempfail_tryclear = false: deferred; the queued message goes out once hosts_avoid_tls names the peer (exim -M)', async () => {
+      const first = await sendTo('handshake-abort', { transport: ['tls_tempfail_tryclear = false'] });
+      logged(first, / == rcpt@mx\.broken-mta\.test R=smarthost T=remote_smtp_smarthost defer \(-37\) H=mx\.broken-mta\.test \[127\.0\.0\.2\]: TLS session: \(gnutls_handshake\): The TLS connection was non-properly terminated\.$/);
+      expect(first.queued).toEqual([first.id]);
+      exim!.configure({ transport: ['tls_tempfail_tryclear = false'], macros: ['REMOTE_SMTP_SMARTHOST_HOSTS_AVOID_TLS = 127.0.0.2'] });
+      const retry = await exim!.deliver();
+      logged(retry, DELIVERED_IN_CLEAR);
+      expect(retry.queued).toEqual([]);
+      expect(retry.messages).toMatchObject([{ session: 2, secure: false }]);
+    });
+  });
+
+  describe('groupwise-450: the fix, measured', () => {
+    it('stock: the 450 to STARTTLS is not logged at all; delivered in clear on the same connection', async () => {
+      const result = await sendTo('groupwise-450');
+      notLogged(result, /TLS| 450 /);
+      logged(result, DELIVERED_IN_CLEAR);
+      expect(result.sessionsSeen).toBe(1);
+    });
+
+    it('REMOTE_SMTP_SMARTHOST_HOSTS_REQUIRE_TLS = *: a TLS session is required, but an attempt to start TLS failed; deferred', async () => {
+      const result = await sendTo('groupwise-450', { macros: ['REMOTE_SMTP_SMARTHOST_HOSTS_REQUIRE_TLS = *'] });
+      logged(result, / H=mx\.broken-mta\.test \[127\.0\.0\.2\]: a TLS session is required, but an attempt to start TLS failed$/);
+      logged(result, / == rcpt@mx\.broken-mta\.test R=smarthost T=remote_smtp_smarthost defer \(-38\) H=mx\.broken-mta\.test \[127\.0\.0\.2\]: a TLS session is required, but an attempt to start TLS failed$/);
+      expect(result.messages).toHaveLength(0);
+    });
+  });
+});

@@ -1,0 +1,251 @@
+// Real Postfix against the scenarios: the mail admins' regression suite. Each test sends
+// one message with Debian's Postfix 3.7 (Debian's stock main.cf, relayhost = the scenario)
+// and asserts two things nothing here fakes: the lines Postfix wrote to its log file, and
+// what the scenario's server saw (its events and the messages it kept).
+//
+// Postfix is not installed (its package conflicts with sendmail-bin): test/mta/fetch.sh
+// unpacks it into .mta/. Without root or apt the suite fails, naming what is missing;
+// BROKEN_MTA_NO_POSTFIX=1 skips it on purpose.
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { startScenario, type RunningScenario } from '../../src/index.js';
+import { body, CHARTED, chartCell, chartFile, chartText, checkServerSide, recipient, spendSessions, type ChartCell, type ServerSide } from '../mta/chart.js';
+import { commands, eventsOf, fetchMta, logged, missingTools, mtaCommand, notLogged } from '../mta/support.js';
+import { PostfixInstance, postfixKeyLine, SHORT_TIMEOUTS, type PostfixAttempt } from './support.js';
+
+const skipOnPurpose = process.env.BROKEN_MTA_NO_POSTFIX === '1';
+
+let mta: RunningScenario | undefined;
+let postfix: PostfixInstance | undefined;
+
+async function sendTo(scenario: string, options: Parameters<typeof PostfixInstance.create>[1] = {}): Promise<PostfixAttempt> {
+  mta = await startScenario(scenario);
+  postfix = await PostfixInstance.create(mta, options);
+  return postfix.send();
+}
+
+async function fresh(): Promise<void> {
+  await postfix?.remove();
+  await mta?.close();
+  postfix = undefined;
+  mta = undefined;
+}
+
+const DEFERRED_NO_TLS = /dsn=4\.7\.5, status=deferred \(Cannot start TLS: handshake failure\)/;
+
+/** The server's side of each charted scenario, where there is more to it than the outcome. */
+const alertFromPostfix = (code: number, name: string): ServerSide => ({ events: [{ type: 'tls-failed', clientAlert: { code, name } }], sessions: 1 });
+const SERVER: Record<string, ServerSide> = {
+  good: { events: [{ type: 'tls-established', protocol: 'TLSv1.3' }] },
+  'weak-key-512': { events: [{ type: 'tls-established', protocol: 'TLSv1.2' }] },
+  'tls10-only': { events: [{ type: 'tls-established', protocol: 'TLSv1' }] },
+  'dh1024': { events: [{ type: 'tls-established', keyExchange: { kind: 'DHE', group: '1024', bits: 1024 } }] },
+  'dh-composite': { events: [{ type: 'tls-established', keyExchange: { kind: 'DHE', group: 'composite', bits: 2048 } }] },
+  'weak-dh': alertFromPostfix(40, 'handshake_failure'),
+  dh480: alertFromPostfix(47, 'illegal_parameter'),
+  'ssl3-only': alertFromPostfix(70, 'protocol_version'),
+  'bad-ske-signature': alertFromPostfix(51, 'decrypt_error'),
+  'no-secure-renegotiation': alertFromPostfix(40, 'handshake_failure'),
+  'abort-alert': { events: [{ type: 'tls-failed', serverAlert: { code: 40, name: 'handshake_failure' } }], sessions: 1 },
+  'alert-after-certificate': { events: [{ type: 'tls-failed', serverAlert: { code: 40, name: 'handshake_failure' } }], sessions: 1 },
+  'handshake-abort': { events: [{ type: 'fault', fault: 'abort-close', step: 'TLS' }], sessions: 1 },
+  'groupwise-450': { events: [{ type: 'fault', fault: 'reply', step: 'STARTTLS' }], sessions: 1 },
+  greylist: { events: [{ type: 'fault', fault: 'reply', step: 'RCPT' }] },
+  'rate-limit-421': { events: [{ type: 'fault', fault: 'reply', step: 'CONNECT', session: 3 }] },
+  'data-timeout': { events: [{ type: 'message' }] },
+};
+
+// Outside the describe, so that a machine without what Postfix needs counts one failed test, saying why.
+it.skipIf(skipOnPurpose)('Postfix can be unpacked and run here (BROKEN_MTA_NO_POSTFIX=1 skips the suite)', () => {
+  expect(missingTools('postfix')).toBeUndefined();
+});
+
+describe.skipIf(skipOnPurpose)('real Postfix against scenarios', () => {
+  beforeAll(async () => {
+    const missing = missingTools('postfix');
+    if (missing) throw new Error(missing);
+    await fetchMta('postfix');
+  }, 300_000);
+
+  afterEach(fresh);
+
+  // The chart (test/mta/chart.ts): every scenario of interest, one delivery attempt each,
+  // with Debian's stock main.cf; Postfix's key line and the outcome are compared with
+  // test/mta/chart/postfix.json at the end, the server's side here. One Postfix serves the
+  // whole chart, every scenario at once (with smtp_starttls_timeout and
+  // smtp_data_done_timeout at 5 s for the two that hang).
+  const chart = new Map<string, ChartCell>();
+  const attempts = new Map<string, PostfixAttempt>();
+  const servers: RunningScenario[] = [];
+  let charting: PostfixInstance | undefined;
+  beforeAll(async () => {
+    for (const charted of CHARTED) servers.push(await startScenario(charted.scenario, { limits: charted.limits }));
+    charting = await PostfixInstance.create(servers, { settings: SHORT_TIMEOUTS });
+    for (const [index, charted] of CHARTED.entries()) if (charted.sessionsBefore) await spendSessions(servers[index]!, charted.sessionsBefore);
+    const letters = CHARTED.map((charted, index) => ({
+      mta: servers[index]!,
+      local: recipient(charted).split('@')[0]!,
+      ...(charted.bodyBytes ? { body: body(charted.bodyBytes) } : {}),
+    }));
+    for (const [index, attempt] of (await charting.sendAll(letters)).entries()) attempts.set(CHARTED[index]!.scenario, attempt);
+  }, 120_000);
+  afterAll(async () => {
+    await charting?.remove();
+    for (const server of servers) await server.close();
+  });
+
+  it.each(CHARTED.map((charted) => [charted.scenario, charted] as const))('chart: %s', (_name, charted) => {
+    const result = attempts.get(charted.scenario)!;
+    chart.set(charted.scenario, chartCell('postfix', charted.scenario, result.outcome, postfixKeyLine(result)));
+    checkServerSide(result, charted, SERVER[charted.scenario]);
+  });
+
+  it('the chart matches test/mta/chart/postfix.json (`npx vitest run -u test/postfix` rewrites it)', async () => {
+    expect([...chart.keys()]).toEqual(CHARTED.map(({ scenario }) => scenario));
+    await expect(chartText(chart)).toMatchFileSnapshot(chartFile('postfix'));
+  });
+
+  it('good: Trusted TLS connection established, status=sent', async () => {
+    const result = await sendTo('good');
+    logged(result, /postfix\/smtp\[\d+\]: Trusted TLS connection established to 127\.0\.0\.1\[127\.0\.0\.1\]:\d+: TLSv1\.3 with cipher TLS_AES_256_GCM_SHA384 \(256\/256 bits\)/);
+    expect(result.status).toMatch(/: to=<rcpt@good\.broken-mta\.test>, relay=127\.0\.0\.1\[127\.0\.0\.1\]:\d+, delay=[\d.]+, delays=[\d./]+, dsn=2\.0\.0, status=sent \(250 Message accepted\)$/);
+    expect(result.messages).toMatchObject([{ from: 'sender@client.example.test', to: ['rcpt@good.broken-mta.test'], secure: true }]);
+  });
+
+  describe('weak-dh: the fix, measured', () => {
+    it('stock: dh key too small, Cannot start TLS: handshake failure, deferred (no fallback to plaintext on a fresh message)', async () => {
+      const result = await sendTo('weak-dh');
+      logged(result, /postfix\/smtp\[\d+\]: SSL_connect error to 127\.0\.0\.1\[127\.0\.0\.1\]:\d+: -1$/);
+      logged(result, /postfix\/smtp\[\d+\]: warning: TLS library problem: error:0A00018A:SSL routines::dh key too small:/);
+      expect(result.status).toMatch(DEFERRED_NO_TLS);
+      expect(result.sessionsSeen).toBe(1);
+      expect(result.deferred).toHaveLength(1);
+    });
+
+    it('smtp_tls_policy_maps [127.0.0.1]:PORT none: delivered in plaintext, no STARTTLS', async () => {
+      const result = await sendTo('weak-dh', { policy: 'none' });
+      expect(result.status).toMatch(/dsn=2\.0\.0, status=sent \(250 Message accepted\)/);
+      notLogged(result, /TLS|SSL_connect/);
+      expect(result.outcome).toBe('delivered in plaintext');
+      expect(commands(result)).not.toContain('STARTTLS');
+    });
+  });
+
+  describe('expired-cert: the fix, measured', () => {
+    it('stock (may): Untrusted TLS connection established, delivered; the reason is not logged', async () => {
+      const result = await sendTo('expired-cert');
+      logged(result, /Untrusted TLS connection established to 127\.0\.0\.1\[127\.0\.0\.1\]:\d+: TLSv1\.3 with cipher/);
+      notLogged(result, /certificate has expired/);
+      expect(result.outcome).toBe('delivered over TLS');
+    });
+
+    it('policy verify match=mx.broken-mta.test: server certificate verification failed ... certificate has expired, deferred', async () => {
+      const result = await sendTo('expired-cert', { policy: 'verify match=mx.broken-mta.test' });
+      logged(result, /postfix\/smtp\[\d+\]: server certificate verification failed for 127\.0\.0\.1\[127\.0\.0\.1\]:\d+: certificate has expired$/);
+      expect(result.status).toMatch(/dsn=4\.7\.5, status=deferred \(Server certificate not verified\)$/);
+      // The handshake completed; Postfix says QUIT inside TLS at once, not even EHLO.
+      expect(eventsOf(result, 'tls-established')).toHaveLength(1);
+      expect(commands(result)).toEqual(['EHLO', 'STARTTLS', 'QUIT']);
+      expect(result.messages).toHaveLength(0);
+    });
+
+    it('the same policy on good: Verified TLS connection established, delivered (the policy is not simply broken)', async () => {
+      const result = await sendTo('good', { policy: 'verify match=mx.broken-mta.test' });
+      logged(result, /Verified TLS connection established to 127\.0\.0\.1\[127\.0\.0\.1\]:\d+: TLSv1\.3/);
+      expect(result.outcome).toBe('delivered over TLS');
+    });
+  });
+
+  describe('handshake-abort: the fix, measured', () => {
+    it('stock: SSL_connect error ...: lost connection, Cannot start TLS: handshake failure, deferred', async () => {
+      const result = await sendTo('handshake-abort');
+      logged(result, /SSL_connect error to 127\.0\.0\.1\[127\.0\.0\.1\]:\d+: lost connection$/);
+      expect(result.status).toMatch(DEFERRED_NO_TLS);
+      expect(result.sessionsSeen).toBe(1);
+    });
+
+    it('the queued message goes out in plaintext once the policy says none (postconf -e, postfix reload, postqueue -f)', async () => {
+      const first = await sendTo('handshake-abort');
+      expect(first.status).toMatch(DEFERRED_NO_TLS);
+      await postfix!.setPolicy('none');
+      const retry = await postfix!.flush();
+      expect(retry.status).toMatch(/dsn=2\.0\.0, status=sent \(250 Message accepted\)/);
+      expect(retry.outcome).toBe('delivered in plaintext');
+      expect(retry.deferred).toEqual([]);
+    });
+
+    it('with no fix at all, the retry after minimal_backoff_time falls back to plaintext: opportunistic TLS gives up on TLS for old mail', async () => {
+      mta = await startScenario('handshake-abort');
+      postfix = await PostfixInstance.create(mta, { settings: ['minimal_backoff_time = 2s', 'maximal_backoff_time = 4s'] });
+      const first = await postfix.send();
+      expect(first.status).toMatch(DEFERRED_NO_TLS);
+      // Postfix falls back once the message has waited minimal_backoff_time (300 s by
+      // default) in the queue: smtp_proto.c, PLAINTEXT_FALLBACK_OK_AFTER_STARTTLS_FAILURE.
+      await new Promise((resolve) => setTimeout(resolve, 2500));
+      const retry = await postfix.flush();
+      logged(retry, /SSL_connect error to 127\.0\.0\.1\[127\.0\.0\.1\]:\d+: lost connection$/);
+      logged(retry, /postfix\/smtp\[\d+\]: [0-9A-F]+: Cannot start TLS: handshake failure$/);
+      expect(retry.status).toMatch(/dsn=2\.0\.0, status=sent \(250 Message accepted\)/);
+      expect(retry.outcome).toBe('delivered in plaintext');
+      // The TLS attempt and the plaintext one are two connections of the same run.
+      expect(retry.sessionsSeen).toBe(3);
+      expect(retry.messages).toMatchObject([{ session: 3, secure: false }]);
+    });
+  });
+
+  describe('groupwise-450: the fix, measured', () => {
+    it('stock: the 450 to STARTTLS is not logged at all; delivered in plaintext on the same connection', async () => {
+      const result = await sendTo('groupwise-450');
+      notLogged(result, / 450 |TLS/);
+      expect(result.status).toMatch(/dsn=2\.0\.0, status=sent \(250 Message accepted\)/);
+      expect(result.outcome).toBe('delivered in plaintext');
+      expect(result.sessionsSeen).toBe(1);
+    });
+
+    it('policy encrypt: TLS is required, but host ... refused to start TLS: 450 TLS negotation failure; deferred', async () => {
+      const result = await sendTo('groupwise-450', { policy: 'encrypt' });
+      expect(result.status).toMatch(/dsn=4\.0\.0, status=deferred \(TLS is required, but host 127\.0\.0\.1\[127\.0\.0\.1\] refused to start TLS: 450 TLS negotation failure\)$/);
+      expect(result.messages).toHaveLength(0);
+    });
+  });
+
+  it('tls10-only: delivered over TLSv1 by default; smtp_tls_protocols = >=TLSv1.2 turns it into alert 70, deferred', async () => {
+    const stock = await sendTo('tls10-only');
+    logged(stock, /Trusted TLS connection established to 127\.0\.0\.1\[127\.0\.0\.1\]:\d+: TLSv1 with cipher ECDHE-RSA-AES256-SHA/);
+    await fresh();
+    const strict = await sendTo('tls10-only', { settings: ['smtp_tls_protocols = >=TLSv1.2'] });
+    logged(strict, /warning: TLS library problem: error:0A00042E:SSL routines::tlsv1 alert protocol version:.*SSL alert number 70:/);
+    expect(strict.status).toMatch(DEFERRED_NO_TLS);
+    expect(eventsOf(strict, 'tls-failed')).toMatchObject([{ serverAlert: { code: 70, name: 'protocol_version' } }]);
+  });
+
+  describe("posttls-finger, Postfix's own TLS probe", () => {
+    const finger = async (scenario: string, level = 'may') => {
+      mta = await startScenario(scenario);
+      return mtaCommand('postfix', ['posttls-finger', '-c', '-l', level, '-F', mta.caFile, `[127.0.0.1]:${mta.port}`]);
+    };
+
+    it('good: the certificate, then Trusted TLS connection established', async () => {
+      const result = await finger('good');
+      expect(result.output).toMatch(/^posttls-finger: 127\.0\.0\.1\[127\.0\.0\.1\]:\d+: subject_CN=mx\.broken-mta\.test, issuer_CN=broken-mta test CA, fingerprint=/m);
+      expect(result.output).toMatch(/^posttls-finger: Trusted TLS connection established to 127\.0\.0\.1\[127\.0\.0\.1\]:\d+: TLSv1\.3 with cipher TLS_AES_256_GCM_SHA384/m);
+    });
+
+    it('expired-cert at level verify: server certificate verification failed ... certificate has expired', async () => {
+      const result = await finger('expired-cert', 'verify');
+      expect(result.output).toMatch(/^posttls-finger: server certificate verification failed for 127\.0\.0\.1\[127\.0\.0\.1\]:\d+: certificate has expired$/m);
+    });
+
+    it('weak-dh: SSL_connect error, dh key too small (and exit 0 all the same)', async () => {
+      const result = await finger('weak-dh');
+      expect(result.code).toBe(0);
+      expect(result.output).toMatch(/^posttls-finger: SSL_connect error to 127\.0\.0\.1\[127\.0\.0\.1\]:\d+: -1$/m);
+      expect(result.output).toMatch(/^posttls-finger: warning: TLS library problem: error:0A00018A:SSL routines::dh key too small:/m);
+      expect(mta!.events.filter((e) => e.type === 'tls-failed')).toMatchObject([{ clientAlert: { code: 40 } }]);
+    });
+
+    it('tls10-only: TLSv1 with cipher ECDHE-RSA-AES256-SHA, where openssl s_client and sendmail refuse', async () => {
+      const result = await finger('tls10-only');
+      expect(result.output).toMatch(/^posttls-finger: Trusted TLS connection established to 127\.0\.0\.1\[127\.0\.0\.1\]:\d+: TLSv1 with cipher ECDHE-RSA-AES256-SHA \(256\/256 bits\)$/m);
+    });
+  });
+});
