@@ -1,7 +1,7 @@
 // The chart: every scenario of the catalogue where an MTA's reaction is of interest, one
 // delivery attempt each, for sendmail, Postfix and Exim. Each suite records what its MTA
 // did (the outcome, and the key line it logged, with ports, queue ids and times taken out)
-// and compares it with its file in test/mta/chart/; `npx vitest run -u test/<mta>` rewrites
+// and compares it with its file in test/mta/chart/; `npx vitest run test/<mta> --update` rewrites
 // that file from a real run, and `npm run chart` turns the three files into the README's
 // table (test/mta/chart.mjs). A file that no longer says what the MTA does fails its suite.
 import { readFileSync } from 'node:fs';

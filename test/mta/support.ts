@@ -2,7 +2,7 @@
 // sendmail-bin by test/mta/fetch.sh (cached in .mta/) and run by test/mta/run.sh with that
 // tree over /usr and /etc in a mount namespace of their own; and the words for what became
 // of a message.
-import { chmodSync, existsSync, mkdtempSync, statSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readdirSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { RunningScenario, SessionEvent } from '../../src/index.js';
@@ -119,4 +119,22 @@ export function eventsOf(attempt: Attempt, type: SessionEvent['type']): SessionE
 
 export function commands(attempt: Attempt): string[] {
   return attempt.events.flatMap((e) => (e.type === 'command' ? [e.step] : []));
+}
+
+const CLI = join(REPO, 'dist', 'cli.js');
+
+/** examples/MTA/run.sh, as the README tells admins to run it (with this checkout's broken-mta). */
+export function runRecipe(mta: Mta, args: string[], env: Record<string, string> = {}): Promise<ProgramResult> {
+  if (!existsSync(CLI)) throw new Error(`${CLI} is missing: npm run build first (npm test does)`);
+  return run('bash', [join(REPO, 'examples', mta, 'run.sh'), ...args], { timeoutMs: 180_000, env: { ...process.env, BROKEN_MTA: `node ${CLI}`, ...env } });
+}
+
+/** A row of a recipe's table: scenario, outcome, then the line, in columns. */
+export function recipeRow(scenario: string, outcome: Outcome, line: RegExp): RegExp {
+  return new RegExp(`^${scenario} +${outcome} +${line.source}$`, 'm');
+}
+
+/** The work folders a recipe left in the temp dir (none, when it cleaned up). */
+export function leftovers(mta: Mta): string[] {
+  return readdirSync(tmpdir()).filter((name) => name.startsWith(`broken-mta-${mta}.`));
 }

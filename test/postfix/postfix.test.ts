@@ -9,7 +9,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startScenario, type RunningScenario } from '../../src/index.js';
 import { body, CHARTED, chartCell, chartFile, chartText, checkServerSide, recipient, spendSessions, type ChartCell, type ServerSide } from '../mta/chart.js';
-import { commands, eventsOf, fetchMta, logged, missingTools, mtaCommand, notLogged } from '../mta/support.js';
+import { commands, eventsOf, fetchMta, leftovers, logged, missingTools, mtaCommand, notLogged, recipeRow, runRecipe, STOCK_CONFIG } from '../mta/support.js';
 import { PostfixInstance, postfixKeyLine, SHORT_TIMEOUTS, type PostfixAttempt } from './support.js';
 
 const skipOnPurpose = process.env.BROKEN_MTA_NO_POSTFIX === '1';
@@ -68,40 +68,42 @@ describe.skipIf(skipOnPurpose)('real Postfix against scenarios', () => {
 
   afterEach(fresh);
 
-  // The chart (test/mta/chart.ts): every scenario of interest, one delivery attempt each,
-  // with Debian's stock main.cf; Postfix's key line and the outcome are compared with
-  // test/mta/chart/postfix.json at the end, the server's side here. One Postfix serves the
-  // whole chart, every scenario at once (with smtp_starttls_timeout and
-  // smtp_data_done_timeout at 5 s for the two that hang).
-  const chart = new Map<string, ChartCell>();
-  const attempts = new Map<string, PostfixAttempt>();
-  const servers: RunningScenario[] = [];
-  let charting: PostfixInstance | undefined;
-  beforeAll(async () => {
-    for (const charted of CHARTED) servers.push(await startScenario(charted.scenario, { limits: charted.limits }));
-    charting = await PostfixInstance.create(servers, { settings: SHORT_TIMEOUTS });
-    for (const [index, charted] of CHARTED.entries()) if (charted.sessionsBefore) await spendSessions(servers[index]!, charted.sessionsBefore);
-    const letters = CHARTED.map((charted, index) => ({
-      mta: servers[index]!,
-      local: recipient(charted).split('@')[0]!,
-      ...(charted.bodyBytes ? { body: body(charted.bodyBytes) } : {}),
-    }));
-    for (const [index, attempt] of (await charting.sendAll(letters)).entries()) attempts.set(CHARTED[index]!.scenario, attempt);
-  }, 120_000);
-  afterAll(async () => {
-    await charting?.remove();
-    for (const server of servers) await server.close();
-  });
+  describe('the chart', () => {
+    // The chart (test/mta/chart.ts): every scenario of interest, one delivery attempt each,
+    // with Debian's stock main.cf; Postfix's key line and the outcome are compared with
+    // test/mta/chart/postfix.json at the end, the server's side here. One Postfix serves the
+    // whole chart, every scenario at once (with smtp_starttls_timeout and
+    // smtp_data_done_timeout at 5 s for the two that hang).
+    const chart = new Map<string, ChartCell>();
+    const attempts = new Map<string, PostfixAttempt>();
+    const servers: RunningScenario[] = [];
+    let charting: PostfixInstance | undefined;
+    beforeAll(async () => {
+      for (const charted of CHARTED) servers.push(await startScenario(charted.scenario, { limits: charted.limits }));
+      charting = await PostfixInstance.create(servers, { settings: SHORT_TIMEOUTS });
+      for (const [index, charted] of CHARTED.entries()) if (charted.sessionsBefore) await spendSessions(servers[index]!, charted.sessionsBefore);
+      const letters = CHARTED.map((charted, index) => ({
+        mta: servers[index]!,
+        local: recipient(charted).split('@')[0]!,
+        ...(charted.bodyBytes ? { body: body(charted.bodyBytes) } : {}),
+      }));
+      for (const [index, attempt] of (await charting.sendAll(letters)).entries()) attempts.set(CHARTED[index]!.scenario, attempt);
+    }, 120_000);
+    afterAll(async () => {
+      await charting?.remove();
+      for (const server of servers) await server.close();
+    });
 
-  it.each(CHARTED.map((charted) => [charted.scenario, charted] as const))('chart: %s', (_name, charted) => {
-    const result = attempts.get(charted.scenario)!;
-    chart.set(charted.scenario, chartCell('postfix', charted.scenario, result.outcome, postfixKeyLine(result)));
-    checkServerSide(result, charted, SERVER[charted.scenario]);
-  });
+    it.each(CHARTED.map((charted) => [charted.scenario, charted] as const))('chart: %s', (_name, charted) => {
+      const result = attempts.get(charted.scenario)!;
+      chart.set(charted.scenario, chartCell('postfix', charted.scenario, result.outcome, postfixKeyLine(result)));
+      checkServerSide(result, charted, SERVER[charted.scenario]);
+    });
 
-  it('the chart matches test/mta/chart/postfix.json (`npx vitest run -u test/postfix` rewrites it)', async () => {
-    expect([...chart.keys()]).toEqual(CHARTED.map(({ scenario }) => scenario));
-    await expect(chartText(chart)).toMatchFileSnapshot(chartFile('postfix'));
+    it('the chart matches test/mta/chart/postfix.json (`npx vitest run test/postfix --update` rewrites it)', async () => {
+      expect([...chart.keys()]).toEqual(CHARTED.map(({ scenario }) => scenario));
+      await expect(chartText(chart)).toMatchFileSnapshot(chartFile('postfix'));
+    });
   });
 
   it('good: Trusted TLS connection established, status=sent', async () => {
@@ -246,6 +248,42 @@ describe.skipIf(skipOnPurpose)('real Postfix against scenarios', () => {
     it('tls10-only: TLSv1 with cipher ECDHE-RSA-AES256-SHA, where openssl s_client and sendmail refuse', async () => {
       const result = await finger('tls10-only');
       expect(result.output).toMatch(/^posttls-finger: Trusted TLS connection established to 127\.0\.0\.1\[127\.0\.0\.1\]:\d+: TLSv1 with cipher ECDHE-RSA-AES256-SHA \(256\/256 bits\)$/m);
+    });
+  });
+
+  describe('examples/postfix/run.sh', () => {
+    const STOCK = STOCK_CONFIG.postfix;
+
+    it("on Debian's stock main.cf prints the table; nothing is left behind", async () => {
+      const result = await runRecipe('postfix', [STOCK, 'good', 'expired-cert', 'handshake-abort', 'weak-dh', 'groupwise-450', 'greylist']);
+      expect(result.code, result.output).toBe(0);
+      expect(result.stdout).toMatch(/^scenario +outcome +what Postfix logged$/m);
+      expect(result.stdout).toMatch(recipeRow('good', 'delivered over TLS', /Trusted TLS connection established to 127\.0\.0\.1\[127\.0\.0\.1\]:\d+: TLSv1\.3 with cipher TLS_AES_256_GCM_SHA384/));
+      expect(result.stdout).toMatch(recipeRow('expired-cert', 'delivered over TLS', /Untrusted TLS connection established to .*/));
+      expect(result.stdout).toMatch(recipeRow('handshake-abort', 'deferred', /SSL_connect error to 127\.0\.0\.1\[127\.0\.0\.1\]:\d+: lost connection/));
+      expect(result.stdout).toMatch(recipeRow('weak-dh', 'deferred', /warning: TLS library problem: error:0A00018A:SSL routines::dh key too small/));
+      expect(result.stdout).toMatch(recipeRow('groupwise-450', 'delivered in plaintext', /status=sent \(250 Message accepted\)/));
+      expect(result.stdout).toMatch(recipeRow('greylist', 'deferred', /status=deferred \(host 127\.0\.0\.1\[127\.0\.0\.1\] said: 450 4\.2\.0 Greylisted, .*/));
+      expect(leftovers('postfix')).toEqual([]);
+    });
+
+    it('POLICY=none: the fix delivers weak-dh and handshake-abort in plaintext', async () => {
+      const result = await runRecipe('postfix', [STOCK, 'weak-dh', 'handshake-abort'], { POLICY: 'none' });
+      expect(result.code, result.output).toBe(0);
+      expect(result.stdout).toMatch(recipeRow('weak-dh', 'delivered in plaintext', /status=sent \(250 Message accepted\)/));
+      expect(result.stdout).toMatch(recipeRow('handshake-abort', 'delivered in plaintext', /status=sent \(250 Message accepted\)/));
+    });
+
+    it('POLICY="verify match=mx.broken-mta.test": expired-cert deferred, and the line says why', async () => {
+      const result = await runRecipe('postfix', [STOCK, 'good', 'expired-cert'], { POLICY: 'verify match=mx.broken-mta.test' });
+      expect(result.stdout).toMatch(recipeRow('good', 'delivered over TLS', /Verified TLS connection established to .*/));
+      expect(result.stdout).toMatch(recipeRow('expired-cert', 'deferred', /server certificate verification failed for 127\.0\.0\.1\[127\.0\.0\.1\]:\d+: certificate has expired/));
+    });
+
+    it('bad input: no main.cf, exit 2', async () => {
+      const result = await runRecipe('postfix', ['/nonexistent/main.cf']);
+      expect(result.code).toBe(2);
+      expect(result.stderr).toBe('cannot read /nonexistent/main.cf\n');
     });
   });
 });

@@ -304,15 +304,18 @@ function listQueue(dir: string): string[] {
 /**
  * The one line of an attempt that says most about it, as Postfix wrote it but for what
  * changes from run to run (time, pid, queue id, port, OpenSSL's source file): OpenSSL's
- * last word on a failed handshake (or the SSL_connect error when it said nothing), else the
- * reason of a deferral or bounce, else the TLS connection established, else the status.
+ * last word on a failed handshake (or the certificate verification that failed, or the
+ * SSL_connect error), else the reason of a deferral or bounce, else the TLS connection
+ * established, else the status. examples/postfix/run.sh picks the same line.
  */
 export function postfixKeyLine(attempt: PostfixAttempt): string {
   const lines = attempt.log
     .filter((line) => /postfix\/smtp\[\d+\]: /.test(line))
     .map((line) => line.replace(/^.*?postfix\/smtp\[\d+\]: (?:[0-9A-F]{6,}: )?/, ''));
   const problem =
-    lines.filter((line) => line.startsWith('warning: TLS library problem: ')).at(-1) ?? lines.find((line) => line.startsWith('SSL_connect error to '));
+    lines.filter((line) => line.startsWith('warning: TLS library problem: ')).at(-1) ??
+    lines.find((line) => line.startsWith('server certificate verification failed for ')) ??
+    lines.find((line) => line.startsWith('SSL_connect error to '));
   const status = attempt.status.replace(/^.*?(status=)/, '$1');
   const established = lines.find((line) => / TLS connection established to /.test(line))?.replace(/( with cipher \S+).*/, '$1');
   const key = problem ?? (attempt.outcome === 'deferred' || attempt.outcome === 'bounced' ? status : (established ?? status));
