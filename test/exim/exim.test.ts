@@ -10,8 +10,8 @@ import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startScenario, type RunningScenario } from '../../src/index.js';
-import { body, CHARTED, chartCell, chartFile, chartText, checkServerSide, recipient, spendSessions, type ChartCell, type ServerSide } from '../mta/chart.js';
-import { commands, eventsOf, fetchMta, leftovers, logged, missingTools, notLogged, recipeRow, runRecipe, STOCK_CONFIG, unpacked, workDir } from '../mta/support.js';
+import { body, CHARTED, chartCell, chartFile, chartText, checkServerSide, recipient, spendSessions, STARTTLS_REFUSED, type ChartCell, type ServerSide } from '../mta/chart.js';
+import { commands, eventsOf, fetchMta, leftovers, logged, missingTools, mtaCommand, notLogged, recipeRow, runRecipe, STOCK_CONFIG, unpacked, workDir } from '../mta/support.js';
 import { debianSmarthostConfig, EXIM_SERVER_HOST, EximInstance, eximKeyLine, SHORT_TIMEOUTS, type EximAttempt, type EximOptions } from './support.js';
 
 const skipOnPurpose = process.env.BROKEN_MTA_NO_EXIM === '1';
@@ -94,6 +94,7 @@ describe.skipIf(skipOnPurpose)('real Exim against scenarios', () => {
     const result = await exim.send({ to: recipient(charted), body: charted.bodyBytes ? body(charted.bodyBytes) : undefined });
     chart.set(charted.scenario, chartCell('exim', charted.scenario, result.outcome, eximKeyLine(result)));
     checkServerSide(result, charted, SERVER[charted.scenario]);
+    if (STARTTLS_REFUSED.includes(charted.scenario)) notLogged(result, /TLS| 45[04] | 502 /);
     // A fallback to clear is always a second connection, and the message goes by it.
     if (result.log.some((line) => UNENCRYPTED.test(line))) {
       expect(result.messages).toMatchObject([{ session: result.sessionsSeen, secure: false }]);
@@ -118,6 +119,32 @@ describe.skipIf(skipOnPurpose)('real Exim against scenarios', () => {
     logged(result, / TLS session: error on first read: delivering unencrypted to H=mx\.broken-mta\.test \[127\.0\.0\.2\] \(not in hosts_require_tls\)$/);
     logged(result, DELIVERED_IN_CLEAR);
     expect(result.sessionsSeen).toBe(2);
+  });
+
+  describe('where the smarthost is', () => {
+    it('dc_smarthost as an address: the certificate names mx.broken-mta.test, so even good fails verification and goes in clear', async () => {
+      const result = await sendTo('good', { smarthost: EXIM_SERVER_HOST });
+      logged(result, / TLS session: \(certificate verification failed\): delivering unencrypted to H=127\.0\.0\.2 \[127\.0\.0\.2\] \(not in hosts_require_tls\)$/);
+      expect(result.outcome).toBe('delivered in plaintext');
+    });
+
+    it('127.0.0.1, whatever the port, is Exim itself: remote host address is the local host, and the message is frozen', async () => {
+      mta = await startScenario('good');
+      exim = EximInstance.create(mta, base, { smarthost: '127.0.0.1' });
+      const result = await exim.send();
+      logged(result, / remote host address is the local host: mx\.broken-mta\.test$/);
+      logged(result, / == rcpt@mx\.broken-mta\.test R=smarthost defer \(-1\): remote host address is the local host$/);
+      logged(result, / Frozen$/);
+      expect(result.sessionsSeen).toBe(0);
+    });
+
+    it("an option set twice is an error, so the recipe comments out the admin's own", async () => {
+      mta = await startScenario('good', { host: EXIM_SERVER_HOST });
+      exim = EximInstance.create(mta, base, { macros: ['queue_only = false'] });
+      const checked = await mtaCommand('exim', ['exim4', '-C', exim.conf, '-bV']);
+      expect(checked.code).not.toBe(0);
+      expect(checked.output).toMatch(/"queue_only" option set for the second time/);
+    });
   });
 
   describe('weak-dh: the fix, measured', () => {

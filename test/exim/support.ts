@@ -63,6 +63,8 @@ export interface EximOptions {
   macros?: string[];
   /** Options added to the remote_smtp_smarthost transport, `name = value` each. */
   transport?: string[];
+  /** dc_smarthost's host: mx.broken-mta.test (test/mta/hosts), or an address. */
+  smarthost?: string;
 }
 
 export class EximInstance {
@@ -82,7 +84,7 @@ export class EximInstance {
 
   /** A private spool and log folder (Exim's deliveries run as Debian-exim) and the configuration. */
   static create(mta: RunningScenario, base: string, options: EximOptions = {}): EximInstance {
-    if (mta.host !== EXIM_SERVER_HOST) throw new Error(`start the scenario on ${EXIM_SERVER_HOST} for Exim (startScenario(name, { host }))`);
+    if (mta.host !== EXIM_SERVER_HOST && !options.smarthost) throw new Error(`start the scenario on ${EXIM_SERVER_HOST} for Exim (startScenario(name, { host }))`);
     const instance = new EximInstance(workDir(`exim-${mta.scenario.name}`), mta, base);
     const exim = ids('Debian-exim');
     for (const sub of ['spool', 'log']) {
@@ -94,10 +96,10 @@ export class EximInstance {
   }
 
   /** The base configuration with this test's settings; an admin's fix is a new call. */
-  configure({ macros = [], transport = [] }: EximOptions): void {
+  configure({ macros = [], transport = [], smarthost = SMARTHOST_NAME }: EximOptions): void {
     const header = [
       '# broken-mta: this test run, as /etc/exim4/exim4.conf.localmacros would say it',
-      `DCsmarthost = ${SMARTHOST_NAME}::${this.mta.port}`,
+      `DCsmarthost = ${smarthost}::${this.mta.port}`,
       `SPOOLDIR = ${join(this.dir, 'spool')}`,
       // The test CA in place of the system's: CV=yes speaks of the scenario's certificate.
       `REMOTE_SMTP_SMARTHOST_TLS_VERIFY_CERTIFICATES = ${this.mta.caFile}`,

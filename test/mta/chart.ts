@@ -78,6 +78,9 @@ export const CHARTED: Charted[] = [
   { scenario: 'no-secure-renegotiation' },
 ];
 
+/** Scenarios that refuse STARTTLS with a reply: the MTA goes on in plaintext, and says nothing. */
+export const STARTTLS_REFUSED = ['groupwise-450', 'starttls-454', 'starttls-502'];
+
 export function recipient(charted: Charted): string {
   return charted.to ?? TO;
 }
