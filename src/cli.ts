@@ -1,22 +1,32 @@
 #!/usr/bin/env node
 // The command line: serve one scenario, list the catalogue, show a page, make the certs.
 // Bad input exits 2 with one line; a failure to serve (busy port, bad host) exits 1.
-import { isIP } from 'node:net';
 import { readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
 import { stringify } from 'yaml';
+import { CaptureUsageError, explainCapture, readCapturedFindings, runCapture, type CaptureFlags } from './capture/command.js';
 import { CertificateCache, writeAtomically } from './certs/cache.js';
-import { CERT_PROFILE_NAMES } from './certs/profiles.js';
 import { makeWritableDir } from './dirs.js';
+import { runUntilStopped, startAll, UsageError, type ServeFlags } from './serving.js';
+import { didYouMean } from './suggest.js';
 import { explain } from './explain.js';
-import { formatEvent } from './format.js';
-import { DEFAULT_HOST, DEFAULT_HOSTNAME, DEFAULT_LIMITS, defaultCertDir, listScenarios, loadScenario, startScenario, type RunningScenario } from './index.js';
-import { formatJUnit, formatTable, runMatrix } from './matrix.js';
-import { catalogueNames, ScenarioError } from './scenario/load.js';
-import { CLIENTS } from './scenario/schema.js';
+import { DEFAULT_HOST, DEFAULT_HOSTNAME, DEFAULT_LIMITS, defaultCertDir, listScenarios, loadScenario } from './index.js';
+import { catalogueExpectations, runMatrix } from './matrix.js';
+import { formatJUnit, formatTable } from './matrix-report.js';
+import { CLIENT_NAMES, clientKind, invocationLines, PLACEHOLDERS, type Target } from './claims/clients.js';
+import { loadExpectFile } from './claims/expect-file.js';
+import { renderClaims } from './claims/page.js';
+import { catalogueNames, PACKAGE_ROOT, ScenarioError } from './scenario/load.js';
 
-class UsageError extends Error {}
+/** One naming for the client certificate, wherever it is written. */
+const CLIENT_CERT_FILE = 'client-cert.pem';
+const CLIENT_KEY_FILE = 'client-key.pem';
+
+function packageVersion(): string {
+  return (JSON.parse(readFileSync(join(PACKAGE_ROOT, 'package.json'), 'utf8')) as { version: string }).version;
+}
 
 function parsePort(value: string): number {
   const port = Number(value);
@@ -30,25 +40,25 @@ function parseCount(value: string): number {
   return count;
 }
 
-function isLoopback(host: string): boolean {
-  return host === 'localhost' || host === '::1' || host.startsWith('127.');
-}
-
 const program = new Command();
 program
   .name('broken-mta')
+  // Before any command is added, since commands inherit both: every usage error, commander's
+  // own included, is one line and exits 2.
+  .exitOverride()
+  .configureOutput({ outputError: (text, write) => write(oneLine(text)) })
   .description(
     'A fake SMTP server that plays known-bad mail servers on purpose.\n' +
       'Point a mail client or MTA at it to see the failure your production logs show,\n' +
       'then prove that your fix delivers. Nothing it receives is ever relayed.',
   )
-  .version('0.1.0')
+  .version(packageVersion())
   .option('-s, --scenario <name|file>', 'the scenario to serve: a catalogue name (see `list`) or a path to a .yaml file')
   .option('--host <address>', 'address to listen on (anything but loopback is reachable from other machines)', DEFAULT_HOST)
   .option('-p, --port <port>', 'port to listen on; 0 takes a free port and prints it', parsePort, 2525)
   .option('--hostname <name>', 'the server name in the banner and in certificates', DEFAULT_HOSTNAME)
   .option('--json', 'print events as JSON lines instead of text')
-  .option('--certs <dir>', 'certificate cache folder (default: $BROKEN_MTA_CERTS or the package certs/)')
+  .option('--certs <dir>', 'certificate cache folder (default: $BROKEN_MTA_CERTS, else $XDG_CACHE_HOME/broken-mta, else ~/.cache/broken-mta)')
   .option('--store <dir>', 'write every message received to DIR (.eml files and messages.jsonl)')
   .option('--max-messages <n>', 'messages kept in memory (oldest dropped first)', parseCount, DEFAULT_LIMITS.maxMessages)
   .option('--max-connections <n>', 'sessions at once; beyond, 421', parseCount, DEFAULT_LIMITS.maxConnections)
@@ -59,6 +69,7 @@ program
   .option('--max-connections-per-client <n>', 'sessions at once from one client address; beyond, 421', parseCount, DEFAULT_LIMITS.maxConnectionsPerClient)
   .option('--max-session-time <ms>', 'a session open this long gets 421 and is closed, busy or not', parseCount, DEFAULT_LIMITS.maxSessionMs)
   .option('--tls-handshake-timeout <ms>', 'a TLS handshake not finished this long after it began: the session is closed', parseCount, DEFAULT_LIMITS.tlsHandshakeTimeoutMs)
+  .option('--exit-on-stdin-close', 'stop (as on SIGTERM) when stdin ends: give it a pipe, and it stops when the program that started it exits, however it exits')
   .addHelpText(
     'after',
     '\nExamples:\n' +
@@ -69,11 +80,10 @@ program
       '  broken-mta explain "<a line from your log>"  the scenarios that reproduce it\n' +
       '  broken-mta certs                             make the certificates, print the test CA path\n',
   )
-  .action(async (options: ServeFlags & { scenario?: string; port: number }) => {
-    if (!options.scenario) {
-      program.outputHelp({ error: true });
-      throw new UsageError('no scenario given: use --scenario NAME (see `broken-mta list`)');
-    }
+  .action(async (options: ServeFlags & { scenario?: string; port: number }, command: Command) => {
+    const [word] = command.args;
+    if (word !== undefined) throw new UsageError(unknownCommand(word));
+    if (!options.scenario) throw new UsageError('no scenario given: use --scenario NAME (`broken-mta list` shows the catalogue, `broken-mta --help` the rest)');
     await serve(options.scenario, options);
   });
 
@@ -88,19 +98,37 @@ program
 
 program
   .command('show')
-  .description('one scenario in full: what it imitates, what clients print, how to fix it')
+  .description('one scenario in full: what it imitates, what clients print (each with the command that shows it), how to fix it')
   .argument('<name|file>', 'a catalogue name or a scenario file')
   .action((reference: string) => {
+    const flags = program.opts<ServeFlags & { port: number }>();
     const scenario = loadScenario(reference);
-    const out: string[] = [`${scenario.name}: ${scenario.summary}`, '', `Imitates: ${scenario.imitates}`, '', 'Symptoms:'];
-    for (const symptom of scenario.symptoms) {
-      out.push(`  ${'client' in symptom ? symptom.client : 'server'}: ${symptom.text}`);
-    }
-    out.push('', 'Fixes:', ...scenario.fixes.map((fix) => `  - ${fix}`));
+    const serve = `broken-mta --scenario ${reference}${flags.port === 2525 ? '' : ` --port ${flags.port}`}`;
+    // A user's own file may have only its behaviour: the page shows what there is.
+    const out: string[] = [scenario.summary ? `${scenario.name}: ${scenario.summary}` : scenario.name];
+    if (scenario.imitates) out.push('', `Imitates: ${scenario.imitates}`);
+    if (scenario.symptoms.length) out.push('', `Symptoms (with \`${serve}\` running, each command shows its line):`, ...renderClaims(scenario, showTarget(flags)));
+    if (scenario.fixes.length) out.push('', 'Fixes:', ...scenario.fixes.map((fix) => `  - ${fix}`));
     const { name: _n, summary: _s, imitates: _i, symptoms: _y, fixes: _f, ...behaviour } = scenario;
     out.push('', 'Behaviour:', ...stringify(behaviour, { lineWidth: 0 }).trimEnd().split('\n').map((line) => `  ${line}`));
     console.log(out.join('\n'));
   });
+
+/** Where `show` points its commands: the server `broken-mta --scenario` starts, and its test CA. */
+function showTarget(flags: ServeFlags & { port: number }): Target {
+  const dir = flags.certs ?? defaultCertDir();
+  // A server on every address is reached on loopback.
+  const host = flags.host === '0.0.0.0' || flags.host === '::' ? '127.0.0.1' : flags.host;
+  return {
+    host,
+    port: String(flags.port),
+    ca: new CertificateCache(dir, flags.hostname).caFile,
+    hostname: flags.hostname,
+    // Where `broken-mta certs --client` writes them.
+    clientCert: join(dir, CLIENT_CERT_FILE),
+    clientKey: join(dir, CLIENT_KEY_FILE),
+  };
+}
 
 program
   .command('explain')
@@ -109,18 +137,24 @@ program
   .option('-n, --count <n>', 'how many scenarios to show', parseCount, 3)
   .addHelpText('after', '\nExample:\n  broken-mta explain "STARTTLS=client, error: connect failed=-1, reason=dh key too small, SSL_error=1"\n')
   .action((line: string, options: { count: number }) => {
-    const found = explain(line, catalogueNames().map((name) => loadScenario(name)), options.count);
-    if (!found.length) {
+    const captured = readCapturedFindings(line);
+    if (captured) return void (process.exitCode = explainCapture(captured, options.count));
+    const scenarios = catalogueNames().map((name) => loadScenario(name));
+    const found = explain(line, scenarios, options.count);
+    if (!found.matches.length) {
       // Like grep: nothing found is an answer (exit 1), not bad input.
       process.stderr.write("broken-mta: no scenario's symptoms share a telling word with that line; `broken-mta list` shows the catalogue\n");
       process.exitCode = 1;
       return;
     }
-    for (const [index, match] of found.entries()) {
+    if (found.tied > 1) console.log(`${found.tied} scenarios match this line equally well: it does not tell them apart.`);
+    const target = showTarget(program.opts<ServeFlags & { port: number }>());
+    for (const [index, match] of found.matches.entries()) {
       console.log(`${index + 1}. ${match.scenario}: ${match.summary}`);
-      console.log(`   ${match.symptom.who}: ${match.symptom.text}`);
-      console.log(`   shared: ${match.shared.join(', ')}`);
+      console.log(`   ${match.claim.client}: ${match.text}${match.exact ? ' (the exact text)' : ''}`);
+      if (!match.exact) console.log(`   shared: ${match.shared.join(', ')}`);
       console.log(`   run it: broken-mta --scenario ${match.scenario}`);
+      console.log(`   then:   ${invocationLines(clientKind(match.claim.client)!.invoke(match.claim.with ?? {}, target, 1)).join('\n           ')}`);
     }
   });
 
@@ -131,209 +165,181 @@ program
   .option('--scenarios <names>', 'a comma-separated list of names or files')
   .option('--base-port <port>', 'the first port; the others follow it in order (0: each takes a free port)', parsePort, 2525)
   .option('--ports-file <file>', 'also write the port map to FILE')
+  // The server's options are the top level's, taken before or after `serve`: its help lists them.
+  .configureHelp({ showGlobalOptions: true, visibleGlobalOptions: () => program.options.filter((option) => !ONE_SCENARIO_ONLY.includes(option.long ?? '')) })
+  .addHelpText('after', '\nText lines name the scenario and its session (weak-dh#3); --json events carry both.\n')
   .action(async (options: { all?: boolean; scenarios?: string; basePort: number; portsFile?: string }) => {
     const flags = program.opts<ServeFlags>();
     if (Boolean(options.all) === Boolean(options.scenarios)) throw new UsageError('serve takes either --all or --scenarios a,b,c');
     const references = options.all ? catalogueNames() : options.scenarios!.split(',').map((name) => name.trim()).filter(Boolean);
+    // A scenario's name and session number say which session a line is about: one name, one server.
+    const names = references.map((reference) => loadScenario(reference).name);
+    const twice = names.find((name, index) => names.indexOf(name) !== index);
+    if (twice) throw new UsageError(`serve: the scenario "${twice}" is given twice; each runs once, on a port of its own`);
     const plan = references.map((reference, index) => ({ reference, port: options.basePort === 0 ? 0 : options.basePort + index }));
-    const running = await startAll(plan, flags);
+    const running = await startAll(plan, flags, '--base-port');
     const portMap = Object.fromEntries(running.map((server) => [server.scenario.name, server.port]));
     const text = JSON.stringify({ host: flags.host, ports: portMap });
     if (options.portsFile) writeAtomically(options.portsFile, text + '\n', 0o644);
     console.log(text);
-    runUntilSignalled(running, flags.json);
+    runUntilStopped(running, flags);
   });
+
+const SWAKS_EXAMPLE = clientKind('swaks')!.invoke({}, PLACEHOLDERS, 1);
+const MATRIX_EXAMPLES = [
+  ['broken-mta matrix --scenarios good,expired-cert,groupwise-450 -- python3 examples/matrix/smtplib_client.py {host} {port} {ca}', 'what your client does, scenario by scenario'],
+  [
+    'broken-mta matrix --jobs 4 --expect examples/matrix/smtplib.expect.yaml --junit matrix-smtplib.xml -- python3 examples/matrix/smtplib_client.py {host} {port} {ca}',
+    'the whole catalogue, held to your own expectations: exit 1 on a change',
+  ],
+  [`broken-mta matrix --client swaks --scenarios good,weak-dh,greylist -- ${SWAKS_EXAMPLE.kind === 'command' ? SWAKS_EXAMPLE.argv.join(' ') : ''}`, "held to the catalogue's claims for swaks, run its default way"],
+];
 
 program
   .command('matrix')
-  .description('run a client command against each scenario and compare what happens with what the scenario expects')
+  .description('run any client command against each scenario and report what happened; with expectations, pass or fail')
   .argument('<command...>', 'after --: the client command; {host} {port} {scenario} {ca} are filled in')
   .option('--scenarios <names>', 'a comma-separated list (default: the whole catalogue)')
-  .option('--client <kind>', `whose expectations apply: ${CLIENTS.join(', ')} (default: the command's name)`)
+  .option('--expect <file>', 'YAML keyed by scenario name: what your client should show there (as a scenario page\'s claims, without client)')
+  .option('--client <kind>', `hold each row to the catalogue's claims for ${CLIENT_NAMES.join(', ')}, run the catalogue's default way (README)`)
   .option('--junit <file>', 'also write the results as JUnit XML')
-  .option('--timeout <ms>', 'how long one client run may take', parseCount, 20_000)
-  .addHelpText('after', '\nExample:\n  broken-mta matrix --junit matrix.xml -- swaks --server {host}:{port} --to rcpt@example.test --tls --tls-verify --tls-ca-path {ca}\n')
-  .action(async (command: string[], options: { scenarios?: string; client?: string; junit?: string; timeout: number }) => {
+  .option('--timeout <ms>', 'how long one client run may take; a server session may idle half of it', parseCount, 20_000)
+  .option('--jobs <n>', 'how many scenarios run at once, each on its own port', parseCount, 1)
+  .addHelpText('after', `\nWithout --expect or --client each row says what was observed, and the run exits 0.\n\nExamples (from a checkout of broken-mta):\n${MATRIX_EXAMPLES.map(([command, what]) => `  ${command}\n      ${what}`).join('\n')}\n`)
+  .action(async (command: string[], options: { scenarios?: string; expect?: string; client?: string; junit?: string; timeout: number; jobs: number }) => {
     const flags = program.opts<ServeFlags>();
-    const client = options.client ?? basename(command[0]!);
-    if (!(CLIENTS as readonly string[]).includes(client)) {
-      throw new UsageError(`--client: "${client}" is not a client kind scenario files know (${CLIENTS.join(', ')})`);
-    }
+    if (options.client && options.expect) throw new UsageError('give --expect FILE or --client KIND, not both');
+    const kind = options.client ? clientKind(options.client) : undefined;
+    if (options.client && !kind) throw new UsageError(`--client: "${options.client}" is not a client the catalogue has claims for (${CLIENT_NAMES.join(', ')})`);
+    if (kind?.hasLog) throw new UsageError(`--client ${kind.name}: its claims quote its own log, which matrix does not read; examples/sendmail/run.sh runs sendmail over the catalogue`);
     const scenarios = options.scenarios ? options.scenarios.split(',').map((name) => name.trim()).filter(Boolean) : catalogueNames();
+    const names = scenarios.map((reference) => loadScenario(reference).name);
+    const expected = options.expect ? loadExpectFile(options.expect, names) : undefined;
     const rows = await runMatrix(scenarios, {
-      client,
       command,
+      expectations: expected ? (scenario) => expected.get(scenario.name) : options.client ? catalogueExpectations(options.client) : undefined,
       timeoutMs: options.timeout,
+      jobs: options.jobs,
       hostname: flags.hostname,
       ...(flags.certs ? { certDir: flags.certs } : {}),
-      onProgress: (row, index, total) => process.stderr.write(`[${index + 1}/${total}] ${row.scenario}: ${row.verdict} (${row.durationMs} ms)\n`),
+      onProgress: (row, done, total) => process.stderr.write(`[${done}/${total}] ${row.scenario}: ${row.verdict} (${row.durationMs} ms)\n`),
     });
     console.log(formatTable(rows));
-    if (options.junit) writeAtomically(options.junit, formatJUnit(rows, client), 0o644);
+    if (options.junit) writeAtomically(options.junit, formatJUnit(rows, options.client ?? basename(command[0]!)), 0o644);
     if (rows.some((row) => row.verdict === 'fail')) process.exitCode = 1;
   });
 
 program
   .command('certs')
-  .description('generate every certificate profile into the cache and print the test CA file')
-  .option('--certs <dir>', 'certificate cache folder')
+  .description('make the certificates (once; they are cached) and print the test CA file: what a client must trust')
+  .option('--certs <dir>', 'certificate cache folder (default: $BROKEN_MTA_CERTS, else $XDG_CACHE_HOME/broken-mta, else ~/.cache/broken-mta)')
   .option('--hostname <name>', 'the server name the certificates carry', DEFAULT_HOSTNAME)
-  .option('--client', 'print the paths of a client certificate and its key, signed by the test CA')
-  .option('--export <dir>', 'write the test CA, the intermediate and the client certificate and key to DIR')
+  .option('--client', `print the paths of a client certificate and its key, signed by the test CA (${CLIENT_CERT_FILE}, ${CLIENT_KEY_FILE})`)
+  .option('--export <dir>', `write the test CA, the intermediate, ${CLIENT_CERT_FILE} and ${CLIENT_KEY_FILE} to DIR`)
   .action(async (options: { certs?: string; hostname: string; client?: boolean; export?: string }) => {
     const cache = new CertificateCache(options.certs ?? program.opts().certs ?? defaultCertDir(), options.hostname);
     // Checked before any certificate is made.
     if (options.export) makeWritableDir(options.export, '--export');
-    const started = Date.now();
-    await cache.prepareAll();
-    for (const profile of CERT_PROFILE_NAMES) {
-      const at = Date.now();
-      let generated = false;
-      await cache.get(profile, () => (generated = true));
-      process.stderr.write(`${profile}: ${generated ? `generated in ${Date.now() - at} ms` : 'cached'}\n`);
-    }
-    process.stderr.write(`${CERT_PROFILE_NAMES.length} profiles ready in ${Date.now() - started} ms\n`);
+    await makeMissingCertificates(cache);
     const client = await cache.get('client');
+    // The bundle holds key and certificate; clients want them apart.
+    const writeClient = (dir: string) => {
+      writeAtomically(join(dir, CLIENT_CERT_FILE), client.chain, 0o644);
+      writeAtomically(join(dir, CLIENT_KEY_FILE), client.key, 0o600);
+    };
     if (options.export) {
-      const out = (name: string, content: string, mode: number) => writeAtomically(join(options.export!, name), content, mode);
-      out('test-ca.pem', readFileSync(cache.caFile, 'utf8'), 0o644);
-      out('test-intermediate.pem', readFileSync(cache.authorityFile('test-intermediate'), 'utf8'), 0o644);
-      out('client.pem', client.chain, 0o644);
-      out('client.key.pem', client.key, 0o600);
+      writeAtomically(join(options.export, 'test-ca.pem'), readFileSync(cache.caFile, 'utf8'), 0o644);
+      writeAtomically(join(options.export, 'test-intermediate.pem'), readFileSync(cache.authorityFile('test-intermediate'), 'utf8'), 0o644);
+      writeClient(options.export);
       console.log(resolve(options.export));
       return;
     }
     if (options.client) {
-      // The bundle holds key and certificate; clients want them apart.
       const dir = dirname(client.file);
-      writeAtomically(join(dir, 'client-cert.pem'), client.chain, 0o644);
-      writeAtomically(join(dir, 'client-key.pem'), client.key, 0o600);
-      console.log(join(dir, 'client-cert.pem'));
-      console.log(join(dir, 'client-key.pem'));
+      writeClient(dir);
+      console.log(join(dir, CLIENT_CERT_FILE));
+      console.log(join(dir, CLIENT_KEY_FILE));
       return;
     }
     console.log(cache.caFile);
   });
 
-interface ServeFlags {
-  host: string;
-  hostname: string;
-  json?: boolean;
-  certs?: string;
-  store?: string;
-  maxMessages: number;
-  maxConnections: number;
-  maxMessageSize: number;
-  idleTimeout: number;
-  maxLineLength: number;
-  maxRecipients: number;
-  maxConnectionsPerClient: number;
-  maxSessionTime: number;
-  tlsHandshakeTimeout: number;
+program
+  .command('capture')
+  .description("probe a real SMTP server once and write a scenario that makes the same clients fail the same way")
+  .argument('<host[:port]>', 'the server to probe (port 25, or 465 with --implicit); nothing else is contacted')
+  .option('-o, --out <file>', 'write the scenario (with --json: the findings) to FILE instead of stdout')
+  .option('--implicit', 'TLS from the first byte (port 465 style) instead of STARTTLS')
+  .option('--starttls', 'send STARTTLS even when EHLO does not advertise it, and probe TLS if it gets 220', true)
+  .option('--no-starttls', 'never send STARTTLS: capture the SMTP side only')
+  .option('--helo <name>', 'the name sent with EHLO and HELO', hostname())
+  .option('--servername <name>', 'the name sent as SNI and checked against the certificate (default: the host, if it is a name)')
+  .option('--timeout <ms>', 'how long each probe (one connection) may take', parseCount, 10_000)
+  .option('--ca <file>', "trust this CA besides the system's (a private CA; or `broken-mta certs` for broken-mta's own scenarios)")
+  .option('--keep-hostnames', "keep the server's own host names in the banner instead of {hostname}")
+  .option('--json', 'print the findings as JSON instead of a scenario (`explain` reads them)')
+  .addHelpText(
+    'after',
+    '\nExamples:\n' +
+      '  broken-mta capture mx.example.com --out example.yaml   probe port 25, write the scenario\n' +
+      '  broken-mta --scenario example.yaml                     serve it on 127.0.0.1:2525\n' +
+      '  broken-mta capture mail.example.com:465 --implicit     a port-465 server\n' +
+      '  broken-mta capture mx.example.com --json > mx.json     the findings; `broken-mta explain mx.json`\n',
+  )
+  .action(async (target: string, options: CaptureFlags) => {
+    // The serving options' --json is the program's, and commander gives it the flag first.
+    const json = options.json ?? program.opts<{ json?: boolean }>().json;
+    process.exitCode = await runCapture(target, { ...options, ...(json ? { json } : {}) });
+  });
+
+/** Progress on stderr only while certificates are being made: stdout is for `$(broken-mta certs)`. */
+async function makeMissingCertificates(cache: CertificateCache): Promise<void> {
+  const missing = cache.missing();
+  if (missing.length === 0) return;
+  const started = Date.now();
+  process.stderr.write(`making ${missing.length} certificates in ${cache.dir}\n`);
+  await cache.prepareAll();
+  for (const profile of missing) {
+    const at = Date.now();
+    await cache.get(profile);
+    process.stderr.write(`${profile}: generated in ${Date.now() - at} ms\n`);
+  }
+  process.stderr.write(`ready in ${Date.now() - started} ms\n`);
 }
 
-function checkHost(host: string): void {
-  if (!isIP(host) && host !== 'localhost') {
-    throw new UsageError(`--host ${host}: give an IP address to listen on (127.0.0.1, ::1, 0.0.0.0)`);
-  }
-  if (!isLoopback(host)) {
-    process.stderr.write(`warning: listening on ${host}: other machines can reach this deliberately broken server\n`);
-  }
+// After the commands, so that only the top level takes words it does not know: they are
+// misspelt commands (or a scenario without --scenario), which deserve better than
+// "too many arguments".
+program.allowExcessArguments();
+
+function unknownCommand(word: string): string {
+  if (catalogueNames().includes(word)) return `"${word}" is a scenario: serve it with --scenario ${word}`;
+  const commands = program.commands.map((command) => command.name());
+  return `unknown command "${word}"${didYouMean(word, commands)}: the commands are ${commands.join(', ')}, and --scenario NAME serves one`;
 }
 
-/** Starts each scenario on its port; on any failure, closes those already started. */
-async function startAll(plan: Array<{ reference: string; port: number }>, flags: ServeFlags): Promise<RunningScenario[]> {
-  checkHost(flags.host);
-  const started: RunningScenario[] = [];
-  try {
-    for (const { reference, port } of plan) {
-      try {
-        started.push(
-          await startScenario(reference, {
-            host: flags.host,
-            port,
-            hostname: flags.hostname,
-            ...(flags.certs ? { certDir: flags.certs } : {}),
-            ...(flags.store ? { store: flags.store } : {}),
-            limits: {
-              maxMessages: flags.maxMessages,
-              maxConnections: flags.maxConnections,
-              maxMessageBytes: flags.maxMessageSize,
-              idleTimeoutMs: flags.idleTimeout,
-              maxLineBytes: flags.maxLineLength,
-              maxRecipients: flags.maxRecipients,
-              maxConnectionsPerClient: flags.maxConnectionsPerClient,
-              maxSessionMs: flags.maxSessionTime,
-              tlsHandshakeTimeoutMs: flags.tlsHandshakeTimeout,
-            },
-          }),
-        );
-      } catch (error) {
-        const code = (error as NodeJS.ErrnoException).code;
-        if (code === 'EADDRINUSE') throw new Error(`port ${port} on ${flags.host} is in use: choose another with --port (0 takes a free one)`);
-        if (code === 'EADDRNOTAVAIL' || code === 'EACCES') throw new Error(`cannot listen on ${flags.host}:${port}: ${code}`);
-        throw error;
-      }
-    }
-  } catch (error) {
-    await Promise.all(started.map((running) => running.close()));
-    throw error;
-  }
-  return started;
+/** Commander puts its "Did you mean" on a line of its own. */
+function oneLine(text: string): string {
+  return text.replace(/\n\(Did you mean (.*)\?\)/, ' (did you mean $1?)').trimEnd() + '\n';
 }
 
-/** Prints every event as it comes, then closes everything on SIGINT/SIGTERM within 2 s. */
-function runUntilSignalled(running: RunningScenario[], json: boolean | undefined): void {
-  if (!json) process.stderr.write(`trust the test CA with: ${running[0]!.caFile}\n`);
-  // Lines are gathered and written once per tick: one console.log per event cost a fifth
-  // of the CPU under load.
-  let pending: string[] = [];
-  const flush = () => {
-    process.stdout.write(pending.join(''));
-    pending = [];
-  };
-  for (const server of running) {
-    void (async () => {
-      for await (const event of server.events) {
-        if (pending.length === 0) setImmediate(flush);
-        pending.push((json ? JSON.stringify(event) : formatEvent(event)) + '\n');
-      }
-    })();
-  }
-  let stopping = false;
-  const stop = (signal: NodeJS.Signals) => {
-    // A second signal means "now".
-    if (stopping) process.exit(130);
-    stopping = true;
-    process.stderr.write(`${signal}: closing sessions\n`);
-    const exit = () => {
-      flush();
-      process.exit(0);
-    };
-    // Messages under way get up to closeTimeoutMs (1.5 s) to finish; the process is gone within 2 s.
-    const deadline = setTimeout(exit, 1900);
-    deadline.unref();
-    void Promise.all(running.map((server) => server.close())).then(exit);
-  };
-  process.on('SIGINT', stop);
-  process.on('SIGTERM', stop);
-}
+/** The top level's options that only serving one scenario takes. */
+const ONE_SCENARIO_ONLY = ['--scenario', '--port', '--version'];
 
 async function serve(reference: string, flags: ServeFlags & { port: number }): Promise<void> {
-  const [running] = await startAll([{ reference, port: flags.port }], flags);
+  const [running] = await startAll([{ reference, port: flags.port }], flags, '--port');
   const { host, port, scenario } = running!;
   console.log(flags.json ? JSON.stringify({ type: 'listening', host, port, scenario: scenario.name }) : `listening on ${host}:${port} scenario=${scenario.name}`);
-  runUntilSignalled([running!], flags.json);
+  runUntilStopped([running!], flags);
 }
-
-program.exitOverride();
 try {
   await program.parseAsync(process.argv);
 } catch (error) {
   const commanderCode = (error as { code?: string }).code ?? '';
   if (commanderCode === 'commander.helpDisplayed' || commanderCode === 'commander.version' || commanderCode === 'commander.help') process.exit(0);
   if (commanderCode.startsWith('commander.')) process.exit(2); // commander printed its own line
-  const bad = error instanceof ScenarioError || error instanceof UsageError;
-  process.stderr.write(`broken-mta: ${(error as Error).message}\n`);
+  const bad = error instanceof ScenarioError || error instanceof UsageError || error instanceof CaptureUsageError;
+  // A scenario file may have several problems, one a line: each line says whose it is.
+  process.stderr.write((error as Error).message.split('\n').map((line) => `broken-mta: ${line}\n`).join(''));
   process.exit(bad ? 2 : 1);
 }

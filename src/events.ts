@@ -64,6 +64,23 @@ export type SessionEvent = EventBase &
 
 export type SessionEventType = SessionEvent['type'];
 
+/** Every event type, for docs and checks; the compiler holds it to the union both ways. */
+export const SESSION_EVENT_TYPES = Object.keys({
+  connect: true,
+  command: true,
+  reply: true,
+  starttls: true,
+  'tls-hello': true,
+  'tls-established': true,
+  'tls-failed': true,
+  'tls-stopped': true,
+  fault: true,
+  warning: true,
+  limit: true,
+  message: true,
+  close: true,
+} satisfies Record<SessionEventType, true>) as SessionEventType[];
+
 /** Distributes an event over a union, so `Omit` keeps each member's own fields. */
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
 export type SessionEventInput = DistributiveOmit<SessionEvent, keyof EventBase>;

@@ -1,21 +1,40 @@
 // `broken-mta explain "<log line>"`: from a line a customer's MTA logged to the scenario
-// that reproduces it. The catalogue's symptoms are the index: each says, in a client's own
-// words, what that client prints. A log line matches a symptom by the words they share,
-// rare words counting more (a plain tf-idf), so "dh key too small" outweighs "error".
+// that reproduces it. The catalogue's claims are the index: each quotes, exactly, what a
+// client prints or logs. A claim whose exact text is in the line (or that contains the
+// whole line) wins outright, the longest text first. Otherwise the line matches by the words
+// it shares with a claim, rare words counting more (a plain tf-idf), and a word that a
+// third of the scenarios have too ("smtp", "tls", "failed") counts for nothing.
+import type { Claim } from './claims/claim.js';
+import { textsOf } from './claims/claim.js';
 import type { Scenario } from './scenario/schema.js';
 
 export interface Explanation {
   scenario: string;
   summary: string;
-  /** The symptom that matched best, as the scenario's page has it. */
-  symptom: { who: string; text: string };
-  /** The words of the log line that the symptom has too. */
+  /** The claim that matched best, and its text that matched. */
+  claim: Claim;
+  text: string;
+  /** Whether the text itself is in the line (or the line in it). */
+  exact: boolean;
+  /** The words of the log line that the text has too. */
   shared: string[];
   score: number;
 }
 
-/** Words that say nothing about the failure: every log line has them. */
-const NOISE = new Set(['the', 'a', 'an', 'and', 'or', 'of', 'to', 'in', 'on', 'at', 'for', 'by', 'is', 'with', 'then', 'from', 'ssl', 'routines', 'error', 'relay']);
+export interface ExplainResult {
+  matches: Explanation[];
+  /** How many scenarios share the best score: more than 1 and the line does not tell them apart. */
+  tied: number;
+}
+
+/** Words that say nothing about the failure: every log line of a mail client has them. */
+const NOISE = new Set(['the', 'a', 'an', 'and', 'or', 'of', 'to', 'in', 'on', 'at', 'for', 'by', 'is', 'with', 'then', 'from', 'ssl', 'routines', 'error', 'relay', 'smtp', 'esmtp', 'mail', 'server', 'client']);
+
+/** A word in more than this share of the scenarios tells none of them apart. */
+const COMMON_SHARE = 1 / 3;
+
+/** An exact text shorter than this is too common to decide alone ("552", "Timeout"). */
+const MIN_EXACT = 12;
 
 function words(text: string): string[] {
   return (text.toLowerCase().match(/[a-z][a-z0-9_]*(?:[.=][a-z0-9_]+)*|\d{3}(?![\d.])|\d\.\d\.\d/g) ?? [])
@@ -24,29 +43,77 @@ function words(text: string): string[] {
     .filter((word) => !NOISE.has(word) && !/^[0-9a-f]{8,}$/.test(word));
 }
 
-export function explain(line: string, scenarios: readonly Scenario[], limit = 3): Explanation[] {
-  const documents = scenarios.flatMap((scenario) =>
-    scenario.symptoms.map((symptom) => ({ scenario, symptom, words: new Set(words(symptom.text)) })),
+interface Entry {
+  scenario: Scenario;
+  claim: Claim;
+  text: string;
+  /** A quoted text (prints, logs, server) can match exactly; a note only by its words. */
+  quoted: boolean;
+  words: Set<string>;
+}
+
+function entriesOf(scenarios: readonly Scenario[]): Entry[] {
+  return scenarios.flatMap((scenario) =>
+    scenario.symptoms.flatMap((claim) => [
+      ...[...textsOf(claim.prints), ...textsOf(claim.logs), ...textsOf(claim.server)].map((text) => ({ scenario, claim, text, quoted: true, words: new Set(words(text)) })),
+      ...(claim.note ? [{ scenario, claim, text: claim.note, quoted: false, words: new Set(words(claim.note)) }] : []),
+    ]),
   );
+}
+
+const normal = (text: string) => text.toLowerCase().replace(/\s+/g, ' ').trim();
+
+function exactMatches(line: string, entries: Entry[]): Explanation[] {
+  const asked = normal(line);
+  return entries
+    .filter(({ text, quoted }) => {
+      if (!quoted) return false;
+      const said = normal(text);
+      return (said.length >= MIN_EXACT && asked.includes(said)) || (asked.length >= MIN_EXACT && said.includes(asked));
+    })
+    .map(({ scenario, claim, text }) => ({ scenario: scenario.name, summary: scenario.summary ?? '', claim, text, exact: true, shared: [], score: Math.min(normal(text).length, asked.length) }));
+}
+
+function wordMatches(line: string, entries: Entry[], scenarioCount: number): Explanation[] {
+  const byScenario = new Map<string, Set<string>>();
+  for (const entry of entries) for (const word of entry.words) byScenario.set(word, (byScenario.get(word) ?? new Set()).add(entry.scenario.name));
   const frequency = new Map<string, number>();
-  for (const document of documents) for (const word of document.words) frequency.set(word, (frequency.get(word) ?? 0) + 1);
-  const asked = [...new Set(words(line))];
+  for (const entry of entries) for (const word of entry.words) frequency.set(word, (frequency.get(word) ?? 0) + 1);
+  const telling = (word: string) => (byScenario.get(word)?.size ?? 0) <= scenarioCount * COMMON_SHARE;
+  const asked = [...new Set(words(line))].filter(telling);
+  return entries.flatMap(({ scenario, claim, text, words: claimWords }) => {
+    const shared = asked.filter((word) => claimWords.has(word));
+    if (!shared.length) return [];
+    const score = shared.reduce((sum, word) => sum + Math.log(1 + entries.length / frequency.get(word)!), 0);
+    // For reading: "verify" is not worth showing beside "verify=fail".
+    const shown = shared.filter((word) => !shared.some((other) => other !== word && other.split('=').includes(word)));
+    return [{ scenario: scenario.name, summary: scenario.summary ?? '', claim, text, exact: false, shared: shown, score }];
+  });
+}
+
+function bestPerScenario(matches: Explanation[]): Map<string, Explanation> {
   const best = new Map<string, Explanation>();
-  for (const { scenario, symptom, words: symptomWords } of documents) {
-    const shared = asked.filter((word) => symptomWords.has(word));
-    if (!shared.length) continue;
-    const score = shared.reduce((sum, word) => sum + Math.log(1 + documents.length / frequency.get(word)!), 0);
-    const previous = best.get(scenario.name);
-    if (!previous || score > previous.score) {
-      best.set(scenario.name, {
-        scenario: scenario.name,
-        summary: scenario.summary,
-        symptom: { who: 'client' in symptom ? symptom.client : 'server', text: symptom.text },
-        // For reading: "verify" is not worth showing beside "verify=fail".
-        shared: shared.filter((word) => !shared.some((other) => other !== word && other.split('=').includes(word))),
-        score,
-      });
-    }
+  for (const match of matches) {
+    const previous = best.get(match.scenario);
+    if (!previous || match.score > previous.score) best.set(match.scenario, match);
   }
-  return [...best.values()].sort((a, b) => b.score - a.score || a.scenario.localeCompare(b.scenario)).slice(0, limit);
+  return best;
+}
+
+/**
+ * The best match of each scenario, best first: exact texts before shared words. Among
+ * exact texts of the same length, the words the rest of the line shares with the
+ * scenario's claims and notes decide ("403" is in handshake-abort's note).
+ */
+export function explain(line: string, scenarios: readonly Scenario[], limit = 3): ExplainResult {
+  const entries = entriesOf(scenarios);
+  const byWords = bestPerScenario(wordMatches(line, entries, scenarios.length));
+  const exact = [...bestPerScenario(exactMatches(line, entries)).values()];
+  const ranked = exact.length ? exact : [...byWords.values()];
+  const second = (match: Explanation) => (exact.length ? (byWords.get(match.scenario)?.score ?? 0) : 0);
+  ranked.sort((a, b) => b.score - a.score || second(b) - second(a) || a.scenario.localeCompare(b.scenario));
+  const same = (a: Explanation, b: Explanation) => Math.abs(a.score - b.score) < 1e-9 && Math.abs(second(a) - second(b)) < 1e-9;
+  const tied = ranked.filter((match) => same(match, ranked[0]!)).length;
+  // A tie is shown whole, however many it takes.
+  return { matches: ranked.slice(0, Math.max(limit, tied)), tied };
 }

@@ -1,9 +1,14 @@
 // One readable line per event for the terminal; --json prints the event itself instead.
 import type { SessionEvent } from './events.js';
+import { replyLines } from './smtp/reply.js';
 
-export function formatEvent(event: SessionEvent): string {
-  const prefix = `${event.time.slice(11, 23)} #${event.session}`;
-  return `${prefix} ${printable(describe(event))}`;
+/**
+ * `scenario`: name the scenario with the session (`weak-dh#3`), for `serve`, where several
+ * run in one process and each numbers its sessions from 1.
+ */
+export function formatEvent(event: SessionEvent, { scenario = false }: { scenario?: boolean } = {}): string {
+  const session = `${scenario ? event.scenario : ''}#${event.session}`;
+  return `${event.time.slice(11, 23)} ${session} ${printable(describe(event))}`;
 }
 
 function describe(event: SessionEvent): string {
@@ -13,7 +18,7 @@ function describe(event: SessionEvent): string {
     case 'command':
       return `C: ${event.line}`;
     case 'reply':
-      return `S: ${event.text.split('\n').map((line, i, all) => `${event.code}${i < all.length - 1 ? '-' : ' '}${line}`).join(' | ')}`;
+      return `S: ${replyLines(event.code, event.text.split('\n')).join(' | ')}`;
     case 'starttls':
       return `STARTTLS begun (${event.engine} TLS)`;
     case 'tls-established': {

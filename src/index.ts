@@ -4,39 +4,50 @@
 //   ... point the client at mta.host:mta.port, trusting mta.caFile ...
 //   await mta.waitFor((e) => e.type === 'tls-failed');
 //   await mta.close();
-import { join } from 'node:path';
+import { homedir } from 'node:os';
+import { isAbsolute, join } from 'node:path';
 import { CertificateCache } from './certs/cache.js';
 import type { SessionEvent } from './events.js';
-import { catalogueNames, loadScenario as loadReference, parseScenarioObject, PACKAGE_ROOT, ScenarioError } from './scenario/load.js';
+import { catalogueNames, loadScenarioWithFile, parseScenarioObject } from './scenario/load.js';
 import type { Scenario, ScenarioInput } from './scenario/schema.js';
-import { serveScenario, type CapturedMessage, type Limits } from './smtp/server.js';
+import type { Limits } from './limits.js';
+import { serveScenario } from './smtp/server.js';
+import type { CapturedMessage } from './smtp/types.js';
 import { MessageStore } from './store.js';
 
 export type { SessionEvent, SessionEventType } from './events.js';
 export type { Scenario, ScenarioInput } from './scenario/schema.js';
-export type { CapturedMessage, Limits } from './smtp/server.js';
-export { DEFAULT_LIMITS } from './smtp/server.js';
+export type { Limits } from './limits.js';
+export { DEFAULT_LIMITS } from './limits.js';
+export type { CapturedMessage } from './smtp/types.js';
 export { ScenarioError } from './scenario/load.js';
 export { CertificateCache } from './certs/cache.js';
 
 export const DEFAULT_HOST = '127.0.0.1';
 export const DEFAULT_HOSTNAME = 'mx.broken-mta.test';
 
-/** Where certificates are cached: $BROKEN_MTA_CERTS, else the package's own certs/. */
-export function defaultCertDir(): string {
-  return process.env.BROKEN_MTA_CERTS || join(PACKAGE_ROOT, 'certs');
+/**
+ * Where certificates are cached: $BROKEN_MTA_CERTS, else $XDG_CACHE_HOME/broken-mta, else
+ * ~/.cache/broken-mta. Per user, as mkcert keeps its CAROOT: an installed package may be
+ * read-only (and a reinstall would change the test CA every time).
+ */
+export function defaultCertDir(env: NodeJS.ProcessEnv = process.env): string {
+  if (env.BROKEN_MTA_CERTS) return env.BROKEN_MTA_CERTS;
+  // The XDG spec says to ignore a relative XDG_CACHE_HOME.
+  const cacheHome = env.XDG_CACHE_HOME && isAbsolute(env.XDG_CACHE_HOME) ? env.XDG_CACHE_HOME : join(env.HOME || homedir(), '.cache');
+  return join(cacheHome, 'broken-mta');
 }
 
 /** A catalogue name, a path to a scenario file, or a scenario object. */
 export type ScenarioReference = string | ScenarioInput;
 
 export function loadScenario(reference: ScenarioReference): Scenario {
-  return typeof reference === 'string' ? loadReference(reference).scenario : parseScenarioObject(reference);
+  return typeof reference === 'string' ? loadScenarioWithFile(reference).scenario : parseScenarioObject(reference);
 }
 
 export function listScenarios(): Array<Pick<Scenario, 'name' | 'summary'>> {
   return catalogueNames().map((name) => {
-    const { name: scenarioName, summary } = loadReference(name).scenario;
+    const { name: scenarioName, summary } = loadScenarioWithFile(name).scenario;
     return { name: scenarioName, summary };
   });
 }

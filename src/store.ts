@@ -4,7 +4,7 @@
 import { appendFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { makeWritableDir } from './dirs.js';
-import type { CapturedMessage } from './smtp/server.js';
+import type { CapturedMessage } from './smtp/types.js';
 
 export class MessageStore {
   readonly dir: string;

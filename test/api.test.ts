@@ -1,17 +1,17 @@
 // The programmatic API as a client library's test suite uses it.
-import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { listScenarios, loadScenario, startScenario, type ScenarioInput, type SessionEvent } from '../src/index.js';
 import { sendWithNodemailer } from './support/clients.js';
+import { tempDir } from './support/temp.js';
 
 const inline: ScenarioInput = {
   name: 'inline-reject',
   summary: 'Rejects one recipient',
   imitates: 'a server with one mailbox gone',
-  symptoms: [{ client: 'nodemailer', text: '550 5.1.1 User unknown' }],
+  symptoms: [{ client: 'nodemailer', prints: '550 5.1.1 User unknown' }],
   fixes: ['remove the address'],
   faults: [{ fault: 'reply', on: 'RCPT', reply: '550 5.1.1 User unknown' }],
 };
@@ -59,7 +59,7 @@ describe('startScenario', () => {
   });
 
   it('--store writes each message as .eml plus a JSON line, all flushed by close()', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'broken-mta-store-'));
+    const dir = tempDir('store');
     const mta = await startScenario('good', { store: dir });
     await sendWithNodemailer({ port: mta.port, ca: readFileSync(mta.caFile, 'utf8'), requireTLS: true });
     await mta.close();

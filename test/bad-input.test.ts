@@ -2,10 +2,10 @@
 // says what and where, a non-zero exit, and nothing left behind. Tests run as root in CI,
 // where permissions stop nothing, so the folders sit under a regular file (ENOTDIR) or in
 // /proc (ENOENT), which fail for root too.
-import { existsSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { run } from './support/clients.js';
 
 const CLI = join(import.meta.dirname, '..', 'dist', 'cli.js');
@@ -18,6 +18,7 @@ beforeEach(() => {
   file = join(work, 'file.txt');
   writeFileSync(file, 'a regular file\n');
 });
+afterEach(() => rmSync(work, { recursive: true, force: true }));
 
 /** Exactly one line on stderr, nothing on stdout (no "listening"), exit 1, not killed. */
 function expectOneLineFailure(result: Awaited<ReturnType<typeof cli>>, line: string): void {

@@ -1,13 +1,14 @@
 // The certificate cache: generated once, kept 0600, made again when it would turn.
 import { X509Certificate } from 'node:crypto';
-import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CertificateCache } from '../src/certs/cache.js';
+import { defaultCertDir } from '../src/index.js';
 import { run } from './support/clients.js';
+import { tempDir } from './support/temp.js';
 
-const fresh = () => mkdtempSync(join(tmpdir(), 'broken-mta-certs-'));
+const fresh = () => tempDir('certs');
 
 describe('the certificate cache', () => {
   it('writes keys 0600 and makes nothing on a second get', async () => {
@@ -64,14 +65,46 @@ describe('the certificate cache', () => {
   });
 });
 
+const CLI = join(import.meta.dirname, '..', 'dist', 'cli.js');
+
 describe('broken-mta certs --export', () => {
   it('writes the CA, the intermediate, and a client certificate with its key (0600)', async () => {
     const out = fresh();
-    const result = await run('node', [join(import.meta.dirname, '..', 'dist', 'cli.js'), 'certs', '--export', out]);
+    const result = await run('node', [CLI, 'certs', '--export', out]);
     expect(result.code).toBe(0);
-    for (const file of ['test-ca.pem', 'test-intermediate.pem', 'client.pem', 'client.key.pem']) expect(statSync(join(out, file)).size).toBeGreaterThan(0);
-    expect(statSync(join(out, 'client.key.pem')).mode & 0o777).toBe(0o600);
-    const client = new X509Certificate(readFileSync(join(out, 'client.pem')));
+    for (const file of ['test-ca.pem', 'test-intermediate.pem', 'client-cert.pem', 'client-key.pem']) expect(statSync(join(out, file)).size).toBeGreaterThan(0);
+    expect(statSync(join(out, 'client-key.pem')).mode & 0o777).toBe(0o600);
+    const client = new X509Certificate(readFileSync(join(out, 'client-cert.pem')));
     expect(client.checkIssued(new X509Certificate(readFileSync(join(out, 'test-ca.pem'))))).toBe(true);
+  });
+
+  it('names the client files as `certs --client` does', async () => {
+    const out = fresh();
+    await run('node', [CLI, 'certs', '--export', out]);
+    const printed = (await run('node', [CLI, 'certs', '--client'])).stdout.trim().split('\n').map((path) => basename(path));
+    expect(printed).toEqual(['client-cert.pem', 'client-key.pem']);
+    expect(readdirSync(out)).toEqual(expect.arrayContaining(printed));
+  });
+});
+
+describe('where the cache lives', () => {
+  it('$BROKEN_MTA_CERTS, else $XDG_CACHE_HOME/broken-mta, else ~/.cache/broken-mta: per user, never in the package', () => {
+    expect(defaultCertDir({ BROKEN_MTA_CERTS: '/srv/certs', XDG_CACHE_HOME: '/x', HOME: '/home/u' })).toBe('/srv/certs');
+    expect(defaultCertDir({ XDG_CACHE_HOME: '/x', HOME: '/home/u' })).toBe('/x/broken-mta');
+    expect(defaultCertDir({ HOME: '/home/u' })).toBe('/home/u/.cache/broken-mta');
+    // The XDG spec: a relative XDG_CACHE_HOME is ignored.
+    expect(defaultCertDir({ XDG_CACHE_HOME: 'relative', HOME: '/home/u' })).toBe('/home/u/.cache/broken-mta');
+  });
+
+  it('`broken-mta certs` makes them in $XDG_CACHE_HOME/broken-mta, with progress on stderr while it does; --certs wins', async () => {
+    const home = fresh();
+    const { BROKEN_MTA_CERTS: _ours, ...env } = process.env;
+    const made = await run('node', [CLI, 'certs'], { env: { ...env, XDG_CACHE_HOME: home }, timeoutMs: 30_000 });
+    expect(made.code).toBe(0);
+    expect(made.stdout).toBe(`${join(home, 'broken-mta', 'test-ca.pem')}\n`);
+    expect(made.stderr).toMatch(/^making \d+ certificates in /);
+    expect(made.stderr).toMatch(/valid: generated in \d+ ms/);
+    const chosen = await run('node', [CLI, 'certs', '--certs', process.env.BROKEN_MTA_CERTS!], { env: { ...env, XDG_CACHE_HOME: home } });
+    expect(chosen.stdout).toBe(`${join(process.env.BROKEN_MTA_CERTS!, 'test-ca.pem')}\n`);
   });
 });

@@ -1,13 +1,14 @@
 // The command line as a user runs it: the built binary, real signals, real ports.
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { afterEach, describe, expect, it } from 'vitest';
+import { startScenario } from '../src/index.js';
 import { catalogueNames } from '../src/scenario/load.js';
 import { rawConnect, readUntil, run } from './support/clients.js';
+import { tempDir } from './support/temp.js';
 
 const CLI = join(import.meta.dirname, '..', 'dist', 'cli.js');
 const cli = (...args: string[]) => run('node', [CLI, ...args]);
@@ -44,13 +45,39 @@ describe('broken-mta list and show', () => {
     expect(names).toEqual(catalogueNames());
   });
 
-  it('show prints the whole page', async () => {
+  it('show prints the whole page: each claim with the command that shows it', async () => {
     const result = await cli('show', 'groupwise-450');
     expect(result.code).toBe(0);
     expect(result.stdout).toContain('Imitates: Novell GroupWise 6.0.1');
-    expect(result.stdout).toContain('Symptoms:');
+    expect(result.stdout).toContain('Symptoms (with `broken-mta --scenario groupwise-450` running, each command shows its line):');
     expect(result.stdout).toContain('Fixes:');
-    expect(result.stdout).toContain('450 TLS negotation failure');
+    expect(result.stdout).toContain('  5. swaks: prints "<** 450 TLS negotation failure", prints "*** STARTTLS attempted but failed", exit 29, not delivered');
+    expect(result.stdout).toContain('     $ swaks --server 127.0.0.1:2525 --from sender@client.example.test --to rcpt@mx.broken-mta.test --tls-optional-strict --tls-verify --tls-ca-path ');
+    expect(result.stdout).toContain('     note: opportunisticTLS: true goes on unencrypted.');
+  });
+
+  it("show's commands are ready to paste: run as printed against the scenario, they print what the page claims", async () => {
+    const mta = await startScenario('weak-dh');
+    try {
+      const page = await cli('--port', String(mta.port), 'show', 'weak-dh');
+      expect(page.stdout).toContain(`(with \`broken-mta --scenario weak-dh --port ${mta.port}\` running`);
+      const commands = [...page.stdout.matchAll(/^ {5}\$ (.*)$/gm)].map((match) => match[1]!);
+      const openssl = commands.find((line) => line.startsWith('openssl '))!;
+      expect((await run('sh', ['-c', openssl])).output).toContain('error:0A00018A:SSL routines:tls_process_ske_dhe:dh key too small');
+      const nodemailer = commands.find((line) => line.startsWith('node '))!;
+      expect((await run('sh', ['-c', nodemailer])).output).toContain('tls_process_ske_dhe:dh key too small');
+      const gnutls = commands.find((line) => line.includes('--dh-bits=512'))!;
+      expect((await run('sh', ['-c', gnutls])).output).toContain('- Handshake was completed');
+    } finally {
+      await mta.close();
+    }
+  });
+
+  it("show fills in the client certificate that `certs --client` makes", async () => {
+    const paths = (await cli('certs', '--client')).stdout.trim().split('\n');
+    const page = await cli('show', 'client-cert-required');
+    expect(paths).toHaveLength(2);
+    for (const path of paths) expect(page.stdout).toContain(path);
   });
 
   it('--help explains the options and the commands', async () => {
@@ -71,11 +98,24 @@ describe('bad input: one clear line and a non-zero exit', () => {
   });
 
   it('a malformed scenario file names file, line and field', async () => {
-    const file = join(mkdtempSync(join(tmpdir(), 'broken-mta-cli-')), 'bad.yaml');
-    writeFileSync(file, 'name: bad\nsummary: s\nimitates: i\nsymptoms: [{ client: openssl, text: t }]\nfixes: [f]\nsmtp:\n  greting: "220 hi"\n');
+    const file = join(tempDir('cli'), 'bad.yaml');
+    writeFileSync(file, 'name: bad\nsummary: s\nimitates: i\nsymptoms: [{ client: openssl, prints: t }]\nfixes: [f]\nsmtp:\n  greting: "220 hi"\n');
     const result = await cli('--scenario', file, '--port', '0');
     expect(result.code).toBe(2);
-    expect(result.stderr.trim()).toBe(`broken-mta: ${file}:7: smtp.greting: unknown key "greting"`);
+    expect(result.stderr.trim()).toBe(`broken-mta: ${file}:7: smtp.greting: unknown key "greting" (did you mean "greeting"?)`);
+  });
+
+  it('a scenario file with several problems: all of them, one a line, in the order of the file', async () => {
+    const file = join(tempDir('cli'), 'bad.yaml');
+    writeFileSync(file, 'smtp:\n  greting: "220 hi"\ntls:\n  cert: expird\nfaults:\n  - { fault: rely, on: RCPT }\n');
+    const result = await cli('--scenario', file, '--port', '0');
+    expect(result.code).toBe(2);
+    expect(result.stdout).toBe('');
+    expect(result.stderr.trimEnd().split('\n')).toEqual([
+      `broken-mta: ${file}:2: smtp.greting: unknown key "greting" (did you mean "greeting"?)`,
+      expect.stringMatching(new RegExp(`^broken-mta: ${file}:4: tls\\.cert: must be one of "valid", .* \\(did you mean "expired"\\?\\)$`)),
+      expect.stringMatching(new RegExp(`^broken-mta: ${file}:6: faults\\.0\\.fault: unknown fault \\(did you mean "reply"\\?\\) \\(known: reply, `)),
+    ]);
   });
 
   it('a port in use', async () => {
@@ -116,6 +156,35 @@ describe('bad input: one clear line and a non-zero exit', () => {
   });
 });
 
+describe('usage errors: one line, exit 2, and a "did you mean" for a typo', () => {
+  const oneLine = async (args: string[], line: string | RegExp) => {
+    const result = await cli(...args);
+    expect(result.code, result.stderr).toBe(2);
+    expect(result.stdout).toBe('');
+    expect(result.stderr.trimEnd().split('\n')).toHaveLength(1);
+    expect(result.stderr.trimEnd()).toMatch(line);
+  };
+
+  it('commander\'s own: a command without its argument, matrix with nothing after --, an unknown option', async () => {
+    await oneLine(['show'], "error: missing required argument 'name|file'");
+    await oneLine(['explain'], "error: missing required argument 'log line'");
+    await oneLine(['matrix', '--'], "error: missing required argument 'command'");
+    await oneLine(['serve', '--al'], "error: unknown option '--al' (did you mean --all?)");
+  });
+
+  it('an unknown command, a misspelt one, and a scenario named without --scenario', async () => {
+    await oneLine(['frobnicate'], /^broken-mta: unknown command "frobnicate": the commands are list, show, explain, serve, matrix, certs/);
+    await oneLine(['lsit'], /^broken-mta: unknown command "lsit" \(did you mean "list"\?\)/);
+    await oneLine(['weak-dh'], 'broken-mta: "weak-dh" is a scenario: serve it with --scenario weak-dh');
+  });
+
+  it('a misspelt scenario name, to show or to serve', async () => {
+    await oneLine(['show', 'weak_dh'], /^broken-mta: unknown scenario "weak_dh" \(did you mean "weak-dh"\?\)/);
+    await oneLine(['--scenario', 'expird-cert', '--port', '0'], /^broken-mta: unknown scenario "expird-cert" \(did you mean "expired-cert"\?\)/);
+    await oneLine(['serve', '--scenarios', 'good,greylst', '--base-port', '0'], /^broken-mta: unknown scenario "greylst" \(did you mean "greylist"\?\)/);
+  });
+});
+
 describe('serving', () => {
   it('--port 0 prints the port it got first; SIGTERM closes an open session within 1 s', async () => {
     const { first, lines } = await startCli('--scenario', 'good', '--port', '0');
@@ -133,7 +202,7 @@ describe('serving', () => {
   });
 
   it('SIGTERM lets a message under way finish and reach --store; an idle session gets 421 at once; exit 0 within 2 s', async () => {
-    const store = mkdtempSync(join(tmpdir(), 'broken-mta-shutdown-'));
+    const store = tempDir('shutdown');
     const { first } = await startCli('--scenario', 'good', '--port', '0', '--store', store);
     const port = Number(/:(\d+) /.exec(first)![1]);
     const idle = await rawConnect(port);
@@ -162,6 +231,45 @@ describe('serving', () => {
     expect(eml).toContain('second half');
     idle.destroy();
     sending.destroy();
+  });
+
+  it('a message still under way when the 1.5 s of grace end is cut off with 421 4.3.2, as idle sessions are', async () => {
+    const { first } = await startCli('--scenario', 'good', '--port', '0');
+    const sending = await rawConnect(Number(/:(\d+) /.exec(first)![1]));
+    await readUntil(sending, /^220 /m);
+    sending.write('EHLO client.example.test\r\nMAIL FROM:<a@client.example.test>\r\nRCPT TO:<b@mx.broken-mta.test>\r\nDATA\r\n');
+    await readUntil(sending, /^354 /m);
+    sending.write('Subject: never finished\r\n\r\n');
+    const exited = new Promise<number | null>((resolve) => child!.once('exit', resolve));
+    child!.kill('SIGTERM');
+    expect(await readUntil(sending, /^421 .*\r\n/m, 3000)).toMatch(/^421 4\.3\.2 Service shutting down, try again later\r\n/m);
+    expect(await exited).toBe(0);
+    sending.destroy();
+  });
+
+  it('--exit-on-stdin-close: the server stops, exit 0, once the program that started it closes its stdin', async () => {
+    const { first } = await startCli('--scenario', 'good', '--port', '0', '--exit-on-stdin-close');
+    const port = Number(/:(\d+) /.exec(first)![1]);
+    const idle = await rawConnect(port);
+    await readUntil(idle, /^220 /m);
+    const exited = new Promise<number | null>((resolve) => child!.once('exit', resolve));
+    let stderr = '';
+    child!.stderr.on('data', (chunk) => (stderr += chunk));
+    child!.stdin.end();
+    expect(await readUntil(idle, /^421 /m)).toMatch(/421 4\.3\.2 Service shutting down/);
+    expect(await exited).toBe(0);
+    expect(stderr).toContain('stdin closed: closing sessions');
+    idle.destroy();
+  });
+
+  it('without --exit-on-stdin-close, a closed stdin changes nothing', async () => {
+    const { first } = await startCli('--scenario', 'good', '--port', '0');
+    child!.stdin.end();
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const socket = await rawConnect(Number(/:(\d+) /.exec(first)![1]));
+    expect(await readUntil(socket, /^220 /m)).toMatch(/^220 /);
+    expect(child!.exitCode).toBeNull();
+    socket.destroy();
   });
 
   it('--json prints the listening line and every event as JSON', async () => {
@@ -226,6 +334,8 @@ describe('broken-mta certs', () => {
     expect(result.code).toBe(0);
     expect(result.stdout.trim()).toMatch(/test-ca\.pem$/);
     expect(result.stderr).not.toContain('generated');
-    expect(result.stderr).toMatch(/profiles ready in \d+ ms/);
+    // Only the path, for `$(broken-mta certs)`: no progress when there is nothing to make.
+    expect(result.stdout).toBe(`${join(process.env.BROKEN_MTA_CERTS!, 'test-ca.pem')}\n`);
+    expect(result.stderr).toBe('');
   });
 });

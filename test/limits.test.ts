@@ -5,14 +5,14 @@ import type { Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startScenario, type RunningScenario, type ScenarioInput, type SessionEvent } from '../src/index.js';
-import { rawConnect, readUntil, sendWithNodemailer } from './support/clients.js';
+import { rawConnect, readUntil } from './support/clients.js';
 
 /** A correct plaintext server: nothing bent, so only the limits act. */
 const PLAIN: ScenarioInput = {
   name: 'plain',
   summary: 'plain SMTP, nothing wrong',
   imitates: 'a correct server without TLS',
-  symptoms: [{ server: true, text: 'none' }],
+  symptoms: [{ client: 'openssl', server: 'none' }],
   fixes: ['none needed'],
 };
 

@@ -1,16 +1,19 @@
 // The catalogue's files, the generated JSON schema, and what a user sees for a bad file.
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { CATALOGUE_DIR, catalogueNames, loadScenario, parseScenarioObject, ScenarioError } from '../src/scenario/load.js';
+import { CATALOGUE_DIR, catalogueNames, loadScenarioWithFile, parseScenarioObject, ScenarioError } from '../src/scenario/load.js';
 import { scenarioJsonSchema } from '../src/scenario/write-json-schema.js';
+import { tempDir } from './support/temp.js';
 
 describe('the catalogue', () => {
-  it.each(catalogueNames())('%s is valid and named after its file', (name) => {
-    const { scenario, file } = loadScenario(name);
+  it.each(catalogueNames())('%s is valid, named after its file, and has its whole page: summary, imitates, symptoms, fixes', (name) => {
+    const { scenario, file } = loadScenarioWithFile(name);
     expect(scenario.name).toBe(basename(file!, '.yaml'));
+    // The schema asks only for behaviour (a user's own file needs no more); the catalogue's pages need all of this.
+    expect(scenario.summary).toMatch(/\S/);
+    expect(scenario.imitates).toMatch(/\S/);
     expect(scenario.symptoms.length).toBeGreaterThan(0);
     expect(scenario.fixes.length).toBeGreaterThan(0);
   });
@@ -31,7 +34,7 @@ const VALID = `name: broken
 summary: one line
 imitates: something
 symptoms:
-  - { client: openssl, text: "oops" }
+  - { client: openssl, prints: "oops" }
 fixes:
   - "fix it"
 tls:
@@ -39,23 +42,23 @@ tls:
 `;
 
 function loadText(text: string): string {
-  const dir = mkdtempSync(join(tmpdir(), 'broken-mta-scenario-'));
+  const dir = tempDir('scenario');
   const file = join(dir, 'broken.yaml');
   writeFileSync(file, text);
   try {
-    loadScenario(file);
+    loadScenarioWithFile(file);
   } catch (error) {
     expect(error).toBeInstanceOf(ScenarioError);
-    return (error as Error).message.replace(file, 'FILE');
+    return (error as Error).message.replaceAll(file, 'FILE');
   }
   throw new Error('the file loaded although it is bad');
 }
 
 describe('a bad scenario file names file, line and field', () => {
   it('accepts the valid base used below', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'broken-mta-scenario-'));
+    const dir = tempDir('scenario');
     writeFileSync(join(dir, 'ok.yaml'), VALID);
-    expect(loadScenario(join(dir, 'ok.yaml')).scenario.name).toBe('broken');
+    expect(loadScenarioWithFile(join(dir, 'ok.yaml')).scenario.name).toBe('broken');
   });
 
   it('YAML syntax', () => {
@@ -63,7 +66,7 @@ describe('a bad scenario file names file, line and field', () => {
   });
 
   it('an unknown key, at its own line', () => {
-    expect(loadText(VALID.replace('  cert: valid', '  cert: valid\n  certs: expired'))).toBe('FILE:10: tls.certs: unknown key "certs"');
+    expect(loadText(VALID.replace('  cert: valid', '  cert: valid\n  certs: expired'))).toBe('FILE:10: tls.certs: unknown key "certs" (did you mean "cert"?)');
   });
 
   it('a wrong type', () => {
@@ -95,13 +98,59 @@ describe('a bad scenario file names file, line and field', () => {
   });
 
   it('a missing required field', () => {
-    expect(loadText(VALID.replace('imitates: something\n', ''))).toMatch(/^FILE:1: imitates: /);
+    // imitates, symptoms and fixes are the catalogue's to have (see above), not every file's.
+    expect(loadText(VALID + 'faults:\n  - { fault: reply, reply: "550 no" }\n')).toMatch(/^FILE:11: faults\.0\.on: /);
   });
 
   it('an inline scenario object gets the same checks', () => {
-    expect(() => parseScenarioObject({ name: 'x', summary: 's', imitates: 'i', symptoms: [], fixes: ['f'] })).toThrow(
-      /inline scenario: symptoms: /,
+    expect(() => parseScenarioObject({ name: 'x', summary: 's', imitates: 'i', symptoms: [], fixes: 'f' })).toThrow(
+      /inline scenario: fixes: /,
     );
+  });
+});
+
+describe('claims: a symptom is something a program checks', () => {
+  const withSymptom = (line: string) => VALID.replace('  - { client: openssl, prints: "oops" }', line);
+
+  it('a setting its client cannot express is refused at that field', () => {
+    expect(loadText(withSymptom('  - { client: openssl, with: { dhBits: 512 }, prints: "x" }'))).toBe(
+      'FILE:5: symptoms.0.with.dhBits: openssl cannot be run with dhBits (it takes tls, verify, verifyHostname, securityLevel, version, legacyRenegotiation, clientCert, timeout, sendMail, to)',
+    );
+  });
+
+  it('an unknown setting and an unknown client', () => {
+    expect(loadText(withSymptom('  - { client: openssl, with: { insecure: true }, prints: "x" }'))).toMatch(/^FILE:5: symptoms\.0\.with\.insecure: unknown key "insecure"/);
+    expect(loadText(withSymptom('  - { client: outlook, prints: "x" }'))).toMatch(/^FILE:5: symptoms\.0\.client: must be one of "openssl", "gnutls", "swaks", "nodemailer", "sendmail"/);
+  });
+
+  it('a claim with nothing to check, and commentary alone, are refused', () => {
+    expect(loadText(withSymptom('  - { client: openssl, note: "it fails, somehow" }'))).toMatch(/^FILE:5: symptoms\.0: says nothing to check: give one of prints, logs, server, exit, delivered, tls, alert, serverAlert/);
+  });
+
+  it('logs are for clients with a log of their own', () => {
+    expect(loadText(withSymptom('  - { client: swaks, logs: "x" }'))).toBe('FILE:5: symptoms.0.logs: swaks writes no log of its own: use prints');
+  });
+
+  it('a page in the old format says how to convert it', () => {
+    expect(loadText(withSymptom('  - { client: openssl, text: "oops" }'))).toMatch(/^FILE:5: symptoms\.0\.text: `text` is now `prints` .*`npm run convert-symptoms -- FILE` converts an old page/);
+  });
+
+  it('convert-symptoms turns an old page (symptoms with text, server lines, expect blocks) into one that loads, keeping the rest as it was', () => {
+    const dir = tempDir('scenario');
+    const file = join(dir, 'old.yaml');
+    const old = VALID.replace('  - { client: openssl, prints: "oops" }', '  - { client: openssl, text: "oops" }\n  - { server: true, text: "TLS failed" }') + '# the end\nexpect:\n  openssl: { tls: failed, alert: 40, output: "dh key too small" }\n  swaks: { delivered: false }\n';
+    writeFileSync(file, old);
+    const result = execFileSync('node', [join(CATALOGUE_DIR, '..', 'dist', 'claims', 'convert.js'), file], { encoding: 'utf8' });
+    expect(result).toContain('converted');
+    const converted = readFileSync(file, 'utf8');
+    expect(converted).toContain('  - { client: openssl, prints: "oops" }\n  - { client: openssl, server: "TLS failed" }\n');
+    expect(converted).toContain('# the end\n');
+    expect(loadScenarioWithFile(file).scenario.symptoms).toEqual([
+      { client: 'openssl', prints: 'oops' },
+      { client: 'openssl', server: 'TLS failed' },
+      { client: 'openssl', with: { verify: true }, tls: 'failed', alert: 40, prints: 'dh key too small' },
+      { client: 'swaks', delivered: false },
+    ]);
   });
 });
 
@@ -121,7 +170,7 @@ describe('the scripted engine\'s keys', () => {
 
 describe('files a scenario names stay in its folder', () => {
   const dhParams = () => {
-    const dir = mkdtempSync(join(tmpdir(), 'broken-mta-dh-'));
+    const dir = tempDir('dh');
     const pem = join(dir, 'dh512.pem');
     writeFileSync(pem, execFileSync('openssl', ['dhparam', '512'], { stdio: ['ignore', 'pipe', 'ignore'] }));
     mkdirSync(join(dir, 'scenarios'));
@@ -133,7 +182,7 @@ describe('files a scenario names stay in its folder', () => {
     const { dir } = dhParams();
     const file = join(dir, 'scenarios', 'mine.yaml');
     writeFileSync(file, withDh('../dh512.pem'));
-    expect(() => loadScenario(file)).toThrow(`${file}:10: tls.dh.file: ../dh512.pem leaves the scenario's folder (${join(dir, 'scenarios')}); give an absolute path to use a file elsewhere`);
+    expect(() => loadScenarioWithFile(file)).toThrow(`${file}:10: tls.dh.file: ../dh512.pem leaves the scenario's folder (${join(dir, 'scenarios')}); give an absolute path to use a file elsewhere`);
   });
 
   it('a symbolic link out of the folder counts where it leads', () => {
@@ -141,26 +190,127 @@ describe('files a scenario names stay in its folder', () => {
     symlinkSync(pem, join(dir, 'scenarios', 'link.pem'));
     const file = join(dir, 'scenarios', 'mine.yaml');
     writeFileSync(file, withDh('link.pem'));
-    expect(() => loadScenario(file)).toThrow(/tls\.dh\.file: link\.pem leaves the scenario's folder/);
+    expect(() => loadScenarioWithFile(file)).toThrow(/tls\.dh\.file: link\.pem leaves the scenario's folder/);
   });
 
   it('an absolute path is the user\'s own choice, and is read; a file beside the scenario too', () => {
     const { dir, pem } = dhParams();
     const file = join(dir, 'scenarios', 'mine.yaml');
     writeFileSync(file, withDh(pem));
-    expect(loadScenario(file).scenario.tls?.dh).toEqual({ file: pem });
+    expect(loadScenarioWithFile(file).scenario.tls?.dh).toEqual({ file: pem });
     writeFileSync(join(dir, 'scenarios', 'beside.pem'), execFileSync('cat', [pem]));
     writeFileSync(file, withDh('beside.pem'));
-    expect(loadScenario(file).scenario.tls?.dh).toEqual({ file: join(dir, 'scenarios', 'beside.pem') });
+    expect(loadScenarioWithFile(file).scenario.tls?.dh).toEqual({ file: join(dir, 'scenarios', 'beside.pem') });
   });
 
   it('a missing file and a file that is not DH parameters', () => {
     const { dir } = dhParams();
     const file = join(dir, 'scenarios', 'mine.yaml');
     writeFileSync(file, withDh('missing.pem'));
-    expect(() => loadScenario(file)).toThrow(/:10: tls\.dh\.file: cannot read .*missing\.pem: ENOENT$/);
+    expect(() => loadScenarioWithFile(file)).toThrow(/:10: tls\.dh\.file: cannot read .*missing\.pem: ENOENT$/);
     writeFileSync(file, withDh('mine.yaml'));
-    expect(() => loadScenario(file)).toThrow(/:10: tls\.dh\.file: .*not a PEM file of DH parameters/);
+    expect(() => loadScenarioWithFile(file)).toThrow(/:10: tls\.dh\.file: .*not a PEM file of DH parameters/);
   });
 });
 
+
+describe("a user's own file needs only its behaviour", () => {
+  it('the smallest: one fault, named after the file', () => {
+    const file = join(tempDir('scenario'), 'Relay_Denied.yaml');
+    writeFileSync(file, 'faults:\n  - { fault: reply, on: RCPT, reply: "550 5.7.1 Relaying denied" }\n');
+    const { scenario } = loadScenarioWithFile(file);
+    expect(scenario).toMatchObject({ name: 'relay-denied', symptoms: [], fixes: [], faults: [{ fault: 'reply', on: 'RCPT' }] });
+    expect(scenario.summary).toBeUndefined();
+  });
+
+  it('an empty file is a plain server; a name given wins over the file\'s', () => {
+    const dir = tempDir('scenario');
+    writeFileSync(join(dir, 'plain.yaml'), '');
+    expect(loadScenarioWithFile(join(dir, 'plain.yaml')).scenario).toMatchObject({ name: 'plain', faults: [] });
+    writeFileSync(join(dir, 'named.yaml'), 'name: other\n');
+    expect(loadScenarioWithFile(join(dir, 'named.yaml')).scenario.name).toBe('other');
+  });
+
+  it('every problem at once, each at its line, with "did you mean" for keys and values', () => {
+    const text = 'greeting: "220 hi"\nsmtp:\n  greting: "220 hi"\n  sise: 10\ntls:\n  cert: expird\n  enigne: scripted\nfaults:\n  - { fault: reply, on: RCPT, reply: "550 no", tims: 2 }\n';
+    expect(loadText(text).split('\n')).toEqual([
+      'FILE:1: greeting: unknown key "greeting"',
+      'FILE:3: smtp.greting: unknown key "greting" (did you mean "greeting"?)',
+      'FILE:4: smtp.sise: unknown key "sise" (did you mean "size"?)',
+      expect.stringMatching(/^FILE:6: tls\.cert: must be one of "valid", .* \(did you mean "expired"\?\)$/),
+      'FILE:7: tls.enigne: unknown key "enigne" (did you mean "engine"?)',
+      'FILE:9: faults.0.tims: unknown key "tims" (did you mean "times"?)',
+    ]);
+  });
+
+  it('a file that is not a map of keys', () => {
+    expect(loadText('- just\n- a list\n')).toBe('FILE:1: (top level): a scenario is a map of keys (smtp:, tls:, faults: ...)');
+  });
+});
+
+describe('extends: start from another scenario; maps merge, lists replace', () => {
+  it('weak-dh with another banner: the rest is weak-dh\'s, the name is the file\'s', () => {
+    const file = join(tempDir('extends'), 'postfix-weak-dh.yaml');
+    writeFileSync(file, 'extends: weak-dh\nsmtp:\n  greeting: "220 {hostname} ESMTP Postfix"\n');
+    const { scenario } = loadScenarioWithFile(file);
+    const weakDh = loadScenarioWithFile('weak-dh').scenario;
+    expect(scenario.name).toBe('postfix-weak-dh');
+    expect(scenario.smtp.greeting).toBe('220 {hostname} ESMTP Postfix');
+    expect(scenario.tls).toEqual(weakDh.tls);
+    expect(scenario.summary).toBe(weakDh.summary);
+    expect(scenario).not.toHaveProperty('extends');
+  });
+
+  it('a map merges key by key: tls.cert changes, tls.engine and tls.dh stay', () => {
+    const file = join(tempDir('extends'), 'mine.yaml');
+    writeFileSync(file, 'extends: weak-dh\ntls:\n  cert: expired\n');
+    expect(loadScenarioWithFile(file).scenario.tls).toMatchObject({ engine: 'scripted', dh: 512, cert: 'expired' });
+  });
+
+  it('greylist with times: 3: a list (faults) is replaced whole', () => {
+    const file = join(tempDir('extends'), 'greylist-3.yaml');
+    writeFileSync(file, 'extends: greylist\nfaults:\n  - { fault: reply, on: RCPT, reply: "450 4.2.0 Greylisted, please try again later", times: 3, per: triple }\n');
+    expect(loadScenarioWithFile(file).scenario.faults).toEqual([expect.objectContaining({ fault: 'reply', on: 'RCPT', times: 3, per: 'triple' })]);
+  });
+
+  it('a file beside it, which may extend the catalogue in turn', () => {
+    const dir = tempDir('extends');
+    writeFileSync(join(dir, 'base.yaml'), 'extends: groupwise-450\nsmtp:\n  size: 1000\n');
+    writeFileSync(join(dir, 'mine.yaml'), 'extends: ./base.yaml\nsmtp:\n  greeting: "220 mine"\n');
+    const { scenario } = loadScenarioWithFile(join(dir, 'mine.yaml'));
+    expect(scenario).toMatchObject({ name: 'mine', smtp: { greeting: '220 mine', size: 1000 }, faults: [{ fault: 'reply', on: 'STARTTLS' }] });
+  });
+
+  it('a problem is named in the file that has it: the base\'s in the base, the merged one where its key is', () => {
+    const dir = tempDir('extends');
+    writeFileSync(join(dir, 'base.yaml'), 'smtp:\n  greting: "220 base"\n');
+    writeFileSync(join(dir, 'mine.yaml'), 'extends: ./base.yaml\n');
+    expect(() => loadScenarioWithFile(join(dir, 'mine.yaml'))).toThrow(`${join(dir, 'base.yaml')}:2: smtp.greting: unknown key "greting" (did you mean "greeting"?)`);
+    writeFileSync(join(dir, 'base.yaml'), 'faults:\n  - { fault: reply, on: RCPT, reply: "550 no" }\n');
+    writeFileSync(join(dir, 'mine.yaml'), 'extends: ./base.yaml\nsmtp:\n  size: -1\n');
+    expect(() => loadScenarioWithFile(join(dir, 'mine.yaml'))).toThrow(new RegExp(`^${join(dir, 'mine.yaml')}:3: smtp\\.size: `));
+  });
+
+  it('refused: an unknown name (with a "did you mean"), a path out of the folder, a cycle', () => {
+    const dir = tempDir('extends');
+    mkdirSync(join(dir, 'mine'));
+    const file = join(dir, 'mine', 'a.yaml');
+    writeFileSync(file, 'extends: weak_dh\n');
+    expect(() => loadScenarioWithFile(file)).toThrow(`${file}:1: extends: unknown scenario "weak_dh" (did you mean "weak-dh"?): give a catalogue name or a path to a .yaml file`);
+    writeFileSync(join(dir, 'outside.yaml'), 'smtp: { size: 10 }\n');
+    writeFileSync(file, '# mine\nextends: ../outside.yaml\n');
+    expect(() => loadScenarioWithFile(file)).toThrow(`${file}:2: extends: ../outside.yaml leaves the scenario's folder (${join(dir, 'mine')}); give an absolute path to use a file elsewhere`);
+    writeFileSync(file, 'extends: ./b.yaml\n');
+    writeFileSync(join(dir, 'mine', 'b.yaml'), 'extends: ./a.yaml\n');
+    expect(() => loadScenarioWithFile(file)).toThrow(`${join(dir, 'mine', 'b.yaml')}:1: extends: ./a.yaml extends, in the end, this file: a cycle (a.yaml → b.yaml → a.yaml)`);
+    writeFileSync(file, 'extends: ./a.yaml\n');
+    expect(() => loadScenarioWithFile(file)).toThrow(/a cycle \(a\.yaml → a\.yaml\)/);
+    // An absolute path is the user's own choice, as for tls.dh.file.
+    writeFileSync(file, `extends: ${join(dir, 'outside.yaml')}\n`);
+    expect(loadScenarioWithFile(file).scenario.smtp.size).toBe(10);
+  });
+
+  it('the API takes it too, from an object', () => {
+    expect(parseScenarioObject({ extends: 'weak-dh', smtp: { greeting: '220 api' } })).toMatchObject({ name: 'inline', smtp: { greeting: '220 api' }, tls: { dh: 512 } });
+  });
+});

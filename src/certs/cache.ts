@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, makeWritableDir } from '../dirs.js';
-import { AUTHORITIES, CERT_PROFILES, DAY, validityOf, type AuthorityName, type CertProfile, type CertProfileName } from './profiles.js';
+import { AUTHORITIES, CERT_PROFILE_NAMES, CERT_PROFILES, DAY, validityOf, type AuthorityName, type CertProfile, type CertProfileName } from './profiles.js';
 
 /** Regenerate a certificate when one of its future dates is closer than this. */
 const REGENERATE_WITHIN = 7 * DAY;
@@ -75,26 +75,32 @@ export class CertificateCache {
   async get(profileName: CertProfileName, onGenerate?: (profile: string) => void): Promise<ServedCertificate> {
     const profile: CertProfile = CERT_PROFILES[profileName];
     const file = join(this.dir, `${profileName}.pem`);
-    const fingerprint = this.fingerprintOf(profile);
-    const fresh = () => {
-      const cached = this.readBundle(file, profileName);
-      return cached && this.stillGood(cached.meta, fingerprint, profile.issuer) ? cached.certificate : undefined;
-    };
-    const cached = fresh();
+    const cached = this.cached(profileName);
     if (cached) return cached;
     return this.withLock(async () => {
       // Another process may have made it while we waited for the lock.
-      const again = fresh();
+      const again = this.cached(profileName);
       if (again) return again;
       onGenerate?.(profileName);
       const issuer = profile.issuer === 'self' ? undefined : await this.authority(profile.issuer);
       const { notBefore, notAfter } = validityOf(profile, new Date());
       const leaf = await this.issue(profile, issuer, notBefore, notAfter);
       const chain = [leaf.cert, ...(await Promise.all(profile.chain.map(async (name) => (await this.authority(name)).cert)))].join('');
-      const meta: Meta = { fingerprint, issuerFingerprint: issuer?.fingerprint ?? '', notBefore: notBefore.toISOString(), notAfter: notAfter.toISOString() };
+      const meta: Meta = { fingerprint: this.fingerprintOf(profile), issuerFingerprint: issuer?.fingerprint ?? '', notBefore: notBefore.toISOString(), notAfter: notAfter.toISOString() };
       writeAtomically(file, `${META_PREFIX}${JSON.stringify(meta)}\n${leaf.key}${chain}`, 0o600);
       return { profile: profileName, key: leaf.key, chain, file };
     });
+  }
+
+  /** The profiles that get() would have to make: none, on a warm cache. */
+  missing(): CertProfileName[] {
+    return CERT_PROFILE_NAMES.filter((profile) => !this.cached(profile));
+  }
+
+  private cached(profileName: CertProfileName): ServedCertificate | undefined {
+    const profile = CERT_PROFILES[profileName];
+    const found = this.readBundle(join(this.dir, `${profileName}.pem`), profileName);
+    return found && this.stillGood(found.meta, this.fingerprintOf(profile), profile.issuer) ? found.certificate : undefined;
   }
 
   /** An authority, made (and the ones above it) on first use. */
@@ -198,10 +204,10 @@ export class CertificateCache {
     }
   }
 
-  private readAuthorityQuietly(name: AuthorityName): Authority | undefined {
+  /** The fingerprint of an authority's certificate on disk, without reading its key. */
+  private authorityFingerprint(name: AuthorityName): string | undefined {
     try {
-      const cert = readFileSync(this.authorityFile(name), 'utf8');
-      return { cert, key: '', fingerprint: new X509Certificate(cert).fingerprint256 };
+      return new X509Certificate(readFileSync(this.authorityFile(name), 'utf8')).fingerprint256;
     } catch {
       return undefined;
     }
@@ -209,7 +215,7 @@ export class CertificateCache {
 
   private stillGood(meta: Meta, fingerprint: string, issuer: CertProfile['issuer']): boolean {
     if (meta.fingerprint !== fingerprint) return false;
-    if (issuer !== 'self' && meta.issuerFingerprint !== this.readAuthorityQuietly(issuer)?.fingerprint) return false;
+    if (issuer !== 'self' && meta.issuerFingerprint !== this.authorityFingerprint(issuer)) return false;
     const now = Date.now();
     // Only dates still ahead can flip the certificate's state (not yet valid → valid,
     // valid → expired); an expired certificate stays expired.

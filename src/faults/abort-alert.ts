@@ -1,5 +1,6 @@
-import { z } from 'zod';
-import { alertName } from '../tls/alerts.js';
+import { alert as describeAlert, alertNumber, alertSetting } from '../tls/alerts.js';
+import { ContentType, encodeRecord } from '../tls/engine/records.js';
+import { VERSION_CODES } from '../tls/engine/suites.js';
 import { defineFault } from './fault.js';
 
 // What an OpenSSL server logs as "no shared cipher" or "SSL alert number 40": it reads the
@@ -8,12 +9,13 @@ export default defineFault({
   name: 'abort-alert',
   summary: 'After "220 Ready to start TLS", read the ClientHello and answer with a fatal TLS alert',
   steps: ['TLS'],
-  settings: { alert: z.number().int().min(0).max(255).default(40).describe('The alert number (40: handshake_failure)') },
-  async apply(target, { alert }) {
+  settings: { alert: alertSetting.default(40).describe('The alert, by number or by name (40: handshake_failure)') },
+  async apply(target, settings) {
     const hello = await target.readClientBytes();
-    // A TLS 1.2 alert record: content type 21, version 3.3, length 2, level fatal, description.
-    target.writeRaw(Buffer.from([21, 3, 3, 0, 2, 2, alert]));
+    const alert = describeAlert(alertNumber(settings.alert));
+    const fatal = 2;
+    target.writeRaw(encodeRecord(ContentType.Alert, VERSION_CODES['TLSv1.2'], Buffer.of(fatal, alert.code)));
     target.close();
-    return { handled: true, detail: `read ${hello.length} bytes of ClientHello, sent fatal alert ${alert} (${alertName(alert)})`, serverAlert: alert };
+    return { handled: true, detail: `read ${hello.length} bytes of ClientHello, sent fatal alert ${alert.code} (${alert.name})`, serverAlert: alert.code };
   },
 });

@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { defineFault, STEPS } from './fault.js';
+import { STEPS } from '../smtp/steps.js';
+import { defineFault } from './fault.js';
 
 // A tarpit: the reply comes, but late. Spam filters do this on purpose; overloaded
 // servers do it by accident. Clients with short timeouts give up.

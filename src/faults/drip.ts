@@ -1,12 +1,13 @@
 import { z } from 'zod';
-import { defineFault, STEPS } from './fault.js';
+import { REPLY_STEPS } from '../smtp/steps.js';
+import { defineFault } from './fault.js';
 
 // The reply arrives one byte at a time: each read the client makes succeeds, so a client
 // that only times out on an idle socket waits for as long as the server likes.
 export default defineFault({
   name: 'drip',
   summary: "Send the step's normal reply one byte at a time",
-  steps: STEPS.filter((step) => step !== 'TLS'),
+  steps: REPLY_STEPS,
   settings: { msPerByte: z.number().int().min(1).max(60_000).describe('Pause between bytes, in milliseconds') },
   apply(target, { msPerByte }) {
     target.dripNextReply(msPerByte);

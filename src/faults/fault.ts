@@ -1,26 +1,13 @@
 // What a fault is: a small named unit, configured by a scenario's data, applied at one
 // SMTP step (model: Toxiproxy's toxics). A fault never sees smtp-server or a socket
 // directly, only the FaultTarget the SMTP layer hands it, so each one stays a few lines.
+//
+// Two mechanisms act on TLS, and never on the same thing: a fault at the TLS step replaces
+// the handshake (whichever engine would have run it: node or scripted); `tls.script` acts
+// inside a handshake the scripted engine runs.
 import { z } from 'zod';
-
-/** The points of a session where a fault can act, in scenario-file spelling. */
-export const STEPS = [
-  'CONNECT', // before the greeting
-  'EHLO',
-  'HELO',
-  'AUTH',
-  'STARTTLS', // the reply to the STARTTLS command
-  'TLS', // what follows `220 Ready to start TLS` instead of (or before) a handshake
-  'MAIL',
-  'RCPT',
-  'DATA',
-  'END-OF-DATA', // the reply to the final `.`
-  'RSET',
-  'NOOP',
-  'VRFY',
-  'QUIT',
-] as const;
-export type Step = (typeof STEPS)[number];
+import type { Step } from '../smtp/steps.js';
+import { whenSettings, type WhenSettings } from './when.js';
 
 export interface FaultTarget {
   readonly step: Step;
@@ -59,43 +46,65 @@ export interface FaultOutcome {
   serverAlert?: number;
 }
 
-export interface FaultDefinition<Shape extends z.ZodRawShape = z.ZodRawShape> {
-  name: string;
+export interface FaultSpec<Name extends string, Steps extends readonly [Step, ...Step[]], Shape extends z.ZodRawShape> {
+  name: Name;
   summary: string;
   /** The steps this fault makes sense at. */
-  steps: readonly Step[];
+  steps: Steps;
   /** The fault's own settings, as keys next to `fault` and `on` in the scenario file. */
   settings: Shape;
-  apply(target: FaultTarget, settings: z.infer<z.ZodObject<Shape>>): FaultOutcome | Promise<FaultOutcome>;
+  apply(target: FaultTarget, settings: z.output<z.ZodObject<Shape>>): FaultOutcome | Promise<FaultOutcome>;
 }
 
-export function defineFault<Shape extends z.ZodRawShape>(definition: FaultDefinition<Shape>): FaultDefinition<Shape> {
-  return definition;
+/** One fault entry of a scenario, ready to act: its settings are parsed once, at start. */
+export interface ConfiguredFault {
+  /** As the scenario names it. */
+  readonly name: string;
+  readonly steps: readonly Step[];
+  readonly when: WhenSettings;
+  apply(target: FaultTarget): Promise<FaultOutcome>;
 }
 
-/** `"450 4.2.0 Greylisted"` or several lines sharing one code; checked wherever it is used. */
-export const replySetting = z
-  .union([z.string(), z.array(z.string()).min(1)])
-  .superRefine((value, ctx) => {
-    const problem = replyProblem(value);
-    if (problem) ctx.addIssue({ code: 'custom', message: problem });
-  })
-  .describe('An SMTP reply: "CODE text", or a list of lines that all start with the same code');
+export type FaultDefinition<Name extends string, Steps extends readonly [Step, ...Step[]], Shape extends z.ZodRawShape> = FaultSpec<Name, Steps, Shape> & {
+  /** The schema of a scenario entry for this fault: `fault`, `on`, the `when` rules and its own settings. */
+  readonly entry: ReturnType<typeof entrySchema<Name, Steps, Shape>>;
+  /** The fault with the settings of one scenario entry, which it parses itself. */
+  configure(entry: unknown): ConfiguredFault;
+};
 
-export function parseReply(reply: string | string[]): { code: number; lines: string[] } {
-  const raw = Array.isArray(reply) ? reply : [reply];
-  const code = Number(raw[0]!.slice(0, 3));
-  return { code, lines: raw.map((line) => line.slice(4)) };
+function entrySchema<Name extends string, Steps extends readonly [Step, ...Step[]], Shape extends z.ZodRawShape>(spec: FaultSpec<Name, Steps, Shape>) {
+  const step = z.enum(spec.steps);
+  return z
+    .strictObject({
+      fault: z.literal(spec.name).describe(spec.summary),
+      on: z.union([step, z.array(step).min(1)]).describe('The step (or steps) the fault acts at'),
+      ...whenSettings,
+      ...spec.settings,
+    })
+    .describe(spec.summary);
 }
 
-/** A reply is written `CODE text`, with a code from 200 to 599. */
-export function replyProblem(reply: string | string[]): string | undefined {
-  const raw = Array.isArray(reply) ? reply : [reply];
-  const code = raw[0]!.slice(0, 3);
-  for (const line of raw) {
-    if (!/^[2-5]\d\d( |$)/.test(line)) return `"${line}" is not an SMTP reply (a code from 200 to 599, a space, text)`;
-    if (line.slice(0, 3) !== code) return `every line of a reply has the same code (${code})`;
-    if (/[\r\n]/.test(line)) return 'a reply line holds no line break: give several lines as a list';
-  }
-  return undefined;
+export function defineFault<const Name extends string, const Steps extends readonly [Step, ...Step[]], Shape extends z.ZodRawShape>(
+  spec: FaultSpec<Name, Steps, Shape>,
+): FaultDefinition<Name, Steps, Shape> {
+  const entry = entrySchema(spec);
+  const own = z.object(spec.settings);
+  const common = z.object({ on: z.union([z.enum(spec.steps), z.array(z.enum(spec.steps))]), ...whenSettings });
+  return {
+    ...spec,
+    entry,
+    configure(raw) {
+      const settings = own.parse(raw);
+      const { on, ...when } = common.parse(raw);
+      return { name: spec.name, steps: [on].flat(), when, apply: async (target) => spec.apply(target, settings) };
+    },
+  };
+}
+
+/** The same fault under a name files already use, at fewer steps. */
+export function aliasOf<Name extends string, const Steps extends readonly [Step, ...Step[]], Shape extends z.ZodRawShape>(
+  fault: FaultSpec<string, readonly [Step, ...Step[]], Shape>,
+  alias: { name: Name; steps: Steps; summary: string },
+): FaultDefinition<Name, Steps, Shape> {
+  return defineFault({ ...alias, settings: fault.settings, apply: fault.apply });
 }

@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { defineFault, parseReply, replySetting } from './fault.js';
+import { parseReply, replySetting } from '../smtp/reply.js';
+import { defineFault } from './fault.js';
 
 // sendmail's greet_pause: wait before the banner, and refuse a client that talks before
 // it (spamware does; RFC 5321 clients wait for the greeting).

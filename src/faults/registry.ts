@@ -1,22 +1,21 @@
 // Every fault registers here, one file each. The scenario schema is built from this list,
 // so a new fault is usable in scenario files (and documented in schema.json) once added.
-import type { FaultDefinition } from './fault.js';
+// One name per behaviour: the abort-* names of close, reset and hang at TLS are aliases,
+// kept for the scenario files that use them.
+import type { ConfiguredFault } from './fault.js';
 import abortAlert from './abort-alert.js';
-import abortClose from './abort-close.js';
 import abortGarbage from './abort-garbage.js';
 import abortMidway from './abort-midway.js';
-import abortReset from './abort-reset.js';
-import abortSilence from './abort-silence.js';
-import close from './close.js';
+import close, { abortClose } from './close.js';
 import delay from './delay.js';
 import drip from './drip.js';
 import greetPause from './greet-pause.js';
-import hang from './hang.js';
+import hang, { abortSilence } from './hang.js';
 import inject from './inject.js';
 import reply from './reply.js';
-import reset from './reset.js';
+import reset, { abortReset } from './reset.js';
 
-export const FAULTS: readonly FaultDefinition[] = [
+export const FAULTS = [
   reply,
   delay,
   drip,
@@ -31,8 +30,18 @@ export const FAULTS: readonly FaultDefinition[] = [
   abortAlert,
   abortSilence,
   abortMidway,
-] as unknown as FaultDefinition[];
+] as const;
 
-export function findFault(name: string): FaultDefinition | undefined {
+export type Fault = (typeof FAULTS)[number];
+export type FaultName = Fault['name'];
+
+export function findFault(name: string): Fault | undefined {
   return FAULTS.find((fault) => fault.name === name);
+}
+
+/** A scenario's fault entry, configured by the fault it names. */
+export function configureFault(entry: { fault: string }): ConfiguredFault {
+  const fault = findFault(entry.fault);
+  if (!fault) throw new Error(`unknown fault ${entry.fault}`);
+  return fault.configure(entry);
 }

@@ -1,9 +1,11 @@
-import { defineFault, parseReply, replySetting, STEPS } from './fault.js';
+import { parseReply, replySetting } from '../smtp/reply.js';
+import { REPLY_STEPS } from '../smtp/steps.js';
+import { defineFault } from './fault.js';
 
 export default defineFault({
   name: 'reply',
   summary: 'Answer the step with a reply of your choosing instead of the normal one',
-  steps: STEPS.filter((step) => step !== 'TLS'),
+  steps: REPLY_STEPS,
   settings: { reply: replySetting },
   apply(target, { reply }) {
     const { code, lines } = parseReply(reply);

@@ -1,12 +1,14 @@
-// Turns a name, a file or an object into a validated Scenario. Every error names the
-// file, the line and the field, in one line, so a user can jump straight to it.
+// Turns a name, a file or an object into a validated Scenario. A file needs only its
+// behaviour: its name is the file's own, and `extends:` starts it from another scenario.
+// Every problem is reported at once, one a line, as file:line: field: message, so a user
+// can jump straight to each.
 import { readFileSync, readdirSync, realpathSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { LineCounter, parseDocument, isMap, isNode, isScalar } from 'yaml';
-import type { z } from 'zod';
-import { FAULTS } from '../faults/registry.js';
+import { LineCounter, parseDocument } from 'yaml';
+import { didYouMean } from '../suggest.js';
 import { dhGroupFromFile } from '../tls/engine/groups.js';
+import { describeIssues, locateIn, type Location, type Path } from './problems.js';
 import { scenarioSchema, type Scenario, type ScenarioInput } from './schema.js';
 
 export const PACKAGE_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -34,42 +36,120 @@ export function catalogueNames(): string[] {
     .sort();
 }
 
-/** A catalogue name (`weak-dh`) or a path to a YAML file. */
-export function loadScenario(reference: string): LoadedScenario {
-  if (looksLikePath(reference)) return { scenario: loadScenarioFile(resolve(reference)), file: resolve(reference) };
+/** A catalogue name (`weak-dh`) or a path to a YAML file, and the file it came from. */
+export function loadScenarioWithFile(reference: string): LoadedScenario {
+  // Errors name the file as the user gave it.
+  if (looksLikePath(reference)) return { scenario: loadScenarioFile(reference), file: resolve(reference) };
   if (!catalogueNames().includes(reference)) {
-    throw new ScenarioError(`unknown scenario "${reference}": \`broken-mta list\` shows the catalogue, or give a path to a .yaml file`);
+    throw new ScenarioError(`unknown scenario "${reference}"${didYouMean(reference, catalogueNames())}: \`broken-mta list\` shows the catalogue, or give a path to a .yaml file`);
   }
   const file = join(CATALOGUE_DIR, `${reference}.yaml`);
   return { scenario: loadScenarioFile(file), file };
 }
 
 export function loadScenarioFile(file: string): Scenario {
+  return validate(readScenarioFile(file, []));
+}
+
+/** For a scenario given as an object (the API): the same rules, errors name the field. */
+export function parseScenarioObject(input: ScenarioInput | unknown): Scenario {
+  const where: Location = { where: 'inline scenario', depth: 0 };
+  if (!isMap(input)) throw new ScenarioError('inline scenario: (top level): a scenario is an object of keys (smtp, tls, faults ...)');
+  return validate(withBase({ data: { name: 'inline', ...input }, locate: () => where }, process.cwd(), []));
+}
+
+/** A scenario as written, with what it extends merged in, before validation. */
+interface RawScenario {
+  data: Record<string, unknown>;
+  /** `file:line` of a path: in the file that has more of it, this one or the one it extends. */
+  locate(path: Path): Location;
+}
+
+function readScenarioFile(file: string, chain: readonly string[]): RawScenario {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
   } catch (error) {
     throw new ScenarioError(`${file}: cannot read the scenario file: ${(error as NodeJS.ErrnoException).code ?? error}`);
   }
-  return parseScenarioText(text, file);
-}
-
-export function parseScenarioText(text: string, file: string): Scenario {
   const lineCounter = new LineCounter();
   const document = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
-  const syntaxError = document.errors[0];
-  if (syntaxError) {
-    const { line, col } = lineCounter.linePos(syntaxError.pos[0]);
-    throw new ScenarioError(`${file}:${line}:${col}: YAML syntax: ${syntaxError.message.split('\n')[0]}`);
+  if (document.errors.length) {
+    const lines = document.errors.map((error) => {
+      const { line, col } = lineCounter.linePos(error.pos[0]);
+      return `${file}:${line}:${col}: YAML syntax: ${error.message.split('\n')[0]}`;
+    });
+    throw new ScenarioError(lines.join('\n'));
   }
-  const result = scenarioSchema.safeParse(document.toJS());
-  if (result.success) {
-    return resolveFiles(result.data, dirname(file), (path, message) => `${file}:${locate(document, lineCounter, path)}: ${describePath(path)}: ${message}`);
+  const data: unknown = document.toJS() ?? {};
+  if (!isMap(data)) throw new ScenarioError(`${file}:1: (top level): a scenario is a map of keys (smtp:, tls:, faults: ...)`);
+  const locate = (path: Path): Location => {
+    const { line, depth } = locateIn(document, lineCounter, path);
+    return { where: `${file}:${line}`, depth };
+  };
+  return withBase({ data: { name: nameOf(file), ...data }, locate }, dirname(file), [...chain, realpathSync(file)]);
+}
+
+/** The name a file gives a scenario that does not name itself: its own, as a name may be spelt. */
+function nameOf(file: string): string {
+  const stem = basename(file).replace(/\.ya?ml$/, '').toLowerCase();
+  return stem.replace(/[^a-z0-9-]+/g, '-').replace(/^-+|-+$/g, '') || 'scenario';
+}
+
+/**
+ * `extends: NAME|FILE`: the base's keys, overridden by this scenario's own. Maps merge key
+ * by key; anything else, lists included (faults, symptoms), is replaced whole. The name is
+ * never inherited. The base must be a valid scenario itself, and may not lead back here.
+ */
+function withBase(own: RawScenario, folder: string, chain: readonly string[]): RawScenario {
+  const { extends: reference, ...data } = resolveOwnFiles(own, folder);
+  if (reference === undefined) return { data, locate: own.locate };
+  const where = `${own.locate(['extends']).where}: extends`;
+  if (typeof reference !== 'string' || !reference) throw new ScenarioError(`${where}: give a catalogue name or a path to a .yaml file`);
+  let file: string;
+  if (looksLikePath(reference)) {
+    file = fileInFolder(reference, folder, where);
+  } else if (catalogueNames().includes(reference)) {
+    file = join(CATALOGUE_DIR, `${reference}.yaml`);
+  } else {
+    throw new ScenarioError(`${where}: unknown scenario "${reference}"${didYouMean(reference, catalogueNames())}: give a catalogue name or a path to a .yaml file`);
   }
-  const issue = mostSpecificIssue(result.error.issues);
-  const path = issue.code === 'unrecognized_keys' ? [...issue.path, issue.keys[0]!] : issue.path;
-  const line = locate(document, lineCounter, path);
-  throw new ScenarioError(`${file}:${line}: ${describePath(path)}: ${issueMessage(issue)}`);
+  if (chain.includes(realpathSync(file))) {
+    throw new ScenarioError(`${where}: ${reference} extends, in the end, this file: a cycle (${[...chain, realpathSync(file)].map((f) => basename(f)).join(' → ')})`);
+  }
+  const base = readScenarioFile(file, chain);
+  validate(base);
+  const { name: _inheritedName, ...inherited } = base.data;
+  return {
+    data: merge(inherited, data),
+    locate: (path) => {
+      const mine = own.locate(path);
+      const theirs = base.locate(path);
+      return theirs.depth > mine.depth ? theirs : mine;
+    },
+  };
+}
+
+function merge(base: Record<string, unknown>, over: Record<string, unknown>): Record<string, unknown> {
+  const merged = { ...base };
+  for (const [key, value] of Object.entries(over)) {
+    const under = base[key];
+    merged[key] = isMap(value) && isMap(under) ? merge(under, value) : value;
+  }
+  return merged;
+}
+
+function isMap(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** A relative tls.dh.file, made absolute from this file's folder (where it must stay). */
+function resolveOwnFiles(raw: RawScenario, folder: string): Record<string, unknown> {
+  const tls = raw.data.tls;
+  const dh = isMap(tls) ? tls.dh : undefined;
+  if (!isMap(tls) || !isMap(dh) || typeof dh.file !== 'string' || !dh.file || isAbsolute(dh.file)) return raw.data;
+  const file = fileInFolder(dh.file, folder, `${raw.locate(['tls', 'dh', 'file']).where}: tls.dh.file`);
+  return { ...raw.data, tls: { ...tls, dh: { ...dh, file } } };
 }
 
 /**
@@ -77,79 +157,31 @@ export function parseScenarioText(text: string, file: string): Scenario {
  * catalogue of shared scenarios must not read ../../etc/...). An absolute path is the user
  * naming a file on purpose, and is taken as it is. Symbolic links count where they lead.
  */
-function resolveFiles(scenario: Scenario, folder: string, where: (path: PropertyKey[], message: string) => string): Scenario {
-  const dh = scenario.tls?.dh;
-  if (typeof dh !== 'object') return scenario;
-  const path = ['tls', 'dh', 'file'];
-  const file = resolve(folder, dh.file);
-  if (!isAbsolute(dh.file)) {
-    let inside: boolean;
-    try {
-      inside = !relative(realpathSync(folder), realpathSync(file)).startsWith('..');
-    } catch (error) {
-      throw new ScenarioError(where(path, `cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? error}`));
-    }
-    if (!inside) throw new ScenarioError(where(path, `${dh.file} leaves the scenario's folder (${folder}); give an absolute path to use a file elsewhere`));
-  }
+function fileInFolder(name: string, folder: string, where: string): string {
+  const file = resolve(folder, name);
+  if (isAbsolute(name)) return file;
+  let inside: boolean;
   try {
-    dhGroupFromFile(file);
+    inside = !relative(realpathSync(folder), realpathSync(file)).startsWith('..');
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    throw new ScenarioError(where(path, code ? `cannot read ${file}: ${code}` : `${file}: ${(error as Error).message}`));
+    throw new ScenarioError(`${where}: cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? error}`);
   }
-  return { ...scenario, tls: { ...scenario.tls!, dh: { file } } };
+  if (!inside) throw new ScenarioError(`${where}: ${name} leaves the scenario's folder (${folder}); give an absolute path to use a file elsewhere`);
+  return file;
 }
 
-/** For a scenario given as an object (the API): same schema, errors name the field. */
-export function parseScenarioObject(input: ScenarioInput | unknown): Scenario {
-  const result = scenarioSchema.safeParse(input);
-  if (result.success) return resolveFiles(result.data, process.cwd(), (path, message) => `inline scenario: ${describePath(path)}: ${message}`);
-  const issue = mostSpecificIssue(result.error.issues);
-  throw new ScenarioError(`inline scenario: ${describePath(issue.path)}: ${issueMessage(issue)}`);
-}
-
-type Issue = z.core.$ZodIssue;
-
-// A union failure lists what every branch disliked; the deepest path is the one that
-// tells the user which key to fix.
-function mostSpecificIssue(issues: readonly Issue[]): Issue {
-  const flatten = (issue: Issue): Issue[] =>
-    issue.code === 'invalid_union' && issue.errors.length > 0
-      ? issue.errors.flat().map((inner) => ({ ...inner, path: [...issue.path, ...inner.path] }) as Issue).flatMap(flatten)
-      : [issue];
-  const all = issues.flatMap(flatten);
-  return all.reduce((best, issue) => (issue.path.length > best.path.length ? issue : best), all[0]!);
-}
-
-function issueMessage(issue: Issue): string {
-  if (issue.code === 'unrecognized_keys') return `unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')}`;
-  if (issue.code === 'invalid_union' && 'discriminator' in issue && issue.discriminator) {
-    return `unknown ${String(issue.discriminator)} (known: ${knownFaults()})`;
-  }
-  if (issue.code === 'invalid_value' && issue.values.length > 0) {
-    return `must be one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}`;
-  }
-  return issue.message;
-}
-
-function knownFaults(): string {
-  return FAULTS.map((fault) => fault.name).join(', ');
-}
-
-function describePath(path: readonly PropertyKey[]): string {
-  return path.length ? path.map(String).join('.') : '(top level)';
-}
-
-/** The line of the deepest key or value the path still reaches. */
-function locate(document: ReturnType<typeof parseDocument>, lineCounter: LineCounter, path: readonly PropertyKey[]): number {
-  for (let depth = path.length; depth > 0; depth--) {
-    const parent = document.getIn(path.slice(0, depth - 1) as unknown[], true) ?? (depth === 1 ? document.contents : undefined);
-    if (isMap(parent)) {
-      const pair = parent.items.find((item) => isScalar(item.key) && item.key.value === path[depth - 1]);
-      if (pair && isNode(pair.key) && pair.key.range) return lineCounter.linePos(pair.key.range[0]).line;
+function validate(raw: RawScenario): Scenario {
+  const result = scenarioSchema.safeParse(raw.data);
+  if (!result.success) throw new ScenarioError(describeIssues(result.error.issues, raw.data, raw.locate).join('\n'));
+  const scenario = result.data as Scenario;
+  const dh = scenario.tls?.dh;
+  if (typeof dh === 'object') {
+    try {
+      dhGroupFromFile(dh.file);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      throw new ScenarioError(`${raw.locate(['tls', 'dh', 'file']).where}: tls.dh.file: ${code ? `cannot read ${dh.file}: ${code}` : `${dh.file}: ${(error as Error).message}`}`);
     }
-    const node = document.getIn(path.slice(0, depth) as unknown[], true);
-    if (isNode(node) && node.range) return lineCounter.linePos(node.range[0]).line;
   }
-  return 1;
+  return scenario;
 }

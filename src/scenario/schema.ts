@@ -1,47 +1,24 @@
 // The scenario file format, as one zod schema. Unknown keys are errors everywhere, so a
 // typo never silently turns a misbehaviour off. schema.json is generated from this.
 import { z } from 'zod';
-import { ALERT_NAMES } from '../tls/alerts.js';
-import { HANDSHAKE_STEPS } from '../tls/engine/engine.js';
-import { findSuite, SUITES } from '../tls/engine/suites.js';
 import { SERVED_PROFILE_NAMES } from '../certs/profiles.js';
-import { STEPS, replySetting } from '../faults/fault.js';
 import { FAULTS } from '../faults/registry.js';
-import { whenSettings } from '../faults/when.js';
+import { replySetting } from '../smtp/reply.js';
+import { alertSetting } from '../tls/alerts.js';
+import { HANDSHAKE_STEPS } from '../tls/engine/engine.js';
+import { DH_GROUP_NAMES } from '../tls/engine/groups.js';
+import { findSuite, SUITES } from '../tls/engine/suites.js';
+import { TLS_VERSIONS } from '../tls/versions.js';
+import { claimSchema } from '../claims/claim.js';
 
-export const CLIENTS = ['openssl', 'gnutls', 'sendmail', 'postfix', 'nodemailer', 'node', 'swaks'] as const;
+/** One entry of `faults`: each fault's own schema, told apart by its name. */
+const faultEntry = z.discriminatedUnion('fault', atLeastOne(FAULTS.map((fault) => fault.entry)));
 
-const symptom = z.union([
-  z.strictObject({ client: z.enum(CLIENTS), text: z.string().min(1) }),
-  z.strictObject({ server: z.literal(true), text: z.string().min(1) }),
-]);
+const tlsVersion = z.enum(TLS_VERSIONS);
 
-
-const faultEntries = FAULTS.map((fault) => {
-  const step = z.enum(fault.steps as [string, ...string[]]);
-  return z
-    .strictObject({
-      fault: z.literal(fault.name).describe(fault.summary),
-      on: z.union([step, z.array(step).min(1)]).describe('The step (or steps) the fault acts at'),
-      ...whenSettings,
-      ...fault.settings,
-    })
-    .describe(fault.summary);
-});
-
-const faultEntry = z.discriminatedUnion('fault', faultEntries as unknown as [typeof faultEntries[0], ...typeof faultEntries]);
-
-const clientExpectation = z
-  .strictObject({
-    delivered: z.boolean().optional().describe('Whether the server receives the message'),
-    tls: z.enum(['established', 'failed', 'none']).optional().describe('How STARTTLS ends, as the server saw it'),
-    alert: z.number().int().min(0).max(255).optional().describe('The alert the client sends, by number'),
-    exit: z.union([z.enum(['zero', 'nonzero']), z.number().int()]).optional().describe("The client's exit code"),
-    output: z.union([z.string().min(1), z.array(z.string().min(1))]).optional().describe('Text the client prints'),
-  })
-  .describe("What `broken-mta matrix` expects of one kind of client, run as the README's matrix section shows");
-
-const tlsVersion = z.enum(['SSLv3', 'TLSv1', 'TLSv1.1', 'TLSv1.2', 'TLSv1.3']);
+/** The engine's DH groups: the sized ones by their bits (dh: 512), the others by name. */
+const dhBits = DH_GROUP_NAMES.map(Number).filter(Number.isInteger);
+const dhNames = DH_GROUP_NAMES.filter((name) => !Number.isInteger(Number(name)));
 
 const handshakeStep = z.enum(HANDSHAKE_STEPS);
 
@@ -50,7 +27,7 @@ const script = z
     alertAfter: z
       .strictObject({
         step: handshakeStep,
-        alert: z.union([z.number().int().min(0).max(255), z.enum(Object.values(ALERT_NAMES) as [string, ...string[]])]).describe('By number or by name'),
+        alert: alertSetting.describe('By number or by name'),
       })
       .optional()
       .describe('Send this fatal alert right after the step, then close'),
@@ -62,11 +39,14 @@ const script = z
 
 export const scenarioSchema = z
   .strictObject({
-    name: z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'lower-case letters, digits and dashes'),
-    summary: z.string().min(1).describe('One line for `broken-mta list`'),
-    imitates: z.string().min(1).describe('The real server this plays'),
-    symptoms: z.array(symptom).min(1).describe('What real clients (and the server) print'),
-    fixes: z.array(z.string().min(1)).min(1).describe('What makes the mail flow again, and on which side'),
+    // Only the behaviour is required of a user's file: a test holds the catalogue to
+    // summary, imitates, symptoms and fixes.
+    name: z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'lower-case letters, digits and dashes').optional().describe("Default: the file's name"),
+    extends: z.string().min(1).optional().describe('A catalogue name or a .yaml file beside this one to start from: maps merge, lists replace'),
+    summary: z.string().min(1).optional().describe('One line for `broken-mta list`'),
+    imitates: z.string().min(1).optional().describe('The real server this plays'),
+    symptoms: z.array(claimSchema).default([]).describe('What real clients print: each a claim the test suite checks with the real client'),
+    fixes: z.array(z.string().min(1)).default([]).describe('What makes the mail flow again, and on which side'),
     smtp: z
       .strictObject({
         greeting: z
@@ -95,8 +75,8 @@ export const scenarioSchema = z
         dh: z
           .union([
             z.literal('auto'),
-            z.literal([480, 512, 768, 1024, 2048]),
-            z.enum(['composite', 'small-subgroup']),
+            z.literal(dhBits),
+            z.enum(dhNames),
             z
               .strictObject({ file: z.string().min(1).describe("A path relative to the scenario file's folder (it may not leave it), or an absolute path") })
               .describe('DH parameters from a PEM file, as `openssl dhparam -out FILE BITS` writes it'),
@@ -109,7 +89,6 @@ export const scenarioSchema = z
       .optional()
       .describe('STARTTLS is offered only when this section is present'),
     faults: z.array(faultEntry).default([]),
-    expect: z.partialRecord(z.enum(CLIENTS), clientExpectation).optional().describe('Per kind of client, for `broken-mta matrix`'),
   })
   .superRefine((scenario, ctx) => {
     checkTls(scenario.tls, ctx);
@@ -141,7 +120,7 @@ function checkTls(tls: TlsOutput, ctx: z.RefinementCtx): void {
     if (tls.versions?.includes('SSLv3')) issue(['versions'], 'SSLv3 needs engine: scripted');
     return;
   }
-  if (tls.dh === 'auto') issue(['dh'], 'engine: scripted takes a DH group (480, 512, 768, 1024, 2048, composite, small-subgroup), not auto');
+  if (tls.dh === 'auto') issue(['dh'], `engine: scripted takes a DH group (${DH_GROUP_NAMES.join(', ')}), not auto`);
   if (tls.clientCert) issue(['clientCert'], 'engine: scripted does not ask for client certificates');
   if (tls.versions?.includes('TLSv1.3')) issue(['versions'], 'engine: scripted serves SSLv3 to TLSv1.2, not TLSv1.3');
   for (const name of tls.ciphers?.split(':') ?? []) {
@@ -149,9 +128,13 @@ function checkTls(tls: TlsOutput, ctx: z.RefinementCtx): void {
   }
 }
 
-export type Scenario = z.output<typeof scenarioSchema>;
+/** A scenario as loaded: the loader gives it a name when its file does not. */
+export type Scenario = z.output<typeof scenarioSchema> & { name: string };
 export type ScenarioInput = z.input<typeof scenarioSchema>;
-export type ClientExpectation = z.output<typeof clientExpectation>;
-export type FaultEntry = Scenario['faults'][number];
 export type TlsSettings = NonNullable<Scenario['tls']>;
-export { STEPS };
+
+function atLeastOne<T>(items: readonly T[]): [T, ...T[]] {
+  const [first, ...rest] = items;
+  if (first === undefined) throw new Error('the fault registry is empty');
+  return [first, ...rest];
+}

@@ -1,63 +1,20 @@
 // Serves one scenario on one port. Everything the scenario does not bend is plain,
 // correct smtp-server behaviour; every limit is bounded and can be set.
-import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
-import { SMTPServer, type SMTPServerOptions } from 'smtp-server';
+import type { SMTPServer, SMTPServerOptions } from 'smtp-server';
 import type { ServedCertificate } from '../certs/cache.js';
-import { EventLog, type SessionEventInput } from '../events.js';
-import { engineConfig } from '../tls/engine/config.js';
-import type { Scenario } from '../scenario/schema.js';
+import { EventLog } from '../events.js';
+import { configureFault } from '../faults/registry.js';
 import { FaultState } from '../faults/when.js';
-import { BrokenConnection, type SessionHost, type TlsState } from './connection.js';
-
-export interface Limits {
-  /** Largest message accepted, in bytes (advertised as SIZE, 552 beyond). */
-  maxMessageBytes: number;
-  /** Sessions at once; 421 beyond. */
-  maxConnections: number;
-  /** A session idle this long gets 421 and is closed. */
-  idleTimeoutMs: number;
-  /** On close, how long a session in the middle of a message may take to finish it. */
-  closeTimeoutMs: number;
-  /** Messages kept in memory for the API; older ones are dropped first. */
-  maxMessages: number;
-  /** Longest command line, in bytes with its line ending; 500 beyond (the rest of the line is dropped). */
-  maxLineBytes: number;
-  /** Recipients in one message; 452 beyond. */
-  maxRecipients: number;
-  /** Sessions at once from one client address; 421 beyond. */
-  maxConnectionsPerClient: number;
-  /** A session open this long gets 421 and is closed, however busy it is. */
-  maxSessionMs: number;
-  /** A TLS handshake not done this long after it began: the session is closed. */
-  tlsHandshakeTimeoutMs: number;
-}
-
-export const DEFAULT_LIMITS: Limits = {
-  maxMessageBytes: 10 * 1024 * 1024,
-  maxConnections: 100,
-  idleTimeoutMs: 60_000,
-  closeTimeoutMs: 1500,
-  maxMessages: 1000,
-  // RFC 5321 §4.5.3.1 allows 512 for a command, 1000 for a text line; real clients send
-  // longer AUTH and MAIL lines, so the default is generous. It only bounds memory.
-  maxLineBytes: 4096,
-  maxRecipients: 100,
-  maxConnectionsPerClient: 20,
-  maxSessionMs: 10 * 60_000,
-  tlsHandshakeTimeoutMs: 10_000,
-};
-
-export interface CapturedMessage {
-  session: number;
-  from: string;
-  to: string[];
-  secure: boolean;
-  /** The TLS session it came over, when it did. */
-  tls?: TlsState;
-  /** The message as received: RFC 5322 header and body. */
-  raw: Buffer;
-}
+import { DEFAULT_LIMITS, type Limits } from '../limits.js';
+import type { Scenario } from '../scenario/schema.js';
+import { NODE_TLS_VERSIONS } from '../tls/versions.js';
+import { BrokenConnection } from './connection.js';
+import { scriptedEngineConfig } from './engine-config.js';
+import { LibraryServer } from './internals.js';
+import { MessageIntake } from './message-intake.js';
+import type { ServedScenario } from './served-scenario.js';
+import type { CapturedMessage } from './types.js';
 
 export interface ServeOptions {
   host: string;
@@ -85,45 +42,70 @@ export interface ScenarioServer {
   close(): Promise<void>;
 }
 
-class BrokenSmtpServer extends SMTPServer {
-  sessionHost!: SessionHost;
-  readonly byId = new Map<string, BrokenConnection>();
-
-  override connect(socket: Socket): void {
-    const connection = new BrokenConnection(this, socket, this.sessionHost);
-    this.byId.set(connection.id, connection);
-    connection.once('close', () => this.byId.delete(connection.id));
-    this.connections.add(connection);
-    connection.on('error', (err: Error) => this._onError(err));
-    connection.on('connect', (data) => this._onClientConnect(data));
-    connection.init();
-  }
-}
-
 export async function serveScenario(scenario: Scenario, options: ServeOptions): Promise<ScenarioServer> {
   const limits: Limits = { ...DEFAULT_LIMITS, ...options.limits };
   const events = options.events ?? new EventLog();
-  const messages: CapturedMessage[] = [];
   let sessionCount = 0;
-  const maxMessageBytes = scenario.smtp.size ?? limits.maxMessageBytes;
-  // Message-ID → the session that brought it, for the most recent messages: a client that
-  // never got its 250 sends the same message again, and the events should say so.
-  const seenMessageIds = new Map<string, number>();
-
-  const host: SessionHost = {
+  const served: ServedScenario = {
     scenario,
     hostname: options.hostname,
+    faults: scenario.faults.map(configureFault),
     faultState: new FaultState(),
     limits,
-    ...(scenario.tls?.engine === 'scripted' && options.certificate ? { engine: engineConfig(scenario.tls, options.certificate) } : {}),
+    ...(scenario.tls?.engine === 'scripted' && options.certificate ? { engine: scriptedEngineConfig(scenario.tls, options.certificate) } : {}),
     nextSessionNumber: () => ++sessionCount,
-    record: (session: number, event: SessionEventInput) =>
-      events.record({ time: new Date().toISOString(), scenario: scenario.name, session, ...event } as never),
+    record: (session, event) => events.record({ time: new Date().toISOString(), scenario: scenario.name, session, ...event }),
   };
+  // Every open session by its id: smtp-server's hooks name the session, not the connection.
+  const byId = new Map<string, BrokenConnection>();
+  const intake = new MessageIntake(scenario, limits, served.record, options.onMessage);
+  const server = new LibraryServer(
+    {
+      ...smtpOptions(scenario, options, limits),
+      onSecure(socket, session, callback) {
+        byId.get(session.id)?.nodeHandshakeDone(socket as TLSSocket);
+        callback();
+      },
+      onData: (stream, session, callback) => intake.receive(stream, session, () => byId.get(session.id), callback),
+    },
+    (library, socket, socketOptions) => new BrokenConnection(library, socket, socketOptions, served),
+    (connection) => {
+      byId.set(connection.id, connection);
+      connection.once('close', () => byId.delete(connection.id));
+    },
+  );
+  // An error from one session must never take the server down: it becomes an event.
+  server.on('error', (err: Error) => served.record(0, { type: 'warning', text: err.message }));
+  const port = await listen(server, options.host, options.port);
 
-  const connectionOf = (sessionId: string) => server.byId.get(sessionId);
+  let closing: Promise<void> | undefined;
+  return {
+    host: options.host,
+    port,
+    scenario,
+    events,
+    messages: intake.messages,
+    sessions: () => sessionCount,
+    // The session table itself: a session that ended but stayed in it would be a leak.
+    openSessions: () => byId.size,
+    close() {
+      closing ??= new Promise<void>((resolve) => {
+        for (const connection of byId.values()) connection.shutDown();
+        server.close(() => {
+          // Sessions had closeTimeoutMs to finish; whatever is left is cut now.
+          for (const connection of byId.values()) connection.destroy();
+          events.end();
+          resolve();
+        });
+      });
+      return closing;
+    },
+  };
+}
 
-  const smtpOptions: SMTPServerOptions = {
+/** smtp-server's options: everything the scenario does not bend, with every limit set. */
+function smtpOptions(scenario: Scenario, options: ServeOptions, limits: Limits): SMTPServerOptions {
+  return {
     name: options.hostname,
     logger: false,
     // Implicit TLS still goes through the connection's own upgrade, so TLS faults and the
@@ -143,113 +125,20 @@ export async function serveScenario(scenario: Scenario, options: ServeOptions): 
     // answers 421 and ends the session); this is only its backstop.
     maxCommandLength: limits.maxLineBytes,
     ...tlsOptions(scenario, options.certificate, options.caCertificate),
-    onSecure(socket, session, callback) {
-      const tlsSocket = socket as TLSSocket;
-      const connection = connectionOf(session.id);
-      // A client that closes right after the handshake leaves a socket with no cipher any
-      // more (implicit TLS asks here a second time, a tick later: once is recorded); its close follows.
-      const cipher = tlsSocket.getCipher() as ReturnType<TLSSocket['getCipher']> | null;
-      if (connection && cipher && !connection.tlsState) {
-        connection.tlsEstablished({ protocol: tlsSocket.getProtocol() ?? 'unknown', cipher: cipher.standardName ?? cipher.name });
-        host.record(connection.sessionNumber, {
-          type: 'tls-established',
-          protocol: tlsSocket.getProtocol() ?? 'unknown',
-          cipher: cipher.standardName ?? cipher.name,
-          keyExchange: keyExchangeOf(cipher.standardName ?? cipher.name),
-          ...(tlsSocket.servername ? { sni: tlsSocket.servername } : {}),
-          ...(scenario.tls?.clientCert ? { clientCertificate: String(tlsSocket.getPeerCertificate().subject?.CN ?? '(none)') } : {}),
-        });
-      }
-      callback();
-    },
-    onData(stream, session, callback) {
-      const chunks: Buffer[] = [];
-      let size = 0;
-      stream.on('data', (chunk: Buffer) => {
-        size += chunk.length;
-        // Past the limit the bytes are counted, not kept: memory stays bounded.
-        if (size <= maxMessageBytes) chunks.push(chunk);
-      });
-      stream.on('end', () => {
-        const connection = connectionOf(session.id);
-        if (stream.sizeExceeded) {
-          host.record(connection?.sessionNumber ?? 0, {
-            type: 'limit',
-            limit: scenario.smtp.size ? 'smtp.size' : 'maxMessageBytes',
-            value: maxMessageBytes,
-            detail: `a message of ${size} bytes refused`,
-          });
-          const error = Object.assign(new Error(`5.3.4 Message too big: ${size} bytes, limit ${maxMessageBytes}`), {
-            responseCode: 552,
-          });
-          return callback(error);
-        }
-        const from = session.envelope.mailFrom ? session.envelope.mailFrom.address : '';
-        const to = session.envelope.rcptTo.map((rcpt) => rcpt.address);
-        const number = connection?.sessionNumber ?? 0;
-        host.record(number, { type: 'message', from, to, size, secure: Boolean(session.secure) });
-        const tls = connection?.tlsState;
-        const message: CapturedMessage = { session: number, from, to, secure: Boolean(session.secure), ...(tls ? { tls } : {}), raw: Buffer.concat(chunks) };
-        messages.push(message);
-        if (messages.length > limits.maxMessages) messages.shift();
-        const messageId = messageIdOf(message.raw);
-        if (messageId) {
-          const earlier = seenMessageIds.get(messageId);
-          if (earlier !== undefined) {
-            host.record(number, { type: 'warning', text: `duplicate: the same message (Message-ID ${messageId}) as in session ${earlier}; the client is retrying` });
-          }
-          seenMessageIds.set(messageId, number);
-          if (seenMessageIds.size > limits.maxMessages) seenMessageIds.delete(seenMessageIds.keys().next().value!);
-        }
-        options.onMessage?.(message);
-        if (!connection) return callback(null, 'Message accepted');
-        connection.finishData(callback);
-      });
-    },
   };
+}
 
-  const server = new BrokenSmtpServer(smtpOptions);
-  server.sessionHost = host;
-  server.on('error', (err: Error) => {
-    // An error from one session must never take the server down: it becomes an event.
-    events.record({ time: new Date().toISOString(), scenario: scenario.name, session: 0, type: 'warning', text: err.message });
-  });
-
-  await new Promise<void>((resolve, reject) => {
+/** Listens, and says on which port (a port of 0 takes a free one). */
+function listen(server: SMTPServer, host: string, port: number): Promise<number> {
+  return new Promise<number>((resolve, reject) => {
     const onError = (err: Error) => reject(err);
     server.server.once('error', onError);
-    server.listen({ host: options.host, port: options.port }, () => {
+    server.listen({ host, port }, () => {
       server.server.off('error', onError);
-      resolve();
+      const address = server.server.address();
+      resolve(typeof address === 'object' && address ? address.port : port);
     });
   });
-  const address = server.server.address();
-  const port = typeof address === 'object' && address ? address.port : options.port;
-
-  let closing: Promise<void> | undefined;
-  return {
-    host: options.host,
-    port,
-    scenario,
-    events,
-    messages,
-    sessions: () => sessionCount,
-    // The session table itself: a session that ended but stayed in it would be a leak.
-    openSessions: () => server.byId.size,
-    close() {
-      closing ??= new Promise<void>((resolve) => {
-        for (const connection of server.byId.values()) connection.shutDown();
-        server.close(() => {
-          // Sessions had closeTimeoutMs to finish; whatever is left is cut now (the socket
-          // on top: one that TLS wrapped no longer owns its handle).
-          for (const connection of server.byId.values()) connection._socket.destroy();
-          events.end();
-          resolve();
-        });
-      });
-      return closing;
-    },
-  };
 }
 
 function tlsOptions(scenario: Scenario, certificate: ServedCertificate | undefined, caCertificate: string | undefined): Partial<SMTPServerOptions> {
@@ -258,8 +147,7 @@ function tlsOptions(scenario: Scenario, certificate: ServedCertificate | undefin
   // The scripted engine takes the certificate itself (connection.ts); Node's TLS is not used.
   if (tls.engine === 'scripted') return { key: certificate.key, cert: certificate.chain };
   const versions = tls.versions ?? [];
-  const order = ['TLSv1', 'TLSv1.1', 'TLSv1.2', 'TLSv1.3'] as const;
-  const sorted = order.filter((version) => (versions as readonly string[]).includes(version));
+  const sorted = NODE_TLS_VERSIONS.filter((version) => versions.includes(version));
   const legacy = sorted.some((version) => version === 'TLSv1' || version === 'TLSv1.1');
   return {
     key: certificate.key,
@@ -270,17 +158,4 @@ function tlsOptions(scenario: Scenario, certificate: ServedCertificate | undefin
     // TLS 1.0/1.1 exist in OpenSSL 3 only below security level 1.
     ...(tls.ciphers ? { ciphers: tls.ciphers } : legacy ? { ciphers: 'DEFAULT:@SECLEVEL=0' } : {}),
   };
-}
-
-function keyExchangeOf(cipher: string): { kind: string } | undefined {
-  if (/^TLS_AES|^TLS_CHACHA20/.test(cipher)) return { kind: 'ECDHE (TLS 1.3)' };
-  if (/_ECDHE_/.test(cipher)) return { kind: 'ECDHE' };
-  if (/_DHE_/.test(cipher)) return { kind: 'DHE' };
-  if (/^TLS_RSA_/.test(cipher)) return { kind: 'RSA' };
-  return undefined;
-}
-
-function messageIdOf(raw: Buffer): string | undefined {
-  const header = raw.subarray(0, 65536).toString('latin1').split(/\r?\n\r?\n/)[0] ?? '';
-  return /^message-id:\s*(<[^>\r\n]+>)/im.exec(header)?.[1];
 }

@@ -1,42 +1,59 @@
-// TLS alert descriptions (RFC 5246 §7.2, RFC 8446 §6), shared by the Node TLS path,
-// the scripted engine and the events, so an alert reads the same everywhere.
-export const ALERT_NAMES: Readonly<Record<number, string>> = {
-  0: 'close_notify',
-  10: 'unexpected_message',
-  20: 'bad_record_mac',
-  21: 'decryption_failed',
-  22: 'record_overflow',
-  30: 'decompression_failure',
-  40: 'handshake_failure',
-  41: 'no_certificate',
-  42: 'bad_certificate',
-  43: 'unsupported_certificate',
-  44: 'certificate_revoked',
-  45: 'certificate_expired',
-  46: 'certificate_unknown',
-  47: 'illegal_parameter',
-  48: 'unknown_ca',
-  49: 'access_denied',
-  50: 'decode_error',
-  51: 'decrypt_error',
-  60: 'export_restriction',
-  70: 'protocol_version',
-  71: 'insufficient_security',
-  80: 'internal_error',
-  86: 'inappropriate_fallback',
-  90: 'user_canceled',
-  100: 'no_renegotiation',
-  109: 'missing_extension',
-  110: 'unsupported_extension',
-  112: 'unrecognized_name',
-  113: 'bad_certificate_status_response',
-  115: 'unknown_psk_identity',
-  116: 'certificate_required',
-  120: 'no_application_protocol',
-};
+// TLS alerts (RFC 5246 §7.2, RFC 8446 §6): the one table, shared by the Node TLS path, the
+// scripted engine, the faults, the scenario schema and the events, so an alert reads the
+// same everywhere. Code uses the keys (ALERT.handshakeFailure); people read the RFC's
+// names (handshake_failure), which are the keys spelled with underscores.
+import { z } from 'zod';
+
+export const ALERT = {
+  closeNotify: 0,
+  unexpectedMessage: 10,
+  badRecordMac: 20,
+  decryptionFailed: 21,
+  recordOverflow: 22,
+  decompressionFailure: 30,
+  handshakeFailure: 40,
+  noCertificate: 41,
+  badCertificate: 42,
+  unsupportedCertificate: 43,
+  certificateRevoked: 44,
+  certificateExpired: 45,
+  certificateUnknown: 46,
+  illegalParameter: 47,
+  unknownCa: 48,
+  accessDenied: 49,
+  decodeError: 50,
+  decryptError: 51,
+  exportRestriction: 60,
+  protocolVersion: 70,
+  insufficientSecurity: 71,
+  internalError: 80,
+  inappropriateFallback: 86,
+  userCanceled: 90,
+  noRenegotiation: 100,
+  missingExtension: 109,
+  unsupportedExtension: 110,
+  unrecognizedName: 112,
+  badCertificateStatusResponse: 113,
+  unknownPskIdentity: 115,
+  certificateRequired: 116,
+  noApplicationProtocol: 120,
+} as const;
+
+const rfcName = (key: string): string => key.replace(/[A-Z]/g, (letter) => `_${letter.toLowerCase()}`);
+
+const NAME_BY_CODE = new Map(Object.entries(ALERT).map(([key, code]) => [code as number, rfcName(key)]));
+const CODE_BY_NAME = new Map([...NAME_BY_CODE].map(([code, name]) => [name, code]));
+
+/** Every alert's RFC name, in the order of their numbers. */
+export const ALERT_NAMES: readonly string[] = [...NAME_BY_CODE.values()];
 
 export function alertName(code: number): string {
-  return ALERT_NAMES[code] ?? `unknown_alert_${code}`;
+  return NAME_BY_CODE.get(code) ?? `unknown_alert_${code}`;
+}
+
+/** The number of an alert by its RFC name (handshake_failure -> 40); undefined for no such alert. */
+export function alertCode(name: string): number | undefined {
+  return CODE_BY_NAME.get(name);
 }
 
 export interface TlsAlert {
@@ -48,9 +65,13 @@ export function alert(code: number): TlsAlert {
   return { code, name: alertName(code) };
 }
 
-const CODE_BY_NAME = new Map(Object.entries(ALERT_NAMES).map(([code, name]) => [name, Number(code)]));
+/** An alert as a scenario file names it: by number, or by its RFC name. */
+export const alertSetting = z.union([z.number().int().min(0).max(255), z.enum(ALERT_NAMES)]);
 
-/** The number of an alert by its name (handshake_failure -> 40); undefined for no such alert. */
-export function alertCode(name: string): number | undefined {
-  return CODE_BY_NAME.get(name);
+/** The number of an alert that alertSetting accepted. */
+export function alertNumber(value: number | string): number {
+  if (typeof value === 'number') return value;
+  const code = alertCode(value);
+  if (code === undefined) throw new Error(`unknown alert ${value}`);
+  return code;
 }

@@ -8,7 +8,7 @@ import { CertificateCache } from '../../src/certs/cache.js';
 import { DEFAULT_HOSTNAME, defaultCertDir } from '../../src/index.js';
 import { TlsServerEngine, type EngineConfig, type EngineEvent } from '../../src/tls/engine/engine.js';
 import { dhGroup, type DhGroupName } from '../../src/tls/engine/groups.js';
-import { derChain } from '../../src/tls/engine/socket.js';
+import { derChain } from '../../src/certs/der.js';
 import { SUITES } from '../../src/tls/engine/suites.js';
 
 export const HELLOS = ['openssl', 'openssl-tls1', 'gnutls', 'node'] as const;

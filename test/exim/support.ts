@@ -133,7 +133,7 @@ export class EximInstance {
   }
 
   /** `exim4 -odq -f FROM TO` queues the message; `exim4 -M ID` tries it once. */
-  async send({ to = TO, body }: { to?: string; body?: string } = {}): Promise<EximAttempt> {
+  async send({ to = TO, body }: { to?: string; body?: string | undefined } = {}): Promise<EximAttempt> {
     this.to = to;
     const queued = await this.exim(['-odq', '-f', FROM, to], message(this.mta.scenario.name, 'Exim', { to, body }));
     const id = this.queue()[0];

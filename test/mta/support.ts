@@ -59,24 +59,32 @@ export async function fetchMta(mta: Mta): Promise<void> {
 }
 
 /** One command of the unpacked MTA (test/mta/run.sh). */
-export function mtaCommand(mta: Mta, args: string[], options: { input?: string; timeoutMs?: number } = {}): Promise<ProgramResult> {
-  return run(RUN_SH, [mta, ...args], { timeoutMs: 30_000, ...options });
+export function mtaCommand(mta: Mta, args: string[], { input, timeoutMs = 30_000 }: { input?: string | undefined; timeoutMs?: number } = {}): Promise<ProgramResult> {
+  return run(RUN_SH, [mta, ...args], { timeoutMs, ...(input === undefined ? {} : { input }) });
 }
 
 export const RUN_IN_NAMESPACE = RUN_SH;
 
 /**
- * A work folder below the temp dir that the MTA's own users can reach (mkdtemp makes it
- * 0700): Postfix's daemons and Exim's deliveries run as postfix and Debian-exim.
+ * A work folder below the temp dir that the MTA's own users can reach: Postfix's daemons
+ * and Exim's deliveries run as postfix and Debian-exim. mkdtemp makes folders 0700, the
+ * test run's temp folder among them; that one gets o+x (entering, not listing).
  */
 export function workDir(prefix: string): string {
+  letMtaUsersIn();
   const dir = mkdtempSync(join(tmpdir(), `broken-mta-${prefix}-`));
   chmodSync(dir, 0o755);
   return dir;
 }
 
+function letMtaUsersIn(): void {
+  const parent = tmpdir();
+  const { mode } = statSync(parent);
+  if ((mode & 0o001) === 0) chmodSync(parent, (mode & 0o7777) | 0o011);
+}
+
 /** The message every suite sends: From/To/Subject naming the scenario, a one-line body. */
-export function message(scenario: string, mta: string, { to = TO, body }: { to?: string; body?: string } = {}): string {
+export function message(scenario: string, mta: string, { to = TO, body }: { to?: string; body?: string | undefined } = {}): string {
   return [`From: ${FROM}`, `To: ${to}`, `Subject: broken-mta ${scenario}`, '', body ?? `Sent by ${mta} to the ${scenario} scenario.`, ''].join('\n');
 }
 
@@ -126,6 +134,7 @@ const CLI = join(REPO, 'dist', 'cli.js');
 /** examples/MTA/run.sh, as the README tells admins to run it (with this checkout's broken-mta). */
 export function runRecipe(mta: Mta, args: string[], env: Record<string, string> = {}): Promise<ProgramResult> {
   if (!existsSync(CLI)) throw new Error(`${CLI} is missing: npm run build first (npm test does)`);
+  letMtaUsersIn();
   return run('bash', [join(REPO, 'examples', mta, 'run.sh'), ...args], { timeoutMs: 180_000, env: { ...process.env, BROKEN_MTA: `node ${CLI}`, ...env } });
 }
 

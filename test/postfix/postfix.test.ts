@@ -79,7 +79,7 @@ describe.skipIf(skipOnPurpose)('real Postfix against scenarios', () => {
     const servers: RunningScenario[] = [];
     let charting: PostfixInstance | undefined;
     beforeAll(async () => {
-      for (const charted of CHARTED) servers.push(await startScenario(charted.scenario, { limits: charted.limits }));
+      for (const charted of CHARTED) servers.push(await startScenario(charted.scenario, charted.limits ? { limits: charted.limits } : {}));
       charting = await PostfixInstance.create(servers, { settings: SHORT_TIMEOUTS });
       for (const [index, charted] of CHARTED.entries()) if (charted.sessionsBefore) await spendSessions(servers[index]!, charted.sessionsBefore);
       const letters = CHARTED.map((charted, index) => ({

@@ -215,7 +215,7 @@ describe('faults without a catalogue scenario of their own', () => {
     name: 'inline-fault',
     summary: 's',
     imitates: 'i',
-    symptoms: [{ client: 'swaks', text: 't' }],
+    symptoms: [{ client: 'swaks', prints: 't' }],
     fixes: ['f'],
     faults,
   });

@@ -92,7 +92,7 @@ describe('after 220 Ready to start TLS', () => {
       name: 'abort-alert-70',
       summary: 's',
       imitates: 'i',
-      symptoms: [{ client: 'openssl', text: 'protocol version' }],
+      symptoms: [{ client: 'openssl', prints: 'protocol version' }],
       fixes: ['f'],
       tls: { cert: 'valid' },
       faults: [{ fault: 'abort-alert', on: 'TLS', alert: 70 }],

@@ -17,8 +17,11 @@ import { run, type ProgramResult } from '../support/clients.js';
 
 export const CF_M4 = '/usr/share/sendmail/cf/m4/cf.m4';
 const DEV_LOG = '/dev/log';
-/** A fixed path, so that `.ci/run` can stop a syslog daemon left behind by a killed run. */
-export const SYSLOG_PID_FILE = join(tmpdir(), 'broken-mta-sendmail-rsyslogd.pid');
+/**
+ * A fixed path, so that `.ci/run` can stop a syslog daemon left behind by a killed run: in
+ * /run (the suite runs as root), since the test run's temp folder has a name of its own.
+ */
+export const SYSLOG_PID_FILE = '/run/broken-mta-sendmail-rsyslogd.pid';
 
 /** The programs the suite needs, with the Debian package each comes from. */
 const PROGRAMS: Array<[string, string]> = [
@@ -257,20 +260,22 @@ export class SendmailClient {
     if (made.code !== 0) throw new Error(`makemap hash ${accessMap} failed: ${made.output}`);
   }
 
-  /** `sendmail -v -Am -C cf -ODeliveryMode=i [options] -f FROM TO`, one message, in the foreground. */
+  /** `sendmail -v -Am -C cf -ODeliveryMode=i [options] -f FROM TO...`, one message, in the foreground. */
   send({
     subject = `broken-mta ${this.mta.scenario.name}`,
     options = [],
-    to = TO,
-    body = `Sent by real sendmail to the ${this.mta.scenario.name} scenario.`,
-  }: { subject?: string; options?: string[]; to?: string; body?: string } = {}): Promise<SendmailRun> {
-    const message = [`From: ${FROM}`, `To: ${to}`, `Subject: ${subject}`, '', body, ''].join('\n');
-    return this.sendmail(['-v', '-Am', '-C', this.cf, '-ODeliveryMode=i', ...options, '-f', FROM, to], message);
+    to = [TO],
+    bodyBytes,
+    body,
+  }: { subject?: string; options?: string[]; to?: string[]; bodyBytes?: number; body?: string } = {}): Promise<SendmailRun> {
+    const text = body ?? (bodyBytes ? 'x'.repeat(bodyBytes) : `Sent by real sendmail to the ${this.mta.scenario.name} scenario.`);
+    const message = [`From: ${FROM}`, `To: ${to.join(', ')}`, `Subject: ${subject}`, '', text, ''].join('\n');
+    return this.sendmail(['-v', '-Am', '-C', this.cf, '-ODeliveryMode=i', ...options, '-f', FROM, ...to], message);
   }
 
-  /** `sendmail -v -Am -C cf -q`: one queue run, as the daemon's next retry would do. */
-  runQueue(): Promise<SendmailRun> {
-    return this.sendmail(['-v', '-Am', '-C', this.cf, '-q'], '');
+  /** `sendmail -v -Am -C cf [options] -q`: one queue run, as the daemon's next retry would do. */
+  runQueue({ options = [] }: { options?: string[] } = {}): Promise<SendmailRun> {
+    return this.sendmail(['-v', '-Am', '-C', this.cf, ...options, '-q'], '');
   }
 
   private async sendmail(args: string[], input: string): Promise<SendmailRun> {

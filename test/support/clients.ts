@@ -16,10 +16,10 @@ export interface ProgramResult {
 export function run(
   command: string,
   args: string[],
-  { input = '', timeoutMs = 15_000, env }: { input?: string; timeoutMs?: number; env?: NodeJS.ProcessEnv } = {},
+  { input = '', timeoutMs = 15_000, env, cwd }: { input?: string; timeoutMs?: number; env?: NodeJS.ProcessEnv; cwd?: string } = {},
 ): Promise<ProgramResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { stdio: ['pipe', 'pipe', 'pipe'], env: env ?? process.env });
+    const child = spawn(command, args, { stdio: ['pipe', 'pipe', 'pipe'], env: env ?? process.env, ...(cwd ? { cwd } : {}) });
     let stdout = '';
     let stderr = '';
     let output = '';

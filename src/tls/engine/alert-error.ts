@@ -1,21 +1,7 @@
-/** The alerts the engine sends, by name (RFC 5246 §7.2). */
-export const ALERT = {
-  closeNotify: 0,
-  unexpectedMessage: 10,
-  badRecordMac: 20,
-  recordOverflow: 22,
-  handshakeFailure: 40,
-  illegalParameter: 47,
-  decodeError: 50,
-  decryptError: 51,
-  protocolVersion: 70,
-  internalError: 80,
-  noRenegotiation: 100,
-} as const;
-
 /**
  * What ends a connection inside the engine: a message for the events and the alert the
- * client gets for it. It never leaves the engine (engine.ts turns it into bytes).
+ * client gets for it (one of ../alerts.ts). It never leaves the engine (engine.ts turns
+ * it into bytes).
  */
 export class AlertError extends Error {
   constructor(
@@ -25,3 +11,6 @@ export class AlertError extends Error {
     super(message);
   }
 }
+
+/** A caller's mistake, not the peer's: the engine is asked for what its state does not allow. It does leave the engine. */
+export class EngineUsageError extends Error {}

@@ -18,28 +18,29 @@
 //   `omitRenegotiationInfo` leaves out the RFC 5746 extension as servers from before 2010 do.
 // - Renegotiation is refused: a ClientHello on an established connection gets a warning
 //   no_renegotiation (100) and the session goes on.
-import { createHash, createPrivateKey, privateEncrypt, randomBytes as systemRandomBytes, sign, constants, type KeyObject } from 'node:crypto';
-import { alert as describeAlert, type TlsAlert } from '../alerts.js';
-import { ALERT, AlertError } from './alert-error.js';
-import { modPow, toBigInt, toBytes, type DhGroup } from './groups.js';
+// - What the handshake knows lives in the state where it is valid (as rustls's states hold
+//   theirs): the client's offer from the ClientHello on, the keys from the
+//   ClientKeyExchange on. handshake.ts computes them; this file decides when.
+import { createPrivateKey, randomBytes as systemRandomBytes, type KeyObject } from 'node:crypto';
+import { ALERT, alert as describeAlert, type TlsAlert } from '../alerts.js';
+import { AlertError, EngineUsageError } from './alert-error.js';
+import type { DhGroup } from './groups.js';
+import { chooseSuite, chooseVersion, deriveKeys, finishedData, helloExtensions, offeredVersions, signedKeyExchange, usesExtendedMasterSecret, type SessionKeys } from './handshake.js';
 import {
   certificateMessage,
-  dhParams,
-  ExtensionType,
   finished,
   HandshakeReader,
   HandshakeType,
-  parseClientDhPublic,
   parseClientHello,
   serverHello,
   serverHelloDone,
-  serverKeyExchange,
   type ClientHello,
   type HandshakeMessage,
 } from './messages.js';
-import { prf, transcriptHash, type PrfHash } from './prf.js';
 import { ContentType, MAX_PLAINTEXT, RecordProtection, RecordReader, type TlsRecord } from './records.js';
-import { RENEGOTIATION_SCSV, VERSION_CODES, versionName, type CipherSuite, type ProtocolVersion } from './suites.js';
+import { VERSION_CODES, versionName, type CipherSuite, type ProtocolVersion } from './suites.js';
+
+export { offeredVersions } from './handshake.js';
 
 export const HANDSHAKE_STEPS = [
   'ClientHello',
@@ -75,18 +76,30 @@ export interface EngineConfig {
   /** DER certificates, leaf first. */
   chain: readonly Buffer[];
   script?: EngineScript;
-  /** For tests that need the same bytes every run. */
+  /** Every random byte the engine uses (server random, DH exponent, CBC IVs): tests fix it to get the same bytes every run. */
   randomBytes?: (length: number) => Buffer;
 }
 
-export type EngineState =
-  | 'wait-client-hello'
-  | 'wait-client-key-exchange'
-  | 'wait-change-cipher-spec'
-  | 'wait-finished'
-  | 'established'
-  | 'silent'
-  | 'closed';
+/** Chosen at the ClientHello: what the rest of the handshake is about. */
+interface Offer {
+  hello: ClientHello;
+  version: ProtocolVersion;
+  suite: CipherSuite;
+  serverRandom: Buffer;
+  extendedMasterSecret: boolean;
+}
+
+/** Each state, with what the handshake knows in it. */
+type State =
+  | { name: 'wait-client-hello' }
+  | { name: 'wait-client-key-exchange'; offer: Offer; privateExponent: bigint }
+  | { name: 'wait-change-cipher-spec'; offer: Offer; keys: SessionKeys }
+  | { name: 'wait-finished'; offer: Offer; keys: SessionKeys }
+  | { name: 'established'; offer: Offer }
+  | { name: 'silent' }
+  | { name: 'closed' };
+
+export type EngineState = State['name'];
 
 type Input = keyof typeof HandshakeType | 'ChangeCipherSpec' | 'ApplicationData';
 
@@ -96,7 +109,7 @@ const TRANSITIONS: Readonly<Record<EngineState, Partial<Record<Input, EngineStat
   'wait-client-key-exchange': { ClientKeyExchange: 'wait-change-cipher-spec' },
   'wait-change-cipher-spec': { ChangeCipherSpec: 'wait-finished' },
   'wait-finished': { Finished: 'established' },
-  established: { ApplicationData: 'established', ClientHello: 'established' },
+  established: { ApplicationData: 'established' },
   silent: {},
   closed: {},
 };
@@ -117,68 +130,56 @@ export interface EngineOutput {
   bytes: Buffer;
 }
 
-
-/** RFC 5246 §7.4.1.4.1: the client's signature_algorithms, else SHA-1. */
-const RSA_SIGNATURE_HASHES: ReadonlyArray<[number, string]> = [
-  [0x0401, 'sha256'],
-  [0x0501, 'sha384'],
-  [0x0601, 'sha512'],
-  [0x0201, 'sha1'],
-];
-
 export class TlsServerEngine {
-  private stateNow: EngineState = 'wait-client-hello';
+  private current: State = { name: 'wait-client-hello' };
   private readonly records = new RecordReader();
   private readonly handshakes = new HandshakeReader();
   private readonly transcript: Buffer[] = [];
-  private version = 0x0301;
-  private readonly read = new RecordProtection(() => this.version);
-  private readonly write = new RecordProtection(() => this.version);
+  /** The record layer's version: TLS 1.0 until the ServerHello names one. */
+  private version: number = VERSION_CODES.TLSv1;
+  private readonly read: RecordProtection;
+  private readonly write: RecordProtection;
   private readonly key: KeyObject;
   private readonly random: (length: number) => Buffer;
   private readonly script: EngineScript;
   private events: EngineEvent[] = [];
   private out: Buffer[] = [];
-  private hello: ClientHello | undefined;
-  private suite: CipherSuite | undefined;
-  private serverRandom: Buffer = Buffer.alloc(0);
-  private privateExponent = 0n;
-  private masterSecret: Buffer = Buffer.alloc(0);
-  private keyBlock: { client: Parameters<RecordProtection['activate']>[0]; server: Parameters<RecordProtection['activate']>[0] } | undefined;
 
   constructor(private readonly config: EngineConfig) {
     this.key = typeof config.key === 'string' ? createPrivateKey(config.key) : config.key;
     this.random = config.randomBytes ?? systemRandomBytes;
+    this.read = new RecordProtection(() => this.version, this.random);
+    this.write = new RecordProtection(() => this.version, this.random);
     this.script = config.script ?? {};
     if (!config.versions.length) throw new Error('the engine needs at least one version');
     if (!config.suites.length) throw new Error('the engine needs at least one cipher suite');
   }
 
-  /** A method, not a comparison, because the state changes under TypeScript's narrowing. */
+  /** Methods, not comparisons, because the state changes under TypeScript's narrowing. */
   private get ended(): boolean {
-    return this.stateNow === 'closed';
+    return this.current.name === 'closed';
   }
 
   private get silent(): boolean {
-    return this.stateNow === 'silent';
+    return this.current.name === 'silent';
   }
 
   get state(): EngineState {
-    return this.stateNow;
+    return this.current.name;
   }
 
   get negotiatedVersion(): ProtocolVersion | undefined {
-    return this.suite ? (versionName(this.version) as ProtocolVersion) : undefined;
+    return this.current.name === 'established' ? this.current.offer.version : undefined;
   }
 
   get negotiatedSuite(): CipherSuite | undefined {
-    return this.suite;
+    return this.current.name === 'established' ? this.current.offer.suite : undefined;
   }
 
   /** Bytes from the client. */
   receive(bytes: Buffer): EngineOutput {
     return this.run(() => {
-      if (this.stateNow === 'closed') return;
+      if (this.ended) return;
       for (const record of this.records.push(bytes)) {
         this.onRecord(record);
         if (this.ended) return;
@@ -186,10 +187,10 @@ export class TlsServerEngine {
     });
   }
 
-  /** Application data for the client, once established. */
+  /** Application data for the client, once established; before that, an EngineUsageError. */
   send(data: Buffer): EngineOutput {
     return this.run(() => {
-      if (this.stateNow !== 'established') throw new Error(`cannot send application data in state ${this.stateNow}`);
+      if (this.current.name !== 'established') throw new EngineUsageError(`cannot send application data in state ${this.current.name}`);
       for (let offset = 0; offset < data.length; offset += MAX_PLAINTEXT) {
         this.out.push(this.write.seal(ContentType.ApplicationData, data.subarray(offset, offset + MAX_PLAINTEXT)));
       }
@@ -199,9 +200,9 @@ export class TlsServerEngine {
   /** close_notify, then nothing more. */
   close(): EngineOutput {
     return this.run(() => {
-      if (this.stateNow === 'closed') return;
+      if (this.ended) return;
       this.sendAlert(ALERT.closeNotify, false, 'the server closes the connection');
-      this.stateNow = 'closed';
+      this.current = { name: 'closed' };
       this.events.push({ type: 'closed', by: 'server' });
     });
   }
@@ -210,13 +211,9 @@ export class TlsServerEngine {
     try {
       body();
     } catch (error) {
-      if (error instanceof AlertError) {
-        this.fail(error.alert, error.message);
-      } else if (error instanceof Error && error.message.startsWith('cannot send')) {
-        throw error;
-      } else {
-        this.fail(ALERT.internalError, `engine error: ${error instanceof Error ? error.message : String(error)}`);
-      }
+      if (error instanceof EngineUsageError) throw error;
+      if (error instanceof AlertError) this.fail(error.alert, error.message);
+      else this.fail(ALERT.internalError, `engine error: ${error instanceof Error ? error.message : String(error)}`);
     }
     const output = { events: this.events, bytes: Buffer.concat(this.out) };
     this.events = [];
@@ -225,9 +222,9 @@ export class TlsServerEngine {
   }
 
   private fail(alertNumber: number, reason: string): void {
-    if (this.stateNow === 'closed') return;
+    if (this.ended) return;
     this.sendAlert(alertNumber, true, reason);
-    this.stateNow = 'closed';
+    this.current = { name: 'closed' };
   }
 
   private sendAlert(alertNumber: number, fatal: boolean, reason: string): void {
@@ -235,25 +232,33 @@ export class TlsServerEngine {
     this.events.push({ type: 'alert-sent', alert: describeAlert(alertNumber), fatal, reason });
   }
 
-  private transition(input: Input): void {
-    const next = TRANSITIONS[this.stateNow][input];
-    if (!next) throw new AlertError(`unexpected ${input} in state ${this.stateNow}`, ALERT.unexpectedMessage);
-    this.stateNow = next;
+  /** The state TRANSITIONS leads to from here on this input; unexpected_message when none. */
+  private expect(input: Input): EngineState {
+    const next = TRANSITIONS[this.current.name][input];
+    if (!next) throw new AlertError(`unexpected ${input} in state ${this.current.name}`, ALERT.unexpectedMessage);
+    return next;
+  }
+
+  /** Enters the state a handler worked out; it must be the one the table named. */
+  private enter(state: State, expected: EngineState): void {
+    if (state.name !== expected) throw new Error(`the table leads to ${expected}, the handler to ${state.name}`);
+    this.current = state;
   }
 
   private onRecord(record: TlsRecord): void {
     const plaintext = this.read.open(record);
     if (record.type === ContentType.Alert) return this.onAlert(plaintext);
-    if (this.stateNow === 'silent') return;
+    if (this.silent) return;
     if (record.type === ContentType.ChangeCipherSpec) {
       if (plaintext.length !== 1 || plaintext[0] !== 1) throw new AlertError('malformed ChangeCipherSpec', ALERT.decodeError);
       if (!this.handshakes.empty) throw new AlertError('ChangeCipherSpec inside a handshake message', ALERT.unexpectedMessage);
-      this.transition('ChangeCipherSpec');
-      this.read.activate(this.keyBlock!.client);
-      return;
+      const next = this.expect('ChangeCipherSpec');
+      const state = this.stateOf('wait-change-cipher-spec');
+      this.read.activate(state.keys.client);
+      return this.enter({ ...state, name: 'wait-finished' }, next);
     }
     if (record.type === ContentType.ApplicationData) {
-      this.transition('ApplicationData');
+      this.expect('ApplicationData');
       if (plaintext.length) this.events.push({ type: 'application-data', data: plaintext });
       return;
     }
@@ -265,32 +270,40 @@ export class TlsServerEngine {
   }
 
   private onAlert(plaintext: Buffer): void {
-    if (plaintext.length !== 2) throw new AlertError('malformed alert', ALERT.decodeError);
-    const fatal = plaintext[0] === 2;
-    const number = plaintext[1]!;
+    const [level, number] = plaintext;
+    if (plaintext.length !== 2 || number === undefined) throw new AlertError('malformed alert', ALERT.decodeError);
+    const fatal = level === 2;
     this.events.push({ type: 'alert-received', alert: describeAlert(number), fatal });
     if (number === ALERT.closeNotify) {
-      if (this.stateNow !== 'silent') this.sendAlert(ALERT.closeNotify, false, 'the client closed the connection');
-      this.stateNow = 'closed';
+      if (!this.silent) this.sendAlert(ALERT.closeNotify, false, 'the client closed the connection');
+      this.current = { name: 'closed' };
       this.events.push({ type: 'closed', by: 'client' });
     } else if (fatal) {
-      this.stateNow = 'closed';
+      this.current = { name: 'closed' };
     }
   }
 
   private onHandshake(message: HandshakeMessage): void {
     const name = (Object.keys(HandshakeType) as Array<keyof typeof HandshakeType>).find((key) => HandshakeType[key] === message.type);
     if (!name) throw new AlertError(`unknown handshake message type ${message.type}`, ALERT.unexpectedMessage);
-    if (this.stateNow === 'established' && name === 'ClientHello') {
+    if (this.current.name === 'established' && name === 'ClientHello') {
       this.sendAlert(ALERT.noRenegotiation, false, 'renegotiation is refused');
       return;
     }
-    const verifyFinished = name === 'Finished' ? this.expectedFinished('client finished') : undefined;
-    this.transition(name);
-    if (name === 'ClientHello') return this.onClientHello(message);
-    this.transcript.push(message.raw);
-    if (name === 'ClientKeyExchange') return this.onClientKeyExchange(message.body);
-    if (name === 'Finished') return this.onClientFinished(message.body, verifyFinished!);
+    const next = this.expect(name);
+    if (name === 'ClientHello') return this.onClientHello(message, next);
+    if (name === 'ClientKeyExchange') {
+      this.transcript.push(message.raw);
+      return this.onClientKeyExchange(message.body, next);
+    }
+    if (name === 'Finished') return this.onClientFinished(message, next);
+  }
+
+  /** The state the table has put the connection in, with its data; an engine bug otherwise. */
+  private stateOf<Name extends EngineState>(name: Name): Extract<State, { name: Name }> {
+    const state = this.current;
+    if (state.name !== name) throw new Error(`in state ${state.name}, not ${name}`);
+    return state as Extract<State, { name: Name }>;
   }
 
   // --- the server's side of the handshake ----------------------------------------------
@@ -304,7 +317,7 @@ export class TlsServerEngine {
       return false;
     }
     if (stopAfter === step) {
-      this.stateNow = 'silent';
+      this.current = { name: 'silent' };
       this.events.push({ type: 'stopped', after: step });
       return false;
     }
@@ -319,14 +332,12 @@ export class TlsServerEngine {
     }
   }
 
-  private onClientHello(message: HandshakeMessage): void {
+  private onClientHello(message: HandshakeMessage, next: EngineState): void {
     const hello = parseClientHello(message.body);
-    this.hello = hello;
-    const offered = offeredVersions(hello);
     this.events.push({
       type: 'client-hello',
       version: versionName(hello.version),
-      offeredVersions: offered.map(versionName),
+      offeredVersions: offeredVersions(hello).map(versionName),
       suites: hello.cipherSuites.length,
       ...(hello.serverName ? { serverName: hello.serverName } : {}),
       renegotiationInfo: hello.renegotiationInfo !== undefined,
@@ -335,131 +346,53 @@ export class TlsServerEngine {
     this.transcript.push(message.raw);
     if (!this.after('ClientHello')) return;
 
-    const served = this.config.versions.map((name) => VERSION_CODES[name]).sort((a, b) => b - a);
-    const common = served.find((code) => offered.includes(code));
-    if (common === undefined && served[served.length - 1]! > Math.max(...offered, 0)) {
-      throw new AlertError(`the client offers ${offered.map(versionName).join(', ') || 'nothing'}; the server serves ${this.config.versions.join(', ')}`, ALERT.protocolVersion);
-    }
-    // An old server answers with the best it knows, and leaves the refusal to the client.
-    this.version = common ?? served[0]!;
-    const suite = this.config.suites.find((candidate) => hello.cipherSuites.includes(candidate.code) && (!candidate.tls12Only || this.version === 0x0303));
-    if (!suite) throw new AlertError('no cipher suite in common (the engine serves DHE_RSA only)', ALERT.handshakeFailure);
-    this.suite = suite;
+    const version = chooseVersion(this.config.versions, hello);
+    this.version = VERSION_CODES[version];
+    const suite = chooseSuite(this.config.suites, hello, this.version);
     if (hello.renegotiationInfo?.length) throw new AlertError('renegotiation_info is not empty on an initial handshake', ALERT.handshakeFailure);
-
-    const extensions: Array<[number, Buffer]> = [];
-    const secureRenegotiation = hello.renegotiationInfo !== undefined || hello.cipherSuites.includes(RENEGOTIATION_SCSV);
-    if (secureRenegotiation && !this.script.omitRenegotiationInfo) extensions.push([ExtensionType.RenegotiationInfo, Buffer.of(0)]);
-    if (this.useExtendedMasterSecret) extensions.push([ExtensionType.ExtendedMasterSecret, Buffer.alloc(0)]);
-    this.serverRandom = this.random(32);
-    this.sendHandshake(serverHello({ version: this.version, random: this.serverRandom, suite: suite.code, extensions }));
+    const offer: Offer = { hello, version, suite, serverRandom: this.random(32), extendedMasterSecret: usesExtendedMasterSecret(hello, this.version) };
+    const extensions = helloExtensions(hello, offer.extendedMasterSecret, !this.script.omitRenegotiationInfo);
+    this.sendHandshake(serverHello({ version: this.version, random: offer.serverRandom, suite: suite.code, extensions }));
     if (!this.after('ServerHello')) return;
 
     this.sendHandshake(certificateMessage(this.config.chain));
     if (!this.after('Certificate')) return;
 
-    this.sendHandshake(this.serverKeyExchange(hello));
+    const keyExchange = signedKeyExchange({ ...offer, group: this.config.group, key: this.key, version: this.version, random: this.random, corrupt: this.script.corrupt === 'ske-signature' });
+    this.enter({ name: 'wait-client-key-exchange', offer, privateExponent: keyExchange.privateExponent }, next);
+    this.sendHandshake(keyExchange.message);
     if (!this.after('ServerKeyExchange')) return;
 
     this.sendHandshake(serverHelloDone());
     this.after('ServerHelloDone');
   }
 
-  private get useExtendedMasterSecret(): boolean {
-    return Boolean(this.hello?.extendedMasterSecret) && this.version !== 0x0300;
-  }
-
-  private serverKeyExchange(hello: ClientHello): Buffer {
-    const { group } = this.config;
-    // A short exponent, as servers use: 256 bits is the strength of the best group served.
-    const exponentBits = Math.min(256, group.bits - 2);
-    // In a small subgroup an exponent can land on the identity (1 in 7 for small-subgroup),
-    // which clients reject as a different fault; the scenario is about the subgroup, so draw again.
-    let publicValue = 1n;
-    while (publicValue <= 1n || publicValue >= group.p - 1n) {
-      this.privateExponent = (toBigInt(this.random(Math.ceil(exponentBits / 8))) % (1n << BigInt(exponentBits))) | 2n;
-      publicValue = modPow(group.g, this.privateExponent, group.p);
-    }
-    const pLength = Math.ceil(group.bits / 8);
-    const params = dhParams(toBytes(group.p), toBytes(group.g), toBytes(publicValue, pLength));
-    const signed = Buffer.concat([hello.random, this.serverRandom, params]);
-    let signature: Buffer;
-    let algorithm: number | undefined;
-    if (this.version === 0x0303) {
-      const offered = hello.signatureAlgorithms ?? [0x0201];
-      const choice = RSA_SIGNATURE_HASHES.find(([code]) => offered.includes(code));
-      if (!choice) throw new AlertError('the client accepts no RSA PKCS#1 signature the engine makes', ALERT.handshakeFailure);
-      algorithm = choice[0];
-      signature = sign(choice[1], signed, this.key);
-    } else {
-      // TLS 1.0/1.1 (and SSLv3): MD5 and SHA-1 side by side, PKCS#1 without DigestInfo.
-      const digest = Buffer.concat([createHash('md5').update(signed).digest(), createHash('sha1').update(signed).digest()]);
-      signature = privateEncrypt({ key: this.key, padding: constants.RSA_PKCS1_PADDING }, digest);
-    }
-    if (this.script.corrupt === 'ske-signature') signature[signature.length - 1]! ^= 0x01;
-    return serverKeyExchange(params, signature, algorithm);
-  }
-
-  private get prfHash(): PrfHash {
-    return this.version === 0x0303 ? this.suite!.prfHash : 'md5-sha1';
-  }
-
-  private onClientKeyExchange(body: Buffer): void {
-    if (this.version === 0x0300) throw new AlertError('the client accepted SSLv3; the engine only plays its hello, not its key derivation', ALERT.handshakeFailure);
-    const { group } = this.config;
-    const clientPublic = toBigInt(parseClientDhPublic(body));
-    if (clientPublic <= 1n || clientPublic >= group.p - 1n) throw new AlertError('the client DH public value is out of range', ALERT.illegalParameter);
-    const preMasterSecret = toBytes(modPow(clientPublic, this.privateExponent, group.p));
-    const hash = this.prfHash;
-    const hello = this.hello!;
-    this.masterSecret = this.useExtendedMasterSecret
-      ? prf(hash, preMasterSecret, 'extended master secret', transcriptHash(hash, this.transcript), 48)
-      : prf(hash, preMasterSecret, 'master secret', Buffer.concat([hello.random, this.serverRandom]), 48);
-    const suite = this.suite!;
-    const macLength = suite.mac ? 20 : 0;
-    const ivLength = suite.mac ? 16 : 4;
-    const block = prf(hash, this.masterSecret, 'key expansion', Buffer.concat([this.serverRandom, hello.random]), 2 * (macLength + suite.keyLength + ivLength));
-    let offset = 0;
-    const take = (n: number) => block.subarray(offset, (offset += n));
-    const clientMac = take(macLength);
-    const serverMac = take(macLength);
-    const clientKey = take(suite.keyLength);
-    const serverKey = take(suite.keyLength);
-    const clientIv = take(ivLength);
-    const serverIv = take(ivLength);
-    this.keyBlock = {
-      client: { suite, key: clientKey, macKey: clientMac, iv: clientIv },
-      server: { suite, key: serverKey, macKey: serverMac, iv: serverIv },
-    };
+  private onClientKeyExchange(body: Buffer, next: EngineState): void {
+    const { offer, privateExponent } = this.stateOf('wait-client-key-exchange');
+    const keys = deriveKeys(body, { ...offer, version: this.version, group: this.config.group, privateExponent, transcript: this.transcript });
+    this.enter({ name: 'wait-change-cipher-spec', offer, keys }, next);
     this.after('ClientKeyExchange');
   }
 
-  private expectedFinished(label: string): Buffer {
-    if (!this.suite || !this.masterSecret.length) return Buffer.alloc(0);
-    return prf(this.prfHash, this.masterSecret, label, transcriptHash(this.prfHash, this.transcript), 12);
-  }
-
-  private onClientFinished(verifyData: Buffer, expected: Buffer): void {
-    if (!expected.length || !expected.equals(verifyData)) throw new AlertError('the client Finished does not match the handshake', ALERT.decryptError);
+  private onClientFinished(message: HandshakeMessage, next: EngineState): void {
+    const { offer, keys } = this.stateOf('wait-finished');
+    const finishedOf = (label: string) => finishedData(this.version, offer.suite, keys.masterSecret, label, this.transcript);
+    if (!finishedOf('client finished').equals(message.body)) throw new AlertError('the client Finished does not match the handshake', ALERT.decryptError);
+    this.transcript.push(message.raw);
     if (!this.after('ClientFinished')) return;
     this.out.push(this.write.seal(ContentType.ChangeCipherSpec, Buffer.of(1)));
-    this.write.activate(this.keyBlock!.server);
-    const verify = this.expectedFinished('server finished');
+    this.write.activate(keys.server);
+    const verify = finishedOf('server finished');
     if (this.script.corrupt === 'finished') verify[0]! ^= 0xff;
     this.sendHandshake(finished(verify));
+    this.enter({ name: 'established', offer }, next);
     if (!this.after('ServerFinished')) return;
     this.events.push({
       type: 'handshake-complete',
-      version: versionName(this.version) as ProtocolVersion,
-      suite: this.suite!,
+      version: offer.version,
+      suite: offer.suite,
       dhBits: this.config.group.bits,
-      extendedMasterSecret: this.useExtendedMasterSecret,
+      extendedMasterSecret: offer.extendedMasterSecret,
     });
   }
-}
-
-/** The versions a ClientHello offers, newest first, up to TLS 1.2. */
-export function offeredVersions(hello: ClientHello): number[] {
-  const list = hello.supportedVersions ?? [0x0303, 0x0302, 0x0301, 0x0300].filter((code) => code <= hello.version);
-  return list.filter((code) => code >= 0x0300 && code <= 0x0303).sort((a, b) => b - a);
 }

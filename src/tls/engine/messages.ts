@@ -1,6 +1,14 @@
-// Handshake messages (RFC 5246 §7.4): reassembly from records, the ClientHello parser and
-// the builders of the server's messages. Parsing never throws anything but AlertError.
-import { ALERT, AlertError } from './alert-error.js';
+// Handshake messages (RFC 5246 §7.4): reassembly from records, and both sides' codecs: the
+// ClientHello parser and the server's builders (what the engine serves), the ClientHello
+// builder and the server flight's parsers (what a probe or a scripted client reads).
+// Parsing never throws anything but AlertError.
+import { ALERT } from '../alerts.js';
+import { AlertError } from './alert-error.js';
+import { encodeExtensions, ExtensionType, readExtensions, type Extension } from './extensions.js';
+import { RENEGOTIATION_SCSV, VERSION_CODES } from './suites.js';
+import { codes16, Cursor, u16, vector16, vector24, vector8 } from './wire.js';
+
+export { clientExtension, ExtensionType, type Extension } from './extensions.js';
 
 export const HandshakeType = {
   HelloRequest: 0,
@@ -13,16 +21,6 @@ export const HandshakeType = {
   CertificateVerify: 15,
   ClientKeyExchange: 16,
   Finished: 20,
-} as const;
-
-export const ExtensionType = {
-  ServerName: 0,
-  SupportedGroups: 10,
-  SignatureAlgorithms: 13,
-  ExtendedMasterSecret: 23,
-  SessionTicket: 35,
-  SupportedVersions: 43,
-  RenegotiationInfo: 0xff01,
 } as const;
 
 export interface HandshakeMessage {
@@ -65,44 +63,6 @@ export function encodeHandshake(type: number, body: Buffer): Buffer {
   return Buffer.concat([header, body]);
 }
 
-/** A bounds-checked reader over a message body; every overrun is a decode_error (50). */
-class Cursor {
-  private offset = 0;
-  constructor(
-    private readonly bytes: Buffer,
-    private readonly what: string,
-  ) {}
-
-  private need(n: number): void {
-    if (this.offset + n > this.bytes.length) throw new AlertError(`${this.what} is truncated`, ALERT.decodeError);
-  }
-  u8(): number {
-    this.need(1);
-    return this.bytes[this.offset++]!;
-  }
-  u16(): number {
-    this.need(2);
-    const value = this.bytes.readUInt16BE(this.offset);
-    this.offset += 2;
-    return value;
-  }
-  take(n: number): Buffer {
-    this.need(n);
-    const slice = this.bytes.subarray(this.offset, this.offset + n);
-    this.offset += n;
-    return slice;
-  }
-  vector8(): Buffer {
-    return this.take(this.u8());
-  }
-  vector16(): Buffer {
-    return this.take(this.u16());
-  }
-  get remaining(): number {
-    return this.bytes.length - this.offset;
-  }
-}
-
 export interface ClientHello {
   version: number;
   random: Buffer;
@@ -134,16 +94,8 @@ export function parseClientHello(body: Buffer): ClientHello {
   for (let i = 0; i < suites.length; i += 2) cipherSuites.push(suites.readUInt16BE(i));
   const compressionMethods = [...cursor.vector8()];
   if (!compressionMethods.includes(0)) throw new AlertError('ClientHello does not offer the null compression method', ALERT.illegalParameter);
-  const extensions = new Map<number, Buffer>();
-  if (cursor.remaining > 0) {
-    const block = new Cursor(cursor.vector16(), 'ClientHello extensions');
-    while (block.remaining > 0) {
-      const type = block.u16();
-      if (extensions.has(type)) throw new AlertError(`ClientHello repeats extension ${type}`, ALERT.illegalParameter);
-      extensions.set(type, Buffer.from(block.vector16()));
-    }
-  }
-  if (cursor.remaining > 0) throw new AlertError('ClientHello has trailing bytes', ALERT.decodeError);
+  const extensions = readExtensions(cursor, 'ClientHello');
+  cursor.end();
   const hello: ClientHello = { version, random, sessionId, cipherSuites, compressionMethods, extensions, extendedMasterSecret: extensions.has(ExtensionType.ExtendedMasterSecret) };
 
   const sni = extensions.get(ExtensionType.ServerName);
@@ -172,27 +124,8 @@ export function parseClientHello(body: Buffer): ClientHello {
   }
   const renegotiation = extensions.get(ExtensionType.RenegotiationInfo);
   if (renegotiation) hello.renegotiationInfo = new Cursor(renegotiation, 'renegotiation_info').vector8();
-  else if (cipherSuites.includes(0x00ff)) hello.renegotiationInfo = Buffer.alloc(0);
+  else if (cipherSuites.includes(RENEGOTIATION_SCSV)) hello.renegotiationInfo = Buffer.alloc(0);
   return hello;
-}
-
-function vector8(bytes: Buffer): Buffer {
-  return Buffer.concat([Buffer.of(bytes.length), bytes]);
-}
-function vector16(bytes: Buffer): Buffer {
-  const length = Buffer.alloc(2);
-  length.writeUInt16BE(bytes.length);
-  return Buffer.concat([length, bytes]);
-}
-function vector24(bytes: Buffer): Buffer {
-  const length = Buffer.alloc(3);
-  length.writeUIntBE(bytes.length, 0, 3);
-  return Buffer.concat([length, bytes]);
-}
-function u16(value: number): Buffer {
-  const bytes = Buffer.alloc(2);
-  bytes.writeUInt16BE(value);
-  return bytes;
 }
 
 export interface ServerHelloFields {
@@ -245,3 +178,172 @@ export function parseClientDhPublic(body: Buffer): Buffer {
   if (cursor.remaining > 0 || yc.length === 0) throw new AlertError('ClientKeyExchange is malformed', ALERT.decodeError);
   return yc;
 }
+
+// --- the client's side: its hello out, the server's flight in -------------------------
+
+export interface ClientHelloFields {
+  /** client_version: the highest version offered (0x0300 for an SSLv3 hello; 0x0303 with supported_versions for TLS 1.3). */
+  version: number;
+  random: Buffer;
+  sessionId?: Buffer;
+  /** In the client's order of preference; add RENEGOTIATION_SCSV here to signal RFC 5746 without the extension. */
+  cipherSuites: readonly number[];
+  compressionMethods?: readonly number[];
+  /** Sent in this order. Undefined leaves the extensions block out, as SSLv3 hellos do; [] sends an empty one. */
+  extensions?: readonly Extension[];
+}
+
+export function clientHello({ version, random, sessionId = Buffer.alloc(0), cipherSuites, compressionMethods = [0], extensions }: ClientHelloFields): Buffer {
+  return encodeHandshake(
+    HandshakeType.ClientHello,
+    Buffer.concat([
+      u16(version),
+      random,
+      vector8(sessionId),
+      codes16(cipherSuites),
+      vector8(Buffer.from(compressionMethods)),
+      ...(extensions ? [encodeExtensions(extensions)] : []),
+    ]),
+  );
+}
+
+export interface ServerHello {
+  /** server_version as sent (0x0303 for TLS 1.3, which says itself in supported_versions). */
+  version: number;
+  random: Buffer;
+  sessionId: Buffer;
+  cipherSuite: number;
+  compressionMethod: number;
+  /** In the order sent. */
+  extensions: Map<number, Buffer>;
+  /** From supported_versions: the version a TLS 1.3 server chose. */
+  selectedVersion?: number;
+  /** renegotiation_info's content; undefined when the server left it out. */
+  renegotiationInfo?: Buffer;
+  extendedMasterSecret: boolean;
+  /** RFC 8446 §4.1.3: a HelloRetryRequest is a ServerHello with this random. */
+  helloRetryRequest: boolean;
+}
+
+const HELLO_RETRY_RANDOM = Buffer.from('cf21ad74e59a6111be1d8c021e65b891c2a211167abb8c5e079e09e2c8a8339c', 'hex');
+
+export function parseServerHello(body: Buffer): ServerHello {
+  const cursor = new Cursor(body, 'ServerHello');
+  const version = cursor.u16();
+  const random = Buffer.from(cursor.take(32));
+  const sessionId = Buffer.from(cursor.vector8());
+  if (sessionId.length > 32) throw new AlertError('ServerHello session id is over 32 bytes', ALERT.illegalParameter);
+  const cipherSuite = cursor.u16();
+  const compressionMethod = cursor.u8();
+  const extensions = readExtensions(cursor, 'ServerHello');
+  cursor.end();
+  const hello: ServerHello = {
+    version,
+    random,
+    sessionId,
+    cipherSuite,
+    compressionMethod,
+    extensions,
+    extendedMasterSecret: extensions.has(ExtensionType.ExtendedMasterSecret),
+    helloRetryRequest: random.equals(HELLO_RETRY_RANDOM),
+  };
+  const selected = extensions.get(ExtensionType.SupportedVersions);
+  if (selected) {
+    const reader = new Cursor(selected, 'supported_versions');
+    hello.selectedVersion = reader.u16();
+    reader.end();
+  }
+  const renegotiation = extensions.get(ExtensionType.RenegotiationInfo);
+  if (renegotiation) {
+    const reader = new Cursor(renegotiation, 'renegotiation_info');
+    hello.renegotiationInfo = Buffer.from(reader.vector8());
+    reader.end();
+  }
+  return hello;
+}
+
+/** Certificate (RFC 5246 §7.4.2): the DER certificates as sent, leaf first. */
+export function parseCertificate(body: Buffer): Buffer[] {
+  const outer = new Cursor(body, 'Certificate');
+  const list = new Cursor(outer.vector24(), 'Certificate list');
+  outer.end();
+  const chain: Buffer[] = [];
+  while (list.remaining > 0) {
+    const der = list.vector24();
+    if (der.length === 0) throw new AlertError('Certificate holds an empty certificate', ALERT.decodeError);
+    chain.push(Buffer.from(der));
+  }
+  return chain;
+}
+
+interface SignedParams {
+  /** The bytes the signature covers, after client_random + server_random. */
+  params: Buffer;
+  /** From TLS 1.2 on: (hash << 8 | signature), RFC 5246 §7.4.1.4.1. */
+  signatureAlgorithm?: number;
+  signature: Buffer;
+}
+export type ServerKeyExchange =
+  | ({ kind: 'DHE'; p: Buffer; g: Buffer; publicValue: Buffer } & SignedParams)
+  | ({ kind: 'ECDHE'; namedCurve: number; publicValue: Buffer } & SignedParams);
+
+/** The message's shape depends on the suite's key exchange and, for the signature, on the version. */
+export function parseServerKeyExchange(body: Buffer, kind: 'DHE' | 'ECDHE', version: number): ServerKeyExchange {
+  const cursor = new Cursor(body, 'ServerKeyExchange');
+  let exchange: { kind: 'DHE'; p: Buffer; g: Buffer; publicValue: Buffer } | { kind: 'ECDHE'; namedCurve: number; publicValue: Buffer };
+  if (kind === 'DHE') {
+    const p = Buffer.from(cursor.vector16());
+    const g = Buffer.from(cursor.vector16());
+    const publicValue = Buffer.from(cursor.vector16());
+    if (!p.length || !g.length || !publicValue.length) throw new AlertError('ServerKeyExchange has an empty DH value', ALERT.decodeError);
+    exchange = { kind, p, g, publicValue };
+  } else {
+    // RFC 8422 §5.4: only named curves (curve_type 3) are still allowed.
+    const curveType = cursor.u8();
+    if (curveType !== 3) throw new AlertError(`ServerKeyExchange curve type ${curveType} is not named_curve`, ALERT.illegalParameter);
+    const namedCurve = cursor.u16();
+    exchange = { kind, namedCurve, publicValue: Buffer.from(cursor.vector8()) };
+  }
+  const params = Buffer.from(body.subarray(0, body.length - cursor.remaining));
+  const signatureAlgorithm = version >= VERSION_CODES['TLSv1.2'] ? cursor.u16() : undefined;
+  const signature = Buffer.from(cursor.vector16());
+  cursor.end();
+  return { ...exchange, params, ...(signatureAlgorithm === undefined ? {} : { signatureAlgorithm }), signature } as ServerKeyExchange;
+}
+
+export interface CertificateRequest {
+  certificateTypes: number[];
+  /** TLS 1.2 only. */
+  signatureAlgorithms?: number[];
+  /** DER distinguished names of the CAs the server accepts. */
+  authorities: Buffer[];
+}
+
+export function parseCertificateRequest(body: Buffer, version: number): CertificateRequest {
+  const cursor = new Cursor(body, 'CertificateRequest');
+  const certificateTypes = [...cursor.vector8()];
+  const signatureAlgorithms = version >= VERSION_CODES['TLSv1.2'] ? cursor.codes(cursor.vector16()) : undefined;
+  const names = new Cursor(cursor.vector16(), 'CertificateRequest authorities');
+  cursor.end();
+  const authorities: Buffer[] = [];
+  while (names.remaining > 0) authorities.push(Buffer.from(names.vector16()));
+  return { certificateTypes, ...(signatureAlgorithms ? { signatureAlgorithms } : {}), authorities };
+}
+
+export function parseServerHelloDone(body: Buffer): void {
+  if (body.length) throw new AlertError('ServerHelloDone is not empty', ALERT.decodeError);
+}
+
+export interface AlertMessage {
+  level: number;
+  description: number;
+  fatal: boolean;
+}
+
+/** An alert record's content (RFC 5246 §7.2): level and description. */
+export function parseAlert(fragment: Buffer): AlertMessage {
+  if (fragment.length !== 2) throw new AlertError('malformed alert', ALERT.decodeError);
+  return { level: fragment[0]!, description: fragment[1]!, fatal: fragment[0] === 2 };
+}
+
+export const alertMessage = (description: number, fatal = true): Buffer => Buffer.of(fatal ? 2 : 1, description);

@@ -1,7 +1,8 @@
 // The TLS record layer (RFC 5246 §6.2): framing, and protection with the suites of suites.ts.
 import { createCipheriv, createDecipheriv, createHmac, randomBytes } from 'node:crypto';
-import { ALERT, AlertError } from './alert-error.js';
-import type { CipherSuite } from './suites.js';
+import { ALERT } from '../alerts.js';
+import { AlertError } from './alert-error.js';
+import { VERSION_CODES, type CipherSuite } from './suites.js';
 
 export const ContentType = { ChangeCipherSpec: 20, Alert: 21, Handshake: 22, ApplicationData: 23 } as const;
 
@@ -76,7 +77,11 @@ export class RecordProtection {
   private keys: DirectionKeys | undefined;
   private sequence = 0n;
 
-  constructor(private readonly version: () => number) {}
+  constructor(
+    private readonly version: () => number,
+    /** Where explicit CBC IVs come from: the engine's own source, so a test can fix it. */
+    private readonly random: (length: number) => Buffer = randomBytes,
+  ) {}
 
   get active(): boolean {
     return this.keys !== undefined;
@@ -104,8 +109,8 @@ export class RecordProtection {
     const unpadded = plaintext.length + mac.length;
     const padLength = 15 - (unpadded % 16);
     const padded = Buffer.concat([plaintext, mac, Buffer.alloc(padLength + 1, padLength)]);
-    const explicitIv = version >= 0x0302;
-    const iv = explicitIv ? randomBytes(16) : keys.iv;
+    const explicitIv = version >= VERSION_CODES['TLSv1.1'];
+    const iv = explicitIv ? this.random(16) : keys.iv;
     const cipher = createCipheriv(suite.cipher, keys.key, iv).setAutoPadding(false);
     const body = Buffer.concat([cipher.update(padded), cipher.final()]);
     // TLS 1.0 chains: the next record's IV is this record's last ciphertext block.
@@ -133,10 +138,10 @@ export class RecordProtection {
         throw new AlertError('record authentication failed (bad_record_mac)', ALERT.badRecordMac);
       }
     }
-    const explicitIv = this.version() >= 0x0302;
+    const explicitIv = this.version() >= VERSION_CODES['TLSv1.1'];
     const iv = explicitIv ? fragment.subarray(0, 16) : keys.iv;
     const body = explicitIv ? fragment.subarray(16) : fragment;
-    const macLength = 20;
+    const { macLength } = suite;
     if (body.length === 0 || body.length % 16 !== 0 || body.length < macLength + 1) {
       throw new AlertError('CBC record of a bad length', ALERT.badRecordMac);
     }

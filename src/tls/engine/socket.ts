@@ -1,6 +1,5 @@
 // Drives the sans-IO engine on a socket: the thin part that does IO. Once the handshake is
 // done it is a plaintext Duplex, which smtp-server reads and writes as it would a TLSSocket.
-import { X509Certificate } from 'node:crypto';
 import type { Socket } from 'node:net';
 import { Duplex } from 'node:stream';
 import { TlsServerEngine, type EngineConfig, type EngineEvent } from './engine.js';
@@ -103,9 +102,4 @@ export class EngineSocket extends Duplex {
     if (!this.raw.destroyed) this.raw.destroy();
     callback(error);
   }
-}
-
-/** The DER certificates of a PEM chain, leaf first. */
-export function derChain(pem: string): Buffer[] {
-  return (pem.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? []).map((block) => new X509Certificate(block).raw);
 }

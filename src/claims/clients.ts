@@ -1,0 +1,268 @@
+// How each kind of client is run against a scenario: the catalogue's default invocation
+// and its translation of every setting a claim may name. This is the one home of those
+// command lines: `show` prints them, the README's matrix table is made from them, and the
+// test suite runs exactly what `show` prints.
+import type { SettingName, Settings } from './settings.js';
+
+/** Where the client is pointed; every field is text, so placeholders ({host}) fit too. */
+export interface Target {
+  host: string;
+  port: string;
+  /** The test CA's certificate file. */
+  ca: string;
+  /** The server's name, as its certificates carry it. */
+  hostname: string;
+  /** The test CA's client certificate and key (`broken-mta certs --client`). */
+  clientCert: string;
+  clientKey: string;
+}
+
+export const FROM = 'sender@client.example.test';
+export const TO = 'rcpt@mx.broken-mta.test';
+export const HELO = 'client.example.test';
+
+/** A program run from a shell: what `show` prints is what the suite runs. */
+export interface CommandInvocation {
+  kind: 'command';
+  argv: string[];
+  /** A shell command whose output is the client's input; none: the input is empty. */
+  stdin?: string;
+  /** How long the suite lets it run before it kills it. */
+  timeoutMs: number;
+}
+
+/**
+ * An MTA that sends one message through its own configuration (the README's sendmail
+ * recipe): its access map entries, its command-line options, and whether this run is a
+ * queue run (a retry of what an earlier attempt left queued) rather than a new message.
+ */
+export interface MtaInvocation {
+  kind: 'sendmail';
+  access: string[];
+  options: string[];
+  to: string[];
+  /** The message body's size, when the claim asks for a large one. */
+  bodyBytes?: number;
+  queueRun: boolean;
+  timeoutMs: number;
+}
+
+export type Invocation = CommandInvocation | MtaInvocation;
+
+export type TlsMode = NonNullable<Settings['tls']>;
+const ALL_TLS_MODES: readonly TlsMode[] = ['none', 'optional', 'required', 'implicit'];
+
+export interface ClientKind {
+  name: string;
+  /** The program that must be installed. */
+  program: string;
+  /** The settings this client can express. */
+  settings: readonly SettingName[];
+  /** The values of `tls` it can express. */
+  tlsModes: readonly TlsMode[];
+  /** Whether it writes a log of its own (syslog) that a claim can quote with `logs`. */
+  hasLog: boolean;
+  /** The command for one run; `attempt` counts runs against the same server, from 1. */
+  invoke(settings: Settings, target: Target, attempt: number): Invocation;
+}
+
+const recipients = (settings: Settings) => [settings.to ?? TO].flat();
+
+/** An SMTP transaction, for clients that only open the TLS session (openssl). */
+const smtpTransaction = (to: string[]) =>
+  `printf '${[`EHLO ${HELO}`, `MAIL FROM:<${FROM}>`, ...to.map((rcpt) => `RCPT TO:<${rcpt}>`), 'DATA', 'Subject: broken-mta', '', 'hello', '.', 'QUIT', ''].join('\\n')}'`;
+
+const withTimeout = (settings: Settings, argv: string[]) => (settings.timeout ? ['timeout', String(settings.timeout), ...argv] : argv);
+
+const openssl: ClientKind = {
+  name: 'openssl',
+  program: 'openssl',
+  settings: ['tls', 'verify', 'verifyHostname', 'securityLevel', 'version', 'legacyRenegotiation', 'clientCert', 'timeout', 'sendMail', 'to'],
+  // s_client speaks TLS or nothing: STARTTLS (its default) or implicit TLS.
+  tlsModes: ['required', 'implicit'],
+  hasLog: false,
+  invoke(settings, target) {
+    const argv = ['openssl', 's_client', ...(settings.tls === 'implicit' ? [] : ['-starttls', 'smtp']), '-crlf', '-connect', `${target.host}:${target.port}`, '-CAfile', target.ca];
+    if (settings.verify) argv.push('-verify_return_error');
+    if (settings.verifyHostname) argv.push('-verify_hostname', target.hostname);
+    if (settings.securityLevel !== undefined) argv.push('-cipher', `DEFAULT@SECLEVEL=${settings.securityLevel}`);
+    if (settings.version) argv.push({ TLSv1: '-tls1', 'TLSv1.1': '-tls1_1', 'TLSv1.2': '-tls1_2', 'TLSv1.3': '-tls1_3' }[settings.version]);
+    if (settings.legacyRenegotiation) argv.push('-legacy_server_connect');
+    if (settings.clientCert) argv.push('-cert', target.clientCert, '-key', target.clientKey);
+    // -ign_eof: read the server's replies after the input ends, until it closes.
+    if (settings.sendMail) argv.push('-ign_eof');
+    return {
+      kind: 'command',
+      argv: withTimeout(settings, argv),
+      ...(settings.sendMail ? { stdin: smtpTransaction(recipients(settings)) } : {}),
+      timeoutMs: 15_000,
+    };
+  },
+};
+
+const gnutls: ClientKind = {
+  name: 'gnutls',
+  program: 'gnutls-cli',
+  settings: ['tls', 'verify', 'dhBits', 'clientCert', 'timeout'],
+  tlsModes: ['required', 'implicit'],
+  hasLog: false,
+  invoke(settings, target) {
+    const argv = ['gnutls-cli', ...(settings.tls === 'implicit' ? [] : ['--starttls-proto=smtp']), '--port', target.port, '--x509cafile', target.ca];
+    if (settings.verify === false) argv.push('--insecure');
+    if (settings.dhBits) argv.push(`--dh-bits=${settings.dhBits}`);
+    if (settings.clientCert) argv.push('--x509certfile', target.clientCert, '--x509keyfile', target.clientKey);
+    argv.push(target.host);
+    return { kind: 'command', argv: withTimeout(settings, argv), timeoutMs: 15_000 };
+  },
+};
+
+const SWAKS_TLS = { none: [], optional: ['--tls-optional-strict'], required: ['--tls'], implicit: ['--tls-on-connect'] } as const;
+
+const swaks: ClientKind = {
+  name: 'swaks',
+  program: 'swaks',
+  settings: ['tls', 'verify', 'clientCert', 'timeout', 'to', 'messageBytes'],
+  tlsModes: ALL_TLS_MODES,
+  hasLog: false,
+  invoke(settings, target) {
+    const tls = SWAKS_TLS[settings.tls ?? 'optional'];
+    const argv = ['swaks', '--server', `${target.host}:${target.port}`, '--from', FROM, '--to', recipients(settings).join(','), ...tls];
+    if (tls.length && settings.verify !== false) argv.push('--tls-verify', '--tls-ca-path', target.ca);
+    if (settings.clientCert) argv.push('--tls-cert', target.clientCert, '--tls-key', target.clientKey);
+    argv.push('--timeout', String(settings.timeout ?? 5));
+    if (settings.messageBytes) argv.push('--body', '-');
+    return {
+      kind: 'command',
+      argv,
+      ...(settings.messageBytes ? { stdin: `head -c ${settings.messageBytes} /dev/zero | tr '\\0' x` } : {}),
+      timeoutMs: 30_000 + (settings.timeout ?? 0) * 4000,
+    };
+  },
+};
+
+// nodemailer is a library: a few lines of Node send one message and print what came of it,
+// the error's message and code as an application would log them. One line, to paste.
+const NODEMAILER_SCRIPT = [
+  'import { readFileSync } from "node:fs";',
+  'import nodemailer from "nodemailer";',
+  'const { transport, message, textBytes } = JSON.parse(process.argv[1]);',
+  'for (const key of ["ca", "cert", "key"]) if (transport.tls[key]) transport.tls[key] = readFileSync(transport.tls[key]);',
+  'if (textBytes) message.text = "x".repeat(textBytes);',
+  'const client = nodemailer.createTransport(transport);',
+  'try {',
+  'const info = await client.sendMail(message);',
+  'console.log(info.response);',
+  'if (info.rejected.length) console.log(`rejected: ${info.rejected.join(", ")}`);',
+  '} catch (error) {',
+  'console.log(`Error: ${error.message.trim()}${error.code ? ` (code ${error.code})` : ""}`);',
+  'process.exitCode = 1;',
+  '} finally {',
+  'client.close();',
+  '}',
+].join(' ');
+
+const NODEMAILER_TLS = { none: { ignoreTLS: true }, optional: { opportunisticTLS: true }, required: { requireTLS: true }, implicit: { secure: true } } as const;
+
+const nodemailer: ClientKind = {
+  name: 'nodemailer',
+  program: 'node',
+  settings: ['tls', 'verify', 'securityLevel', 'version', 'clientCert', 'timeout', 'to', 'messageBytes'],
+  tlsModes: ALL_TLS_MODES,
+  hasLog: false,
+  invoke(settings, target) {
+    const timeoutMs = (settings.timeout ?? 5) * 1000;
+    const tls: Record<string, unknown> = { ca: target.ca, servername: target.hostname };
+    if (settings.verify === false) tls.rejectUnauthorized = false;
+    if (settings.securityLevel !== undefined) tls.ciphers = `DEFAULT@SECLEVEL=${settings.securityLevel}`;
+    if (settings.version) Object.assign(tls, { minVersion: settings.version, maxVersion: settings.version });
+    if (settings.clientCert) Object.assign(tls, { cert: target.clientCert, key: target.clientKey });
+    const options = {
+      transport: {
+        host: target.host,
+        port: Number(target.port) || target.port,
+        name: HELO,
+        ...(settings.tls ? NODEMAILER_TLS[settings.tls] : {}),
+        connectionTimeout: timeoutMs,
+        greetingTimeout: timeoutMs,
+        socketTimeout: timeoutMs,
+        tls,
+      },
+      message: { from: FROM, to: recipients(settings), subject: 'broken-mta', text: 'hello' },
+      ...(settings.messageBytes ? { textBytes: settings.messageBytes } : {}),
+    };
+    return { kind: 'command', argv: ['node', '--input-type=module', '-e', NODEMAILER_SCRIPT, JSON.stringify(options)], timeoutMs: 3 * timeoutMs + 15_000 };
+  },
+};
+
+const sendmail: ClientKind = {
+  name: 'sendmail',
+  program: 'sendmail',
+  settings: ['tls', 'verify', 'securityLevel', 'fallback', 'queueRun', 'timeout', 'to', 'messageBytes'],
+  // Implicit TLS is a mailer setting of its own (smtps), not one message's.
+  tlsModes: ['none', 'optional', 'required'],
+  hasLog: true,
+  invoke(settings, target, attempt) {
+    const access: string[] = [];
+    const options: string[] = [];
+    if (settings.tls === 'none') access.push(`Try_TLS:${target.host}\tNO`);
+    if (settings.tls === 'required') access.push(`TLS_Srv:${target.host}\tENCR:128`);
+    if (settings.verify) access.push(`TLS_Srv:${target.host}\tVERIFY`);
+    if (settings.fallback) options.push('-OTLSFallbacktoClear=true');
+    if (settings.securityLevel !== undefined) options.push(`-OCipherList=DEFAULT@SECLEVEL=${settings.securityLevel}`);
+    if (settings.timeout) {
+      for (const stage of ['initial', 'helo', 'mail', 'rcpt', 'datainit', 'datablock', 'datafinal', 'starttls']) options.push(`-OTimeout.${stage}=${settings.timeout}s`);
+    }
+    return {
+      kind: 'sendmail',
+      access,
+      options,
+      to: recipients(settings),
+      ...(settings.messageBytes ? { bodyBytes: settings.messageBytes } : {}),
+      queueRun: Boolean(settings.queueRun) && attempt > 1,
+      timeoutMs: 60_000,
+    };
+  },
+};
+
+export const CLIENT_KINDS = [openssl, gnutls, swaks, nodemailer, sendmail] as const;
+export const CLIENT_NAMES = CLIENT_KINDS.map((kind) => kind.name) as ['openssl', 'gnutls', 'swaks', 'nodemailer', 'sendmail'];
+export type ClientName = (typeof CLIENT_NAMES)[number];
+
+export function clientKind(name: string): ClientKind | undefined {
+  return CLIENT_KINDS.find((kind) => kind.name === name);
+}
+
+/** A word for a POSIX shell, quoted only when it must be. */
+export function shellWord(word: string): string {
+  return /^[\w@%+=:,./{}-]+$/.test(word) ? word : `'${word.replaceAll("'", `'\\''`)}'`;
+}
+
+/** The command line to paste into a shell (and the one the suite runs with sh -c). */
+export function commandLine(invocation: CommandInvocation): string {
+  const command = invocation.argv.map(shellWord).join(' ');
+  return invocation.stdin ? `${invocation.stdin} | ${command}` : `${command} </dev/null`;
+}
+
+/** The README recipe's sendmail, as an admin runs it: the access map, then one message or a queue run. */
+export function sendmailLines(invocation: MtaInvocation): string[] {
+  const lines: string[] = [];
+  if (invocation.access.length) {
+    const entries = invocation.access.map((entry) => entry.replace('\t', '\\t')).join('\\n');
+    lines.push(`printf '${entries}\\n' > /tmp/sm/access && makemap hash /tmp/sm/access < /tmp/sm/access`);
+  }
+  const common = ['-v', '-Am', '-C', 'sendmail.cf', ...invocation.options];
+  const sendmailArgs = invocation.queueRun ? [...common, '-q'] : [...common, '-ODeliveryMode=i', '-f', FROM, ...invocation.to];
+  const inner = `hostname ${HELO}; exec sendmail ${sendmailArgs.map(shellWord).join(' ')}`;
+  const message = invocation.bodyBytes
+    ? `{ printf 'Subject: broken-mta\\n\\n'; head -c ${invocation.bodyBytes} /dev/zero | tr '\\0' x; }`
+    : `printf 'Subject: broken-mta\\n\\nhello\\n'`;
+  lines.push(invocation.queueRun ? `unshare -u sh -c ${shellWord(inner)}` : `${message} | unshare -u sh -c ${shellWord(inner)}`);
+  return lines;
+}
+
+export function invocationLines(invocation: Invocation): string[] {
+  return invocation.kind === 'command' ? [commandLine(invocation)] : sendmailLines(invocation);
+}
+
+/** The target as the README and `--help` write commands: placeholders `matrix` fills in. */
+export const PLACEHOLDERS: Target = { host: '{host}', port: '{port}', ca: '{ca}', hostname: 'mx.broken-mta.test', clientCert: '{cert}', clientKey: '{key}' };

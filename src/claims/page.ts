@@ -1,0 +1,49 @@
+// A scenario's claims as `broken-mta show` prints them: what each client shows, and the
+// command that shows it, ready to paste once the scenario is served.
+import type { Scenario } from '../scenario/schema.js';
+import { describeExpectation } from './check.js';
+import type { Claim } from './claim.js';
+import { clientKind, invocationLines, type Target } from './clients.js';
+
+function settingsText(claim: Claim): string {
+  const settings = Object.entries(claim.with ?? {}).map(([key, value]) => (value === true ? key : `${key} ${Array.isArray(value) ? value.join(',') : value}`));
+  return settings.length ? ` (${settings.join(', ')})` : '';
+}
+
+/** The commands of every attempt a claim makes; the same command repeated is said once. */
+function commands(claim: Claim, target: Target): string[] {
+  const kind = clientKind(claim.client)!;
+  const attempts = claim.attempt ?? 1;
+  const lines: string[] = [];
+  let previous = '';
+  let repeated = 0;
+  const flush = () => {
+    if (repeated > 1) lines[lines.length - 1] += `   # ${repeated} times`;
+  };
+  for (let attempt = 1; attempt <= attempts; attempt++) {
+    const text = invocationLines(kind.invoke(claim.with ?? {}, target, attempt)).join('\n');
+    if (text === previous) {
+      repeated++;
+      continue;
+    }
+    flush();
+    lines.push(...text.split('\n').map((line) => `$ ${line}`));
+    previous = text;
+    repeated = 1;
+  }
+  flush();
+  return lines;
+}
+
+export function renderClaims(scenario: Scenario, target: Target): string[] {
+  const out: string[] = [];
+  scenario.symptoms.forEach((claim, index) => {
+    const attempt = claim.attempt ? `, attempt ${claim.attempt}` : '';
+    out.push(`  ${index + 1}. ${claim.client}${settingsText(claim)}${attempt}: ${describeExpectation(claim)}`);
+    if (claim.client === 'sendmail') out.push(`     (the README's sendmail recipe, its ESMTP_MAILER_ARGS on port ${target.port})`);
+    if (claim.with?.clientCert) out.push('     (the client certificate and key: broken-mta certs --client)');
+    out.push(...commands(claim, target).map((line) => `     ${line}`));
+    if (claim.note) out.push(`     note: ${claim.note}`);
+  });
+  return out;
+}

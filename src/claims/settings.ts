@@ -1,0 +1,38 @@
+// How a claim's client is run when it is not run the catalogue's default way: one
+// vocabulary of intents ("require TLS", "verify the certificate", "security level 1") that
+// every kind of client translates into its own flags (src/claims/clients.ts). A new kind
+// (Postfix, Exim) brings its translations, not new words; a claim that names a setting its
+// client cannot express is refused by the schema, at that field.
+import { z } from 'zod';
+
+export const TLS_VERSIONS = ['TLSv1', 'TLSv1.1', 'TLSv1.2', 'TLSv1.3'] as const;
+
+const address = z.string().regex(/^[^\s@<>]+@[^\s@<>]+$/, 'an address such as nobody@mx.broken-mta.test');
+
+export const settingsSchema = z
+  .strictObject({
+    tls: z
+      .enum(['none', 'optional', 'required', 'implicit'])
+      .optional()
+      .describe(
+        'none: never STARTTLS; optional: STARTTLS when offered, on in plaintext when it is refused; required: TLS or nothing; implicit: TLS from the first byte (port 465 style)',
+      ),
+    verify: z.boolean().optional().describe("Whether an unverified certificate stops the client (true) or is only noted (false)"),
+    verifyHostname: z.literal(true).optional().describe("Check the certificate's names against the server name too"),
+    securityLevel: z.number().int().min(0).max(5).optional().describe("OpenSSL's security level (DEFAULT@SECLEVEL=N)"),
+    version: z.enum(TLS_VERSIONS).optional().describe('Speak only this TLS version'),
+    legacyRenegotiation: z.literal(true).optional().describe('Talk to a server without RFC 5746 secure renegotiation'),
+    dhBits: z.number().int().min(256).max(8192).optional().describe('The smallest DH group the client accepts, in bits'),
+    clientCert: z.literal(true).optional().describe('Present the client certificate from the test CA (`broken-mta certs --client`)'),
+    timeout: z.number().int().min(1).max(300).optional().describe('Give up after this many seconds of silence (for openssl and gnutls-cli: killed by timeout(1))'),
+    to: z.union([address, z.array(address).min(1)]).optional().describe('The recipient, or recipients'),
+    messageBytes: z.number().int().min(1).max(1_000_000).optional().describe('A message body of this many bytes'),
+    sendMail: z.literal(true).optional().describe('(openssl) Send a whole SMTP transaction after the handshake'),
+    fallback: z.literal(true).optional().describe('(sendmail) After a failed handshake, deliver in plaintext on a new connection'),
+    queueRun: z.literal(true).optional().describe('(sendmail) Every attempt after the first is a queue run (sendmail -q): the retry of what the first left queued'),
+  })
+  .describe("How the client is run, where it differs from the catalogue's default invocation for that client");
+
+export type Settings = z.output<typeof settingsSchema>;
+export type SettingName = keyof Settings;
+export const SETTING_NAMES = Object.keys(settingsSchema.shape) as SettingName[];

@@ -1,0 +1,68 @@
+// Where the scenario's faults meet a session: one entry, runStep, for every step (the
+// greeting, each command, STARTTLS's TLS, implicit TLS, the end of a message). The faults
+// at the step run in file order; the first that takes the step's place ends it, and
+// otherwise the step goes on as smtp-server would have it.
+import type { SessionEventInput } from '../events.js';
+import type { ConfiguredFault, FaultTarget } from '../faults/fault.js';
+import { addressOf, applies, type FaultState, type StepContext } from '../faults/when.js';
+import { alert } from '../tls/alerts.js';
+import type { Step } from './steps.js';
+import type { TlsOutcome } from './tls-outcome.js';
+
+/** What the runner needs of the session it runs in. */
+export interface FaultSession {
+  readonly sessionNumber: number;
+  readonly tls: TlsOutcome;
+  clientAddress(): string;
+  secure(): boolean;
+  /** The sender of the open transaction, or ''. */
+  sender(): string;
+  /** close() has begun or the connection is gone: no step has a default any more. */
+  ending(): boolean;
+  record(event: SessionEventInput): void;
+  /** The session as the faults at this step may act on it. */
+  target(step: Step, argument: string): FaultTarget;
+}
+
+export class FaultRunner {
+  constructor(
+    private readonly faults: readonly ConfiguredFault[],
+    private readonly state: FaultState,
+    private readonly session: FaultSession,
+  ) {}
+
+  /**
+   * Runs the faults at a step, then either `onDefault` (no fault took the step's place:
+   * it goes on as normal) or `onReplaced` (one did, or the session ended meanwhile).
+   */
+  runStep(step: Step, argument: string, onDefault: () => void, onReplaced: () => void = () => undefined): void {
+    void this.replaced(step, argument).then((replaced) => (replaced || this.session.ending() ? onReplaced() : onDefault()));
+  }
+
+  private async replaced(step: Step, argument: string): Promise<boolean> {
+    const session = this.session;
+    const context = this.context(step, argument);
+    let target: FaultTarget | undefined;
+    for (const [index, fault] of this.faults.entries()) {
+      if (!fault.steps.includes(step) || !applies(fault.when, index, context, this.state)) continue;
+      target ??= session.target(step, argument);
+      const outcome = await fault.apply(target);
+      session.record({ type: 'fault', fault: fault.name, step, detail: outcome.detail });
+      if (outcome.serverAlert !== undefined) session.tls.failed({ serverAlert: alert(outcome.serverAlert), error: outcome.detail });
+      if (outcome.handled || session.ending()) return true;
+    }
+    return false;
+  }
+
+  private context(step: Step, argument: string): StepContext {
+    const { session } = this;
+    return {
+      argument: step === 'MAIL' || step === 'RCPT' ? addressOf(argument) : argument,
+      session: session.sessionNumber,
+      clientAddress: session.clientAddress(),
+      secure: session.secure(),
+      sender: session.sender(),
+      recipient: step === 'RCPT' ? addressOf(argument) : '',
+    };
+  }
+}

@@ -1,0 +1,64 @@
+// The contract with smtp-server's internals: every private member src/smtp/internals.ts
+// uses exists, with the kind it is used as, on the smtp-server that is installed. An
+// upgrade that removes or renames one fails here, by name, before any session misbehaves.
+import { readFileSync } from 'node:fs';
+import { Socket } from 'node:net';
+import { join } from 'node:path';
+import { SMTPServer } from 'smtp-server';
+import { SMTPConnection } from 'smtp-server/lib/smtp-connection.js';
+import { afterAll, describe, expect, it } from 'vitest';
+import { SRC, sourceFiles } from './support/architecture.js';
+
+const INTERNALS = join(SRC, 'smtp', 'internals.ts');
+const source = readFileSync(INTERNALS, 'utf8');
+const [connectionPart, serverPart] = source.split('export class LibraryServer');
+
+/** The names used after `pattern` in a part of internals.ts. */
+const used = (part: string, pattern: RegExp): string[] => [...new Set([...part.matchAll(pattern)].map((match) => match[1]!))].sort();
+
+/** What LibraryConnection declares itself: these are ours, not the library's. */
+const ours = new Set(used(connectionPart!, /^ {2}(?:protected |private |abstract |override |get |static )*(?:get )?(\w+)\(/gm).filter((name) => !/^(_|handler_|upgrade$|init$)/.test(name)));
+
+const server = new SMTPServer({ logger: false });
+const connection = new SMTPConnection(server, new Socket());
+afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+
+describe('smtp-server, as internals.ts uses it', () => {
+  it("has every connection method it overrides or calls on super", () => {
+    const methods = [...used(connectionPart!, /override (\w+)\(/g), ...used(connectionPart!, /super\.(\w+)\(/g)];
+    expect(methods.length).toBeGreaterThan(10);
+    const missing = methods.filter((name) => typeof Reflect.get(SMTPConnection.prototype, name) !== 'function');
+    expect(missing).toEqual([]);
+  });
+
+  it('has every connection member it reads or writes', () => {
+    const members = used(connectionPart!, /this\.(\w+)/g).filter((name) => !ours.has(name));
+    expect(members).toEqual(expect.arrayContaining(['_socket', '_parser', '_upgrading', '_closing', '_closed', 'session']));
+    const missing = members.filter((name) => !(name in connection));
+    expect(missing).toEqual([]);
+  });
+
+  it("has every parser member the line guard and the retired parser need", () => {
+    const members = used(connectionPart!, /parser\.(\w+)/g);
+    expect(members).toEqual(expect.arrayContaining(['_write', '_dataMode', '_remainder', 'isClosed']));
+    const parser = connection._parser;
+    expect(parser).not.toBe(false);
+    const missing = members.filter((name) => !(name in (parser as object)));
+    expect(missing).toEqual([]);
+  });
+
+  it('has every server member it reaches', () => {
+    const members = [...used(connectionPart!, /this\._server\.(\w+)/g), ...used(serverPart!, /this\.(\w+)\b/g).filter((name) => !['makeConnection', 'onConnection'].includes(name))];
+    expect(members).toEqual(expect.arrayContaining(['connections', 'options', 'secureContext', '_onError', '_onClientConnect']));
+    const missing = members.filter((name) => !(name in server));
+    expect(missing).toEqual([]);
+    expect(typeof Reflect.get(SMTPServer.prototype, 'connect')).toBe('function');
+  });
+
+  it('is used through internals.ts only: no other file in src/ touches a private member of it', () => {
+    const touching = sourceFiles()
+      .filter((file) => file !== INTERNALS)
+      .filter((file) => /(\bsuper|this)\.(_[a-zA-Z]|handler_)|smtp-server\/lib\//.test(readFileSync(file, 'utf8')));
+    expect(touching).toEqual([]);
+  });
+});
