@@ -47,7 +47,37 @@ export interface MtaInvocation {
   timeoutMs: number;
 }
 
-export type Invocation = CommandInvocation | MtaInvocation;
+/**
+ * Postfix as examples/postfix/run.sh and test/postfix run it: Debian's stock main.cf, the
+ * scenario as the next hop, `policy` its smtp_tls_policy_maps entry, `settings` main.cf
+ * lines (postconf -e) after the test run's own.
+ */
+export interface PostfixInvocation {
+  kind: 'postfix';
+  nextHop: string;
+  policy?: string;
+  settings: string[];
+  to: string[];
+  bodyBytes?: number;
+  timeoutMs: number;
+}
+
+/**
+ * Exim as examples/exim/run.sh and test/exim run it: Debian's configuration for "mail sent
+ * by smarthost", the scenario as dc_smarthost, `macros` as /etc/exim4/exim4.conf.localmacros
+ * holds them, `options` in the remote_smtp_smarthost transport.
+ */
+export interface EximInvocation {
+  kind: 'exim';
+  smarthost: string;
+  macros: string[];
+  options: string[];
+  to: string[];
+  bodyBytes?: number;
+  timeoutMs: number;
+}
+
+export type Invocation = CommandInvocation | MtaInvocation | PostfixInvocation | EximInvocation;
 
 export type TlsMode = NonNullable<Settings['tls']>;
 const ALL_TLS_MODES: readonly TlsMode[] = ['none', 'optional', 'required', 'implicit'];
@@ -224,8 +254,66 @@ const sendmail: ClientKind = {
   },
 };
 
-export const CLIENT_KINDS = [openssl, gnutls, swaks, nodemailer, sendmail] as const;
-export const CLIENT_NAMES = CLIENT_KINDS.map((kind) => kind.name) as ['openssl', 'gnutls', 'swaks', 'nodemailer', 'sendmail'];
+const POSTFIX_POLICY = { none: 'none', optional: 'may', required: 'encrypt', implicit: 'encrypt' } as const;
+
+const postfix: ClientKind = {
+  name: 'postfix',
+  program: 'postfix',
+  settings: ['tls', 'verify', 'timeout', 'to', 'messageBytes'],
+  tlsModes: ALL_TLS_MODES,
+  hasLog: true,
+  invoke(settings, target) {
+    const nextHop = `[${target.host}]:${target.port}`;
+    const level = settings.verify ? `verify match=${target.hostname}` : settings.tls && settings.tls !== 'optional' ? POSTFIX_POLICY[settings.tls] : undefined;
+    const mainCf: string[] = [];
+    if (settings.tls === 'implicit') mainCf.push('smtp_tls_wrappermode = yes');
+    if (settings.timeout) {
+      for (const stage of ['connect', 'helo', 'starttls', 'mail', 'rcpt', 'data_init', 'data_done']) mainCf.push(`smtp_${stage}_timeout = ${settings.timeout}s`);
+    }
+    return {
+      kind: 'postfix',
+      nextHop,
+      ...(level ? { policy: level } : {}),
+      settings: mainCf,
+      to: recipients(settings),
+      ...(settings.messageBytes ? { bodyBytes: settings.messageBytes } : {}),
+      timeoutMs: 60_000,
+    };
+  },
+};
+
+const EXIM_TLS = { none: 'REMOTE_SMTP_SMARTHOST_HOSTS_AVOID_TLS = *', required: 'REMOTE_SMTP_SMARTHOST_HOSTS_REQUIRE_TLS = *' } as const;
+
+const exim: ClientKind = {
+  name: 'exim',
+  program: 'exim4',
+  settings: ['tls', 'verify', 'dhBits', 'timeout', 'to', 'messageBytes'],
+  // Implicit TLS is a transport of its own (protocol = smtps), not one message's.
+  tlsModes: ['none', 'optional', 'required'],
+  hasLog: true,
+  invoke(settings, target) {
+    const macros: string[] = [];
+    const options: string[] = [];
+    if (settings.tls === 'none' || settings.tls === 'required') macros.push(EXIM_TLS[settings.tls]);
+    // Debian's smarthost transport verifies (tls_verify_hosts = *); false verifies nobody.
+    if (settings.verify === false) macros.push('REMOTE_SMTP_SMARTHOST_TLS_VERIFY_HOSTS =');
+    if (settings.dhBits) macros.push(`TLS_DH_MIN_BITS = ${settings.dhBits}`);
+    if (settings.timeout) for (const stage of ['command', 'data', 'final']) options.push(`${stage}_timeout = ${settings.timeout}s`);
+    return {
+      kind: 'exim',
+      // Exim checks the certificate against this name; an address fails every certificate.
+      smarthost: `${target.hostname}::${target.port}`,
+      macros,
+      options,
+      to: recipients(settings),
+      ...(settings.messageBytes ? { bodyBytes: settings.messageBytes } : {}),
+      timeoutMs: 60_000,
+    };
+  },
+};
+
+export const CLIENT_KINDS = [openssl, gnutls, swaks, nodemailer, sendmail, postfix, exim] as const;
+export const CLIENT_NAMES = CLIENT_KINDS.map((kind) => kind.name) as ['openssl', 'gnutls', 'swaks', 'nodemailer', 'sendmail', 'postfix', 'exim'];
 export type ClientName = (typeof CLIENT_NAMES)[number];
 
 export function clientKind(name: string): ClientKind | undefined {
@@ -260,8 +348,45 @@ export function sendmailLines(invocation: MtaInvocation): string[] {
   return lines;
 }
 
+/** The message every MTA claim sends, as a shell command that prints it. */
+function messageCommand(bodyBytes: number | undefined): string {
+  return bodyBytes ? `{ printf 'Subject: broken-mta\\n\\n'; head -c ${bodyBytes} /dev/zero | tr '\\0' x; }` : `printf 'Subject: broken-mta\\n\\nhello\\n'`;
+}
+
+/** What an admin runs for the same test on their own Postfix: the settings, a reload, one message. */
+export function postfixLines(invocation: PostfixInvocation): string[] {
+  const lines: string[] = [];
+  const settings = [`relayhost = ${invocation.nextHop}`, ...invocation.settings];
+  if (invocation.policy) {
+    lines.push(`printf '${invocation.nextHop} ${invocation.policy}\\n' > /etc/postfix/tls_policy && postmap /etc/postfix/tls_policy`);
+    settings.push('smtp_tls_policy_maps = hash:/etc/postfix/tls_policy');
+  }
+  lines.push(`postconf -e ${settings.map(shellWord).join(' ')} && postfix reload`);
+  lines.push(`${messageCommand(invocation.bodyBytes)} | sendmail -f ${FROM} ${invocation.to.join(' ')}`);
+  return lines;
+}
+
+/** What an admin runs for the same test on Debian's Exim: the macros, the smarthost, one message tried at once. */
+export function eximLines(invocation: EximInvocation): string[] {
+  const lines: string[] = [];
+  if (invocation.macros.length) lines.push(`printf '${invocation.macros.join('\\n')}\\n' >> /etc/exim4/exim4.conf.localmacros`);
+  if (invocation.options.length) lines.push(`# in the remote_smtp_smarthost transport: ${invocation.options.join(', ')}`);
+  lines.push(`sed -i "s/^dc_smarthost=.*/dc_smarthost='${invocation.smarthost}'/" /etc/exim4/update-exim4.conf.conf && update-exim4.conf`);
+  lines.push(`${messageCommand(invocation.bodyBytes)} | exim4 -odq -f ${FROM} ${invocation.to.join(' ')} && exim4 -qff`);
+  return lines;
+}
+
 export function invocationLines(invocation: Invocation): string[] {
-  return invocation.kind === 'command' ? [commandLine(invocation)] : sendmailLines(invocation);
+  switch (invocation.kind) {
+    case 'command':
+      return [commandLine(invocation)];
+    case 'sendmail':
+      return sendmailLines(invocation);
+    case 'postfix':
+      return postfixLines(invocation);
+    case 'exim':
+      return eximLines(invocation);
+  }
 }
 
 /** The target as the README and `--help` write commands: placeholders `matrix` fills in. */

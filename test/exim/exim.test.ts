@@ -9,12 +9,16 @@
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { explain } from '../../src/explain.js';
 import { startScenario, type RunningScenario } from '../../src/index.js';
+import { catalogueNames, loadScenarioWithFile } from '../../src/scenario/load.js';
 import { body, CHARTED, chartCell, chartFile, chartText, checkServerSide, recipient, spendSessions, STARTTLS_REFUSED, type ChartCell, type ServerSide } from '../mta/chart.js';
 import { commands, eventsOf, fetchMta, leftovers, logged, missingTools, mtaCommand, notLogged, recipeRow, runRecipe, STOCK_CONFIG, unpacked, workDir } from '../mta/support.js';
+import { catalogueClaims, checkClaim, CLAIM_IDLE_TIMEOUT_MS, claimTimeoutMs, claimTitle, type AttemptRunner } from '../support/claims.js';
 import { debianSmarthostConfig, EXIM_SERVER_HOST, EximInstance, eximKeyLine, SHORT_TIMEOUTS, type EximAttempt, type EximOptions } from './support.js';
 
 const skipOnPurpose = process.env.BROKEN_MTA_NO_EXIM === '1';
+const catalogue = catalogueNames().map((name) => loadScenarioWithFile(name).scenario);
 
 let mta: RunningScenario | undefined;
 let exim: EximInstance | undefined;
@@ -87,12 +91,14 @@ describe.skipIf(skipOnPurpose)('real Exim against scenarios', () => {
   // with Debian's smarthost configuration; Exim's key line and the outcome are compared
   // with test/mta/chart/exim.json at the end, the server's side here.
   const chart = new Map<string, ChartCell>();
+  const logs = new Map<string, string[]>();
   it.each(CHARTED.map((charted) => [charted.scenario, charted] as const))('chart: %s', async (_name, charted) => {
     mta = await startScenario(charted.scenario, { host: EXIM_SERVER_HOST, ...(charted.limits ? { limits: charted.limits } : {}) });
     exim = EximInstance.create(mta, base, { transport: charted.shortTimeouts ? SHORT_TIMEOUTS : [] });
     if (charted.sessionsBefore) await spendSessions(mta, charted.sessionsBefore);
     const result = await exim.send({ to: recipient(charted), body: charted.bodyBytes ? body(charted.bodyBytes) : undefined });
     chart.set(charted.scenario, chartCell('exim', charted.scenario, result.outcome, eximKeyLine(result)));
+    logs.set(charted.scenario, result.log);
     checkServerSide(result, charted, SERVER[charted.scenario]);
     if (STARTTLS_REFUSED.includes(charted.scenario)) notLogged(result, /TLS| 45[04] | 502 /);
     // A fallback to clear is always a second connection, and the message goes by it.
@@ -105,6 +111,18 @@ describe.skipIf(skipOnPurpose)('real Exim against scenarios', () => {
   it('the chart matches test/mta/chart/exim.json (`npx vitest run test/exim --update` rewrites it)', async () => {
     expect([...chart.keys()]).toEqual(CHARTED.map(({ scenario }) => scenario));
     await expect(chartText(chart)).toMatchFileSnapshot(chartFile('exim'));
+  });
+
+  // explain's index is the catalogue's claims: a line Exim really wrote leads back.
+  it.each([
+    ['client-cert-required', /TLS error on connection/],
+    ['bad-ske-signature', /TLS session: /],
+    ['handshake-abort', /TLS session: /],
+    ['data-timeout', /SMTP timeout after end of data/],
+  ])('explain: the line Exim logged for %s leads to it', (scenario, pattern) => {
+    const line = logs.get(scenario)!.find((text) => pattern.test(text))!;
+    const { matches } = explain(line, catalogue);
+    expect(matches[0]?.scenario, line).toBe(scenario);
   });
 
   it('good: X=TLS1.3 ... CV=yes, delivered by remote_smtp_smarthost', async () => {
@@ -279,5 +297,27 @@ describe.skipIf(skipOnPurpose)('real Exim against scenarios', () => {
       expect(result.code).toBe(2);
       expect(result.stderr).toBe('cannot read /nonexistent/exim4.conf\n');
     });
+  });
+
+  // Every exim claim of the scenario pages, as `broken-mta show` prints it: the macros and
+  // transport options its `with` names, on Debian's smarthost configuration, the mainlog
+  // read as the admin reads it. Each attempt is an instance of its own (Exim starts in ms).
+  describe('every exim claim of the catalogue holds', () => {
+    const claims = catalogueClaims('exim');
+    const eximRunner = (server: RunningScenario): AttemptRunner => async (invocation) => {
+      if (invocation.kind !== 'exim') throw new Error(`not an exim invocation: ${invocation.kind}`);
+      const instance = EximInstance.create(server, base, { macros: invocation.macros, transport: invocation.options });
+      try {
+        const result = await instance.send({ to: invocation.to, ...(invocation.bodyBytes ? { body: body(invocation.bodyBytes) } : {}) });
+        return { exitCode: 0, timedOut: false, output: '', log: result.log };
+      } finally {
+        instance.remove();
+      }
+    };
+    it('there are some', () => expect(claims.length).toBeGreaterThan(0));
+    it.each(claims.map((entry) => [claimTitle(entry), entry] as const))('claim %s', async (_title, entry) => {
+      mta = await startScenario(entry.scenario, { host: EXIM_SERVER_HOST, limits: { idleTimeoutMs: CLAIM_IDLE_TIMEOUT_MS } });
+      await checkClaim(mta, entry, eximRunner(mta));
+    }, Math.max(...claims.map((entry) => claimTimeoutMs(entry.claim))));
   });
 });

@@ -133,9 +133,10 @@ export class EximInstance {
   }
 
   /** `exim4 -odq -f FROM TO` queues the message; `exim4 -M ID` tries it once. */
-  async send({ to = TO, body }: { to?: string; body?: string | undefined } = {}): Promise<EximAttempt> {
-    this.to = to;
-    const queued = await this.exim(['-odq', '-f', FROM, to], message(this.mta.scenario.name, 'Exim', { to, body }));
+  async send({ to = TO, body }: { to?: string | string[]; body?: string | undefined } = {}): Promise<EximAttempt> {
+    const recipients = [to].flat();
+    this.to = recipients[0]!;
+    const queued = await this.exim(['-odq', '-f', FROM, ...recipients], message(this.mta.scenario.name, 'Exim', { to: recipients.join(', '), body }));
     const id = this.queue()[0];
     if (queued.code !== 0 || !id) throw new Error(`exim4 -odq failed (exit ${queued.code}): ${queued.output}\n${this.logLines().join('\n')}`);
     this.id = id;

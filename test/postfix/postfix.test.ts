@@ -7,12 +7,18 @@
 // unpacks it into .mta/. Without root or apt the suite fails, naming what is missing;
 // BROKEN_MTA_NO_POSTFIX=1 skips it on purpose.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { Observation } from '../../src/claims/check.js';
+import { clientKind, type PostfixInvocation } from '../../src/claims/clients.js';
+import { explain } from '../../src/explain.js';
 import { startScenario, type RunningScenario } from '../../src/index.js';
+import { catalogueNames, loadScenarioWithFile } from '../../src/scenario/load.js';
 import { body, CHARTED, chartCell, chartFile, chartText, checkServerSide, recipient, spendSessions, STARTTLS_REFUSED, type ChartCell, type ServerSide } from '../mta/chart.js';
 import { commands, eventsOf, fetchMta, leftovers, logged, missingTools, mtaCommand, notLogged, recipeRow, runRecipe, STOCK_CONFIG } from '../mta/support.js';
+import { assertHolds, catalogueClaims, CLAIM_IDLE_TIMEOUT_MS, claimTitle, targetOf, type ScenarioClaim } from '../support/claims.js';
 import { PostfixInstance, postfixKeyLine, SHORT_TIMEOUTS, type PostfixAttempt } from './support.js';
 
 const skipOnPurpose = process.env.BROKEN_MTA_NO_POSTFIX === '1';
+const catalogue = catalogueNames().map((name) => loadScenarioWithFile(name).scenario);
 
 let mta: RunningScenario | undefined;
 let postfix: PostfixInstance | undefined;
@@ -105,13 +111,25 @@ describe.skipIf(skipOnPurpose)('real Postfix against scenarios', () => {
       expect([...chart.keys()]).toEqual(CHARTED.map(({ scenario }) => scenario));
       await expect(chartText(chart)).toMatchFileSnapshot(chartFile('postfix'));
     });
+
+    // explain's index is the catalogue's claims: a line Postfix really wrote leads back.
+    it.each([
+      ['weak-dh', /TLS library problem/],
+      ['abort-garbage', /TLS library problem/],
+      ['data-timeout', / status=deferred /],
+      ['user-unknown-550', / status=bounced /],
+    ])('explain: the line Postfix logged for %s leads to it', (scenario, pattern) => {
+      const line = attempts.get(scenario)!.log.find((text) => pattern.test(text))!;
+      const { matches } = explain(line, catalogue);
+      expect(matches[0]?.scenario, line).toBe(scenario);
+    });
   });
 
   it('good: Trusted TLS connection established, status=sent', async () => {
     const result = await sendTo('good');
     logged(result, /postfix\/smtp\[\d+\]: Trusted TLS connection established to 127\.0\.0\.1\[127\.0\.0\.1\]:\d+: TLSv1\.3 with cipher TLS_AES_256_GCM_SHA384 \(256\/256 bits\)/);
-    expect(result.status).toMatch(/: to=<rcpt@good\.broken-mta\.test>, relay=127\.0\.0\.1\[127\.0\.0\.1\]:\d+, delay=[\d.]+, delays=[\d./]+, dsn=2\.0\.0, status=sent \(250 Message accepted\)$/);
-    expect(result.messages).toMatchObject([{ from: 'sender@client.example.test', to: ['rcpt@good.broken-mta.test'], secure: true }]);
+    expect(result.status).toMatch(/: to=<rcpt@good-\d+\.broken-mta\.test>, relay=127\.0\.0\.1\[127\.0\.0\.1\]:\d+, delay=[\d.]+, delays=[\d./]+, dsn=2\.0\.0, status=sent \(250 Message accepted\)$/);
+    expect(result.messages).toMatchObject([{ from: 'sender@client.example.test', to: [`rcpt@good-${mta!.port}.broken-mta.test`], secure: true }]);
   });
 
   describe('weak-dh: the fix, measured', () => {
@@ -285,6 +303,60 @@ describe.skipIf(skipOnPurpose)('real Postfix against scenarios', () => {
       const result = await runRecipe('postfix', ['/nonexistent/main.cf']);
       expect(result.code).toBe(2);
       expect(result.stderr).toBe('cannot read /nonexistent/main.cf\n');
+    });
+  });
+
+  // Every postfix claim of the scenario pages, as `broken-mta show` prints it: the policy
+  // entry and main.cf settings its `with` names, Postfix's log read as the admin reads it.
+  // A Postfix start costs seconds, so one instance serves every claim with the same main.cf
+  // settings, each claim against a fresh server of its scenario, as a next hop of its own.
+  describe('every postfix claim of the catalogue holds', () => {
+    const claims = catalogueClaims('postfix');
+    const runs = new Map<ScenarioClaim, { invocation: PostfixInvocation; observation: Observation }>();
+    const servers: RunningScenario[] = [];
+    const instances: PostfixInstance[] = [];
+    beforeAll(async () => {
+      const planned: Array<{ entry: ScenarioClaim; mta: RunningScenario; invocation: PostfixInvocation }> = [];
+      for (const entry of claims) {
+        if (entry.claim.attempt) throw new Error(`${claimTitle(entry)}: this runner makes one attempt per claim`);
+        const mta = await startScenario(entry.scenario, { limits: { idleTimeoutMs: CLAIM_IDLE_TIMEOUT_MS } });
+        servers.push(mta);
+        const invocation = clientKind('postfix')!.invoke(entry.claim.with ?? {}, await targetOf(mta), 1);
+        if (invocation.kind !== 'postfix') throw new Error(`not a postfix invocation: ${invocation.kind}`);
+        planned.push({ entry, mta, invocation });
+      }
+      const groups = new Map<string, typeof planned>();
+      for (const run of planned) {
+        const key = run.invocation.settings.join('\n');
+        groups.set(key, [...(groups.get(key) ?? []), run]);
+      }
+      for (const group of groups.values()) {
+        const policyOf = new Map(group.map(({ mta, invocation }) => [mta, invocation.policy]));
+        const instance = await PostfixInstance.create(
+          group.map(({ mta }) => mta),
+          { settings: group[0]!.invocation.settings, policy: (mta) => policyOf.get(mta) },
+        );
+        instances.push(instance);
+        const letters = group.map(({ mta, invocation }) => ({
+          mta,
+          local: invocation.to.map((address) => address.split('@')[0]!),
+          ...(invocation.bodyBytes ? { body: body(invocation.bodyBytes) } : {}),
+        }));
+        for (const [index, attempt] of (await instance.sendAll(letters)).entries()) {
+          const { entry, invocation, mta } = group[index]!;
+          runs.set(entry, { invocation, observation: { exitCode: 0, timedOut: false, output: '', log: attempt.log, events: [...mta.events] } });
+        }
+      }
+    }, 180_000);
+    afterAll(async () => {
+      for (const instance of instances) await instance.remove();
+      for (const server of servers) await server.close();
+    });
+
+    it('there are some', () => expect(claims.length).toBeGreaterThan(0));
+    it.each(claims.map((entry) => [claimTitle(entry), entry] as const))('claim %s', (_title, entry) => {
+      const { invocation, observation } = runs.get(entry)!;
+      assertHolds(entry, invocation, observation);
     });
   });
 });

@@ -1,6 +1,6 @@
 // Real Postfix (Debian's postfix 3.7, unpacked by test/mta/fetch.sh) against running
 // scenarios: Debian's stock main.cf, each scenario reached by a transport_maps entry
-// (`weak-dh.broken-mta.test smtp:[127.0.0.1]:PORT`), the test CA as smtp_tls_CAfile,
+// (`weak-dh-PORT.broken-mta.test smtp:[127.0.0.1]:PORT`), the test CA as smtp_tls_CAfile,
 // messages submitted with Postfix's sendmail and each delivered once by the smtp client.
 //
 // Postfix needs its master daemon for that: each instance runs one in the foreground
@@ -16,9 +16,9 @@ import type { RunningScenario } from '../../src/index.js';
 import { FROM, message, mtaCommand, RUN_IN_NAMESPACE, sessionsClosed, sleep, STOCK_CONFIG, unpacked, workDir, type Attempt, type Outcome } from '../mta/support.js';
 import { run } from '../support/clients.js';
 
-/** The domain that leads to a scenario: its name under broken-mta.test. */
+/** The domain that leads to a scenario's server: its name and port under broken-mta.test. */
 export function domainOf(mta: RunningScenario): string {
-  return `${mta.scenario.name}.broken-mta.test`;
+  return `${mta.scenario.name}-${mta.port}.broken-mta.test`;
 }
 
 /** The scenario's next hop, as transport_maps and smtp_tls_policy_maps name it. */
@@ -62,17 +62,17 @@ export interface PostfixAttempt extends Attempt {
 export interface PostfixOptions {
   /** An admin's settings after the test's, `name = value` each (postconf -e). */
   settings?: string[];
-  /** An smtp_tls_policy_maps entry for each scenario's next hop: `none`, `verify match=...`. */
-  policy?: string;
+  /** An smtp_tls_policy_maps entry for each scenario's next hop: `none`, `verify match=...`; or one per scenario. */
+  policy?: string | ((mta: RunningScenario) => string | undefined);
   /** The admin's main.cf (master.cf beside it); Debian's stock one by default. */
   mainCf?: string;
 }
 
 export interface Letter {
   mta: RunningScenario;
-  /** The recipient's local part (the domain is the scenario's). */
-  local?: string;
-  body?: string;
+  /** The recipients' local parts (the domain is the scenario's); rcpt by default. */
+  local?: string | string[];
+  body?: string | undefined;
 }
 
 function ids(user: string): { uid: number; gid: number } {
@@ -114,7 +114,7 @@ export class PostfixInstance {
     }
   }
 
-  private async configure(settings: string[], policy: string | undefined): Promise<void> {
+  private async configure(settings: string[], policy: PostfixOptions['policy']): Promise<void> {
     mkdirSync(this.conf);
     // A copy of the queue test/mta/fetch.sh made (cp -a keeps its owners and modes).
     const copied = await run('cp', ['-a', unpacked('postfix', '..', 'queue'), join(this.dir, 'queue')]);
@@ -134,16 +134,17 @@ export class PostfixInstance {
     await this.postfix(['postconf', '-c', this.conf, '-F', '*/*/chroot = n']);
   }
 
-  /** A hash: map in the configuration folder, one line per scenario (postmap). */
-  private async map(name: string, line: (mta: RunningScenario) => string): Promise<string> {
+  /** A hash: map in the configuration folder, one line per scenario that has one (postmap). */
+  private async map(name: string, line: (mta: RunningScenario) => string | undefined): Promise<string> {
     const file = join(this.conf, name);
-    writeFileSync(file, this.targets.map((mta) => `${line(mta)}\n`).join(''));
+    writeFileSync(file, this.targets.flatMap((mta) => [line(mta)].filter(Boolean).map((text) => `${text}\n`)).join(''));
     await this.postfix(['postmap', `hash:${file}`]);
     return `hash:${file}`;
   }
 
-  private async policyMap(policy: string): Promise<string> {
-    return `smtp_tls_policy_maps = ${await this.map('tls_policy', (mta) => `${nextHop(mta)} ${policy}`)}`;
+  private async policyMap(policy: NonNullable<PostfixOptions['policy']>): Promise<string> {
+    const of = typeof policy === 'string' ? () => policy : policy;
+    return `smtp_tls_policy_maps = ${await this.map('tls_policy', (mta) => (of(mta) ? `${nextHop(mta)} ${of(mta)}` : undefined))}`;
   }
 
   /** An admin's per-destination fix on a running Postfix: the policy map, then `postfix reload`. */
@@ -208,12 +209,12 @@ export class PostfixInstance {
   /** Every letter submitted at once; each one's delivery attempt, in the same order. */
   async sendAll(letters: Letter[], timeoutMs = 60_000): Promise<PostfixAttempt[]> {
     const from = this.logLines().length;
-    const recipients = letters.map(({ mta, local = 'rcpt' }) => `${local}@${domainOf(mta)}`);
+    const recipients = letters.map(({ mta, local = 'rcpt' }) => [local].flat().map((part) => `${part}@${domainOf(mta)}`));
     for (const [index, { mta, body }] of letters.entries()) {
       const to = recipients[index]!;
-      await this.postfix(['sendmail', '-C', this.conf, '-f', FROM, to], message(mta.scenario.name, 'Postfix', { to, body }));
+      await this.postfix(['sendmail', '-C', this.conf, '-f', FROM, ...to], message(mta.scenario.name, 'Postfix', { to: to.join(', '), body }));
     }
-    return Promise.all(letters.map(({ mta }, index) => this.attempt(mta, recipients[index]!, from, timeoutMs)));
+    return Promise.all(letters.map(({ mta }, index) => this.attempt(mta, recipients[index]![0]!, from, timeoutMs)));
   }
 
   /** `postqueue -f`: a deferred message is tried again at once, as after a backoff. */
