@@ -5,6 +5,7 @@
 # (delivered over TLS, delivered in plaintext, deferred, bounced) with the line Postfix logged.
 #
 #   examples/postfix/run.sh path/to/main.cf [SCENARIO ...]
+#   examples/postfix/run.sh --to HOST:PORT path/to/main.cf
 #
 # e.g.  examples/postfix/run.sh /etc/postfix/main.cf
 #       examples/postfix/run.sh /etc/postfix/main.cf weak-dh handshake-abort
@@ -26,6 +27,10 @@
 # own). One master daemon runs in the foreground for the length of the run and is stopped
 # at the end; the work folder (your copy, the queue, the log) is removed unless KEEP=1.
 #
+# With --to, one message goes to the server at HOST:PORT (a scenario you serve) and the
+# lines Postfix logged about it are printed, nothing else: what `broken-mta matrix --client
+# postfix` reads (README, "Postfix against a scenario").
+#
 # Environment: BROKEN_MTA (how to run broken-mta; default: this checkout's dist/cli.js, else
 # npx broken-mta), POLICY, SETTINGS, FROM, KEEP=1.
 # Exit status: 0 when every scenario ran (whatever Postfix made of it), 1 on a failure of
@@ -37,7 +42,13 @@ DEFAULT_SCENARIOS=(good expired-cert self-signed untrusted-root incomplete-chain
   handshake-abort abort-alert abort-reset abort-garbage abort-midway weak-dh dh1024 ssl3-only
   tls10-only no-secure-renegotiation bad-ske-signature starttls-454 groupwise-450 greylist)
 
-usage() { echo "usage: $0 path/to/main.cf [SCENARIO ...]" >&2; exit 2; }
+usage() { echo "usage: $0 [--to HOST:PORT] path/to/main.cf [SCENARIO ...]" >&2; exit 2; }
+to=
+if [ "${1:-}" = --to ]; then
+  [ $# -ge 3 ] && [[ "$2" =~ ^[^:]+:[0-9]+$ ]] || usage
+  to=$2
+  shift 2
+fi
 [ $# -ge 1 ] || usage
 main_cf=$1
 shift
@@ -81,8 +92,15 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# 1. Every scenario at once, each on a free port; the port map is written to a file.
+# 1. Every scenario at once, each on a free port; the port map is written to a file. (With
+#    --to, the one server given: its domain is mx.broken-mta.test.)
+if [ -n "$to" ]; then
+  scenarios=(mx)
+  printf '{"ports":{"mx":%s}}\n' "${to##*:}" >"$work/ports.json"
+  relay=${to%:*}
+else
 list=$(IFS=,; echo "${scenarios[*]}")
+relay=127.0.0.1
 $BROKEN_MTA serve --scenarios "$list" --base-port 0 --ports-file "$work/ports.json" --json >"$work/events.jsonl" 2>"$work/broken-mta.err" &
 mta_pid=$!
 for _ in $(seq 150); do
@@ -91,7 +109,9 @@ for _ in $(seq 150); do
   sleep 0.1
 done
 [ -s "$work/ports.json" ] || { echo "broken-mta did not start:" >&2; cat "$work/broken-mta.err" >&2; exit 1; }
+fi
 port_of() { sed -n "s/.*\"$1\":\([0-9]*\).*/\1/p" "$work/ports.json"; }
+domain_of() { if [ -n "$to" ]; then echo mx.broken-mta.test; else echo "$1.broken-mta.test"; fi; }
 ca=$($BROKEN_MTA certs 2>/dev/null | head -n 1)
 
 # 2. The private copy: your main.cf and master.cf, then the test run's settings.
@@ -105,8 +125,8 @@ if [ -n "$queue_skeleton" ]; then cp -a "$queue_skeleton" "$work/queue"; else mk
 for scenario in "${scenarios[@]}"; do
   port=$(port_of "$scenario")
   [ -n "$port" ] || { echo "no port for $scenario in $(cat "$work/ports.json")" >&2; exit 1; }
-  printf '%s.broken-mta.test smtp:[127.0.0.1]:%s\n' "$scenario" "$port" >>"$conf/transport"
-  [ -z "${POLICY:-}" ] || printf '[127.0.0.1]:%s %s\n' "$port" "$POLICY" >>"$conf/tls_policy"
+  printf '%s smtp:[%s]:%s\n' "$(domain_of "$scenario")" "$relay" "$port" >>"$conf/transport"
+  [ -z "${POLICY:-}" ] || printf '[%s]:%s %s\n' "$relay" "$port" "$POLICY" >>"$conf/tls_policy"
 done
 in_ns postmap "hash:$conf/transport" "hash:$conf/tls_policy"
 loglevel=$(in_ns postconf -c "$conf" -h smtp_tls_loglevel)
@@ -165,10 +185,9 @@ key_line() { # $1: the run's log lines; prints "outcome<TAB>key line"
     }' "$1"
 }
 
-printf '%-26s %-23s %s\n' scenario outcome "what Postfix logged"
-failures=0
-for scenario in "${scenarios[@]}"; do
-  rcpt="rcpt@$scenario.broken-mta.test"
+deliver() { # $1 scenario: one message to it, its log lines into $work/$1.log
+  local scenario=$1 rcpt offset waited
+  rcpt="rcpt@$(domain_of "$scenario")"
   offset=$(wc -l <"$work/maillog")
   printf 'From: %s\nTo: %s\nSubject: broken-mta %s\n\nSent by Postfix to the %s scenario.\n' "$from" "$rcpt" "$scenario" "$scenario" |
     in_ns sendmail -C "$conf" -f "$from" "$rcpt"
@@ -180,7 +199,19 @@ for scenario in "${scenarios[@]}"; do
     [ "$waited" -lt 6000 ] || { echo "no delivery attempt to $scenario in 600 s" >&2; exit 1; }
   done
   tail -n +"$((offset + 1))" "$work/maillog" >"$work/$scenario.log"
-  IFS=$'\t' read -r outcome line < <(key_line "$work/$scenario.log" "$rcpt")
+}
+
+if [ -n "$to" ]; then
+  deliver mx
+  cat "$work/mx.log"
+  exit 0
+fi
+
+printf '%-26s %-23s %s\n' scenario outcome "what Postfix logged"
+failures=0
+for scenario in "${scenarios[@]}"; do
+  deliver "$scenario"
+  IFS=$'\t' read -r outcome line < <(key_line "$work/$scenario.log" "rcpt@$(domain_of "$scenario")")
   [ "$outcome" != unknown ] || failures=$((failures + 1))
   printf '%-26s %-23s %s\n' "$scenario" "$outcome" "$line"
 done

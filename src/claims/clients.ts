@@ -47,11 +47,8 @@ export interface MtaInvocation {
   timeoutMs: number;
 }
 
-/**
- * Postfix as examples/postfix/run.sh and test/postfix run it: Debian's stock main.cf, the
- * scenario as the next hop, `policy` its smtp_tls_policy_maps entry, `settings` main.cf
- * lines (postconf -e) after the test run's own.
- */
+/** Postfix as examples/postfix/run.sh runs it: Debian's main.cf, the scenario as next hop,
+ * `policy` its smtp_tls_policy_maps entry, `settings` main.cf lines (postconf -e). */
 export interface PostfixInvocation {
   kind: 'postfix';
   nextHop: string;
@@ -62,11 +59,8 @@ export interface PostfixInvocation {
   timeoutMs: number;
 }
 
-/**
- * Exim as examples/exim/run.sh and test/exim run it: Debian's configuration for "mail sent
- * by smarthost", the scenario as dc_smarthost, `macros` as /etc/exim4/exim4.conf.localmacros
- * holds them, `options` in the remote_smtp_smarthost transport.
- */
+/** Exim as examples/exim/run.sh runs it: Debian's smarthost configuration, the scenario as
+ * dc_smarthost, `macros` for exim4.conf.localmacros, `options` in remote_smtp_smarthost. */
 export interface EximInvocation {
   kind: 'exim';
   smarthost: string;
@@ -92,6 +86,12 @@ export interface ClientKind {
   tlsModes: readonly TlsMode[];
   /** Whether it writes a log of its own (syslog) that a claim can quote with `logs`. */
   hasLog: boolean;
+  /**
+   * For an MTA whose claims quote its log: a command (with matrix's placeholders) that
+   * delivers one message to {host}:{port} and prints the lines the MTA logged about it, so
+   * that `matrix --client` can read them. Without one, matrix refuses the kind.
+   */
+  logPrinter?: string;
   /** The command for one run; `attempt` counts runs against the same server, from 1. */
   invoke(settings: Settings, target: Target, attempt: number): Invocation;
 }
@@ -262,6 +262,7 @@ const postfix: ClientKind = {
   settings: ['tls', 'verify', 'timeout', 'to', 'messageBytes'],
   tlsModes: ALL_TLS_MODES,
   hasLog: true,
+  logPrinter: 'examples/postfix/run.sh --to {host}:{port} /etc/postfix/main.cf',
   invoke(settings, target) {
     const nextHop = `[${target.host}]:${target.port}`;
     const level = settings.verify ? `verify match=${target.hostname}` : settings.tls && settings.tls !== 'optional' ? POSTFIX_POLICY[settings.tls] : undefined;
@@ -291,6 +292,7 @@ const exim: ClientKind = {
   // Implicit TLS is a transport of its own (protocol = smtps), not one message's.
   tlsModes: ['none', 'optional', 'required'],
   hasLog: true,
+  logPrinter: 'examples/exim/run.sh --to {host}:{port} /etc/exim4',
   invoke(settings, target) {
     const macros: string[] = [];
     const options: string[] = [];

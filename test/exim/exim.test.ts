@@ -13,7 +13,7 @@ import { explain } from '../../src/explain.js';
 import { startScenario, type RunningScenario } from '../../src/index.js';
 import { catalogueNames, loadScenarioWithFile } from '../../src/scenario/load.js';
 import { body, CHARTED, chartCell, chartFile, chartText, checkServerSide, recipient, spendSessions, STARTTLS_REFUSED, type ChartCell, type ServerSide } from '../mta/chart.js';
-import { commands, eventsOf, fetchMta, leftovers, logged, missingTools, mtaCommand, notLogged, recipeRow, runRecipe, STOCK_CONFIG, unpacked, workDir } from '../mta/support.js';
+import { commands, eventsOf, fetchMta, leftovers, logged, missingTools, mtaCommand, notLogged, recipeRow, REPO, runMatrix, runRecipe, STOCK_CONFIG, unpacked, workDir } from '../mta/support.js';
 import { catalogueClaims, checkClaim, CLAIM_IDLE_TIMEOUT_MS, claimTimeoutMs, claimTitle, type AttemptRunner } from '../support/claims.js';
 import { debianSmarthostConfig, EXIM_SERVER_HOST, EximInstance, eximKeyLine, SHORT_TIMEOUTS, type EximAttempt, type EximOptions } from './support.js';
 
@@ -287,6 +287,24 @@ describe.skipIf(skipOnPurpose)('real Exim against scenarios', () => {
         expect(strict.code, strict.output).toBe(0);
         expect(strict.stdout).toMatch(recipeRow('weak-dh', 'deferred', /defer \(-37\) H=mx\.broken-mta\.test \[127\.0\.0\.2\]: TLS session: \(gnutls_handshake\): The Diffie-Hellman prime .*/));
         expect(strict.stdout).toMatch(recipeRow('expired-cert', 'deferred', /defer \(-37\) H=mx\.broken-mta\.test \[127\.0\.0\.2\]: TLS session: \(certificate verification failed\): certificate invalid/));
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
+
+    it('--to HOST:PORT: `matrix --client exim`, its scenarios on 127.0.0.2, holds the admin\'s Exim to the pages\' exim claims; a fix fails the changed rows', async () => {
+      const folder = unpacked('exim', 'etc', 'exim4');
+      const command = ['--', join(REPO, 'examples', 'exim', 'run.sh'), '--to', '{host}:{port}', folder];
+      const held = await runMatrix(['--host', EXIM_SERVER_HOST, 'matrix', '--client', 'exim', '--scenarios', 'good,weak-dh,expired-cert,greylist', ...command]);
+      expect(held.code, held.output).toBe(0);
+      expect(held.stdout).toContain('4 passed, 0 failed');
+      const dir = workDir('exim-matrix');
+      try {
+        writeFileSync(join(dir, 'options'), 'tls_tempfail_tryclear = false\n');
+        const changed = await runMatrix(['--host', EXIM_SERVER_HOST, 'matrix', '--client', 'exim', '--scenarios', 'weak-dh,expired-cert', ...command], { OPTIONS: join(dir, 'options') });
+        expect(changed.code).toBe(1);
+        expect(changed.stdout).toMatch(/^weak-dh .*FAIL: .*delivered, got not delivered/m);
+        expect(changed.stdout).toContain('0 passed, 2 failed');
       } finally {
         rmSync(dir, { recursive: true, force: true });
       }

@@ -138,6 +138,12 @@ export function runRecipe(mta: Mta, args: string[], env: Record<string, string> 
   return run('bash', [join(REPO, 'examples', mta, 'run.sh'), ...args], { timeoutMs: 180_000, env: { ...process.env, BROKEN_MTA: `node ${CLI}`, ...env } });
 }
 
+/** `broken-mta matrix ARGS` from this checkout, as root, with the environment given. */
+export function runMatrix(args: string[], env: Record<string, string> = {}): Promise<ProgramResult> {
+  letMtaUsersIn();
+  return run('node', [CLI, ...args], { timeoutMs: 240_000, env: { ...process.env, ...env } });
+}
+
 /** A row of a recipe's table: scenario, outcome, then the line, in columns. */
 export function recipeRow(scenario: string, outcome: Outcome, line: RegExp): RegExp {
   return new RegExp(`^${scenario} +${outcome} +${line.source}$`, 'm');

@@ -6,6 +6,7 @@
 // Postfix is not installed (its package conflicts with sendmail-bin): test/mta/fetch.sh
 // unpacks it into .mta/. Without root or apt the suite fails, naming what is missing;
 // BROKEN_MTA_NO_POSTFIX=1 skips it on purpose.
+import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Observation } from '../../src/claims/check.js';
 import { clientKind, type PostfixInvocation } from '../../src/claims/clients.js';
@@ -13,7 +14,7 @@ import { explain } from '../../src/explain.js';
 import { startScenario, type RunningScenario } from '../../src/index.js';
 import { catalogueNames, loadScenarioWithFile } from '../../src/scenario/load.js';
 import { body, CHARTED, chartCell, chartFile, chartText, checkServerSide, recipient, spendSessions, STARTTLS_REFUSED, type ChartCell, type ServerSide } from '../mta/chart.js';
-import { commands, eventsOf, fetchMta, leftovers, logged, missingTools, mtaCommand, notLogged, recipeRow, runRecipe, STOCK_CONFIG } from '../mta/support.js';
+import { commands, eventsOf, fetchMta, leftovers, logged, missingTools, mtaCommand, notLogged, recipeRow, REPO, runMatrix, runRecipe, STOCK_CONFIG } from '../mta/support.js';
 import { assertHolds, catalogueClaims, CLAIM_IDLE_TIMEOUT_MS, claimTitle, targetOf, type ScenarioClaim } from '../support/claims.js';
 import { PostfixInstance, postfixKeyLine, SHORT_TIMEOUTS, type PostfixAttempt } from './support.js';
 
@@ -297,6 +298,18 @@ describe.skipIf(skipOnPurpose)('real Postfix against scenarios', () => {
       const result = await runRecipe('postfix', [STOCK, 'good', 'expired-cert'], { POLICY: 'verify match=mx.broken-mta.test' });
       expect(result.stdout).toMatch(recipeRow('good', 'delivered over TLS', /Verified TLS connection established to .*/));
       expect(result.stdout).toMatch(recipeRow('expired-cert', 'deferred', /server certificate verification failed for 127\.0\.0\.1\[127\.0\.0\.1\]:\d+: certificate has expired/));
+    });
+
+    it('--to HOST:PORT: `matrix --client postfix` holds the admin\'s Postfix to the pages\' postfix claims, and a change of behaviour fails', async () => {
+      const command = ['--', join(REPO, 'examples', 'postfix', 'run.sh'), '--to', '{host}:{port}', STOCK];
+      const held = await runMatrix(['matrix', '--client', 'postfix', '--jobs', '2', '--scenarios', 'good,weak-dh,greylist', ...command]);
+      expect(held.code, held.output).toBe(0);
+      expect(held.stdout).toMatch(/^weak-dh +logs "warning: TLS library problem: error:0A00018A:SSL routines::dh key too small", client alert 40 \(handshake_failure\), not delivered +.* pass$/m);
+      expect(held.stdout).toContain('3 passed, 0 failed');
+      // The recipe's POLICY=none changes what Postfix does with weak-dh: the row says so.
+      const changed = await runMatrix(['matrix', '--client', 'postfix', '--scenarios', 'weak-dh', ...command], { POLICY: 'none' });
+      expect(changed.code).toBe(1);
+      expect(changed.stdout).toMatch(/^weak-dh .*FAIL: logs "warning: TLS library problem: error:0A00018A:SSL routines::dh key too small": in no line of its log; .*not delivered, got delivered in plaintext/m);
     });
 
     it('bad input: no main.cf, exit 2', async () => {
