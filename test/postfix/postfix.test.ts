@@ -106,6 +106,8 @@ describe.skipIf(skipOnPurpose)('real Postfix against scenarios', () => {
       chart.set(charted.scenario, chartCell('postfix', charted.scenario, result.outcome, postfixKeyLine(result)));
       checkServerSide(result, charted, SERVER[charted.scenario]);
       if (STARTTLS_REFUSED.includes(charted.scenario)) notLogged(result, /TLS| 45[04] | 502 /);
+      // At level may Postfix says Untrusted, never why.
+      if (charted.scenario === 'expired-cert') notLogged(result, /certificate has expired|verification failed/);
     });
 
     it('the chart matches test/mta/chart/postfix.json (`npx vitest run test/postfix --update` rewrites it)', async () => {
@@ -126,68 +128,23 @@ describe.skipIf(skipOnPurpose)('real Postfix against scenarios', () => {
     });
   });
 
-  it('good: Trusted TLS connection established, status=sent', async () => {
-    const result = await sendTo('good');
-    logged(result, /postfix\/smtp\[\d+\]: Trusted TLS connection established to 127\.0\.0\.1\[127\.0\.0\.1\]:\d+: TLSv1\.3 with cipher TLS_AES_256_GCM_SHA384 \(256\/256 bits\)/);
-    expect(result.status).toMatch(/: to=<rcpt@good-\d+\.broken-mta\.test>, relay=127\.0\.0\.1\[127\.0\.0\.1\]:\d+, delay=[\d.]+, delays=[\d./]+, dsn=2\.0\.0, status=sent \(250 Message accepted\)$/);
-    expect(result.messages).toMatchObject([{ from: 'sender@client.example.test', to: [`rcpt@good-${mta!.port}.broken-mta.test`], secure: true }]);
+  // What the chart does not show: the fixes, as an admin applies them to a running Postfix.
+  it('expired-cert with policy verify match=mx.broken-mta.test: server certificate verification failed ... certificate has expired, deferred; QUIT right after the handshake', async () => {
+    const result = await sendTo('expired-cert', { policy: 'verify match=mx.broken-mta.test' });
+    logged(result, /postfix\/smtp\[\d+\]: server certificate verification failed for 127\.0\.0\.1\[127\.0\.0\.1\]:\d+: certificate has expired$/);
+    expect(result.status).toMatch(/dsn=4\.7\.5, status=deferred \(Server certificate not verified\)$/);
+    // The handshake completed; Postfix says QUIT inside TLS at once, not even EHLO.
+    expect(eventsOf(result, 'tls-established')).toHaveLength(1);
+    expect(commands(result)).toEqual(['EHLO', 'STARTTLS', 'QUIT']);
+    expect(result.messages).toHaveLength(0);
   });
 
-  describe('weak-dh: the fix, measured', () => {
-    it('stock: dh key too small, Cannot start TLS: handshake failure, deferred (no fallback to plaintext on a fresh message)', async () => {
-      const result = await sendTo('weak-dh');
-      logged(result, /postfix\/smtp\[\d+\]: SSL_connect error to 127\.0\.0\.1\[127\.0\.0\.1\]:\d+: -1$/);
-      logged(result, /postfix\/smtp\[\d+\]: warning: TLS library problem: error:0A00018A:SSL routines::dh key too small:/);
-      expect(result.status).toMatch(DEFERRED_NO_TLS);
-      expect(result.sessionsSeen).toBe(1);
-      expect(result.deferred).toHaveLength(1);
-    });
-
-    it('smtp_tls_policy_maps [127.0.0.1]:PORT none: delivered in plaintext, no STARTTLS', async () => {
-      const result = await sendTo('weak-dh', { policy: 'none' });
-      expect(result.status).toMatch(/dsn=2\.0\.0, status=sent \(250 Message accepted\)/);
-      notLogged(result, /TLS|SSL_connect/);
-      expect(result.outcome).toBe('delivered in plaintext');
-      expect(commands(result)).not.toContain('STARTTLS');
-    });
-  });
-
-  describe('expired-cert: the fix, measured', () => {
-    it('stock (may): Untrusted TLS connection established, delivered; the reason is not logged', async () => {
-      const result = await sendTo('expired-cert');
-      logged(result, /Untrusted TLS connection established to 127\.0\.0\.1\[127\.0\.0\.1\]:\d+: TLSv1\.3 with cipher/);
-      notLogged(result, /certificate has expired/);
-      expect(result.outcome).toBe('delivered over TLS');
-    });
-
-    it('policy verify match=mx.broken-mta.test: server certificate verification failed ... certificate has expired, deferred', async () => {
-      const result = await sendTo('expired-cert', { policy: 'verify match=mx.broken-mta.test' });
-      logged(result, /postfix\/smtp\[\d+\]: server certificate verification failed for 127\.0\.0\.1\[127\.0\.0\.1\]:\d+: certificate has expired$/);
-      expect(result.status).toMatch(/dsn=4\.7\.5, status=deferred \(Server certificate not verified\)$/);
-      // The handshake completed; Postfix says QUIT inside TLS at once, not even EHLO.
-      expect(eventsOf(result, 'tls-established')).toHaveLength(1);
-      expect(commands(result)).toEqual(['EHLO', 'STARTTLS', 'QUIT']);
-      expect(result.messages).toHaveLength(0);
-    });
-
-    it('the same policy on good: Verified TLS connection established, delivered (the policy is not simply broken)', async () => {
-      const result = await sendTo('good', { policy: 'verify match=mx.broken-mta.test' });
-      logged(result, /Verified TLS connection established to 127\.0\.0\.1\[127\.0\.0\.1\]:\d+: TLSv1\.3/);
-      expect(result.outcome).toBe('delivered over TLS');
-    });
-  });
-
-  describe('handshake-abort: the fix, measured', () => {
-    it('stock: SSL_connect error ...: lost connection, Cannot start TLS: handshake failure, deferred', async () => {
-      const result = await sendTo('handshake-abort');
-      logged(result, /SSL_connect error to 127\.0\.0\.1\[127\.0\.0\.1\]:\d+: lost connection$/);
-      expect(result.status).toMatch(DEFERRED_NO_TLS);
-      expect(result.sessionsSeen).toBe(1);
-    });
-
-    it('the queued message goes out in plaintext once the policy says none (postconf -e, postfix reload, postqueue -f)', async () => {
+  describe('handshake-abort: the message in the queue', () => {
+    it('goes out in plaintext once the policy says none (postmap, postfix reload, postqueue -f)', async () => {
       const first = await sendTo('handshake-abort');
       expect(first.status).toMatch(DEFERRED_NO_TLS);
+      expect(first.sessionsSeen).toBe(1);
+      expect(first.deferred).toHaveLength(1);
       await postfix!.setPolicy('none');
       const retry = await postfix!.flush();
       expect(retry.status).toMatch(/dsn=2\.0\.0, status=sent \(250 Message accepted\)/);
@@ -195,7 +152,7 @@ describe.skipIf(skipOnPurpose)('real Postfix against scenarios', () => {
       expect(retry.deferred).toEqual([]);
     });
 
-    it('with no fix at all, the retry after minimal_backoff_time falls back to plaintext: opportunistic TLS gives up on TLS for old mail', async () => {
+    it('with no fix at all, goes out in plaintext on the retry after minimal_backoff_time: opportunistic TLS gives up on TLS for old mail', async () => {
       mta = await startScenario('handshake-abort');
       postfix = await PostfixInstance.create(mta, { settings: ['minimal_backoff_time = 2s', 'maximal_backoff_time = 4s'] });
       const first = await postfix.send();
@@ -214,26 +171,7 @@ describe.skipIf(skipOnPurpose)('real Postfix against scenarios', () => {
     });
   });
 
-  describe('groupwise-450: the fix, measured', () => {
-    it('stock: the 450 to STARTTLS is not logged at all; delivered in plaintext on the same connection', async () => {
-      const result = await sendTo('groupwise-450');
-      notLogged(result, / 450 |TLS/);
-      expect(result.status).toMatch(/dsn=2\.0\.0, status=sent \(250 Message accepted\)/);
-      expect(result.outcome).toBe('delivered in plaintext');
-      expect(result.sessionsSeen).toBe(1);
-    });
-
-    it('policy encrypt: TLS is required, but host ... refused to start TLS: 450 TLS negotation failure; deferred', async () => {
-      const result = await sendTo('groupwise-450', { policy: 'encrypt' });
-      expect(result.status).toMatch(/dsn=4\.0\.0, status=deferred \(TLS is required, but host 127\.0\.0\.1\[127\.0\.0\.1\] refused to start TLS: 450 TLS negotation failure\)$/);
-      expect(result.messages).toHaveLength(0);
-    });
-  });
-
-  it('tls10-only: delivered over TLSv1 by default; smtp_tls_protocols = >=TLSv1.2 turns it into alert 70, deferred', async () => {
-    const stock = await sendTo('tls10-only');
-    logged(stock, /Trusted TLS connection established to 127\.0\.0\.1\[127\.0\.0\.1\]:\d+: TLSv1 with cipher ECDHE-RSA-AES256-SHA/);
-    await fresh();
+  it('tls10-only (delivered over TLSv1 by default, as charted): smtp_tls_protocols = >=TLSv1.2 turns it into alert 70, deferred', async () => {
     const strict = await sendTo('tls10-only', { settings: ['smtp_tls_protocols = >=TLSv1.2'] });
     logged(strict, /warning: TLS library problem: error:0A00042E:SSL routines::tlsv1 alert protocol version:.*SSL alert number 70:/);
     expect(strict.status).toMatch(DEFERRED_NO_TLS);
