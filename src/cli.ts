@@ -227,7 +227,7 @@ program
   .argument('<command...>', 'after --: the client command; {host} {port} {scenario} {ca} are filled in')
   .option('--scenarios <names>', 'a comma-separated list (default: the whole catalogue)')
   .option('--expect <file>', 'YAML keyed by scenario name: what your client should show there (as a scenario page\'s claims, without client)')
-  .option('--client <kind>', `hold each row to the catalogue's claims for ${CLIENT_NAMES.join(', ')}, run the catalogue's default way (README)`)
+  .option('--client <kind>', `hold each row to the catalogue's claims for ${CLIENT_NAMES.join(', ')}, run the catalogue's default way (README); for postfix and exim the command prints what the MTA logged (examples/postfix/run.sh --to {host}:{port} main.cf)`)
   .option('--junit <file>', 'also write the results as JUnit XML')
   .option('--timeout <ms>', 'how long one client run may take; a server session may idle half of it', parseCount, 20_000)
   .option('--jobs <n>', 'how many scenarios run at once, each on its own port', parseCount, 1)
@@ -237,7 +237,7 @@ program
     if (options.client && options.expect) throw new UsageError('give --expect FILE or --client KIND, not both');
     const kind = options.client ? clientKind(options.client) : undefined;
     if (options.client && !kind) throw new UsageError(`--client: "${options.client}" is not a client the catalogue has claims for (${CLIENT_NAMES.join(', ')})`);
-    if (kind?.hasLog) throw new UsageError(`--client ${kind.name}: its claims quote its own log, which matrix does not read; examples/sendmail/run.sh runs sendmail over the catalogue`);
+    if (kind?.hasLog && !kind.logPrinter) throw new UsageError(`--client ${kind.name}: its claims quote its own log, which matrix does not read; examples/sendmail/run.sh runs sendmail over the catalogue`);
     const scenarios = options.scenarios ? options.scenarios.split(',').map((name) => name.trim()).filter(Boolean) : catalogueNames();
     const names = scenarios.map((reference) => loadScenario(reference).name);
     const expected = options.expect ? loadExpectFile(options.expect, names) : undefined;
@@ -246,6 +246,9 @@ program
       expectations: expected ? (scenario) => expected.get(scenario.name) : options.client ? catalogueExpectations(options.client) : undefined,
       timeoutMs: options.timeout,
       jobs: options.jobs,
+      // An MTA's claims quote its log: the command prints it (the kind's logPrinter).
+      outputIsLog: Boolean(kind?.logPrinter),
+      host: flags.host,
       hostname: flags.hostname,
       ...(flags.certs ? { certDir: flags.certs } : {}),
       onProgress: (row, done, total) => process.stderr.write(`[${done}/${total}] ${row.scenario}: ${row.verdict} (${row.durationMs} ms)\n`),

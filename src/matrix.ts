@@ -32,6 +32,8 @@ export interface MatrixOptions extends Omit<StartOptions, 'port'> {
   timeoutMs: number;
   /** How many scenarios run at once (each on its own port). */
   jobs?: number;
+  /** The command prints its MTA's log lines of the run (examples/postfix/run.sh --to): `logs` is checked against them. */
+  outputIsLog?: boolean;
   onProgress?: (row: MatrixRow, done: number, total: number) => void;
 }
 
@@ -60,7 +62,7 @@ export async function runMatrix(scenarios: string[], options: MatrixOptions): Pr
 
 async function runOne(reference: string, options: MatrixOptions): Promise<MatrixRow> {
   const started = Date.now();
-  const { command, expectations, timeoutMs, jobs: _jobs, onProgress: _onProgress, ...start } = options;
+  const { command, expectations, timeoutMs, outputIsLog, jobs: _jobs, onProgress: _onProgress, ...start } = options;
   // A session may idle half the client's time: a client that waits for the server to give
   // up (a silent handshake, a hung reply) sees it happen within its own limit.
   const mta = await startScenario(reference, { ...start, port: 0, limits: { idleTimeoutMs: Math.min(DEFAULT_LIMITS.idleTimeoutMs, Math.ceil(timeoutMs / 2)) } });
@@ -68,7 +70,8 @@ async function runOne(reference: string, options: MatrixOptions): Promise<Matrix
     const fill = (arg: string) =>
       arg.replaceAll('{host}', mta.host).replaceAll('{port}', String(mta.port)).replaceAll('{scenario}', mta.scenario.name).replaceAll('{ca}', mta.caFile);
     // The server records the end of a session just after the client has gone.
-    const observation = await observeRun(mta, () => runProgram(command.map(fill), timeoutMs), 1000);
+    const run = await observeRun(mta, () => runProgram(command.map(fill), timeoutMs), 1000);
+    const observation = outputIsLog ? { ...run, log: run.output.split('\n').filter(Boolean) } : run;
     const expected = expectations?.(mta.scenario);
     const found = expected ? expected.flatMap((expectation) => mismatches(expectation, observation)) : [];
     return {

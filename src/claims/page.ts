@@ -41,6 +41,8 @@ export function renderClaims(scenario: Scenario, target: Target): string[] {
     const attempt = claim.attempt ? `, attempt ${claim.attempt}` : '';
     out.push(`  ${index + 1}. ${claim.client}${settingsText(claim)}${attempt}: ${describeExpectation(claim)}`);
     if (claim.client === 'sendmail') out.push(`     (the README's sendmail recipe, its ESMTP_MAILER_ARGS on port ${target.port})`);
+    if (claim.client === 'postfix') out.push("     (Debian's stock main.cf, as examples/postfix/run.sh runs it)");
+    if (claim.client === 'exim') out.push(`     (Debian's smarthost configuration; ${target.hostname} names the scenario's address, which is not 127.0.0.1: Exim takes that for itself)`);
     if (claim.with?.clientCert) out.push('     (the client certificate and key: broken-mta certs --client)');
     if (claim.with?.crl && claim.client !== 'openssl') out.push(`     (the CRL: curl -s URL | openssl crl -inform DER -out ${target.crl}, with the URL the server prints when it starts)`);
     out.push(...commands(claim, target).map((line) => `     ${line}`));

@@ -50,6 +50,8 @@ export class CallbackAnswers {
   constructor(
     private readonly faults: FaultRunner,
     private readonly record: (event: SessionEventInput) => void,
+    /** Marks the reply to the final dot as owed until it is sent (half-close.ts). */
+    private readonly owe: (callback: DataCallback) => DataCallback,
   ) {}
 
   answerFor(step: Step): StepAnswer | undefined {
@@ -62,7 +64,8 @@ export class CallbackAnswers {
   }
 
   /** A message's end (message-intake.ts): the reply goes through smtp-server's onData callback. */
-  finishData(callback: DataCallback, message: Buffer): void {
+  finishData(answer: DataCallback, message: Buffer): void {
+    const callback = this.owe(answer);
     this.message = message;
     this.answers.set('END-OF-DATA', dataAnswer(callback));
     this.faults.runStep('END-OF-DATA', '', () => callback(null, 'Message accepted'));

@@ -16,6 +16,7 @@ import { commandText } from './event-text.js';
 import { FaultRunner } from './fault-runner.js';
 import { faultTarget, type TargetSession } from './fault-target.js';
 import { LibraryConnection, type SMTPConnectionOptions, type TLSError } from './internals.js';
+import { HalfClose } from './half-close.js';
 import { Pacing } from './pacing.js';
 import { ReplyShaper } from './reply-shaper.js';
 import type { ServedScenario } from './served-scenario.js';
@@ -43,6 +44,7 @@ export class BrokenConnection extends LibraryConnection {
   private readonly tap = (chunk: Buffer) => (this.lastChunk = chunk);
   private readonly pacing = new Pacing(() => this.gone);
   private readonly shaper = new ReplyShaper(this.pacing);
+  private readonly halfClose = new HalfClose(() => this.close(), () => this.ending);
   private sessionTimer: NodeJS.Timeout | undefined;
   private handshakeTimer: NodeJS.Timeout | undefined;
 
@@ -72,7 +74,7 @@ export class BrokenConnection extends LibraryConnection {
     const ends: Pick<StreamSession, 'close' | 'endedByServer'> = { close: () => this.targetSession.close(), endedByServer: () => void (this.closedBy ??= 'server') };
     const streamSession: StreamSession = { tcp, tls, ...ends, interpose: (link) => this.interpose(link), holdSteps: (ms) => this.faults.holdUntil(this.pacing.sleep(ms)) };
     this.stream = new EncryptedStream(streamSession, served.faults.some((fault) => fault.encryptedStream));
-    this.answered = new CallbackAnswers(this.faults, (event) => this.record(event));
+    this.answered = new CallbackAnswers(this.faults, (event) => this.record(event), (answer) => this.halfClose.owe(answer));
     const { chunking, size } = served.scenario.smtp;
     if (chunking) this.chunking = new Chunking(this.chunkWire(), this.faults, (code, text) => this.send(code, text, false), size ?? served.limits.maxMessageBytes);
   }
@@ -112,8 +114,7 @@ export class BrokenConnection extends LibraryConnection {
 
   override init(): void {
     this.record({ type: 'connect', remoteAddress: this.remoteAddress, remotePort: this.remotePort, localPort: this.localPort });
-    // A peer that closes first shows up as 'end' on the raw socket before 'close'.
-    this.socket.once('end', () => (this.closedBy ??= 'client'));
+    this.halfClose.watch(this.socket, () => (this.closedBy ??= 'client'));
     // However busy a session keeps itself (a byte now and then resets the idle timeout),
     // it ends at maxSessionMs.
     this.sessionTimer = setTimeout(() => this.sessionTimeUp(), this.served.limits.maxSessionMs);
@@ -154,7 +155,7 @@ export class BrokenConnection extends LibraryConnection {
     if (willWrite) this.record({ type: 'reply', code, text: lines.join('\n'), ...(shaped?.sent !== undefined ? { sent: shaped.sent } : {}) });
     if (code === 421) this.closedBy ??= 'server';
     if (shaped) return void this.shaper.write(this.socket, shaped).then(() => code === 421 && this.close());
-    super.send(code, data, context);
+    this.libraryReply(code, data, context);
     // The reply to a message that was under way when the server began to stop: now it may go.
     if (this.phase.now === 'closing' && code !== 354) setImmediate(() => !this.inMessage && this.closeForShutdown());
   }
@@ -176,7 +177,8 @@ export class BrokenConnection extends LibraryConnection {
 
   // --- commands ------------------------------------------------------------------------
 
-  protected onCommandLine(command: Buffer, done: () => void): void {
+  protected onCommandLine(command: Buffer, answered: () => void): void {
+    const done = this.halfClose.owe(answered);
     const line = command.toString();
     const name = line.split(' ')[0]!.toUpperCase();
     switch (LINES[this.phase.now]) {
@@ -247,6 +249,7 @@ export class BrokenConnection extends LibraryConnection {
     });
     // From here on the raw socket belongs to TLS (or to a fault pretending to be it).
     this.phase.move('starttls');
+    this.halfClose.release(this.socket);
     this.socket.off('data', this.tap);
     this.retireParser();
     this.socket.pause();
@@ -255,10 +258,10 @@ export class BrokenConnection extends LibraryConnection {
 
   /** Port-465 style: the TLS faults act at once, before any SMTP; then the handshake. */
   private startImplicitTls(): void {
-    // smtp-server's own socket listeners come with listen(); until then a reset or a close
-    // from the client must still end the session (and never reach the process as an
-    // unhandled 'error').
+    // smtp-server's own socket listeners come with listen(); until then a client's reset or
+    // close must still end the session, never reach the process as an unhandled 'error'.
     const release = this.holdForTls();
+    this.halfClose.release(this.socket);
     this.faults.runStep('TLS', '', () => this.beginHandshake(() => (release(), this.listenWithinLimits())));
   }
 

@@ -17,6 +17,7 @@ import { ChunkReader } from './chunk-reader.js';
 import type { ChunkWire } from './chunking.js';
 import { guardLineLength, type WriteChunk } from './line-guard.js';
 import { Lookahead } from './lookahead.js';
+import { formatReply } from './reply.js';
 
 export type { SMTPConnectionOptions, TLSError };
 
@@ -135,6 +136,13 @@ export abstract class LibraryConnection extends SMTPConnection {
   protected libraryGreeting(): void {
     super._sendGreeting();
   }
+  /** smtp-server's send(), which writes only to a socket open both ways; to a client that
+   * has stopped writing (half-close.ts) the reply is written here. */
+  protected libraryReply(code: number, data: string | string[] | undefined, context?: string | false): void {
+    if (!this.canReply || this._socket.readyState !== 'writeOnly') return super.send(code, data, context);
+    this._socket.write(formatReply(code, [data ?? ''].flat()));
+    if (code === 421) this.close();
+  }
   protected runCommand(line: Buffer, next: () => void): void {
     super._onCommand(line, next);
   }
@@ -209,9 +217,9 @@ export abstract class LibraryConnection extends SMTPConnection {
   protected get clientOwesInput(): boolean {
     return !(this._handlerPending || (this._dataStream && this._parser && !this._parser._dataMode));
   }
-  /** A reply written now would reach the client in plaintext SMTP. */
+  /** A reply written now would reach the client in plaintext SMTP (half-open included: half-close.ts). */
   protected get canReply(): boolean {
-    return !this._upgrading && !this._socket.destroyed && this._socket.readyState === 'open';
+    return !this._upgrading && !this._socket.destroyed && (this._socket.readyState === 'open' || this._socket.readyState === 'writeOnly');
   }
   protected get maxClients(): number | undefined {
     return this._server.options.maxClients;

@@ -51,6 +51,23 @@ describe('tarpit', () => {
     expect(faults().some((e) => e.fault === 'delay' && e.step === 'RCPT')).toBe(true);
   });
 
+  it('a client that pipelines QUIT after the final dot and stops writing (as Exim does) still gets the delayed 250 and 221', async () => {
+    mta = await startScenario('tarpit');
+    const socket = await rawConnect(mta.port);
+    await readUntil(socket, /^220 /m, 5000);
+    for (const [command, reply] of [['EHLO client.example.test', /^250 /m], ['MAIL FROM:<a@example.test>', /^250 /m], ['RCPT TO:<b@example.test>', /^250 /m], ['DATA', /^354 /m]] as const) {
+      socket.write(`${command}\r\n`);
+      await readUntil(socket, reply, 5000);
+    }
+    // One write, then shutdown(SHUT_WR): the server must not take the FIN for the end of the session.
+    socket.end('Subject: half-close\r\n\r\nhi\r\n.\r\nQUIT\r\n');
+    const rest = await readUntil(socket, /^221 /m, 5000);
+    expect(rest).toMatch(/^250 Message accepted\r\n221 /m);
+    await mta.waitFor((e) => e.type === 'close');
+    expect(mta.messages).toHaveLength(1);
+    expect(faults().some((e) => e.fault === 'delay' && e.step === 'END-OF-DATA')).toBe(true);
+  });
+
   it('swaks with --timeout 1 times out waiting for the banner', async () => {
     mta = await startScenario('tarpit');
     const result = await swaks(mta.port, ['--timeout', '1']);

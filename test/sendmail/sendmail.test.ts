@@ -13,7 +13,8 @@ import { startScenario, type RunningScenario, type SessionEvent } from '../../sr
 import { catalogueClaims, checkClaim, claimTimeoutMs, claimTitle, CLAIM_IDLE_TIMEOUT_MS, type AttemptRunner } from '../support/claims.js';
 import { run } from '../support/clients.js';
 import { startApi } from '../control/support.js';
-import { missingTools, PrivateSyslog, SendmailClient, TO, type SendmailRun, type SendmailTarget } from './support.js';
+import { body, CHARTED, chartCell, chartFile, chartText, checkServerSide, recipient, spendSessions, STARTTLS_REFUSED, type ChartCell } from '../mta/chart.js';
+import { missingTools, PrivateSyslog, SendmailClient, sendmailKeyLine, sendmailOutcome, SHORT_TIMEOUTS, TO, type SendmailRun, type SendmailTarget } from './support.js';
 
 const skipOnPurpose = process.env.BROKEN_MTA_NO_SENDMAIL === '1';
 
@@ -392,6 +393,29 @@ describe.skipIf(skipOnPurpose)('real sendmail against scenarios', () => {
     expect(result.stdout).toMatch(row('weak-dh', 'deferred', 'STARTTLS=client, error: connect failed=-1, reason=dh key too small; ruleset=tls_server, arg1=SOFTWARE.*'));
     expect(result.stdout).toMatch(row('groupwise-450', 'delivered in plaintext', 'STARTTLS refused \\(in the -v transcript only\\): 450 TLS negotation failure'));
     expect(result.stdout).toMatch(row('greylist', 'deferred', '.*450 4\\.2\\.0 Greylisted.*'));
+  });
+
+  // The chart (test/mta/chart.ts): every scenario of interest, one delivery attempt each;
+  // sendmail's key line and the outcome are compared with test/mta/chart/sendmail.json.
+  const chart = new Map<string, ChartCell>();
+  it.each(CHARTED.map((charted) => [charted.scenario, charted] as const))('chart: %s', async (_name, charted) => {
+    mta = await startScenario(charted.scenario, charted.limits ? { limits: charted.limits } : {});
+    client = await SendmailClient.create(syslog!, mta);
+    if (charted.sessionsBefore) await spendSessions(mta, charted.sessionsBefore);
+    const result = await client.send({
+      to: [recipient(charted)],
+      options: charted.shortTimeouts ? SHORT_TIMEOUTS : [],
+      ...(charted.bodyBytes ? { body: body(charted.bodyBytes) } : {}),
+    });
+    const outcome = sendmailOutcome(result);
+    chart.set(charted.scenario, chartCell('sendmail', charted.scenario, outcome, sendmailKeyLine(result)));
+    checkServerSide({ ...result, outcome, log: result.syslog }, charted);
+    if (STARTTLS_REFUSED.includes(charted.scenario)) notLogged(result, /STARTTLS=client, (relay|error)| 45[04] | 502 /);
+  });
+
+  it('the chart matches test/mta/chart/sendmail.json (`npx vitest run test/sendmail --update` rewrites it)', async () => {
+    expect([...chart.keys()]).toEqual(CHARTED.map(({ scenario }) => scenario));
+    await expect(chartText(chart)).toMatchFileSnapshot(chartFile('sendmail'));
   });
 
   it('greylist: 450 -> Deferred and queued; the next queue run delivers', async () => {

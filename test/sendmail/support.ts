@@ -12,6 +12,7 @@ import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSyn
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { CapturedMessage, RunningScenario, SessionEvent } from '../../src/index.js';
+import type { Outcome } from '../mta/support.js';
 import { run, type ProgramResult } from '../support/clients.js';
 import { EIGHT_BIT_TEXT } from '../../src/claims/clients.js';
 
@@ -272,10 +273,17 @@ export class SendmailClient {
   }
 
   /** `sendmail -v -Am -C cf -ODeliveryMode=i [options] -f FROM TO...`, one message, in the foreground. */
-  send({ subject = `broken-mta ${this.mta.scenario.name}`, options = [], to = [TO], bodyBytes, eightBit }: { subject?: string; options?: string[]; to?: string[]; bodyBytes?: number; eightBit?: boolean } = {}): Promise<SendmailRun> {
-    const body = bodyBytes ? 'x'.repeat(bodyBytes) : eightBit ? EIGHT_BIT_TEXT : `Sent by real sendmail to the ${this.mta.scenario.name} scenario.`;
+  send({
+    subject = `broken-mta ${this.mta.scenario.name}`,
+    options = [],
+    to = [TO],
+    bodyBytes,
+    body,
+    eightBit,
+  }: { subject?: string; options?: string[]; to?: string[]; bodyBytes?: number; body?: string; eightBit?: boolean } = {}): Promise<SendmailRun> {
+    const text = body ?? (bodyBytes ? 'x'.repeat(bodyBytes) : eightBit ? EIGHT_BIT_TEXT : `Sent by real sendmail to the ${this.mta.scenario.name} scenario.`);
     const mime = eightBit ? ['MIME-Version: 1.0', 'Content-Type: text/plain; charset=utf-8', 'Content-Transfer-Encoding: 8bit'] : [];
-    const message = [`From: ${FROM}`, `To: ${to.join(', ')}`, `Subject: ${subject}`, ...mime, '', body, ''].join('\n');
+    const message = [`From: ${FROM}`, `To: ${to.join(', ')}`, `Subject: ${subject}`, ...mime, '', text, ''].join('\n');
     return this.sendmail(['-v', '-Am', '-C', this.cf, '-ODeliveryMode=i', ...options, '-f', FROM, ...to], message);
   }
 
@@ -326,4 +334,28 @@ function readdirSafe(dir: string): string[] {
 /** The syslog lines that contain `text`, for assertions that print the whole log on failure. */
 export function grepLines(lines: string[], pattern: RegExp): string[] {
   return lines.filter((line) => pattern.test(line));
+}
+
+/** What a hang costs sendmail by default (an hour), lowered to 5 s. */
+export const SHORT_TIMEOUTS = ['-OTimeout.starttls=5s', '-OTimeout.datafinal=5s', '-OTimeout.quit=5s'];
+
+/** What became of the message, from sendmail's syslog lines and the server's side. */
+export function sendmailOutcome(run: SendmailRun): Outcome {
+  if (run.syslog.some((line) => /, dsn=5\.\d+\.\d+, /.test(line))) return 'bounced';
+  if (run.syslog.some((line) => /, stat=Sent /.test(line))) return run.messages.at(-1)?.secure ? 'delivered over TLS' : 'delivered in plaintext';
+  return 'deferred';
+}
+
+/**
+ * The one syslog line of a run that says most about it, from its `STARTTLS=` or `stat=` on
+ * (without time, pid and queue id): the STARTTLS error, else the reason of a deferral or
+ * bounce, else the STARTTLS line of a session that was established (up to verify=), else
+ * the status.
+ */
+export function sendmailKeyLine(run: SendmailRun): string {
+  const outcome = sendmailOutcome(run);
+  const error = run.syslog.map((line) => /STARTTLS=client, error: .*/.exec(line)?.[0]).find(Boolean);
+  const stat = run.syslog.map((line) => /: to=.*?((?:reply|stat)=.*)$/.exec(line)?.[1]).find(Boolean) ?? '';
+  const established = run.syslog.map((line) => /STARTTLS=client, relay=[^,]*, version=[^,]*, verify=[A-Z]+/.exec(line)?.[0]).find(Boolean);
+  return error ?? (outcome === 'deferred' || outcome === 'bounced' ? stat : (established ?? stat));
 }

@@ -103,22 +103,28 @@ export async function checkClaim(mta: RunningScenario, { scenario, claim, index 
   } finally {
     if (crl) rmSync(dirname(crl), { recursive: true, force: true });
   }
-  const found = mismatches(claim, observation!);
+  assertHolds({ scenario, claim, index }, invocation!, observation!);
+}
+
+/** Throws, with the scenario, the client, the command and both logs, when the claim does not hold. */
+export function assertHolds({ scenario, claim, index }: ScenarioClaim, invocation: Invocation, observation: Observation): void {
+  const kind = clientKind(claim.client)!;
+  const found = mismatches(claim, observation);
   if (found.length === 0) return;
   throw new Error(
     [
       `${scenario.name}: ${claim.client} (claim ${index}${claim.attempt ? `, attempt ${claim.attempt}` : ''}) does not hold`,
-      `command:  ${invocationLines(invocation!).join('\n          ')}`,
+      `command:  ${invocationLines(invocation).join('\n          ')}`,
       `expected: ${describeExpectation(claim)}`,
       ...found.map((mismatch) => `mismatch: ${mismatch}`),
-      `exit:     ${observation!.timedOut ? 'killed after the time limit' : observation!.exitCode}`,
+      `exit:     ${observation.timedOut ? 'killed after the time limit' : observation.exitCode}`,
       // sh says "not found" and exits 127: the client is not installed here.
-      ...(observation!.exitCode === 127 ? [`hint:     is ${kind.program} installed? .ci/run installs every client the catalogue's claims name`] : []),
+      ...(observation.exitCode === 127 ? [`hint:     is ${kind.program} installed? .ci/run installs every client the catalogue's claims name`] : []),
       'output:',
-      indent(observation!.output),
-      ...(observation!.log ? ['its log:', indent(observation!.log.join('\n'))] : []),
+      indent(observation.output),
+      ...(observation.log ? ['its log:', indent(observation.log.join('\n'))] : []),
       "broken-mta's log:",
-      indent(serverLines(observation!.events).join('\n')),
+      indent(serverLines(observation.events).join('\n')),
     ].join('\n'),
   );
 }
