@@ -4,9 +4,8 @@
 //   ... point the client at mta.host:mta.port, trusting mta.caFile ...
 //   await mta.waitFor((e) => e.type === 'tls-failed');
 //   await mta.close();
-import { homedir } from 'node:os';
-import { isAbsolute, join } from 'node:path';
 import { CertificateCache } from './certs/cache.js';
+import { DEFAULT_HOST, DEFAULT_HOSTNAME, defaultCertDir } from './defaults.js';
 import type { SessionEvent } from './events.js';
 import { catalogueNames, loadScenarioWithFile, parseScenarioObject } from './scenario/load.js';
 import type { Scenario, ScenarioInput } from './scenario/schema.js';
@@ -22,21 +21,7 @@ export { DEFAULT_LIMITS } from './limits.js';
 export type { CapturedMessage } from './smtp/types.js';
 export { ScenarioError } from './scenario/load.js';
 export { CertificateCache } from './certs/cache.js';
-
-export const DEFAULT_HOST = '127.0.0.1';
-export const DEFAULT_HOSTNAME = 'mx.broken-mta.test';
-
-/**
- * Where certificates are cached: $BROKEN_MTA_CERTS, else $XDG_CACHE_HOME/broken-mta, else
- * ~/.cache/broken-mta. Per user, as mkcert keeps its CAROOT: an installed package may be
- * read-only (and a reinstall would change the test CA every time).
- */
-export function defaultCertDir(env: NodeJS.ProcessEnv = process.env): string {
-  if (env.BROKEN_MTA_CERTS) return env.BROKEN_MTA_CERTS;
-  // The XDG spec says to ignore a relative XDG_CACHE_HOME.
-  const cacheHome = env.XDG_CACHE_HOME && isAbsolute(env.XDG_CACHE_HOME) ? env.XDG_CACHE_HOME : join(env.HOME || homedir(), '.cache');
-  return join(cacheHome, 'broken-mta');
-}
+export { DEFAULT_HOST, DEFAULT_HOSTNAME, defaultCertDir } from './defaults.js';
 
 /** A catalogue name, a path to a scenario file, or a scenario object. */
 export type ScenarioReference = string | ScenarioInput;

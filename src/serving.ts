@@ -3,9 +3,9 @@
 import { isIP } from 'node:net';
 import { formatEvent } from './format.js';
 import { startScenario, type RunningScenario } from './index.js';
+import { UsageError } from './usage-error.js';
 
-/** Bad input on the command line: one line, exit 2. */
-export class UsageError extends Error {}
+export { UsageError } from './usage-error.js';
 
 export interface ServeFlags {
   host: string;

@@ -16,9 +16,9 @@ export const LAYERS: ReadonlyArray<{ name: string; files: RegExp }> = [
   { name: 'cli', files: /^cli\.ts$/ },
   // Claims: the checking, running and printing of them are tools; their vocabulary (the
   // settings, the clients' invocations, the claim schema) sits with the scenario format.
-  { name: 'tools', files: /^((matrix|matrix-report|explain|format|serving)\.ts|claims\/(check|observe|run|page|expect-file|docs)\.ts)$|^capture\// },
+  { name: 'tools', files: /^((matrix|matrix-report|explain|format|serving|usage-error)\.ts|claims\/(check|observe|run|page|expect-file|docs)\.ts)$|^capture\// },
   { name: 'api', files: /^(index|store)\.ts$/ },
-  { name: 'vocabulary', files: /^(limits|smtp\/(steps|reply|types)|tls\/alerts)\.ts$/ },
+  { name: 'vocabulary', files: /^(limits|defaults|smtp\/(steps|reply|reply-setting|types)|tls\/(alerts|alert-setting))\.ts$/ },
   { name: 'smtp', files: /^smtp\// },
   { name: 'scenario', files: /^(scenario|claims)\// },
   { name: 'faults', files: /^faults\// },
