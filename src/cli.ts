@@ -9,7 +9,7 @@
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
-import { Command, InvalidArgumentError } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import type { CaptureFlags } from './capture/command.js';
 import type { CertificateCache } from './certs/cache.js';
 import { CLIENT_NAMES, clientKind, invocationLines, PLACEHOLDERS, type Target } from './claims/clients.js';
@@ -187,26 +187,43 @@ program
   .option('--scenarios <names>', 'a comma-separated list of names or files')
   .option('--base-port <port>', 'the first port; the others follow it in order (0: each takes a free port)', parsePort, 2525)
   .option('--ports-file <file>', 'also write the port map to FILE')
+  .option('--control [address]', 'also serve the control API (HTTP, JSON) on [HOST:]PORT, 127.0.0.1:8025 if not given (0: a free port); with it, --all and --scenarios are optional')
+  .addOption(new Option('--control-token <token>', 'require Authorization: Bearer TOKEN of every control request; needed for a HOST beyond loopback').env('BROKEN_MTA_CONTROL_TOKEN'))
   // The server's options are the top level's, taken before or after `serve`: its help lists them.
   .configureHelp({ showGlobalOptions: true, visibleGlobalOptions: () => program.options.filter((option) => !ONE_SCENARIO_ONLY.includes(option.long ?? '')) })
-  .addHelpText('after', '\nText lines name the scenario and its session (weak-dh#3); --json events carry both.\n')
-  .action(async (options: { all?: boolean; scenarios?: string; basePort: number; portsFile?: string }) => {
+  .addHelpText(
+    'after',
+    '\nText lines name the scenario and its session (weak-dh#3); --json events carry both.\n' +
+      'With --control, the port map names the control URL too, and lines name the port (:2525 weak-dh#3);\n' +
+      'GET /openapi.json describes the API.\n',
+  )
+  .action(async (options: { all?: boolean; scenarios?: string; basePort: number; portsFile?: string; control?: string | true; controlToken?: string }) => {
     const flags = program.opts<ServeFlags>();
-    const [{ runUntilStopped, startAll }, { writeAtomically }] = await Promise.all([import('./serving.js'), import('./certs/cache.js')]);
-    if (Boolean(options.all) === Boolean(options.scenarios)) throw new UsageError('serve takes either --all or --scenarios a,b,c');
-    const references = options.all ? catalogueNames() : options.scenarios!.split(',').map((name) => name.trim()).filter(Boolean);
+    const { parseControlAddress, runUntilStopped, servingScenarios, startAll, startControlled } = await import('./serving.js');
+    const control = options.control === undefined ? undefined : { address: parseControlAddress(options.control), token: options.controlToken };
+    if (options.all && options.scenarios) throw new UsageError('serve takes either --all or --scenarios a,b,c, not both');
+    if (!control && !options.all && !options.scenarios) throw new UsageError('serve takes either --all or --scenarios a,b,c (or --control, with listeners started over HTTP)');
+    const references = options.all ? catalogueNames() : (options.scenarios ?? '').split(',').map((name) => name.trim()).filter(Boolean);
     // A scenario's name and session number say which session a line is about: one name, one server.
     const names = await namesOf(references);
     const twice = names.find((name, index) => names.indexOf(name) !== index);
     if (twice) throw new UsageError(`serve: the scenario "${twice}" is given twice; each runs once, on a port of its own`);
     const plan = references.map((reference, index) => ({ reference, port: options.basePort === 0 ? 0 : options.basePort + index }));
+    if (control) {
+      const started = await startControlled(plan, flags, control);
+      await printPortMap({ host: flags.host, ports: started.ports, control: started.control.url }, options.portsFile);
+      return runUntilStopped(started.serving, flags);
+    }
     const running = await startAll(plan, flags, '--base-port');
-    const portMap = Object.fromEntries(running.map((server) => [server.scenario.name, server.port]));
-    const text = JSON.stringify({ host: flags.host, ports: portMap });
-    if (options.portsFile) writeAtomically(options.portsFile, text + '\n', 0o644);
-    console.log(text);
-    runUntilStopped(running, flags);
+    await printPortMap({ host: flags.host, ports: Object.fromEntries(running.map((server) => [server.scenario.name, server.port])) }, options.portsFile);
+    runUntilStopped(servingScenarios(running), flags, { scenario: running.length > 1 });
   });
+
+async function printPortMap(map: { host: string; ports: Record<string, number>; control?: string }, portsFile: string | undefined): Promise<void> {
+  const text = JSON.stringify(map);
+  if (portsFile) (await import('./certs/cache.js')).writeAtomically(portsFile, text + '\n', 0o644);
+  console.log(text);
+}
 
 const SWAKS_EXAMPLE = clientKind('swaks')!.invoke({}, PLACEHOLDERS, 1);
 const MATRIX_EXAMPLES = [
@@ -358,11 +375,11 @@ function oneLine(text: string): string {
 const ONE_SCENARIO_ONLY = ['--scenario', '--port', '--version'];
 
 async function serve(reference: string, flags: ServeFlags & { port: number }): Promise<void> {
-  const { runUntilStopped, startAll } = await import('./serving.js');
+  const { runUntilStopped, servingScenarios, startAll } = await import('./serving.js');
   const [running] = await startAll([{ reference, port: flags.port }], flags, '--port');
   const { host, port, scenario } = running!;
   console.log(flags.json ? JSON.stringify({ type: 'listening', host, port, scenario: scenario.name }) : `listening on ${host}:${port} scenario=${scenario.name}`);
-  runUntilStopped([running!], flags);
+  runUntilStopped(servingScenarios([running!]), flags, { scenario: false });
 }
 try {
   await program.parseAsync(process.argv);

@@ -4,10 +4,12 @@ import { replyLines } from './smtp/reply.js';
 
 /**
  * `scenario`: name the scenario with the session (`weak-dh#3`), for `serve`, where several
- * run in one process and each numbers its sessions from 1.
+ * run in one process and each numbers its sessions from 1. `port`: the listener's port
+ * too (`:2525 weak-dh#3`), for `serve --control`, where a port's scenario changes and
+ * sessions are numbered per port.
  */
-export function formatEvent(event: SessionEvent, { scenario = false }: { scenario?: boolean } = {}): string {
-  const session = `${scenario ? event.scenario : ''}#${event.session}`;
+export function formatEvent(event: SessionEvent, { scenario = false, port }: { scenario?: boolean; port?: number | undefined } = {}): string {
+  const session = `${port === undefined ? '' : `:${port} `}${scenario ? event.scenario : ''}#${event.session}`;
   return `${event.time.slice(11, 23)} ${session} ${printable(describe(event))}`;
 }
 

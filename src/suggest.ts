@@ -3,6 +3,8 @@
 // when it is not (no-such-thing suggests nothing).
 
 export function closest(word: string, known: Iterable<string>): string | undefined {
+  // No typo is this long, and the distance costs length × length (a request may send a megabyte).
+  if (word.length > 64) return undefined;
   const typed = word.toLowerCase();
   let best: string | undefined;
   let bestDistance = Infinity;

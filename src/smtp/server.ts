@@ -1,5 +1,6 @@
 // Serves one scenario on one port. Everything the scenario does not bend is plain,
 // correct smtp-server behaviour; every limit is bounded and can be set.
+import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import type { SMTPServer, SMTPServerOptions } from 'smtp-server';
 import type { ServedCertificate } from '../certs/cache.js';
@@ -18,7 +19,15 @@ import type { CapturedMessage } from './types.js';
 
 export interface ServeOptions {
   host: string;
+  /** Without `listen: false`, the port to listen on; with it, the port the sockets came to. */
   port: number;
+  /**
+   * false: bind no port; sockets come through `accept` from a listener that owns the port
+   * and chooses, connection by connection, which scenario serves it (the control API).
+   */
+  listen?: boolean;
+  /** Session numbers shared with other servers of the same port, so that port and number name one session. */
+  nextSessionNumber?: () => number;
   hostname: string;
   certificate?: ServedCertificate;
   /** The test CA, for verifying client certificates. */
@@ -39,6 +48,8 @@ export interface ScenarioServer {
   sessions(): number;
   /** Sessions open right now. */
   openSessions(): number;
+  /** Serves a socket accepted elsewhere (with `listen: false`); resolves when its session has ended. */
+  accept(socket: Socket): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -53,11 +64,16 @@ export async function serveScenario(scenario: Scenario, options: ServeOptions): 
     faultState: new FaultState(),
     limits,
     ...(scenario.tls?.engine === 'scripted' && options.certificate ? { engine: scriptedEngineConfig(scenario.tls, options.certificate) } : {}),
-    nextSessionNumber: () => ++sessionCount,
+    nextSessionNumber: () => {
+      sessionCount++;
+      return options.nextSessionNumber?.() ?? sessionCount;
+    },
     record: (session, event) => events.record({ time: new Date().toISOString(), scenario: scenario.name, session, ...event }),
   };
   // Every open session by its id: smtp-server's hooks name the session, not the connection.
   const byId = new Map<string, BrokenConnection>();
+  // The session accept() is handing a socket to (connect makes it synchronously).
+  let handingOver: ((connection: BrokenConnection) => void) | undefined;
   const intake = new MessageIntake(scenario, limits, served.record, options.onMessage);
   const server = new LibraryServer(
     {
@@ -71,12 +87,17 @@ export async function serveScenario(scenario: Scenario, options: ServeOptions): 
     (library, socket, socketOptions) => new BrokenConnection(library, socket, socketOptions, served),
     (connection) => {
       byId.set(connection.id, connection);
-      connection.once('close', () => byId.delete(connection.id));
+      connection.once('close', () => {
+        byId.delete(connection.id);
+        if (byId.size === 0) server.emit('sessions-ended');
+      });
+      handingOver?.(connection);
     },
   );
   // An error from one session must never take the server down: it becomes an event.
   server.on('error', (err: Error) => served.record(0, { type: 'warning', text: err.message }));
-  const port = await listen(server, options.host, options.port);
+  const listening = options.listen !== false;
+  const port = listening ? await listen(server, options.host, options.port) : options.port;
 
   let closing: Promise<void> | undefined;
   return {
@@ -88,19 +109,35 @@ export async function serveScenario(scenario: Scenario, options: ServeOptions): 
     sessions: () => sessionCount,
     // The session table itself: a session that ended but stayed in it would be a leak.
     openSessions: () => byId.size,
+    // The session's close, not the socket's: a socket TLS has taken over never says it closed.
+    accept: (socket) =>
+      new Promise<void>((resolve) => {
+        handingOver = (connection) => connection.once('close', () => resolve());
+        try {
+          server.connect(socket);
+        } finally {
+          handingOver = undefined;
+        }
+      }),
     close() {
-      closing ??= new Promise<void>((resolve) => {
-        for (const connection of byId.values()) connection.shutDown();
-        server.close(() => {
-          // Sessions had closeTimeoutMs to finish; whatever is left is cut now.
-          for (const connection of byId.values()) connection.destroy();
-          events.end();
-          resolve();
-        });
-      });
+      closing ??= stop(server, byId, listening, limits.closeTimeoutMs).then(() => events.end());
       return closing;
     },
   };
+}
+
+/** Open sessions get 421 (one in a message may finish it, within timeoutMs), then whatever is left is cut. */
+function stop(server: SMTPServer, byId: Map<string, BrokenConnection>, listening: boolean, timeoutMs: number): Promise<void> {
+  return new Promise<void>((resolve) => {
+    for (const connection of byId.values()) connection.shutDown();
+    const cut = () => {
+      for (const connection of byId.values()) connection.destroy();
+      resolve();
+    };
+    // A port's server closes once its sockets have; sockets handed in belong to another's.
+    if (listening) server.close(cut);
+    else void sessionsEnded(server, () => byId.size, timeoutMs).then(cut);
+  });
 }
 
 /** smtp-server's options: everything the scenario does not bend, with every limit set. */
@@ -158,4 +195,16 @@ function tlsOptions(scenario: Scenario, certificate: ServedCertificate | undefin
     // TLS 1.0/1.1 exist in OpenSSL 3 only below security level 1.
     ...(tls.ciphers ? { ciphers: tls.ciphers } : legacy ? { ciphers: 'DEFAULT:@SECLEVEL=0' } : {}),
   };
+}
+
+/** Once every session has ended, or after timeoutMs, whichever comes first. */
+function sessionsEnded(server: SMTPServer, open: () => number, timeoutMs: number): Promise<void> {
+  if (open() === 0) return Promise.resolve();
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, timeoutMs);
+    server.once('sessions-ended', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
 }

@@ -12,7 +12,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startScenario, type RunningScenario, type SessionEvent } from '../../src/index.js';
 import { catalogueClaims, checkClaim, claimTimeoutMs, claimTitle, CLAIM_IDLE_TIMEOUT_MS, type AttemptRunner } from '../support/claims.js';
 import { run } from '../support/clients.js';
-import { missingTools, PrivateSyslog, SendmailClient, TO, type SendmailRun } from './support.js';
+import { startApi } from '../control/support.js';
+import { missingTools, PrivateSyslog, SendmailClient, TO, type SendmailRun, type SendmailTarget } from './support.js';
 
 const skipOnPurpose = process.env.BROKEN_MTA_NO_SENDMAIL === '1';
 
@@ -356,6 +357,50 @@ describe.skipIf(skipOnPurpose)('real sendmail against scenarios', () => {
     logged(retry, /to=rcpt@mx\.broken-mta\.test, .*dsn=2\.0\.0, stat=Sent \(Message accepted\)/);
     expect(retry.messages).toHaveLength(1);
     expect(retry.queue).toEqual([]);
+  });
+
+  it('control API: one sendmail.cf, no per-test flags; next gives two handshake-aborts (deferred twice), then the queue run delivers', async () => {
+    const api = await startApi();
+    const port = (await api.call('POST', '/listeners', { body: { scenario: 'good' } })).json.port as number;
+    // sendmail's bookkeeping (when have the sessions ended) reads the same control in-process; the test drives and asserts over HTTP.
+    const target: SendmailTarget = {
+      port,
+      caFile: api.control.caFile,
+      scenario: { name: 'control-next' },
+      get events() {
+        return api.control.bus.since(0).events;
+      },
+      get messages() {
+        return api.control.messages.list().map((message) => api.control.messages.get(message.id)!);
+      },
+      get openSessions() {
+        return api.control.listener(port).info().open;
+      },
+      get sessions() {
+        return api.control.listener(port).info().sessions;
+      },
+    };
+    client = await SendmailClient.create(syslog!, target);
+    const queued = await api.call('POST', `/listeners/${port}/next`, { body: { scenario: 'handshake-abort', connections: 2 } });
+    expect(queued.json.next).toEqual([{ scenario: 'handshake-abort', connections: 2 }]);
+
+    const first = await client.send();
+    logged(first, /stat=Deferred: 454 4\.7\.0 TLS handshake failed/);
+    expect(first.queue.some((f) => f.startsWith('qf'))).toBe(true);
+    const second = await client.runQueue();
+    logged(second, /ruleset=tls_server, arg1=SOFTWARE/);
+    logged(second, /stat=Deferred: 454 4\.7\.0 TLS handshake failed/);
+    const third = await client.runQueue();
+    logged(third, /STARTTLS=client, relay=\[127\.0\.0\.1\], version=TLSv1\.3, verify=OK/);
+    logged(third, /to=rcpt@mx\.broken-mta\.test, .*dsn=2\.0\.0, stat=Sent \(Message accepted\)/);
+    expect(third.queue).toEqual([]);
+
+    const events = (await api.call('GET', `/events?listener=${port}`)).json.events as Array<SessionEvent & { port: number }>;
+    expect(events.filter((e) => e.type === 'connect').map((e) => `${e.scenario}#${e.session}`)).toEqual(['handshake-abort#1', 'handshake-abort#2', 'good#3']);
+    expect(events.filter((e) => e.type === 'fault').map((e) => e.type === 'fault' && `${e.fault} at ${e.step}`)).toEqual(['abort-close at TLS', 'abort-close at TLS']);
+    const messages = (await api.call('GET', `/messages?listener=${port}`)).json.messages;
+    expect(messages).toEqual([expect.objectContaining({ scenario: 'good', session: 3, from: 'sender@client.example.test', to: [TO], secure: true })]);
+    expect((await api.call('GET', `/listeners/${port}`)).json).toMatchObject({ scenario: 'good', sessions: 3, open: 0, next: [] });
   });
 });
 

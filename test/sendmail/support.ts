@@ -11,7 +11,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import type { RunningScenario, SessionEvent } from '../../src/index.js';
+import type { CapturedMessage, RunningScenario, SessionEvent } from '../../src/index.js';
 import { run, type ProgramResult } from '../support/clients.js';
 
 export const CF_M4 = '/usr/share/sendmail/cf/m4/cf.m4';
@@ -217,6 +217,17 @@ export interface SendmailRun {
   queue: string[];
 }
 
+/** What sendmail is pointed at: a running scenario, or a listener of the control API. */
+export interface SendmailTarget {
+  readonly port: number;
+  readonly caFile: string;
+  readonly scenario: { readonly name: string };
+  readonly events: Iterable<SessionEvent>;
+  readonly messages: Iterable<CapturedMessage>;
+  readonly openSessions: number;
+  readonly sessions: number;
+}
+
 export const FROM = 'sender@client.example.test';
 export const TO = 'rcpt@mx.broken-mta.test';
 
@@ -228,7 +239,7 @@ export class SendmailClient {
 
   private constructor(
     private readonly syslog: PrivateSyslog,
-    private readonly mta: RunningScenario,
+    private readonly mta: SendmailTarget,
     dir: string,
   ) {
     this.dir = dir;
@@ -237,7 +248,7 @@ export class SendmailClient {
   }
 
   /** Builds the .cf (m4) and the access map (makemap hash) for this scenario. */
-  static async create(syslog: PrivateSyslog, mta: RunningScenario, { access = '' }: { access?: string } = {}): Promise<SendmailClient> {
+  static async create(syslog: PrivateSyslog, mta: SendmailTarget, { access = '' }: { access?: string } = {}): Promise<SendmailClient> {
     const dir = mkdtempSync(join(tmpdir(), `broken-mta-sendmail-${mta.scenario.name}-`));
     const client = new SendmailClient(syslog, mta, dir);
     mkdirSync(client.queueDir, { mode: 0o700 });

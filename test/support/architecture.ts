@@ -17,6 +17,7 @@ export const LAYERS: ReadonlyArray<{ name: string; files: RegExp }> = [
   // Claims: the checking, running and printing of them are tools; their vocabulary (the
   // settings, the clients' invocations, the claim schema) sits with the scenario format.
   { name: 'tools', files: /^((matrix|matrix-report|explain|format|serving|usage-error)\.ts|claims\/(check|observe|run|page|expect-file|docs)\.ts)$|^capture\// },
+  { name: 'control', files: /^control\// },
   { name: 'api', files: /^(index|store)\.ts$/ },
   { name: 'vocabulary', files: /^(limits|defaults|smtp\/(steps|reply|reply-setting|types)|tls\/(alerts|alert-setting))\.ts$/ },
   { name: 'smtp', files: /^smtp\// },
@@ -27,7 +28,7 @@ export const LAYERS: ReadonlyArray<{ name: string; files: RegExp }> = [
 ];
 
 /** Vocabulary sits in its own folder's place in the listing, but below everything. */
-const ORDER = ['cli', 'tools', 'api', 'smtp', 'scenario', 'faults', 'tls', 'base', 'vocabulary'];
+const ORDER = ['cli', 'tools', 'control', 'api', 'smtp', 'scenario', 'faults', 'tls', 'base', 'vocabulary'];
 
 export function layerOf(file: string): string {
   const path = relative(SRC, file);
