@@ -4,7 +4,7 @@
 import { constants, createHash, createPublicKey, privateEncrypt, publicDecrypt, sign, type KeyObject } from 'node:crypto';
 import { ALERT } from '../alerts.js';
 import { AlertError } from './alert-error.js';
-import { modPow, toBigInt, toBytes, type DhGroup } from './groups.js';
+import { dhPublicValue, dhSharedSecret, toBigInt, toBytes, type DhGroup } from './groups.js';
 import { dhParams, ExtensionType, parseClientDhPublic, serverKeyExchange, type ClientHello } from './messages.js';
 import { prf, transcriptHash, type PrfHash } from './prf.js';
 import type { DirectionKeys } from './records.js';
@@ -85,7 +85,7 @@ export function signedKeyExchange({ group, key, version, hello, serverRandom, ra
   let publicValue: bigint;
   do {
     privateExponent = (toBigInt(random(Math.ceil(exponentBits / 8))) % (1n << BigInt(exponentBits))) | 2n;
-    publicValue = modPow(group.g, privateExponent, group.p);
+    publicValue = dhPublicValue(group, privateExponent);
   } while (publicValue <= 1n || publicValue >= group.p - 1n);
   const params = dhParams(toBytes(group.p), toBytes(group.g), toBytes(publicValue, Math.ceil(group.bits / 8)));
   const signed = Buffer.concat([hello.random, serverRandom, params]);
@@ -148,7 +148,7 @@ export function deriveKeys(clientKeyExchange: Buffer, input: KeyDerivationInput)
   if (version === SSLv3) throw new AlertError('the client accepted SSLv3; the engine only plays its hello, not its key derivation', ALERT.handshakeFailure);
   const clientPublic = toBigInt(parseClientDhPublic(clientKeyExchange));
   if (clientPublic <= 1n || clientPublic >= group.p - 1n) throw new AlertError('the client DH public value is out of range', ALERT.illegalParameter);
-  const preMasterSecret = toBytes(modPow(clientPublic, input.privateExponent, group.p));
+  const preMasterSecret = toBytes(dhSharedSecret(group, clientPublic, input.privateExponent));
   const hash = prfHashOf(version, suite);
   const masterSecret = input.extendedMasterSecret
     ? prf(hash, preMasterSecret, 'extended master secret', transcriptHash(hash, input.transcript), 48)
