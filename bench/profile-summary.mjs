@@ -3,7 +3,7 @@
 // by package or file of ours, then the heaviest functions, then inclusive time under
 // chosen functions.
 //
-//   node bench/profile-summary.mjs FILE.cpuprofile [--top N] [--under NAME ...]
+//   node bench/profile-summary.mjs FILE.cpuprofile [--top N] [--under NAME ...] [--tree DEPTH]
 //
 // "self" is time in the function's own code (native calls it makes count to it, so
 // OpenSSL's work lands on the JS function that called into TLS); "total" is time with
@@ -14,7 +14,8 @@ const args = process.argv.slice(2);
 const file = args.find((arg) => !arg.startsWith('--') && !/^\d+$/.test(arg));
 const top = Number(args[args.indexOf('--top') + 1]) || 25;
 const under = args.flatMap((arg, i) => (args[i - 1] === '--under' ? [arg] : []));
-if (!file) {
+const treeDepth = args.includes('--tree') ? Number(args[args.indexOf('--tree') + 1]) : 0;
+if (!file || Number.isNaN(treeDepth)) {
   console.error('usage: node bench/profile-summary.mjs FILE.cpuprofile [--top N] [--under NAME ...]');
   process.exit(2);
 }
@@ -76,4 +77,27 @@ for (const name of under) {
     }
   }
   console.log(`\ntotal under ${name}: ${ms(us).trim()} ms (${pct(us).trim()})`);
+}
+
+// Top down: inclusive time of each call path to DEPTH, the paths over 1 % of the total.
+if (treeDepth > 0) {
+  const inclusive = new Map();
+  const sum = (id) => {
+    const node = nodes.get(id);
+    let us = node.callFrame.functionName === '(idle)' ? 0 : (selfUs.get(id) ?? 0);
+    for (const child of node.children ?? []) us += sum(child);
+    inclusive.set(id, us);
+    return us;
+  };
+  sum(profile.nodes[0].id);
+  console.log('\ntop down (inclusive, over 1 %)');
+  const walk = (id, depth) => {
+    const children = (nodes.get(id).children ?? []).filter((child) => inclusive.get(child) > total / 100).sort((a, b) => inclusive.get(b) - inclusive.get(a));
+    for (const child of children) {
+      const { callFrame } = nodes.get(child);
+      console.log(`${ms(inclusive.get(child))} ms ${pct(inclusive.get(child))}  ${'  '.repeat(depth)}${callFrame.functionName || '(anonymous)'} ${home(callFrame)}:${callFrame.lineNumber + 1}`);
+      if (depth + 1 < treeDepth) walk(child, depth + 1);
+    }
+  };
+  walk(profile.nodes[0].id, 0);
 }

@@ -3,7 +3,7 @@
 // `node --cpu-prof`, the load runs, the server stops on SIGINT and writes its profile,
 // and bench/profile-summary.mjs prints where the time went.
 //
-//   node bench/profile.mjs dhe|engine|tls13|throughput [--out DIR] [--seconds N] [--messages N]
+//   node bench/profile.mjs dhe|engine|tls13|throughput [--out DIR] [--seconds N] [--messages N] [--tree DEPTH]
 //
 // dhe, engine, tls13: handshakes from bench/handshake-load.mjs (2 processes × 8 at a time)
 // against bench/dhe-2048.yaml, bench/dhe-2048-engine.yaml, or the catalogue's `good`.
@@ -70,4 +70,4 @@ if (kind === 'throughput') {
 
 await new Promise((resolve) => (server.once('exit', resolve), server.kill('SIGINT')));
 const file = join(out, readdirSync(out).find((name) => name.endsWith('.cpuprofile')));
-console.log(execFileSync('node', [join(ROOT, 'bench', 'profile-summary.mjs'), file, ...under.flatMap((name) => ['--under', name])], { encoding: 'utf8' }));
+console.log(execFileSync('node', [join(ROOT, 'bench', 'profile-summary.mjs'), file, ...under.flatMap((name) => ['--under', name]), '--tree', option('--tree', '6')], { encoding: 'utf8' }));

@@ -52,7 +52,9 @@ describe('smtp-server, as internals.ts uses it', () => {
     expect(members).toEqual(expect.arrayContaining(['connections', 'options', 'secureContext', '_onError', '_onClientConnect']));
     const missing = members.filter((name) => !(name in server));
     expect(missing).toEqual([]);
-    expect(typeof Reflect.get(SMTPServer.prototype, 'connect')).toBe('function');
+    const methods = [...used(serverPart!, /override (\w+)\(/g), ...used(serverPart!, /super\.(\w+)\(/g)];
+    expect(methods).toEqual(expect.arrayContaining(['connect', '_handleProxy']));
+    expect(methods.filter((name) => typeof Reflect.get(SMTPServer.prototype, name) !== 'function')).toEqual([]);
   });
 
   it('is used through internals.ts only: no other file in src/ touches a private member of it', () => {

@@ -270,6 +270,18 @@ export class LibraryServer<Connection extends LibraryConnection> extends SMTPSer
     super(options);
   }
 
+  /**
+   * On its way to connect(), smtp-server draws a random id for every connection (from
+   * crypto.randomBytes, through a BigInt), which BrokenConnection replaces with its
+   * session number; only a PROXY header (useProxy, which broken-mta never sets) needs the
+   * library's own way.
+   */
+  override _handleProxy(socket: Socket, callback: Parameters<SMTPServer['_handleProxy']>[1]): void {
+    if (this._expectsProxyHeader(socket)) return super._handleProxy(socket, callback);
+    const ignore = this.options.ignoredHosts?.includes(socket.remoteAddress ?? '');
+    setImmediate(() => callback(null, { id: '', ignore }));
+  }
+
   override connect(socket: Socket, socketOptions?: SMTPConnectionOptions): void {
     const connection = this.makeConnection(this, socket, socketOptions);
     this.connections.add(connection);
