@@ -2,11 +2,16 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts', 'examples/**/*.test.ts'],
     globalSetup: ['test/support/global-setup.ts'],
     testTimeout: 30_000,
     hookTimeout: 30_000,
     // Every server listens on port 0, so files can run side by side.
     pool: 'forks',
+    projects: [
+      { extends: true, test: { name: 'parallel', include: ['test/**/*.test.ts', 'examples/**/*.test.ts'], exclude: ['test/sendmail/**'] } },
+      // The real-MTA suites share /dev/log (one private rsyslogd at a time) and the
+      // machine's sendmail: their files run one after another.
+      { extends: true, test: { name: 'real-mta', include: ['test/sendmail/**/*.test.ts'], fileParallelism: false } },
+    ],
   },
 });

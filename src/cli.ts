@@ -19,6 +19,7 @@ import { DEFAULT_LIMITS } from './limits.js';
 import { builtBehaviour, builtScenario, builtScenarios, catalogueNames, PACKAGE_ROOT, ScenarioError } from './scenario/catalogue.js';
 import type { Scenario } from './scenario/schema.js';
 import type { ServeFlags } from './serving.js';
+import { sendCommand } from './sender/command.js';
 import { didYouMean } from './suggest.js';
 import { UsageError } from './usage-error.js';
 
@@ -109,7 +110,10 @@ program
 program
   .command('list')
   .description('the catalogue: one scenario a line, name and summary')
-  .action(async () => {
+  .option('--senders', 'the broken senders instead, for `broken-mta send`')
+  .action(async (options: { senders?: boolean }) => {
+    if (options.senders) return console.log((await import('./sender/page.js')).senderList());
+    process.stderr.write('(the broken senders, for `broken-mta send`: broken-mta list --senders)\n');
     const scenarios = await catalogue();
     const width = Math.max(...scenarios.map((s) => s.name.length));
     for (const { name, summary } of scenarios) console.log(`${name.padEnd(width)}  ${summary}`);
@@ -120,6 +124,11 @@ program
   .description('one scenario in full: what it imitates, what clients print (each with the command that shows it), how to fix it')
   .argument('<name|file>', 'a catalogue name or a scenario file')
   .action(async (reference: string) => {
+    // A catalogue scenario is not a sender (theirs are named sender-*): only anything else may be one.
+    if (!builtScenario(reference)) {
+      const senders = await import('./sender/page.js');
+      if (senders.isSenderReference(reference)) return console.log(senders.showSender(reference));
+    }
     const flags = program.opts<ServeFlags & { port: number }>();
     const scenario = await scenarioOf(reference);
     const [{ renderClaims }, target] = await Promise.all([import('./claims/page.js'), showTarget(flags)]);
@@ -339,6 +348,8 @@ program
     const { runCapture } = await import('./capture/command.js');
     process.exitCode = await runCapture(target, { ...options, ...(json ? { json } : {}) });
   });
+
+sendCommand(program);
 
 /** Progress on stderr only while certificates are being made: stdout is for `$(broken-mta certs)`. */
 async function makeMissingCertificates(cache: CertificateCache): Promise<void> {

@@ -13,6 +13,8 @@ import type { Limits } from './limits.js';
 import { serveScenario } from './smtp/server.js';
 import type { CapturedMessage } from './smtp/types.js';
 import { MessageStore } from './store.js';
+import { sendScenario, type SenderReference, type StartSenderOptions } from './sender/start.js';
+import type { SendResult } from './sender/run.js';
 
 export type { SessionEvent, SessionEventType } from './events.js';
 export type { Scenario, ScenarioInput } from './scenario/schema.js';
@@ -21,6 +23,11 @@ export { DEFAULT_LIMITS } from './limits.js';
 export type { CapturedMessage } from './smtp/types.js';
 export { ScenarioError } from './scenario/load.js';
 export { CertificateCache } from './certs/cache.js';
+export type { SendResult } from './sender/run.js';
+export type { SendOutcome } from './sender/outcome.js';
+export type { SenderReference, StartSenderOptions } from './sender/start.js';
+export type { SenderScenario, SenderScenarioInput } from './scenario/sender-schema.js';
+export { SendError } from './sender/session.js';
 export { DEFAULT_HOST, DEFAULT_HOSTNAME, defaultCertDir } from './defaults.js';
 
 /** A catalogue name, a path to a scenario file, or a scenario object. */
@@ -135,3 +142,17 @@ export async function startScenario(reference: ScenarioReference, options: Start
   };
 }
 
+
+/**
+ * Runs a sender scenario against a receiving MTA and resolves once every session is over:
+ *
+ *   const sent = await startSender('sender-pregreet', { port: 25 });
+ *   sent.outcome      // { delivered: false, tls: 'none', ... }
+ *   sent.asExpected   // what a healthy receiver does, per the scenario's `expect`
+ *
+ * Rejects with SendError when the receiver cannot be talked to at all (no connection, no
+ * greeting, no SMTP), with ScenarioError for a bad scenario.
+ */
+export function startSender(reference: SenderReference, options: StartSenderOptions): Promise<SendResult> {
+  return sendScenario(reference, options);
+}

@@ -120,7 +120,7 @@ describe('claims: a symptom is something a program checks', () => {
 
   it('a setting its client cannot express is refused at that field', () => {
     expect(loadText(withSymptom('  - { client: openssl, with: { dhBits: 512 }, prints: "x" }'))).toBe(
-      'FILE:5: symptoms.0.with.dhBits: openssl cannot be run with dhBits (it takes tls, verify, verifyHostname, securityLevel, version, legacyRenegotiation, clientCert, timeout, sendMail, to)',
+      'FILE:5: symptoms.0.with.dhBits: openssl cannot be run with dhBits (it takes tls, verify, verifyHostname, securityLevel, version, ciphers, legacyRenegotiation, clientCert, timeout, sendMail, to)',
     );
   });
 
@@ -171,6 +171,26 @@ describe('the scripted engine\'s keys', () => {
     expect(loadText(VALID.replace('  cert: valid', '  engine: scripted\n  ciphers: ECDHE-RSA-AES128-GCM-SHA256'))).toMatch(/^FILE:10: tls\.ciphers: engine: scripted has no suite ECDHE-RSA-AES128-GCM-SHA256/);
     expect(loadText(VALID.replace('  cert: valid', '  engine: scripted\n  dh: 4096'))).toMatch(/^FILE:10: tls\.dh: /);
     expect(loadText(VALID.replace('  cert: valid', '  engine: scripted\n  script: { alertAfter: { step: Hello, alert: 40 } }'))).toMatch(/^FILE:10: tls\.script\.alertAfter\.step: must be one of "ClientHello"/);
+  });
+
+  it('names the engine\'s suites with their key exchange; refuses suites no served version can choose, and a script at a step static RSA never takes', () => {
+    expect(loadText(VALID.replace('  cert: valid', '  engine: scripted\n  ciphers: RC4-SHA:ECDHE-RSA-RC4-SHA'))).toMatch(
+      /^FILE:10: tls\.ciphers: engine: scripted has no suite ECDHE-RSA-RC4-SHA \(it has DHE_RSA: .*EDH-RSA-DES-CBC3-SHA.*; static RSA: .*RC4-SHA, RC4-MD5, NULL-SHA256/,
+    );
+    expect(loadText(VALID.replace('  cert: valid', '  engine: scripted\n  ciphers: NULL-SHA256\n  versions: [TLSv1, TLSv1.1]'))).toBe(
+      'FILE:10: tls.ciphers: no suite here can be chosen at TLSv1, TLSv1.1 (GCM and SHA-256 suites need TLSv1.2; export suites TLSv1)',
+    );
+    const loads = (text: string) => {
+      const file = join(tempDir('scenario'), 'fine.yaml');
+      writeFileSync(file, text);
+      return loadScenarioWithFile(file).scenario.tls;
+    };
+    expect(loads(VALID.replace('  cert: valid', '  engine: scripted\n  ciphers: EXP-EDH-RSA-DES-CBC-SHA'))).toMatchObject({ ciphers: 'EXP-EDH-RSA-DES-CBC-SHA' });
+    expect(loadText(VALID.replace('  cert: valid', '  engine: scripted\n  ciphers: EXP-EDH-RSA-DES-CBC-SHA\n  versions: [TLSv1.2]'))).toMatch(/^FILE:10: tls\.ciphers: no suite here can be chosen at TLSv1\.2/);
+    expect(loadText(VALID.replace('  cert: valid', '  engine: scripted\n  ciphers: AES128-SHA\n  script: { corrupt: ske-signature }'))).toBe(
+      'FILE:11: tls.script: static RSA sends no ServerKeyExchange: the script would never act',
+    );
+    expect(loads(VALID.replace('  cert: valid', '  engine: scripted\n  ciphers: AES128-SHA:DHE-RSA-AES128-SHA\n  script: { stopAfter: ServerKeyExchange }'))).toMatchObject({ script: { stopAfter: 'ServerKeyExchange' } });
   });
 });
 

@@ -5,7 +5,7 @@ import { connect as tcpConnect, isIP, type Socket } from 'node:net';
 import { connect as tlsConnect, type TLSSocket } from 'node:tls';
 import { FlightReader } from './flight.js';
 import { helloRecord, type HelloPlan } from './hellos.js';
-import { NotSmtpError, ReplyReader, quote, replyText, type Reply } from './replies.js';
+import { NotSmtpError, ReplyReader, quote, replyText, type Reply } from '../smtp/reply-reader.js';
 import { SmtpDialogue, type DialogueState, type SmtpFindings } from './smtp-dialogue.js';
 
 export interface Target {

@@ -18,7 +18,9 @@ export interface HelloPlan {
   question: string;
 }
 
-const isLegacy = (suite: SuiteDescription) => /_3DES_|_RC4_|_DES_|_DES40_|EXPORT|CAMELLIA/.test(suite.name);
+const isLegacy = (suite: SuiteDescription) => /_3DES_|_RC4_|_DES_|_DES40_|EXPORT|CAMELLIA|_NULL_/.test(suite.name);
+/** NULL suites encrypt nothing: only the legacy probe offers them, as no client offers them unasked. */
+const encrypts = (suite: SuiteDescription) => !/_NULL_/.test(suite.name);
 const tls12Only = (suite: SuiteDescription) => /_GCM_|CHACHA20|_SHA256$|_SHA384$/.test(suite.name);
 const usable = (version: number) => (suite: SuiteDescription) => suite.keyExchange !== 'TLS1.3' && (version >= 0x0303 || !tls12Only(suite));
 
@@ -32,7 +34,7 @@ function suitesFor(name: HelloProbeName, version: number): number[] {
     name === 'dhe' ? KNOWN_SUITES.filter((suite) => suite.keyExchange === 'DHE') :
     name === 'ecdhe' ? KNOWN_SUITES.filter((suite) => suite.keyExchange === 'ECDHE') :
     name === 'legacy' ? KNOWN_SUITES.filter(isLegacy) :
-    name === 'ssl3' ? KNOWN_SUITES.filter((suite) => suite.keyExchange === 'DHE' || suite.keyExchange === 'RSA') :
+    name === 'ssl3' ? KNOWN_SUITES.filter((suite) => (suite.keyExchange === 'DHE' || suite.keyExchange === 'RSA') && encrypts(suite)) :
     modern;
   return candidates.filter(usable(version)).map((suite) => suite.code);
 }
@@ -45,7 +47,7 @@ export function helloPlan(name: HelloProbeName, bestVersion = 0x0303): HelloPlan
   const question =
     name === 'dhe' ? `DHE only, at ${versionName(version)}` :
     name === 'ecdhe' ? `ECDHE only, at ${versionName(version)}` :
-    name === 'legacy' ? `legacy suites only (3DES, RC4, export), at ${versionName(version)}` :
+    name === 'legacy' ? `legacy suites only (3DES, RC4, NULL, export), at ${versionName(version)}` :
     `${version === 0x0300 ? 'an' : 'a'} ${versionName(version)} hello`;
   return { name, version, suites: suitesFor(name, version), question };
 }

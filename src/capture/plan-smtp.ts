@@ -2,7 +2,7 @@
 // server answered unlike a normal one (a refused banner or EHLO, a slow banner).
 import type { ScenarioInput } from '../scenario/schema.js';
 import { DEFAULT_LIMITS } from '../limits.js';
-import type { Reply } from './replies.js';
+import type { Reply } from '../smtp/reply-reader.js';
 import type { SmtpFindings } from './smtp-dialogue.js';
 
 /** A fault as the scenario file writes it; the schema checks it when the file is made. */

@@ -9,7 +9,7 @@
 //   signature, or DHE chosen over ECDHE. A server that speaks TLS 1.3 stays on Node's
 //   engine whatever it does at 1.2, since the clients judged here all speak 1.3; what is
 //   lost that way is a note.
-import { VERSION_CODES, findSuite, SUITES, type ProtocolVersion } from '../tls/engine/suites.js';
+import { DEFAULT_SUITES, VERSION_CODES, findSuite, type ProtocolVersion } from '../tls/engine/suites.js';
 import { dhParamsPem } from '../tls/engine/groups.js';
 import type { ScenarioInput } from '../scenario/schema.js';
 import type { DhFindings } from './dh.js';
@@ -100,7 +100,7 @@ function planFailure(plan: TlsPlan, primary: HelloProbeResult, tls: TlsFindings)
       return fault('abort-garbage', `the ClientHello is answered in plaintext: ${JSON.stringify(primary.garbage!.slice(0, 60))}`, { text: primary.garbage! });
     case 'alert': {
       const legacy = tls.probes.find((probe) => probe.probe === 'legacy' && probe.version);
-      if (legacy) plan.notes.push(`the server has only legacy suites: it chose ${legacy.suite} when offered 3DES, RC4 and export suites (what current clients meet is the alert)`);
+      if (legacy) plan.notes.push(`the server has only legacy suites: it chose ${legacy.suite} when offered 3DES, RC4, NULL and export suites (what current clients meet is the alert)`);
       if (primary.steps.length) plan.notes.push(`the alert came after ${primary.steps.join(', ')} with no usable ServerHello (served as an alert in place of the hello)`);
       return fault('abort-alert', `the ClientHello is answered with alert ${primary.alert!.code} (${primary.alert!.name})`, { alert: primary.alert!.code });
     }
@@ -177,8 +177,9 @@ function serveScripted(plan: TlsPlan, tlsInput: TlsInput, tls: TlsFindings, scri
     plan.notes.push(`it chooses ${tls.keyExchange} (${tls.suite}); the scripted engine serves the same faults over DHE`);
   }
   // Only a TLS 1.2 choice says what the server prefers among all the engine's suites.
-  const chosen = tls.suite && tls.probes[0]!.version === 'TLSv1.2' ? findSuite(tls.suite) : undefined;
-  if (chosen && chosen !== SUITES[0]) tlsInput.ciphers = [chosen, ...SUITES.filter((suite) => suite !== chosen)].map((suite) => suite.openssl).join(':');
+  // The engine's legacy suites (static RSA, 3DES, RC4, NULL) are not planned here: the faults are served over DHE.
+  const chosen = tls.suite && tls.probes[0]!.version === 'TLSv1.2' ? DEFAULT_SUITES.find((suite) => suite === findSuite(tls.suite!)) : undefined;
+  if (chosen && chosen !== DEFAULT_SUITES[0]) tlsInput.ciphers = [chosen, ...DEFAULT_SUITES.filter((suite) => suite !== chosen)].map((suite) => suite.openssl).join(':');
   if (tls.keyExchange === 'DHE' && tls.suite && !chosen) plan.notes.push(`it chooses ${tls.suite}, which the scripted engine lacks; it serves its own DHE suites`);
   if (Object.keys(script).length) tlsInput.script = script;
   if (tls.clientCertificateRequested) plan.notes.push('it asks for a client certificate (not reproduced: the scripted engine does not ask)');

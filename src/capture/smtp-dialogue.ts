@@ -9,7 +9,7 @@
 // - quit: any reply -> 'done'. A QUIT is always sent when the dialogue ends short of TLS.
 // STARTTLS is sent even when EHLO does not advertise it: what the command gets is a finding
 // too (502, or a 220 that works after all).
-import type { Reply } from './replies.js';
+import type { Reply } from '../smtp/reply-reader.js';
 
 export type DialogueState = 'greeting' | 'ehlo' | 'helo' | 'starttls' | 'quit' | 'tls' | 'done';
 

@@ -68,16 +68,29 @@ export interface ClientKind {
 
 const recipients = (settings: Settings) => [settings.to ?? TO].flat();
 
-/** An SMTP transaction, for clients that only open the TLS session (openssl). */
-const smtpTransaction = (to: string[]) =>
-  `printf '${[`EHLO ${HELO}`, `MAIL FROM:<${FROM}>`, ...to.map((rcpt) => `RCPT TO:<${rcpt}>`), 'DATA', 'Subject: broken-mta', '', 'hello', '.', 'QUIT', ''].join('\\n')}'`;
+/** An SMTP transaction, for clients that only open the TLS session (openssl, gnutls); lines end with \n (openssl -crlf adds the \r) or \r\n. */
+const smtpTransaction = (to: string[], eol = '\\n') =>
+  `printf '${[`EHLO ${HELO}`, `MAIL FROM:<${FROM}>`, ...to.map((rcpt) => `RCPT TO:<${rcpt}>`), 'DATA', 'Subject: broken-mta', '', 'hello', '.', 'QUIT', ''].join(eol)}'`;
 
 const withTimeout = (settings: Settings, argv: string[]) => (settings.timeout ? ['timeout', String(settings.timeout), ...argv] : argv);
+
+/** The OpenSSL cipher list the settings ask for (suites, security level), for every OpenSSL-based client; undefined: the client's own. */
+function opensslCipherList({ ciphers, securityLevel }: Settings): string | undefined {
+  if (securityLevel === undefined) return ciphers;
+  return ciphers ? `${ciphers}:@SECLEVEL=${securityLevel}` : `DEFAULT@SECLEVEL=${securityLevel}`;
+}
+
+/**
+ * gnutls-cli reads its input until the end and then closes the session, so the
+ * transaction is followed by a pause in which the server's replies arrive. Its lines end
+ * in \r\n already: gnutls-cli 3.7's --crlf garbles the start of the line after the first.
+ */
+const pacedTransaction = (to: string[]) => `{ ${smtpTransaction(to, '\\r\\n')}; sleep 2; }`;
 
 const openssl: ClientKind = {
   name: 'openssl',
   program: 'openssl',
-  settings: ['tls', 'verify', 'verifyHostname', 'securityLevel', 'version', 'legacyRenegotiation', 'clientCert', 'timeout', 'sendMail', 'to'],
+  settings: ['tls', 'verify', 'verifyHostname', 'securityLevel', 'version', 'ciphers', 'legacyRenegotiation', 'clientCert', 'timeout', 'sendMail', 'to'],
   // s_client speaks TLS or nothing: STARTTLS (its default) or implicit TLS.
   tlsModes: ['required', 'implicit'],
   hasLog: false,
@@ -85,7 +98,8 @@ const openssl: ClientKind = {
     const argv = ['openssl', 's_client', ...(settings.tls === 'implicit' ? [] : ['-starttls', 'smtp']), '-crlf', '-connect', `${target.host}:${target.port}`, '-CAfile', target.ca];
     if (settings.verify) argv.push('-verify_return_error');
     if (settings.verifyHostname) argv.push('-verify_hostname', target.hostname);
-    if (settings.securityLevel !== undefined) argv.push('-cipher', `DEFAULT@SECLEVEL=${settings.securityLevel}`);
+    const cipherList = opensslCipherList(settings);
+    if (cipherList) argv.push('-cipher', cipherList);
     if (settings.version) argv.push({ TLSv1: '-tls1', 'TLSv1.1': '-tls1_1', 'TLSv1.2': '-tls1_2', 'TLSv1.3': '-tls1_3' }[settings.version]);
     if (settings.legacyRenegotiation) argv.push('-legacy_server_connect');
     if (settings.clientCert) argv.push('-cert', target.clientCert, '-key', target.clientKey);
@@ -103,16 +117,22 @@ const openssl: ClientKind = {
 const gnutls: ClientKind = {
   name: 'gnutls',
   program: 'gnutls-cli',
-  settings: ['tls', 'verify', 'dhBits', 'clientCert', 'timeout'],
+  settings: ['tls', 'verify', 'dhBits', 'priority', 'clientCert', 'timeout', 'sendMail', 'to'],
   tlsModes: ['required', 'implicit'],
   hasLog: false,
   invoke(settings, target) {
     const argv = ['gnutls-cli', ...(settings.tls === 'implicit' ? [] : ['--starttls-proto=smtp']), '--port', target.port, '--x509cafile', target.ca];
     if (settings.verify === false) argv.push('--insecure');
     if (settings.dhBits) argv.push(`--dh-bits=${settings.dhBits}`);
+    if (settings.priority) argv.push(`--priority=${settings.priority}`);
     if (settings.clientCert) argv.push('--x509certfile', target.clientCert, '--x509keyfile', target.clientKey);
     argv.push(target.host);
-    return { kind: 'command', argv: withTimeout(settings, argv), timeoutMs: 15_000 };
+    return {
+      kind: 'command',
+      argv: withTimeout(settings, argv),
+      ...(settings.sendMail ? { stdin: pacedTransaction(recipients(settings)) } : {}),
+      timeoutMs: 15_000,
+    };
   },
 };
 
@@ -121,13 +141,14 @@ const SWAKS_TLS = { none: [], optional: ['--tls-optional-strict'], required: ['-
 const swaks: ClientKind = {
   name: 'swaks',
   program: 'swaks',
-  settings: ['tls', 'verify', 'clientCert', 'timeout', 'to', 'messageBytes'],
+  settings: ['tls', 'verify', 'ciphers', 'clientCert', 'timeout', 'to', 'messageBytes'],
   tlsModes: ALL_TLS_MODES,
   hasLog: false,
   invoke(settings, target) {
     const tls = SWAKS_TLS[settings.tls ?? 'optional'];
     const argv = ['swaks', '--server', `${target.host}:${target.port}`, '--from', FROM, '--to', recipients(settings).join(','), ...tls];
     if (tls.length && settings.verify !== false) argv.push('--tls-verify', '--tls-ca-path', target.ca);
+    if (settings.ciphers) argv.push('--tls-cipher', settings.ciphers);
     if (settings.clientCert) argv.push('--tls-cert', target.clientCert, '--tls-key', target.clientKey);
     argv.push('--timeout', String(settings.timeout ?? 5));
     if (settings.messageBytes) argv.push('--body', '-');
@@ -166,14 +187,15 @@ const NODEMAILER_TLS = { none: { ignoreTLS: true }, optional: { opportunisticTLS
 const nodemailer: ClientKind = {
   name: 'nodemailer',
   program: 'node',
-  settings: ['tls', 'verify', 'securityLevel', 'version', 'clientCert', 'timeout', 'to', 'messageBytes'],
+  settings: ['tls', 'verify', 'securityLevel', 'version', 'ciphers', 'clientCert', 'timeout', 'to', 'messageBytes'],
   tlsModes: ALL_TLS_MODES,
   hasLog: false,
   invoke(settings, target) {
     const timeoutMs = (settings.timeout ?? 5) * 1000;
     const tls: Record<string, unknown> = { ca: target.ca, servername: target.hostname };
     if (settings.verify === false) tls.rejectUnauthorized = false;
-    if (settings.securityLevel !== undefined) tls.ciphers = `DEFAULT@SECLEVEL=${settings.securityLevel}`;
+    const cipherList = opensslCipherList(settings);
+    if (cipherList) tls.ciphers = cipherList;
     if (settings.version) Object.assign(tls, { minVersion: settings.version, maxVersion: settings.version });
     if (settings.clientCert) Object.assign(tls, { cert: target.clientCert, key: target.clientKey });
     const options = {
@@ -197,7 +219,7 @@ const nodemailer: ClientKind = {
 const sendmail: ClientKind = {
   name: 'sendmail',
   program: 'sendmail',
-  settings: ['tls', 'verify', 'securityLevel', 'fallback', 'queueRun', 'timeout', 'to', 'messageBytes'],
+  settings: ['tls', 'verify', 'securityLevel', 'ciphers', 'fallback', 'queueRun', 'timeout', 'to', 'messageBytes'],
   // Implicit TLS is a mailer setting of its own (smtps), not one message's.
   tlsModes: ['none', 'optional', 'required'],
   hasLog: true,
@@ -208,7 +230,8 @@ const sendmail: ClientKind = {
     if (settings.tls === 'required') access.push(`TLS_Srv:${target.host}\tENCR:128`);
     if (settings.verify) access.push(`TLS_Srv:${target.host}\tVERIFY`);
     if (settings.fallback) options.push('-OTLSFallbacktoClear=true');
-    if (settings.securityLevel !== undefined) options.push(`-OCipherList=DEFAULT@SECLEVEL=${settings.securityLevel}`);
+    const cipherList = opensslCipherList(settings);
+    if (cipherList) options.push(`-OCipherList=${cipherList}`);
     if (settings.timeout) {
       for (const stage of ['initial', 'helo', 'mail', 'rcpt', 'datainit', 'datablock', 'datafinal', 'starttls']) options.push(`-OTimeout.${stage}=${settings.timeout}s`);
     }

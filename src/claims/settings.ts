@@ -21,13 +21,23 @@ export const settingsSchema = z
     verifyHostname: z.literal(true).optional().describe("Check the certificate's names against the server name too"),
     securityLevel: z.number().int().min(0).max(5).optional().describe("OpenSSL's security level (DEFAULT@SECLEVEL=N)"),
     version: z.enum(TLS_VERSIONS).optional().describe('Speak only this TLS version'),
+    ciphers: z
+      .string()
+      .regex(/^[\w.+!@=:-]+$/, 'an OpenSSL cipher list such as NULL-SHA256 or AES128-SHA:DES-CBC3-SHA')
+      .optional()
+      .describe('Offer only these suites: an OpenSSL cipher list (with securityLevel, `:@SECLEVEL=N` follows it)'),
+    priority: z
+      .string()
+      .regex(/^[\w.+!%:-]+$/, 'a GnuTLS priority string such as NORMAL:+RSA:+ARCFOUR-128')
+      .optional()
+      .describe('A GnuTLS priority string: what gnutls-cli offers and accepts (suites, key exchanges, versions)'),
     legacyRenegotiation: z.literal(true).optional().describe('Talk to a server without RFC 5746 secure renegotiation'),
     dhBits: z.number().int().min(256).max(8192).optional().describe('The smallest DH group the client accepts, in bits'),
     clientCert: z.literal(true).optional().describe('Present the client certificate from the test CA (`broken-mta certs --client`)'),
     timeout: z.number().int().min(1).max(300).optional().describe('Give up after this many seconds of silence (for openssl and gnutls-cli: killed by timeout(1))'),
     to: z.union([address, z.array(address).min(1)]).optional().describe('The recipient, or recipients'),
     messageBytes: z.number().int().min(1).max(1_000_000).optional().describe('A message body of this many bytes'),
-    sendMail: z.literal(true).optional().describe('(openssl) Send a whole SMTP transaction after the handshake'),
+    sendMail: z.literal(true).optional().describe('(openssl, gnutls) Send a whole SMTP transaction after the handshake'),
     fallback: z.literal(true).optional().describe('(sendmail) After a failed handshake, deliver in plaintext on a new connection'),
     queueRun: z.literal(true).optional().describe('(sendmail) Every attempt after the first is a queue run (sendmail -q): the retry of what the first left queued'),
   })

@@ -70,6 +70,7 @@ function readScenarioFile(file: string, chain: readonly string[]): RawScenario {
   }
   const data: unknown = document.toJS() ?? {};
   if (!isMap(data)) throw new ScenarioError(`${file}:1: (top level): a scenario is a map of keys (smtp:, tls:, faults: ...)`);
+  if ('sender' in data) throw new ScenarioError(`${file}: a sender scenario (it has a sender: section): run it with \`broken-mta send --scenario ${file} --to HOST:PORT\``);
   const locate = (path: Path): Location => {
     const { line, depth } = locateIn(document, lineCounter, path);
     return { where: `${file}:${line}`, depth };

@@ -24,15 +24,23 @@ export interface Location {
 
 type Issue = z.core.$ZodIssue;
 
+/** The schema a file is checked against, and the faults it may name: a server's, or a sender's. */
+export interface Vocabulary {
+  schema: z.ZodType;
+  faults: readonly string[];
+}
+
+const SERVER_VOCABULARY: Vocabulary = { schema: scenarioSchema, faults: FAULTS.map((fault) => fault.name) };
+
 /** One line per problem, ordered as the file is. */
-export function describeIssues(issues: readonly Issue[], data: unknown, locate: (path: Path) => Location): string[] {
+export function describeIssues(issues: readonly Issue[], data: unknown, locate: (path: Path) => Location, vocabulary = SERVER_VOCABULARY): string[] {
   const lines = issues.flatMap((issue) => {
     const specific = mostSpecificIssue([issue]);
     if (specific.code === 'unrecognized_keys') {
-      const known = keysAt(specific.path, data);
+      const known = keysAt(specific.path, data, vocabulary.schema);
       return specific.keys.map((key) => ({ path: [...specific.path, key], message: `unknown key "${key}"${suggestion(key, known)}` }));
     }
-    return [{ path: specific.path, message: issueMessage(specific, valueAt(data, specific.path)) }];
+    return [{ path: specific.path, message: issueMessage(specific, valueAt(data, specific.path), vocabulary.faults) }];
   });
   const located = lines.map(({ path, message }) => ({ where: locate(path).where, text: `${describePath(path)}: ${message}` }));
   const order = (where: string) => Number(/:(\d+)$/.exec(where)?.[1] ?? 0);
@@ -51,9 +59,9 @@ export function mostSpecificIssue(issues: readonly Issue[]): Issue {
   return all.reduce((best, issue) => (issue.path.length > best.path.length ? issue : best), all[0]!);
 }
 
-function issueMessage(issue: Issue, value: unknown): string {
+function issueMessage(issue: Issue, value: unknown, faults: readonly string[]): string {
   if (issue.code === 'invalid_union' && 'discriminator' in issue && issue.discriminator) {
-    const known = FAULTS.map((fault) => fault.name);
+    const known = faults;
     return `unknown ${String(issue.discriminator)}${typeof value === 'string' ? suggestion(value, known) : ''} (known: ${known.join(', ')})`;
   }
   if (issue.code === 'invalid_value' && issue.values.length > 0) {
@@ -85,14 +93,15 @@ interface JsonSchema {
   const?: unknown;
 }
 
-let jsonSchema: JsonSchema | undefined;
+const jsonSchemas = new Map<z.ZodType, JsonSchema>();
 
 /**
  * The keys a map at `path` may have, from the schema editors read (scenarios/schema.json):
  * of a fault entry, those of the fault it names.
  */
-function keysAt(path: Path, data: unknown): string[] {
-  jsonSchema ??= z.toJSONSchema(scenarioSchema, { io: 'input', unrepresentable: 'any' }) as JsonSchema;
+function keysAt(path: Path, data: unknown, schema: z.ZodType): string[] {
+  let jsonSchema = jsonSchemas.get(schema);
+  if (!jsonSchema) jsonSchemas.set(schema, (jsonSchema = z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }) as JsonSchema));
   const branches = (node: JsonSchema): JsonSchema[] => [node, ...[...(node.anyOf ?? []), ...(node.oneOf ?? [])].flatMap(branches)];
   let nodes = [jsonSchema];
   for (const key of path) {

@@ -7,8 +7,8 @@ import { replySetting } from '../smtp/reply-setting.js';
 import { alertSetting } from '../tls/alert-setting.js';
 import { HANDSHAKE_STEPS } from '../tls/engine/engine.js';
 import { DH_GROUP_NAMES } from '../tls/engine/groups.js';
-import { findSuite, SUITES } from '../tls/engine/suites.js';
-import { TLS_VERSIONS } from '../tls/versions.js';
+import { DEFAULT_SUITES, findSuite, suiteFitsVersion, SUITES, VERSION_CODES } from '../tls/engine/suites.js';
+import { DEFAULT_ENGINE_VERSIONS, TLS_VERSIONS } from '../tls/versions.js';
 import { claimSchema } from '../claims/claim.js';
 
 /** One entry of `faults`: each fault's own schema, told apart by its name. */
@@ -21,6 +21,11 @@ const dhBits = DH_GROUP_NAMES.map(Number).filter(Number.isInteger);
 const dhNames = DH_GROUP_NAMES.filter((name) => !Number.isInteger(Number(name)));
 
 const handshakeStep = z.enum(HANDSHAKE_STEPS);
+
+/** The engine's suites by OpenSSL name, said with their key exchange. */
+const ENGINE_SUITES_BY_KEY_EXCHANGE = (['DHE', 'RSA'] as const)
+  .map((kind) => `${kind === 'DHE' ? 'DHE_RSA' : 'static RSA'}: ${SUITES.filter((suite) => suite.keyExchange === kind).map((suite) => suite.openssl).join(', ')}`)
+  .join('; ');
 
 const script = z
   .strictObject({
@@ -70,7 +75,7 @@ export const scenarioSchema = z
           .optional()
           .describe('required: ask for a client certificate from the test CA and refuse a client without one'),
         versions: z.array(tlsVersion).min(1).optional().describe('The protocol versions served (SSLv3 with engine: scripted only)'),
-        ciphers: z.string().optional().describe('OpenSSL cipher string; with engine: scripted, a colon-separated list of its DHE-RSA suites in order of preference'),
+        ciphers: z.string().optional().describe(`OpenSSL cipher string; with engine: scripted, a colon-separated list of its suites in order of preference (${ENGINE_SUITES_BY_KEY_EXCHANGE}; default ${DEFAULT_SUITES.map((suite) => suite.openssl).join(':')})`),
         implicit: z.boolean().default(false).describe('TLS from the first byte (port 465 style) instead of STARTTLS; TLS faults act at connect'),
         dh: z
           .union([
@@ -123,8 +128,23 @@ function checkTls(tls: TlsOutput, ctx: z.RefinementCtx): void {
   if (tls.dh === 'auto') issue(['dh'], `engine: scripted takes a DH group (${DH_GROUP_NAMES.join(', ')}), not auto`);
   if (tls.clientCert) issue(['clientCert'], 'engine: scripted does not ask for client certificates');
   if (tls.versions?.includes('TLSv1.3')) issue(['versions'], 'engine: scripted serves SSLv3 to TLSv1.2, not TLSv1.3');
-  for (const name of tls.ciphers?.split(':') ?? []) {
-    if (!findSuite(name)) issue(['ciphers'], `engine: scripted has no suite ${name} (it has ${SUITES.map((suite) => suite.openssl).join(', ')})`);
+  checkEngineSuites(tls, issue);
+}
+
+/** The scripted engine's suites: each one it has, one at least that a served version can choose, and a script that acts where they go. */
+function checkEngineSuites(tls: NonNullable<TlsOutput>, issue: (path: Array<string | number>, message: string) => void): void {
+  const names = tls.ciphers?.split(':') ?? [];
+  for (const name of names) {
+    if (!findSuite(name)) issue(['ciphers'], `engine: scripted has no suite ${name} (it has ${ENGINE_SUITES_BY_KEY_EXCHANGE})`);
+  }
+  const suites = tls.ciphers ? names.map((name) => findSuite(name)).filter((suite) => suite !== undefined) : DEFAULT_SUITES;
+  const versions = (tls.versions ?? DEFAULT_ENGINE_VERSIONS).filter((version) => version !== 'SSLv3' && version !== 'TLSv1.3');
+  if (suites.length && versions.length && !suites.some((suite) => versions.some((version) => suiteFitsVersion(suite, VERSION_CODES[version])))) {
+    issue(['ciphers'], `no suite here can be chosen at ${versions.join(', ')} (GCM and SHA-256 suites need TLSv1.2; export suites TLSv1)`);
+  }
+  const { alertAfter, stopAfter, corrupt } = tls.script ?? {};
+  if (suites.length && suites.every((suite) => suite.keyExchange === 'RSA') && (alertAfter?.step === 'ServerKeyExchange' || stopAfter === 'ServerKeyExchange' || corrupt === 'ske-signature')) {
+    issue(['script'], 'static RSA sends no ServerKeyExchange: the script would never act');
   }
 }
 

@@ -9,12 +9,12 @@ import type { TlsSettings } from '../scenario/schema.js';
 import { alertNumber } from '../tls/alerts.js';
 import type { EngineConfig, EngineScript } from '../tls/engine/engine.js';
 import { DH_GROUP_NAMES, dhGroup, dhGroupFromFile, type DhGroupName } from '../tls/engine/groups.js';
-import { findSuite, SUITES, type CipherSuite } from '../tls/engine/suites.js';
+import { DEFAULT_SUITES, findSuite, type CipherSuite } from '../tls/engine/suites.js';
 import { DEFAULT_ENGINE_VERSIONS, isEngineVersion } from '../tls/versions.js';
 
 export function scriptedEngineConfig(tls: TlsSettings, certificate: ServedCertificate): EngineConfig {
   const versions = tls.versions?.filter(isEngineVersion) ?? DEFAULT_ENGINE_VERSIONS;
-  const suites = tls.ciphers ? tls.ciphers.split(':').map((name) => findSuite(name)).filter((suite): suite is CipherSuite => suite !== undefined) : SUITES;
+  const suites = tls.ciphers ? tls.ciphers.split(':').map((name) => findSuite(name)).filter((suite): suite is CipherSuite => suite !== undefined) : DEFAULT_SUITES;
   // A file was checked when the scenario was loaded (load.ts), and its path made absolute.
   const group = typeof tls.dh === 'object' ? dhGroupFromFile(tls.dh.file) : dhGroup(dhGroupName(tls.dh ?? 2048));
   return { versions, suites, group, key: createPrivateKey(certificate.key), chain: derChain(certificate.chain), script: engineScript(tls.script) };

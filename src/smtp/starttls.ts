@@ -100,7 +100,7 @@ export class EngineHandshake {
         return session.established({
           protocol: event.version,
           cipher: event.suite.name,
-          keyExchange: { kind: 'DHE', group: session.groupName, bits: event.dhBits },
+          keyExchange: { ...event.keyExchange, ...(event.keyExchange.kind === 'DHE' ? { group: session.groupName } : {}) },
           ...(this.serverName ? { sni: this.serverName } : {}),
         });
       case 'closed':

@@ -10,7 +10,7 @@ import { connect, createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { NotSmtpError, ReplyReader } from '../../src/capture/replies.js';
+import { NotSmtpError, ReplyReader } from '../../src/smtp/reply-reader.js';
 import type { ProgramResult } from '../support/clients.js';
 
 const CLI = join(import.meta.dirname, '..', '..', 'dist', 'cli.js');

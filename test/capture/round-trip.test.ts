@@ -19,6 +19,7 @@ const VISIBLE = [
   'groupwise-450', 'handshake-abort', 'starttls-454', 'starttls-502', 'starttls-not-advertised', 'starttls-response-injection', 'helo-only', 'size-552',
   'abort-reset', 'abort-garbage', 'abort-alert', 'abort-silence', 'abort-midway', 'implicit-tls', 'implicit-abort-alert',
   'tls10-only', 'weak-dh', 'dh480', 'dh1024', 'dh-composite', 'dh-small-subgroup', 'ssl3-only', 'alert-after-certificate', 'bad-ske-signature', 'no-secure-renegotiation',
+  'static-rsa-only', '3des-only', 'rc4-only', 'null-cipher-only', 'tls11-only', 'export-dh',
 ];
 /** What it cannot: behaviour after MAIL (it never sends one), or spread over time and sessions. */
 const INVISIBLE: Record<string, string> = {

@@ -11,7 +11,7 @@ import { parseClientHello, HandshakeReader } from '../../src/tls/engine/messages
 import { prf } from '../../src/tls/engine/prf.js';
 import { AlertError } from '../../src/tls/engine/alert-error.js';
 import { RecordProtection, RecordReader } from '../../src/tls/engine/records.js';
-import { SUITES, VERSION_CODES, type ProtocolVersion } from '../../src/tls/engine/suites.js';
+import { DEFAULT_SUITES, SUITES, suiteFitsVersion, VERSION_CODES, type ProtocolVersion } from '../../src/tls/engine/suites.js';
 import { fuzzSeed, fuzzSessions, Random } from '../support/random.js';
 import { capturedHello, engineConfig, HELLOS, runClient } from './support.js';
 
@@ -42,10 +42,17 @@ describe('PRF', () => {
 
 describe('record protection', () => {
   const versions: ProtocolVersion[] = ['TLSv1', 'TLSv1.1', 'TLSv1.2'];
-  const cases = SUITES.flatMap((suite) => versions.filter((version) => !suite.tls12Only || version === 'TLSv1.2').map((version) => ({ suite, version })));
+  const cases = SUITES.flatMap((suite) => versions.filter((version) => suiteFitsVersion(suite, VERSION_CODES[version])).map((version) => ({ suite, version })));
+
+  it('covers every suite the engine has, at every version it may be chosen', () => {
+    expect(new Set(cases.map(({ suite }) => suite.code)).size).toBe(SUITES.length);
+    expect(cases.length).toBe(SUITES.filter((suite) => !suite.tls12Only && !suite.exportable).length * 3 + SUITES.filter((suite) => suite.tls12Only || suite.exportable).length);
+  });
 
   it.each(cases)('$suite.name under $version: sealed records open, and a flipped bit is bad_record_mac', ({ suite, version }) => {
-    const keys = { suite, key: randomBytes(suite.keyLength), macKey: randomBytes(suite.mac ? 20 : 0), iv: randomBytes(suite.mac ? 16 : 4) };
+    // Export suites' keys arrive expanded to DES's 8 bytes, with an 8-byte IV (RFC 2246 §6.3).
+    const keyLength = suite.exportable ? 8 : suite.keyLength;
+    const keys = { suite, key: randomBytes(keyLength), macKey: randomBytes(suite.macLength), iv: randomBytes(suite.exportable ? 8 : suite.ivLength) };
     const code = () => VERSION_CODES[version];
     const sender = new RecordProtection(code);
     const receiver = new RecordProtection(code);
@@ -126,7 +133,7 @@ describe('handshakes with a real client (Node TLS) over an in-memory pipe', () =
     expect(run.reply).toBe('echo: ping');
     expect(run.protocol).toBe(version);
     expect(run.cipher).toBe(name);
-    expect(run.events).toContainEqual(expect.objectContaining({ type: 'handshake-complete', version, dhBits: 2048 }));
+    expect(run.events).toContainEqual(expect.objectContaining({ type: 'handshake-complete', version, keyExchange: { kind: 'DHE', bits: 2048 } }));
     expect(run.events).toContainEqual({ type: 'application-data', data: Buffer.from('ping') });
   });
 
@@ -231,7 +238,7 @@ describe('the transition rules', () => {
   });
 
   it('no DHE suite in common: handshake_failure (40)', async () => {
-    const { caFile: _ca, ...config } = await engineConfig({ suites: SUITES.filter((suite) => suite.code === 0x0039) });
+    const { caFile: _ca, ...config } = await engineConfig({ suites: DEFAULT_SUITES.filter((suite) => suite.code === 0x0039) });
     const engine = new TlsServerEngine(config);
     const { events } = engine.receive(capturedHello('openssl-tls1'));
     expect(events).toContainEqual(expect.objectContaining({ type: 'alert-sent', alert: { code: 40, name: 'handshake_failure' } }));

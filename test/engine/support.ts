@@ -9,7 +9,7 @@ import { DEFAULT_HOSTNAME, defaultCertDir } from '../../src/index.js';
 import { TlsServerEngine, type EngineConfig, type EngineEvent } from '../../src/tls/engine/engine.js';
 import { dhGroup, type DhGroupName } from '../../src/tls/engine/groups.js';
 import { derChain } from '../../src/certs/der.js';
-import { SUITES } from '../../src/tls/engine/suites.js';
+import { DEFAULT_SUITES } from '../../src/tls/engine/suites.js';
 
 export const HELLOS = ['openssl', 'openssl-tls1', 'gnutls', 'node'] as const;
 
@@ -24,7 +24,7 @@ export async function engineConfig(overrides: Partial<EngineConfig> & { dh?: DhG
   const { dh, ...rest } = overrides;
   return {
     versions: ['TLSv1', 'TLSv1.1', 'TLSv1.2'],
-    suites: SUITES,
+    suites: DEFAULT_SUITES,
     group: dhGroup(dh ?? '2048'),
     key: certificate.key,
     chain: derChain(certificate.chain),

@@ -16,13 +16,14 @@ export const LAYERS: ReadonlyArray<{ name: string; files: RegExp }> = [
   { name: 'cli', files: /^cli\.ts$/ },
   // Claims: the checking, running and printing of them are tools; their vocabulary (the
   // settings, the clients' invocations, the claim schema) sits with the scenario format.
-  { name: 'tools', files: /^((matrix|matrix-report|explain|format|serving|usage-error)\.ts|claims\/(check|observe|run|page|expect-file|docs)\.ts)$|^capture\// },
+  // The sender's printing and pages are tools too; its client machine is SMTP, its faults faults.
+  { name: 'tools', files: /^((matrix|matrix-report|explain|format|serving|usage-error)\.ts|claims\/(check|observe|run|page|expect-file|docs)\.ts)$|^capture\/|^sender\/(command|page|report)\.ts$/ },
   { name: 'control', files: /^control\// },
   { name: 'api', files: /^(index|store)\.ts$/ },
   { name: 'vocabulary', files: /^(limits|defaults|smtp\/(steps|reply|reply-setting|types)|tls\/(alerts|alert-setting))\.ts$/ },
-  { name: 'smtp', files: /^smtp\// },
+  { name: 'smtp', files: /^smtp\/|^sender\/(?!faults\/)/ },
   { name: 'scenario', files: /^(scenario|claims)\// },
-  { name: 'faults', files: /^faults\// },
+  { name: 'faults', files: /^(sender\/)?faults\// },
   { name: 'tls', files: /^tls\// },
   { name: 'base', files: /^(certs\/|events\.ts$|dirs\.ts$|suggest\.ts$)/ },
 ];

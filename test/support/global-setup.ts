@@ -16,8 +16,14 @@ import { DEFAULT_HOSTNAME, defaultCertDir } from '../../src/index.js';
 
 const TEST_CERTS = join(import.meta.dirname, '..', '..', 'certs');
 
+/** Set by the first setup of a run: vitest runs this file once per project, in one process. */
+const RUN_TMP = 'BROKEN_MTA_TEST_RUN_TMP';
+
 export default async function setup(): Promise<() => void> {
+  // A later project of the same run shares the first one's folder, whose teardown checks it.
+  if (process.env[RUN_TMP]) return () => undefined;
   const runTmp = mkdtempSync(join(tmpdir(), 'broken-mta-test-run-'));
+  process.env[RUN_TMP] = runTmp;
   process.env.TMPDIR = runTmp;
   process.env.BROKEN_MTA_CERTS = TEST_CERTS;
   const cache = new CertificateCache(defaultCertDir(), DEFAULT_HOSTNAME);

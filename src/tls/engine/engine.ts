@@ -1,7 +1,8 @@
 // The scripted TLS server engine: sans-IO, as h11 is. Bytes in, events and bytes out; no
-// sockets, no timers, no smtp-server. It speaks TLS 1.0-1.2 with DHE_RSA suites, and does
-// on purpose what OpenSSL 3 refuses to do: weak or broken DH groups, an SSLv3 ServerHello,
-// an alert after any step, a bad signature, a wrong Finished, silence.
+// sockets, no timers, no smtp-server. It speaks TLS 1.0-1.2 with DHE_RSA and static RSA key
+// exchange (key-exchange.ts) and AES, 3DES, RC4 and NULL records (ciphers.ts), and does on
+// purpose what OpenSSL 3 refuses to do: weak or broken DH groups, export and legacy suites,
+// an SSLv3 ServerHello, an alert after any step, a bad signature, a wrong Finished, silence.
 //
 // The rules, all of them here:
 // - A connection is in one state of TRANSITIONS. An input (a handshake message by type,
@@ -16,16 +17,20 @@
 //   steps: `alertAfter` sends a fatal alert and closes, `stopAfter` goes silent (reads
 //   and drops everything, answers nothing), `corrupt` spoils the named message as it is built,
 //   `omitRenegotiationInfo` leaves out the RFC 5746 extension as servers from before 2010 do.
+//   A step the suite does not have is never taken, nor is the script's act there: static
+//   RSA sends no ServerKeyExchange.
 // - Renegotiation is refused: a ClientHello on an established connection gets a warning
 //   no_renegotiation (100) and the session goes on.
 // - What the handshake knows lives in the state where it is valid (as rustls's states hold
-//   theirs): the client's offer from the ClientHello on, the keys from the
-//   ClientKeyExchange on. handshake.ts computes them; this file decides when.
+//   theirs): the client's offer from the ClientHello on, the key exchange's secret (a DH
+//   exponent, or the RSA key) until the ClientKeyExchange, the keys from then on.
+//   handshake.ts computes them; this file decides when.
 import { createPrivateKey, randomBytes as systemRandomBytes, type KeyObject } from 'node:crypto';
 import { ALERT, alert as describeAlert, type TlsAlert } from '../alerts.js';
 import { AlertError, EngineUsageError } from './alert-error.js';
-import type { DhGroup } from './groups.js';
-import { chooseSuite, chooseVersion, deriveKeys, finishedData, helloExtensions, offeredVersions, signedKeyExchange, usesExtendedMasterSecret, type SessionKeys } from './handshake.js';
+import type { EngineConfig, EngineScript, HandshakeStep } from './config.js';
+import { chooseSuite, chooseVersion, deriveKeys, finishedData, helloExtensions, offeredVersions, startKeyExchange, usesExtendedMasterSecret, type SessionKeys } from './handshake.js';
+import type { KeyExchangeSummary, PendingKeyExchange } from './key-exchange.js';
 import {
   certificateMessage,
   finished,
@@ -41,44 +46,7 @@ import { ContentType, MAX_PLAINTEXT, RecordProtection, RecordReader, type TlsRec
 import { VERSION_CODES, versionName, type CipherSuite, type ProtocolVersion } from './suites.js';
 
 export { offeredVersions } from './handshake.js';
-
-export const HANDSHAKE_STEPS = [
-  'ClientHello',
-  'ServerHello',
-  'Certificate',
-  'ServerKeyExchange',
-  'ServerHelloDone',
-  'ClientKeyExchange',
-  'ClientFinished',
-  'ServerFinished',
-] as const;
-export type HandshakeStep = (typeof HANDSHAKE_STEPS)[number];
-
-export interface EngineScript {
-  /** Send this fatal alert right after the step, then close. */
-  alertAfter?: { step: HandshakeStep; alert: number };
-  /** Say nothing more after the step. */
-  stopAfter?: HandshakeStep;
-  /** Spoil a message: the ServerKeyExchange signature, or the server's Finished. */
-  corrupt?: 'ske-signature' | 'finished';
-  /** Answer as a server from before RFC 5746 does: no renegotiation_info in the ServerHello. */
-  omitRenegotiationInfo?: boolean;
-}
-
-export interface EngineConfig {
-  /** The versions served; the highest one the client offers is chosen. */
-  versions: readonly ProtocolVersion[];
-  /** In the server's order of preference. */
-  suites: readonly CipherSuite[];
-  group: DhGroup;
-  /** PEM or KeyObject of the certificate's RSA key. */
-  key: string | KeyObject;
-  /** DER certificates, leaf first. */
-  chain: readonly Buffer[];
-  script?: EngineScript;
-  /** Every random byte the engine uses (server random, DH exponent, CBC IVs): tests fix it to get the same bytes every run. */
-  randomBytes?: (length: number) => Buffer;
-}
+export { HANDSHAKE_STEPS, type EngineConfig, type EngineScript, type HandshakeStep } from './config.js';
 
 /** Chosen at the ClientHello: what the rest of the handshake is about. */
 interface Offer {
@@ -92,9 +60,9 @@ interface Offer {
 /** Each state, with what the handshake knows in it. */
 type State =
   | { name: 'wait-client-hello' }
-  | { name: 'wait-client-key-exchange'; offer: Offer; privateExponent: bigint }
-  | { name: 'wait-change-cipher-spec'; offer: Offer; keys: SessionKeys }
-  | { name: 'wait-finished'; offer: Offer; keys: SessionKeys }
+  | { name: 'wait-client-key-exchange'; offer: Offer; exchange: PendingKeyExchange }
+  | { name: 'wait-change-cipher-spec'; offer: Offer; keys: SessionKeys; keyExchange: KeyExchangeSummary }
+  | { name: 'wait-finished'; offer: Offer; keys: SessionKeys; keyExchange: KeyExchangeSummary }
   | { name: 'established'; offer: Offer }
   | { name: 'silent' }
   | { name: 'closed' };
@@ -117,7 +85,7 @@ const TRANSITIONS: Readonly<Record<EngineState, Partial<Record<Input, EngineStat
 export type EngineEvent =
   | { type: 'client-hello'; version: string; offeredVersions: string[]; suites: number; serverName?: string; renegotiationInfo: boolean; extendedMasterSecret: boolean }
   | { type: 'step'; step: HandshakeStep }
-  | { type: 'handshake-complete'; version: ProtocolVersion; suite: CipherSuite; dhBits: number; extendedMasterSecret: boolean }
+  | { type: 'handshake-complete'; version: ProtocolVersion; suite: CipherSuite; keyExchange: KeyExchangeSummary; extendedMasterSecret: boolean }
   | { type: 'alert-received'; alert: TlsAlert; fatal: boolean }
   | { type: 'alert-sent'; alert: TlsAlert; fatal: boolean; reason: string }
   | { type: 'stopped'; after: HandshakeStep }
@@ -358,24 +326,26 @@ export class TlsServerEngine {
     this.sendHandshake(certificateMessage(this.config.chain));
     if (!this.after('Certificate')) return;
 
-    const keyExchange = signedKeyExchange({ ...offer, group: this.config.group, key: this.key, version: this.version, random: this.random, corrupt: this.script.corrupt === 'ske-signature' });
-    this.enter({ name: 'wait-client-key-exchange', offer, privateExponent: keyExchange.privateExponent }, next);
-    this.sendHandshake(keyExchange.message);
-    if (!this.after('ServerKeyExchange')) return;
+    const { message: keyExchange, pending } = startKeyExchange(suite, { ...offer, group: this.config.group, key: this.key, version: this.version, random: this.random, corrupt: this.script.corrupt === 'ske-signature' });
+    this.enter({ name: 'wait-client-key-exchange', offer, exchange: pending }, next);
+    if (keyExchange) {
+      this.sendHandshake(keyExchange);
+      if (!this.after('ServerKeyExchange')) return;
+    }
 
     this.sendHandshake(serverHelloDone());
     this.after('ServerHelloDone');
   }
 
   private onClientKeyExchange(body: Buffer, next: EngineState): void {
-    const { offer, privateExponent } = this.stateOf('wait-client-key-exchange');
-    const keys = deriveKeys(body, { ...offer, version: this.version, group: this.config.group, privateExponent, transcript: this.transcript });
-    this.enter({ name: 'wait-change-cipher-spec', offer, keys }, next);
+    const { offer, exchange } = this.stateOf('wait-client-key-exchange');
+    const keys = deriveKeys(exchange.premasterSecret(body), { ...offer, version: this.version, transcript: this.transcript });
+    this.enter({ name: 'wait-change-cipher-spec', offer, keys, keyExchange: { kind: exchange.kind, bits: exchange.bits } }, next);
     this.after('ClientKeyExchange');
   }
 
   private onClientFinished(message: HandshakeMessage, next: EngineState): void {
-    const { offer, keys } = this.stateOf('wait-finished');
+    const { offer, keys, keyExchange } = this.stateOf('wait-finished');
     const finishedOf = (label: string) => finishedData(this.version, offer.suite, keys.masterSecret, label, this.transcript);
     if (!finishedOf('client finished').equals(message.body)) throw new AlertError('the client Finished does not match the handshake', ALERT.decryptError);
     this.transcript.push(message.raw);
@@ -391,7 +361,7 @@ export class TlsServerEngine {
       type: 'handshake-complete',
       version: offer.version,
       suite: offer.suite,
-      dhBits: this.config.group.bits,
+      keyExchange,
       extendedMasterSecret: offer.extendedMasterSecret,
     });
   }

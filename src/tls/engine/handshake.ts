@@ -1,14 +1,15 @@
-// The server's side of a TLS 1.0-1.2 DHE_RSA handshake, as pure functions the engine
-// calls at each step: the version and suite, the signed DH parameters, the keys, the
-// Finished. What goes wrong is an AlertError naming the alert.
-import { constants, createHash, createPublicKey, privateEncrypt, publicDecrypt, sign, type KeyObject } from 'node:crypto';
+// The server's side of a TLS 1.0-1.2 handshake, as pure functions the engine calls at each
+// step: the version and suite, the key exchange the suite names, the keys, the Finished.
+// What goes wrong is an AlertError naming the alert.
 import { ALERT } from '../alerts.js';
 import { AlertError } from './alert-error.js';
-import { dhPublicValue, dhSharedSecret, toBigInt, toBytes, type DhGroup } from './groups.js';
-import { dhParams, ExtensionType, parseClientDhPublic, serverKeyExchange, type ClientHello } from './messages.js';
+import type { DirectionKeys } from './ciphers.js';
+import { dheRsa } from './dhe-key-exchange.js';
+import type { KeyExchangeInput, KeyExchangeMethod, KeyExchangeStart } from './key-exchange.js';
+import { ExtensionType, type ClientHello } from './messages.js';
 import { prf, transcriptHash, type PrfHash } from './prf.js';
-import type { DirectionKeys } from './records.js';
-import { RENEGOTIATION_SCSV, VERSION_CODES, versionName, type CipherSuite, type ProtocolVersion } from './suites.js';
+import { staticRsa } from './rsa-key-exchange.js';
+import { RENEGOTIATION_SCSV, suiteFitsVersion, VERSION_CODES, versionName, type CipherSuite, type ProtocolVersion } from './suites.js';
 
 const { SSLv3, 'TLSv1.2': TLS12 } = VERSION_CODES;
 
@@ -34,8 +35,8 @@ export function chooseVersion(served: readonly ProtocolVersion[], hello: ClientH
 }
 
 export function chooseSuite(suites: readonly CipherSuite[], hello: ClientHello, version: number): CipherSuite {
-  const suite = suites.find((candidate) => hello.cipherSuites.includes(candidate.code) && (!candidate.tls12Only || version === TLS12));
-  if (!suite) throw new AlertError('no cipher suite in common (the engine serves DHE_RSA only)', ALERT.handshakeFailure);
+  const suite = suites.find((candidate) => hello.cipherSuites.includes(candidate.code) && suiteFitsVersion(candidate, version));
+  if (!suite) throw new AlertError(`no cipher suite in common (the server has ${suites.map((candidate) => candidate.openssl).join(', ')})`, ALERT.handshakeFailure);
   return suite;
 }
 
@@ -56,73 +57,12 @@ export function prfHashOf(version: number, suite: CipherSuite): PrfHash {
   return version === TLS12 ? suite.prfHash : 'md5-sha1';
 }
 
-/** RFC 5246 §7.4.1.4.1: the client's signature_algorithms, else SHA-1. */
-const RSA_SIGNATURE_HASHES: ReadonlyArray<[number, string]> = [
-  [0x0401, 'sha256'],
-  [0x0501, 'sha384'],
-  [0x0601, 'sha512'],
-  [0x0201, 'sha1'],
-];
-
-export interface KeyExchangeInput {
-  group: DhGroup;
-  key: KeyObject;
-  version: number;
-  hello: ClientHello;
-  serverRandom: Buffer;
-  random: (length: number) => Buffer;
-  /** Spoil the signature (script: corrupt: ske-signature). */
-  corrupt: boolean;
+/** The server's side of the suite's key exchange, up to the ClientKeyExchange. */
+export function startKeyExchange(suite: CipherSuite, input: KeyExchangeInput): KeyExchangeStart {
+  return KEY_EXCHANGES[suite.keyExchange].start(input);
 }
 
-/** The ServerKeyExchange message, and the private exponent its public value came from. */
-export function signedKeyExchange({ group, key, version, hello, serverRandom, random, corrupt }: KeyExchangeInput): { message: Buffer; privateExponent: bigint } {
-  // A short exponent, as servers use: 256 bits is the strength of the best group served.
-  const exponentBits = Math.min(256, group.bits - 2);
-  // In a small subgroup an exponent can land on the identity (1 in 7 for small-subgroup),
-  // which clients reject as a different fault; the scenario is about the subgroup, so draw again.
-  let privateExponent: bigint;
-  let publicValue: bigint;
-  do {
-    privateExponent = (toBigInt(random(Math.ceil(exponentBits / 8))) % (1n << BigInt(exponentBits))) | 2n;
-    publicValue = dhPublicValue(group, privateExponent);
-  } while (publicValue <= 1n || publicValue >= group.p - 1n);
-  const params = dhParams(toBytes(group.p), toBytes(group.g), toBytes(publicValue, Math.ceil(group.bits / 8)));
-  const signed = Buffer.concat([hello.random, serverRandom, params]);
-  let signature: Buffer;
-  let algorithm: number | undefined;
-  if (version === TLS12) {
-    const offered = hello.signatureAlgorithms ?? [0x0201];
-    const choice = RSA_SIGNATURE_HASHES.find(([code]) => offered.includes(code));
-    if (!choice) throw new AlertError('the client accepts no RSA PKCS#1 signature the engine makes', ALERT.handshakeFailure);
-    algorithm = choice[0];
-    signature = sign(choice[1], signed, key);
-  } else {
-    // TLS 1.0/1.1 (and SSLv3): MD5 and SHA-1 side by side, PKCS#1 without DigestInfo.
-    const digest = Buffer.concat([createHash('md5').update(signed).digest(), createHash('sha1').update(signed).digest()]);
-    signature = privateEncrypt({ key, padding: constants.RSA_PKCS1_PADDING }, digest);
-  }
-  return { message: serverKeyExchange(params, corrupt ? spoiled(signature, key) : signature, algorithm), privateExponent };
-}
-
-/**
- * The signature with its lowest bit flipped, so it no longer verifies; flipped further
- * while the block it decrypts to starts with a zero byte, since OpenSSL then says "block
- * type is not 01" (1 time in 256) instead of the "invalid padding" clients print for it.
- */
-function spoiled(signature: Buffer, key: KeyObject): Buffer {
-  const publicKey = createPublicKey(key);
-  for (let bit = 0; bit < 8 * signature.length; bit++) {
-    const copy = Buffer.from(signature);
-    copy[copy.length - 1 - (bit >> 3)]! ^= 1 << (bit & 7);
-    try {
-      if (publicDecrypt({ key: publicKey, padding: constants.RSA_NO_PADDING }, copy)[0] !== 0) return copy;
-    } catch {
-      // over the modulus: try the next bit
-    }
-  }
-  throw new Error('no bit of the signature spoils it cleanly');
-}
+const KEY_EXCHANGES: Readonly<Record<CipherSuite['keyExchange'], KeyExchangeMethod>> = { DHE: dheRsa, RSA: staticRsa };
 
 export interface SessionKeys {
   masterSecret: Buffer;
@@ -133,22 +73,17 @@ export interface SessionKeys {
 export interface KeyDerivationInput {
   version: number;
   suite: CipherSuite;
-  group: DhGroup;
   hello: ClientHello;
   serverRandom: Buffer;
-  privateExponent: bigint;
   extendedMasterSecret: boolean;
   /** The handshake messages so far, ClientKeyExchange included. */
   transcript: readonly Buffer[];
 }
 
-/** From the client's DH public value to the master secret and both directions' keys. */
-export function deriveKeys(clientKeyExchange: Buffer, input: KeyDerivationInput): SessionKeys {
-  const { version, suite, group, hello, serverRandom } = input;
+/** From the premaster secret to the master secret and both directions' keys (RFC 5246 §6.3, §8.1; RFC 7627). */
+export function deriveKeys(preMasterSecret: Buffer, input: KeyDerivationInput): SessionKeys {
+  const { version, suite, hello, serverRandom } = input;
   if (version === SSLv3) throw new AlertError('the client accepted SSLv3; the engine only plays its hello, not its key derivation', ALERT.handshakeFailure);
-  const clientPublic = toBigInt(parseClientDhPublic(clientKeyExchange));
-  if (clientPublic <= 1n || clientPublic >= group.p - 1n) throw new AlertError('the client DH public value is out of range', ALERT.illegalParameter);
-  const preMasterSecret = toBytes(dhSharedSecret(group, clientPublic, input.privateExponent));
   const hash = prfHashOf(version, suite);
   const masterSecret = input.extendedMasterSecret
     ? prf(hash, preMasterSecret, 'extended master secret', transcriptHash(hash, input.transcript), 48)
@@ -158,10 +93,21 @@ export function deriveKeys(clientKeyExchange: Buffer, input: KeyDerivationInput)
   let offset = 0;
   const take = (n: number) => block.subarray(offset, (offset += n));
   const [clientMac, serverMac, clientKey, serverKey, clientIv, serverIv] = [macLength, macLength, keyLength, keyLength, ivLength, ivLength].map(take) as [Buffer, Buffer, Buffer, Buffer, Buffer, Buffer];
-  return {
+  const keys = {
     masterSecret,
     client: { suite, key: clientKey, macKey: clientMac, iv: clientIv },
     server: { suite, key: serverKey, macKey: serverMac, iv: serverIv },
+  };
+  return suite.exportable ? expandExportKeys(keys, Buffer.concat([hello.random, serverRandom])) : keys;
+}
+
+/** RFC 2246 §6.3: an export suite's 5-byte keys become 8-byte DES keys, and its IVs come from the randoms alone. */
+function expandExportKeys(keys: SessionKeys, randoms: Buffer): SessionKeys {
+  const ivBlock = prf('md5-sha1', Buffer.alloc(0), 'IV block', randoms, 16);
+  return {
+    masterSecret: keys.masterSecret,
+    client: { ...keys.client, key: prf('md5-sha1', keys.client.key, 'client write key', randoms, 8), iv: ivBlock.subarray(0, 8) },
+    server: { ...keys.server, key: prf('md5-sha1', keys.server.key, 'server write key', randoms, 8), iv: ivBlock.subarray(8) },
   };
 }
 

@@ -179,6 +179,14 @@ export function parseClientDhPublic(body: Buffer): Buffer {
   return yc;
 }
 
+/** ClientKeyExchange for static RSA (TLS 1.0 on): the encrypted premaster secret, with its length. */
+export function parseEncryptedPremaster(body: Buffer): Buffer {
+  const cursor = new Cursor(body, 'ClientKeyExchange');
+  const encrypted = cursor.vector16();
+  if (cursor.remaining > 0 || encrypted.length === 0) throw new AlertError('ClientKeyExchange is malformed', ALERT.decodeError);
+  return encrypted;
+}
+
 // --- the client's side: its hello out, the server's flight in -------------------------
 
 export interface ClientHelloFields {

@@ -1,12 +1,10 @@
 // SMTP replies from a peer we do not trust (RFC 5321 §4.2): bytes in, whole replies out,
 // sans-IO. Every bound is checked as bytes arrive, so a peer that sends megabytes without
-// a newline costs at most one line's worth of memory.
+// a newline costs at most one line's worth of memory. Both of broken-mta's SMTP clients
+// read replies with it: capture's probe and the broken sender.
+import type { Reply } from './reply.js';
 
-export interface Reply {
-  code: number;
-  /** Each line's text, without the code and separator. */
-  lines: string[];
-}
+export type { Reply };
 
 /** The peer is not speaking SMTP; the message says what it sent instead. */
 export class NotSmtpError extends Error {}

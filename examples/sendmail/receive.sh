@@ -1,0 +1,205 @@
+#!/usr/bin/env bash
+# Your sendmail configuration as the *receiver* of known-bad senders: builds a private copy
+# of your sendmail.mc, runs it as a daemon on a free loopback port, points every broken
+# sender of broken-mta at it, and prints a table of what your configuration does (delivered
+# over TLS, in plaintext, refused, split), whether that is what a healthy receiver does, and
+# the line sendmail logged.
+#
+#   examples/sendmail/receive.sh path/to/sendmail.mc [SCENARIO ...]
+#
+# e.g.  examples/sendmail/receive.sh /etc/mail/sendmail.mc
+#       examples/sendmail/receive.sh /etc/mail/sendmail.mc sender-starttls-abort sender-smtp-smuggling
+#       ACCESS=my-access examples/sendmail/receive.sh /etc/mail/sendmail.mc sender-starttls-abort   # try a fix
+#
+# The copy keeps everything of yours and changes only what a test run needs, inserted
+# before your first MAILER line: LogLevel 20, a private queue, pid file and statistics
+# file, DeliveryMode queueonly (what sendmail takes stays in the private queue, which is
+# removed: nothing is delivered anywhere), broken-mta's test certificate and CA in place of
+# yours (so that STARTTLS is offered and client certificates are asked for, as sendmail does
+# whenever it has a CA), no DNS needed for the sender's domain. Your DAEMON_OPTIONS give way
+# to one daemon on 127.0.0.1 and a free port. ACCESS=FILE replaces your access map with
+# FILE (text, as for makemap).
+#
+# Needs root (sendmail runs in a UTS namespace of its own, to have a dotted host name
+# without touching /etc/hosts) and Debian's sendmail-bin sendmail-cf m4 rsyslog. Leaves no
+# daemon behind: the private sendmail and, when no syslog daemon owns /dev/log, a private
+# rsyslogd (mail.* into the work folder) stop on exit. The work folder is removed on exit
+# unless KEEP=1.
+#
+# Environment: BROKEN_MTA (how to run broken-mta; default: this checkout's dist/cli.js, else
+# npx broken-mta), MAIL_LOG (where your own syslog daemon writes mail.*, when one runs;
+# default /var/log/mail.log), ACCESS, FROM, RCPT (a recipient your configuration takes;
+# default rcpt@remote.example.test, relayed, since the senders connect from 127.0.0.1),
+# KEEP=1.
+# Exit status: 0 when every scenario ran (whatever sendmail made of it), 1 on a failure
+# of the run itself, 2 on bad input.
+set -euo pipefail
+export PATH="$PATH:/usr/sbin:/sbin"
+
+usage() { echo "usage: $0 path/to/sendmail.mc [SCENARIO ...]" >&2; exit 2; }
+[ $# -ge 1 ] || usage
+mc_src=$1
+shift
+[ -r "$mc_src" ] || { echo "cannot read $mc_src" >&2; exit 2; }
+[ -z "${ACCESS:-}" ] || [ -r "$ACCESS" ] || { echo "cannot read the access map $ACCESS" >&2; exit 2; }
+from=${FROM:-sender@client.example.test}
+rcpt=${RCPT:-rcpt@remote.example.test}
+
+root=$(cd "$(dirname "$0")/../.." && pwd)
+if [ -z "${BROKEN_MTA:-}" ]; then
+  if [ -f "$root/dist/cli.js" ]; then BROKEN_MTA="node $root/dist/cli.js"; else BROKEN_MTA="npx broken-mta"; fi
+fi
+scenarios=("$@")
+if [ ${#scenarios[@]} -eq 0 ]; then
+  mapfile -t scenarios < <($BROKEN_MTA list --senders 2>/dev/null | awk '{print $1}')
+  [ ${#scenarios[@]} -gt 0 ] || { echo "broken-mta list --senders printed nothing: is $BROKEN_MTA built?" >&2; exit 1; }
+fi
+
+missing=()
+for tool in sendmail:sendmail-bin makemap:sendmail-bin m4:m4 rsyslogd:rsyslog logger:bsdutils unshare:util-linux; do
+  command -v "${tool%%:*}" >/dev/null || missing+=("${tool%%:*} (package ${tool#*:})")
+done
+cf_m4=/usr/share/sendmail/cf/m4/cf.m4
+[ -f "$cf_m4" ] || missing+=("$cf_m4 (package sendmail-cf)")
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "missing: ${missing[*]}" >&2
+  echo "install: apt-get install sendmail-bin sendmail-cf m4 rsyslog" >&2
+  exit 2
+fi
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/broken-mta-receive.XXXXXX")
+daemon_pid=
+syslog_pid=
+cleanup() {
+  # The daemon leads a process group of its own (set -m below): its session children go too.
+  [ -z "$daemon_pid" ] || { kill -- "-$daemon_pid" 2>/dev/null || true; wait "$daemon_pid" 2>/dev/null || true; }
+  if [ -n "$syslog_pid" ]; then
+    kill "$syslog_pid" 2>/dev/null || true
+    wait "$syslog_pid" 2>/dev/null || true
+    grep -q ' /dev/log$' /proc/net/unix || rm -f /dev/log
+  fi
+  if [ "${KEEP:-}" = 1 ]; then echo "kept: $work" >&2; else rm -rf "$work"; fi
+}
+trap cleanup EXIT
+
+# 1. Syslog: sendmail's STARTTLS=server, collect and greet_pause lines go nowhere else.
+if [ -L /dev/log ] || { [ -S /dev/log ] && grep -q ' /dev/log$' /proc/net/unix; }; then
+  mail_log=${MAIL_LOG:-/var/log/mail.log}
+  echo "syslog: a daemon already owns /dev/log; reading $mail_log (MAIL_LOG=... to change)" >&2
+  [ -r "$mail_log" ] || echo "  (no $mail_log here; with journald alone: journalctl -t sendmail)" >&2
+elif [ -e /dev/log ] && [ ! -S /dev/log ]; then
+  echo "/dev/log is neither a socket nor a symlink; not touching it" >&2
+  exit 1
+else
+  rm -f /dev/log # a stale socket, if any
+  mail_log=$work/mail.log
+  : >"$mail_log"
+  cat >"$work/rsyslog.conf" <<EOF
+global(workDirectory="$work")
+module(load="imuxsock" SysSock.Use="on" SysSock.Name="/dev/log" SysSock.RateLimit.Interval="0")
+mail.* action(type="omfile" file="$mail_log" template="RSYSLOG_FileFormat")
+EOF
+  rsyslogd -n -f "$work/rsyslog.conf" -i "$work/rsyslogd.pid" &
+  syslog_pid=$!
+  for _ in $(seq 50); do grep -q ' /dev/log$' /proc/net/unix && break; sleep 0.1; done
+  grep -q ' /dev/log$' /proc/net/unix || { echo "rsyslogd did not come up on /dev/log" >&2; exit 1; }
+fi
+
+# 2. The private copy of the .mc: yours, with the test settings before your first MAILER
+#    line (later defines win in m4).
+cert=$($BROKEN_MTA certs 2>/dev/null | head -n 1)
+certs_dir=$(dirname "$cert")
+server_pem=$certs_dir/valid.pem
+[ -r "$server_pem" ] || { echo "no test certificate at $server_pem (broken-mta certs)" >&2; exit 1; }
+mkdir -m 700 "$work/queue"
+overrides="dnl broken-mta: the settings of a receiving test run, inserted by examples/sendmail/receive.sh
+define(\`confLOG_LEVEL', \`20')dnl
+define(\`QUEUE_DIR', \`$work/queue')dnl
+define(\`confPID_FILE', \`$work/sendmail.pid')dnl
+define(\`STATUS_FILE', \`$work/statistics')dnl
+define(\`confDELIVERY_MODE', \`queueonly')dnl
+define(\`confCACERT_PATH', \`$certs_dir')dnl
+define(\`confCACERT', \`$cert')dnl
+define(\`confSERVER_CERT', \`$server_pem')dnl
+define(\`confSERVER_KEY', \`$server_pem')dnl
+define(\`confDONT_PROBE_INTERFACES', \`true')dnl
+define(\`confDONT_BLAME_SENDMAIL', \`TrustStickyBit')dnl
+FEATURE(\`accept_unresolvable_domains')dnl"
+if [ -n "${ACCESS:-}" ]; then
+  cp "$ACCESS" "$work/access"
+  makemap hash "$work/access" <"$work/access" 2>"$work/makemap.err" || { cat "$work/makemap.err" >&2; exit 1; }
+  overrides="$overrides
+FEATURE(\`access_db', \`hash -o -T<TMPF> $work/access')dnl"
+fi
+printf '%s\n' "$overrides" >"$work/overrides.m4"
+awk -v file="$work/overrides.m4" '
+  !done && /^[[:space:]]*MAILER(_DEFINITIONS|\()/ { while ((getline line < file) > 0) print line; done = 1 }
+  { print }
+  END { if (!done) { while ((getline line < file) > 0) print line; print "MAILER(`smtp'"'"')dnl" } }
+' "$mc_src" >"$work/sendmail.mc"
+m4 "$cf_m4" "$work/sendmail.mc" >"$work/sendmail.cf" 2>"$work/m4.err" || { echo "m4 could not compile the copy of $mc_src:" >&2; cat "$work/m4.err" >&2; exit 1; }
+
+# 3. One daemon, on 127.0.0.1 and a free port, in place of yours.
+port=$(node -e "const s = require('net').createServer().listen(0, '127.0.0.1', () => { console.log(s.address().port); s.close(); })")
+sed -i '/^O DaemonPortOptions=/d' "$work/sendmail.cf"
+printf 'O DaemonPortOptions=Family=inet, Name=MTA-test, Port=%s, Addr=127.0.0.1\n' "$port" >>"$work/sendmail.cf"
+set -m
+unshare -u sh -c 'hostname mx.receiver.test && exec sendmail -bD -C "$1"' sh "$work/sendmail.cf" >"$work/daemon.out" 2>&1 &
+daemon_pid=$!
+set +m
+hexport=$(printf '%04X' "$port")
+for _ in $(seq 150); do
+  grep -q "^ *[0-9]*: 0100007F:$hexport 00000000:0000 0A" /proc/net/tcp && break
+  kill -0 "$daemon_pid" 2>/dev/null || { echo "sendmail -bD exited:" >&2; cat "$work/daemon.out" >&2; daemon_pid=; exit 1; }
+  sleep 0.1
+done
+grep -q "^ *[0-9]*: 0100007F:$hexport 00000000:0000 0A" /proc/net/tcp || { echo "sendmail did not listen on 127.0.0.1:$port" >&2; exit 1; }
+
+# 4. Each broken sender in turn; the syslog lines of its run; what is left in the queue.
+telling_line() { # $1: syslog lines of the run; what says most about what sendmail did
+  local pattern line
+  for pattern in 'STARTTLS=server, error: accept failed=-?[0-9]+, reason=[^,]*' 'rejecting commands from .* due to pre-greeting traffic' \
+    'collect: (premature EOM: [^,]*|relay=[^,]*, from=[^,]*, info=[^,]*)' '--- [45][0-9]{2} [0-9.]+ [^(]*' 'unauthorized PIPELINING, sleeping'; do
+    line=$(grep -oE -- "$pattern" "$1" | head -n 1 || true)
+    [ -z "$line" ] || { echo "${line% }"; return; }
+  done
+  local accepted tls
+  accepted=$(grep -oE 'nrcpts=[0-9]+' "$1" | head -n 1 || true)
+  [ -z "$accepted" ] || accepted="$accepted, $(grep -oE 'proto=[A-Z]+' "$1" | head -n 1)"
+  tls=$(grep -oE 'STARTTLS=server, relay=[^,]*, version=[^,]*, verify=[A-Z]+' "$1" | head -n 1 | sed 's/relay=[^,]*, //' || true)
+  line="${accepted:+accepted: $accepted}${accepted:+${tls:+; }}$tls"
+  echo "${line:-(nothing telling)}"
+}
+
+printf '%-38s %-34s %-8s %s\n' scenario outcome healthy "what sendmail logged"
+failures=0
+for scenario in "${scenarios[@]}"; do
+  dir=$work/$scenario
+  mkdir -p "$dir"
+  offset=$(stat -c %s "$mail_log" 2>/dev/null || echo 0)
+  set +e
+  $BROKEN_MTA send --scenario "$scenario" --to "127.0.0.1:$port" --from "$from" --rcpt "$rcpt" --timeout 15000 --json >"$dir/events.jsonl" 2>"$dir/send.err"
+  echo $? >"$dir/exit"
+  set -e
+  sleep 0.3 # sendmail's child writes its last lines as the session ends
+  marker="broken-mta-mark-$$-$RANDOM"
+  logger -u /dev/log -p mail.info -t broken-mta "$marker"
+  for _ in $(seq 50); do grep -q "$marker" "$mail_log" 2>/dev/null && break; sleep 0.1; done
+  tail -c +"$((offset + 1))" "$mail_log" 2>/dev/null | grep -v "$marker" >"$dir/syslog" || true
+  result=$(grep '"type":"result"' "$dir/events.jsonl" || true)
+  if [ -z "$result" ]; then
+    failures=$((failures + 1))
+    printf '%-38s %-34s %-8s %s\n' "$scenario" "(send failed)" "-" "$(head -n 1 "$dir/send.err")"
+    continue
+  fi
+  field() { sed -n "s/.*\"$1\":\([a-z0-9\"]*\).*/\1/p" <<<"$result" | tr -d '"'; }
+  if [ "$(field split)" = true ]; then outcome="SPLIT: $(field messages) messages"
+  elif [ "$(field delivered)" = true ]; then
+    if [ "$(field secure)" = true ]; then outcome="delivered over TLS"; else outcome="delivered in plaintext"; fi
+  else outcome="not delivered"; fi
+  [ "$(field tls)" != failed ] || outcome="$outcome, TLS failed"
+  healthy=$([ "$(field asExpected)" = true ] && echo yes || echo NO)
+  printf '%-38s %-34s %-8s %s\n' "$scenario" "$outcome" "$healthy" "$(telling_line "$dir/syslog")"
+done
+[ "${KEEP:-}" = 1 ] && echo "each scenario's events, syslog lines and exit code: $work/SCENARIO/" >&2
+[ "$failures" -eq 0 ] || { echo "$failures scenario(s) could not be run against sendmail; KEEP=1 keeps their output" >&2; exit 1; }
