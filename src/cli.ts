@@ -5,7 +5,8 @@
 // Each command loads what it uses when it runs: `--version`, `list` and `show` start about
 // as fast as Node itself (BENCHMARKS.md). Only light modules are imported here, ones that
 // load no library but commander (test/cli-startup.test.ts holds the commands to it);
-// anything else is `await import()`ed in the action that uses it, as `list` and `show` do.
+// anything else is `await import()`ed in the action that uses it, as `list` and `show` do
+// (scenario-lookup.ts reads a catalogue scenario without the loader).
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
@@ -16,29 +17,12 @@ import { CLIENT_NAMES, clientKind, invocationLines, PLACEHOLDERS, type Target } 
 import { DEFAULT_HOST, DEFAULT_HOSTNAME, defaultCertDir } from './defaults.js';
 import { makeWritableDir } from './dirs.js';
 import { DEFAULT_LIMITS } from './limits.js';
-import { builtBehaviour, builtScenario, builtScenarios, catalogueNames, PACKAGE_ROOT, ScenarioError } from './scenario/catalogue.js';
-import type { Scenario } from './scenario/schema.js';
+import { builtBehaviour, builtScenario, catalogueNames, PACKAGE_ROOT, ScenarioError } from './scenario/catalogue.js';
+import { catalogue, namesOf, scenarioOf } from './scenario-lookup.js';
 import type { ServeFlags } from './serving.js';
 import { sendCommand } from './sender/command.js';
 import { didYouMean } from './suggest.js';
 import { UsageError } from './usage-error.js';
-
-/** A catalogue scenario as built (no yaml, no zod); a file, or a catalogue edited since its build, through the loader. */
-async function scenarioOf(reference: string): Promise<Scenario> {
-  return builtScenario(reference) ?? (await import('./scenario/load.js')).loadScenarioWithFile(reference).scenario;
-}
-
-/** Each scenario's name, in order; the first that does not load stops it. */
-async function namesOf(references: string[]): Promise<string[]> {
-  const names: string[] = [];
-  for (const reference of references) names.push((await scenarioOf(reference)).name);
-  return names;
-}
-
-/** The whole catalogue, as scenarioOf reads each. */
-async function catalogue(): Promise<Scenario[]> {
-  return builtScenarios() ?? Promise.all(catalogueNames().map(scenarioOf));
-}
 
 /** One naming for the client certificate, wherever it is written. */
 const CLIENT_CERT_FILE = 'client-cert.pem';

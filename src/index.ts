@@ -13,7 +13,7 @@ import type { Limits } from './limits.js';
 import { serveScenario } from './smtp/server.js';
 import type { CapturedMessage } from './smtp/types.js';
 import { MessageStore } from './store.js';
-import { sendScenario, type SenderReference, type StartSenderOptions } from './sender/start.js';
+import type { SenderReference, StartSenderOptions } from './sender/start.js';
 import type { SendResult } from './sender/run.js';
 
 export type { SessionEvent, SessionEventType } from './events.js';
@@ -153,6 +153,8 @@ export async function startScenario(reference: ScenarioReference, options: Start
  * Rejects with SendError when the receiver cannot be talked to at all (no connection, no
  * greeting, no SMTP), with ScenarioError for a bad scenario.
  */
-export function startSender(reference: SenderReference, options: StartSenderOptions): Promise<SendResult> {
+export async function startSender(reference: SenderReference, options: StartSenderOptions): Promise<SendResult> {
+  // Loaded when a sender runs: serving a scenario never needs it.
+  const { sendScenario } = await import('./sender/start.js');
   return sendScenario(reference, options);
 }
