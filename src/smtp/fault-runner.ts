@@ -39,8 +39,8 @@ export class FaultRunner {
   /**
    * Runs the faults at a step, then either `onDefault` (no fault took the step's place:
    * it goes on as normal) or `onReplaced` (one did, or the session ended meanwhile).
-   * A step no fault acts at goes on synchronously, as smtp-server would run it: the promise
-   * a step took was 12 % of a plaintext message's instructions (BENCHMARKS.md).
+   * A step no fault acts at goes on synchronously, as smtp-server itself runs a command,
+   * without an async function and a promise for nothing.
    */
   runStep(step: Step, argument: string, onDefault: () => void, onReplaced: () => void = () => undefined): void {
     if (!this.faultedSteps.has(step)) return this.session.ending() ? onReplaced() : onDefault();
