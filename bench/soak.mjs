@@ -33,6 +33,8 @@ function session(port, leaveAt, reset) {
     let socket = tcp;
     let step = 0;
     let buffer = '';
+    // How many final replies to wait for before moving on (a 4xx or 5xx moves on at once).
+    let awaiting = 1;
     const finish = () => {
       // A reset goes to the TCP socket; TLS has no such thing.
       if (reset && !tcp.destroyed) tcp.resetAndDestroy();
@@ -44,6 +46,15 @@ function session(port, leaveAt, reset) {
     const onError = () => done();
     socket.on('error', onError);
     socket.on('close', () => (clearTimeout(guard), resolve()));
+    // The envelope and DATA in one write; with AUTH offered, credentials first; with
+    // CHUNKING, the message goes with BDAT at once, and the data step is done with it.
+    const sendMail = (ehlo) => {
+      const auth = /^250[ -]AUTH\b/m.test(ehlo) ? 'AUTH PLAIN AHNvYWsAc29hay1zZWNyZXQ=\r\n' : '';
+      const bdat = /^250[ -]CHUNKING\b/m.test(ehlo);
+      awaiting = 3 + (auth ? 1 : 0);
+      if (bdat) step++;
+      socket.write(`${auth}MAIL FROM:<soak@example.test>\r\nRCPT TO:<rcpt@example.test>\r\n${bdat ? 'BDAT 29 LAST\r\nSubject: soak\r\n\r\nbody\r\n' : 'DATA\r\n'}`);
+    };
     // `step` is how far the session got; each reply moves it on by one, and the client
     // then sends what leads to the next step, unless it is to leave here.
     const advance = (reply) => {
@@ -52,7 +63,8 @@ function session(port, leaveAt, reset) {
       if (step >= leaveAt || !next || /^[45]\d\d /m.test(reply)) return done();
       if (next === 'ehlo' || next === 'tls-ehlo') socket.write('EHLO soak.example.test\r\n');
       else if (next === 'starttls') {
-        if (!/STARTTLS/.test(reply)) return done();
+        // No STARTTLS offered: on to MAIL in plaintext.
+        if (!/STARTTLS/.test(reply)) return (step += 3), sendMail(reply);
         socket.write('STARTTLS\r\n');
       } else if (next === 'handshake') {
         socket.removeAllListeners('data');
@@ -62,7 +74,7 @@ function session(port, leaveAt, reset) {
         secure.on('error', onError);
         secure.on('data', onData);
         socket = secure;
-      } else if (next === 'mail') socket.write('MAIL FROM:<soak@example.test>\r\nRCPT TO:<rcpt@example.test>\r\nDATA\r\n');
+      } else if (next === 'mail') sendMail(reply);
       else if (next === 'data') socket.write('Subject: soak\r\n\r\nbody\r\n.\r\n');
       else if (next === 'delivered') socket.write('QUIT\r\n');
     };
@@ -71,9 +83,10 @@ function session(port, leaveAt, reset) {
       const lines = buffer.split('\r\n');
       if (lines.at(-1) !== '' || /^\d{3}-/.test(lines.at(-2) ?? '')) return;
       const reply = buffer;
-      // MAIL, RCPT and DATA were pipelined: wait for all three replies.
-      if (STEPS[step + 1] === 'mail' && !/^(354|[45]\d\d) /m.test(reply.split('\r\n').slice(-2)[0] ?? '')) return;
-      if (STEPS[step + 1] === 'mail' && reply.split('\r\n').filter((line) => /^\d{3} /.test(line)).length < 3 && !/^[45]/m.test(reply)) return;
+      // MAIL, RCPT and DATA (or BDAT) were pipelined: wait for every reply.
+      const finals = lines.filter((line) => /^\d{3} /.test(line));
+      if (finals.length < awaiting && !finals.some((line) => /^[45]/.test(line))) return;
+      awaiting = 1;
       buffer = '';
       advance(reply);
     };

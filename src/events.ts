@@ -20,6 +20,8 @@ export type SessionEvent = EventBase &
     | { type: 'connect'; remoteAddress: string; remotePort: number; localPort: number }
     | { type: 'command'; step: string; line: string }
     | { type: 'reply'; code: number; text: string }
+    /** Credentials the client gave: the mechanism and the user name, never the secret. */
+    | { type: 'auth'; mechanism: string; user: string }
     | { type: 'starttls'; engine: 'node' | 'scripted' }
     /** The client's hello, as the scripted engine read it. */
     | { type: 'tls-hello'; version: string; offeredVersions: string[]; suites: number; sni?: string }
@@ -69,6 +71,7 @@ export const SESSION_EVENT_TYPES = Object.keys({
   connect: true,
   command: true,
   reply: true,
+  auth: true,
   starttls: true,
   'tls-hello': true,
   'tls-established': true,

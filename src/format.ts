@@ -21,6 +21,8 @@ function describe(event: SessionEvent): string {
       return `C: ${event.line}`;
     case 'reply':
       return `S: ${replyLines(event.code, event.text.split('\n')).join(' | ')}`;
+    case 'auth':
+      return `AUTH ${event.mechanism} credentials for ${event.user || '(no user name)'}`;
     case 'starttls':
       return `STARTTLS begun (${event.engine} TLS)`;
     case 'tls-established': {

@@ -1,6 +1,6 @@
 // When a fault applies: the shared `when` rules, without sockets.
 import { describe, expect, it } from 'vitest';
-import { addressOf, applies, FaultState, type StepContext, type WhenSettings } from '../src/faults/when.js';
+import { addressOf, applies, FaultState, parametersOf, type StepContext, type WhenSettings } from '../src/faults/when.js';
 
 const context = (overrides: Partial<StepContext> = {}): StepContext => ({
   argument: 'rcpt@example.test',
@@ -21,6 +21,24 @@ describe('applies', () => {
   it('match is a case-insensitive regex on the argument', () => {
     expect(applies(when({ match: '^NOBODY@' }), 0, context({ argument: 'nobody@x.test' }), new FaultState())).toBe(true);
     expect(applies(when({ match: '^nobody@' }), 0, context({ argument: 'alice@x.test' }), new FaultState())).toBe(false);
+  });
+
+  it('authenticated, pipelined, parameters and content narrow it too', () => {
+    const state = new FaultState();
+    expect(applies(when({ authenticated: false }), 0, context(), state)).toBe(true);
+    expect(applies(when({ authenticated: false }), 0, context({ authenticated: true }), state)).toBe(false);
+    expect(applies(when({ pipelined: true }), 0, context({ pipelined: true }), state)).toBe(true);
+    expect(applies(when({ pipelined: true }), 0, context(), state)).toBe(false);
+    expect(applies(when({ parameters: '(^|\\s)SMTPUTF8(\\s|$)' }), 0, context({ parameters: 'SIZE=10 SMTPUTF8' }), state)).toBe(true);
+    expect(applies(when({ parameters: '(^|\\s)SMTPUTF8(\\s|$)' }), 0, context({ parameters: 'SIZE=10' }), state)).toBe(false);
+    expect(applies(when({ content: '[\\x80-\\xff]' }), 0, context({ content: () => Buffer.from('Grüße').toString('latin1') }), state)).toBe(true);
+    expect(applies(when({ content: '[\\x80-\\xff]' }), 0, context({ content: () => 'plain' }), state)).toBe(false);
+  });
+
+  it('parametersOf: what follows the address', () => {
+    expect(parametersOf('FROM:<a@b> SMTPUTF8 BODY=8BITMIME')).toBe('SMTPUTF8 BODY=8BITMIME');
+    expect(parametersOf('TO:<a@b>')).toBe('');
+    expect(parametersOf('FROM:a@b SIZE=10')).toBe('SIZE=10');
   });
 
   it('session and client narrow it', () => {

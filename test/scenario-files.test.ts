@@ -120,13 +120,13 @@ describe('claims: a symptom is something a program checks', () => {
 
   it('a setting its client cannot express is refused at that field', () => {
     expect(loadText(withSymptom('  - { client: openssl, with: { dhBits: 512 }, prints: "x" }'))).toBe(
-      'FILE:5: symptoms.0.with.dhBits: openssl cannot be run with dhBits (it takes tls, verify, verifyHostname, securityLevel, version, ciphers, legacyRenegotiation, clientCert, timeout, sendMail, to)',
+      'FILE:5: symptoms.0.with.dhBits: openssl cannot be run with dhBits (it takes tls, verify, verifyHostname, securityLevel, version, ciphers, legacyRenegotiation, clientCert, timeout, sendMail, bdat, to)',
     );
   });
 
   it('an unknown setting and an unknown client', () => {
     expect(loadText(withSymptom('  - { client: openssl, with: { insecure: true }, prints: "x" }'))).toMatch(/^FILE:5: symptoms\.0\.with\.insecure: unknown key "insecure"/);
-    expect(loadText(withSymptom('  - { client: outlook, prints: "x" }'))).toMatch(/^FILE:5: symptoms\.0\.client: must be one of "openssl", "gnutls", "swaks", "nodemailer", "sendmail"/);
+    expect(loadText(withSymptom('  - { client: outlook, prints: "x" }'))).toMatch(/^FILE:5: symptoms\.0\.client: must be one of "openssl", "gnutls", "swaks", "nodemailer", "sendmail", "smtplib"/);
   });
 
   it('a claim with nothing to check, and commentary alone, are refused', () => {

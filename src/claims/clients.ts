@@ -3,6 +3,9 @@
 // command lines: `show` prints them, the README's matrix table is made from them, and the
 // test suite runs exactly what `show` prints.
 import type { SettingName, Settings } from './settings.js';
+import { AUTH_SECRET, AUTH_USER, EIGHT_BIT_HEADER, EIGHT_BIT_TEXT, FROM, HELO, pacedTransaction, smtpTransaction, TO } from './transaction.js';
+
+export { AUTH_SECRET, AUTH_USER, EIGHT_BIT_TEXT, FROM, HELO, TO } from './transaction.js';
 
 /** Where the client is pointed; every field is text, so placeholders ({host}) fit too. */
 export interface Target {
@@ -16,10 +19,6 @@ export interface Target {
   clientCert: string;
   clientKey: string;
 }
-
-export const FROM = 'sender@client.example.test';
-export const TO = 'rcpt@mx.broken-mta.test';
-export const HELO = 'client.example.test';
 
 /** A program run from a shell: what `show` prints is what the suite runs. */
 export interface CommandInvocation {
@@ -43,6 +42,8 @@ export interface MtaInvocation {
   to: string[];
   /** The message body's size, when the claim asks for a large one. */
   bodyBytes?: number;
+  /** The body is 8-bit text (EIGHT_BIT_TEXT), declared as such. */
+  eightBit?: boolean;
   queueRun: boolean;
   timeoutMs: number;
 }
@@ -68,10 +69,6 @@ export interface ClientKind {
 
 const recipients = (settings: Settings) => [settings.to ?? TO].flat();
 
-/** An SMTP transaction, for clients that only open the TLS session (openssl, gnutls); lines end with \n (openssl -crlf adds the \r) or \r\n. */
-const smtpTransaction = (to: string[], eol = '\\n') =>
-  `printf '${[`EHLO ${HELO}`, `MAIL FROM:<${FROM}>`, ...to.map((rcpt) => `RCPT TO:<${rcpt}>`), 'DATA', 'Subject: broken-mta', '', 'hello', '.', 'QUIT', ''].join(eol)}'`;
-
 const withTimeout = (settings: Settings, argv: string[]) => (settings.timeout ? ['timeout', String(settings.timeout), ...argv] : argv);
 
 /** The OpenSSL cipher list the settings ask for (suites, security level), for every OpenSSL-based client; undefined: the client's own. */
@@ -80,17 +77,10 @@ function opensslCipherList({ ciphers, securityLevel }: Settings): string | undef
   return ciphers ? `${ciphers}:@SECLEVEL=${securityLevel}` : `DEFAULT@SECLEVEL=${securityLevel}`;
 }
 
-/**
- * gnutls-cli reads its input until the end and then closes the session, so the
- * transaction is followed by a pause in which the server's replies arrive. Its lines end
- * in \r\n already: gnutls-cli 3.7's --crlf garbles the start of the line after the first.
- */
-const pacedTransaction = (to: string[]) => `{ ${smtpTransaction(to, '\\r\\n')}; sleep 2; }`;
-
 const openssl: ClientKind = {
   name: 'openssl',
   program: 'openssl',
-  settings: ['tls', 'verify', 'verifyHostname', 'securityLevel', 'version', 'ciphers', 'legacyRenegotiation', 'clientCert', 'timeout', 'sendMail', 'to'],
+  settings: ['tls', 'verify', 'verifyHostname', 'securityLevel', 'version', 'ciphers', 'legacyRenegotiation', 'clientCert', 'timeout', 'sendMail', 'bdat', 'to'],
   // s_client speaks TLS or nothing: STARTTLS (its default) or implicit TLS.
   tlsModes: ['required', 'implicit'],
   hasLog: false,
@@ -104,11 +94,12 @@ const openssl: ClientKind = {
     if (settings.legacyRenegotiation) argv.push('-legacy_server_connect');
     if (settings.clientCert) argv.push('-cert', target.clientCert, '-key', target.clientKey);
     // -ign_eof: read the server's replies after the input ends, until it closes.
-    if (settings.sendMail) argv.push('-ign_eof');
+    const sendMail = settings.sendMail || settings.bdat;
+    if (sendMail) argv.push('-ign_eof');
     return {
       kind: 'command',
       argv: withTimeout(settings, argv),
-      ...(settings.sendMail ? { stdin: smtpTransaction(recipients(settings)) } : {}),
+      ...(sendMail ? { stdin: smtpTransaction(recipients(settings), { bdat: settings.bdat }) } : {}),
       timeoutMs: 15_000,
     };
   },
@@ -141,17 +132,20 @@ const SWAKS_TLS = { none: [], optional: ['--tls-optional-strict'], required: ['-
 const swaks: ClientKind = {
   name: 'swaks',
   program: 'swaks',
-  settings: ['tls', 'verify', 'ciphers', 'clientCert', 'timeout', 'to', 'messageBytes'],
+  settings: ['tls', 'verify', 'ciphers', 'clientCert', 'timeout', 'to', 'messageBytes', 'eightBit', 'auth'],
   tlsModes: ALL_TLS_MODES,
   hasLog: false,
   invoke(settings, target) {
     const tls = SWAKS_TLS[settings.tls ?? 'optional'];
+    const auth = settings.auth ? ['--auth', ...(settings.auth === 'any' ? [] : [settings.auth]), '--auth-user', AUTH_USER, '--auth-password', AUTH_SECRET] : [];
     const argv = ['swaks', '--server', `${target.host}:${target.port}`, '--from', FROM, '--to', recipients(settings).join(','), ...tls];
     if (tls.length && settings.verify !== false) argv.push('--tls-verify', '--tls-ca-path', target.ca);
     if (settings.ciphers) argv.push('--tls-cipher', settings.ciphers);
     if (settings.clientCert) argv.push('--tls-cert', target.clientCert, '--tls-key', target.clientKey);
     argv.push('--timeout', String(settings.timeout ?? 5));
     if (settings.messageBytes) argv.push('--body', '-');
+    if (settings.eightBit) argv.push('--body', EIGHT_BIT_TEXT);
+    argv.push(...auth);
     return {
       kind: 'command',
       argv,
@@ -184,10 +178,21 @@ const NODEMAILER_SCRIPT = [
 
 const NODEMAILER_TLS = { none: { ignoreTLS: true }, optional: { opportunisticTLS: true }, required: { requireTLS: true }, implicit: { secure: true } } as const;
 
+function nodemailerAuth(mechanism: NonNullable<Settings['auth']>): Record<string, unknown> {
+  if (mechanism === 'XOAUTH2') return { auth: { type: 'OAuth2', user: AUTH_USER, accessToken: AUTH_SECRET } };
+  return { auth: { user: AUTH_USER, pass: AUTH_SECRET }, ...(mechanism === 'any' ? {} : { authMethod: mechanism }) };
+}
+
+/** A message nodemailer sends as it is: its own encoders would make the body 7-bit. */
+const eightBitMessage = (to: string[]) => ({
+  envelope: { from: FROM, to },
+  raw: [`From: ${FROM}`, `To: ${to.join(', ')}`, ...EIGHT_BIT_HEADER, '', EIGHT_BIT_TEXT, ''].join('\r\n'),
+});
+
 const nodemailer: ClientKind = {
   name: 'nodemailer',
   program: 'node',
-  settings: ['tls', 'verify', 'securityLevel', 'version', 'ciphers', 'clientCert', 'timeout', 'to', 'messageBytes'],
+  settings: ['tls', 'verify', 'securityLevel', 'version', 'ciphers', 'clientCert', 'timeout', 'to', 'messageBytes', 'eightBit', 'auth'],
   tlsModes: ALL_TLS_MODES,
   hasLog: false,
   invoke(settings, target) {
@@ -208,8 +213,9 @@ const nodemailer: ClientKind = {
         greetingTimeout: timeoutMs,
         socketTimeout: timeoutMs,
         tls,
+        ...(settings.auth ? nodemailerAuth(settings.auth) : {}),
       },
-      message: { from: FROM, to: recipients(settings), subject: 'broken-mta', text: 'hello' },
+      message: settings.eightBit ? eightBitMessage(recipients(settings)) : { from: FROM, to: recipients(settings), subject: 'broken-mta', text: 'hello' },
       ...(settings.messageBytes ? { textBytes: settings.messageBytes } : {}),
     };
     return { kind: 'command', argv: ['node', '--input-type=module', '-e', NODEMAILER_SCRIPT, JSON.stringify(options)], timeoutMs: 3 * timeoutMs + 15_000 };
@@ -219,7 +225,7 @@ const nodemailer: ClientKind = {
 const sendmail: ClientKind = {
   name: 'sendmail',
   program: 'sendmail',
-  settings: ['tls', 'verify', 'securityLevel', 'ciphers', 'fallback', 'queueRun', 'timeout', 'to', 'messageBytes'],
+  settings: ['tls', 'verify', 'securityLevel', 'ciphers', 'fallback', 'queueRun', 'timeout', 'to', 'messageBytes', 'eightBit'],
   // Implicit TLS is a mailer setting of its own (smtps), not one message's.
   tlsModes: ['none', 'optional', 'required'],
   hasLog: true,
@@ -241,14 +247,85 @@ const sendmail: ClientKind = {
       options,
       to: recipients(settings),
       ...(settings.messageBytes ? { bodyBytes: settings.messageBytes } : {}),
+      ...(settings.eightBit ? { eightBit: true } : {}),
       queueRun: Boolean(settings.queueRun) && attempt > 1,
       timeoutMs: 60_000,
     };
   },
 };
 
-export const CLIENT_KINDS = [openssl, gnutls, swaks, nodemailer, sendmail] as const;
-export const CLIENT_NAMES = CLIENT_KINDS.map((kind) => kind.name) as ['openssl', 'gnutls', 'swaks', 'nodemailer', 'sendmail'];
+// Python's smtplib, as an application uses it: one message with send_message(), inside
+// `with` (QUIT at the end), STARTTLS when offered (or as `tls` says), authenticated as
+// `auth` says (with smtplib's own authobjects), and what came of it printed as the
+// application would log it: the exception's class and text. send_message() is what checks
+// that the server offers SMTPUTF8 for an international address. The script goes in on
+// stdin, a line a word, so the command stays one line to paste.
+const SMTPLIB_SCRIPT = [
+  'import json, smtplib, ssl, sys',
+  'from email.message import EmailMessage',
+  'o = json.loads(sys.argv[1])',
+  'context = ssl.create_default_context(cafile=o["ca"])',
+  'if not o["verify"]: context.check_hostname = False; context.verify_mode = ssl.CERT_NONE',
+  'if o["cert"]: context.load_cert_chain(o["cert"], o["key"])',
+  'message = EmailMessage()',
+  'message["From"], message["To"], message["Subject"] = o["from"], ", ".join(o["to"]), "broken-mta"',
+  'message.set_content(o["text"] or ("x" * o["bytes"] if o["bytes"] else "hello"))',
+  'def login(smtp, auth):',
+  '  smtp.user, smtp.password = auth["user"], auth["password"]',
+  '  if auth["mechanism"] == "any": return smtp.login(smtp.user, smtp.password)',
+  '  token = "user=" + smtp.user + "\\x01auth=Bearer " + smtp.password + "\\x01\\x01"',
+  '  if auth["mechanism"] == "XOAUTH2": return smtp.auth("XOAUTH2", lambda challenge=None: token if challenge is None else "")',
+  '  smtp.auth(auth["mechanism"], getattr(smtp, "auth_" + auth["mechanism"].lower()))',
+  'implicit = o["tls"] == "implicit"',
+  'connect, extra = (smtplib.SMTP_SSL, {"context": context}) if implicit else (smtplib.SMTP, {})',
+  'try:',
+  '  with connect(o["host"], o["port"], local_hostname=o["helo"], timeout=o["timeout"], **extra) as smtp:',
+  '    smtp.ehlo()',
+  '    if o["tls"] == "required" or (o["tls"] == "offered" and smtp.has_extn("starttls")):',
+  '      smtp.starttls(context=context)',
+  '      smtp.ehlo()',
+  '    if o["auth"]: login(smtp, o["auth"])',
+  '    refused = smtp.send_message(message, o["from"], o["to"])',
+  '    print("sent", *["refused: " + rcpt + " " + str(code) for rcpt, (code, text) in refused.items()])',
+  'except Exception as error:',
+  '  print(type(error).__name__ + ": " + str(error))',
+  '  sys.exit(1)',
+];
+
+const smtplib: ClientKind = {
+  name: 'smtplib',
+  program: 'python3',
+  settings: ['tls', 'verify', 'clientCert', 'timeout', 'to', 'messageBytes', 'eightBit', 'auth'],
+  // Without `tls` it takes STARTTLS when offered and fails when it is refused, as the
+  // example client does; it has no fallback to plaintext of its own.
+  tlsModes: ['none', 'required', 'implicit'],
+  hasLog: false,
+  invoke(settings, target) {
+    const timeout = settings.timeout ?? 5;
+    const options = {
+      host: target.host,
+      port: Number(target.port) || target.port,
+      helo: HELO,
+      tls: settings.tls ?? 'offered',
+      verify: settings.verify !== false,
+      ca: target.ca,
+      cert: settings.clientCert ? target.clientCert : null,
+      key: settings.clientCert ? target.clientKey : null,
+      timeout,
+      from: FROM,
+      to: recipients(settings),
+      bytes: settings.messageBytes ?? 0,
+      // EmailMessage sends UTF-8 text as it is (Content-Transfer-Encoding: 8bit).
+      text: settings.eightBit ? EIGHT_BIT_TEXT : '',
+      auth: settings.auth ? { mechanism: settings.auth, user: AUTH_USER, password: AUTH_SECRET } : null,
+    };
+    const stdin = `printf '%s\\n' ${SMTPLIB_SCRIPT.map(shellWord).join(' ')}`;
+    return { kind: 'command', argv: ['python3', '-', JSON.stringify(options)], stdin, timeoutMs: 3 * timeout * 1000 + 15_000 };
+  },
+};
+
+export const CLIENT_KINDS = [openssl, gnutls, swaks, nodemailer, sendmail, smtplib] as const;
+export const CLIENT_NAMES = CLIENT_KINDS.map((kind) => kind.name) as ['openssl', 'gnutls', 'swaks', 'nodemailer', 'sendmail', 'smtplib'];
 export type ClientName = (typeof CLIENT_NAMES)[number];
 
 export function clientKind(name: string): ClientKind | undefined {
@@ -278,7 +355,9 @@ export function sendmailLines(invocation: MtaInvocation): string[] {
   const inner = `hostname ${HELO}; exec sendmail ${sendmailArgs.map(shellWord).join(' ')}`;
   const message = invocation.bodyBytes
     ? `{ printf 'Subject: broken-mta\\n\\n'; head -c ${invocation.bodyBytes} /dev/zero | tr '\\0' x; }`
-    : `printf 'Subject: broken-mta\\n\\nhello\\n'`;
+    : invocation.eightBit
+      ? `printf '${[...EIGHT_BIT_HEADER, '', EIGHT_BIT_TEXT, ''].join('\\n')}'`
+      : `printf 'Subject: broken-mta\\n\\nhello\\n'`;
   lines.push(invocation.queueRun ? `unshare -u sh -c ${shellWord(inner)}` : `${message} | unshare -u sh -c ${shellWord(inner)}`);
   return lines;
 }

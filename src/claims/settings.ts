@@ -37,7 +37,19 @@ export const settingsSchema = z
     timeout: z.number().int().min(1).max(300).optional().describe('Give up after this many seconds of silence (for openssl and gnutls-cli: killed by timeout(1))'),
     to: z.union([address, z.array(address).min(1)]).optional().describe('The recipient, or recipients'),
     messageBytes: z.number().int().min(1).max(1_000_000).optional().describe('A message body of this many bytes'),
+    eightBit: z.literal(true).optional().describe('A body of UTF-8 text, sent as it is: 8-bit, without converting it to 7-bit'),
+    auth: z
+      .enum(['any', 'PLAIN', 'LOGIN', 'XOAUTH2'])
+      .optional()
+      .describe("Authenticate with the test credentials (the sender's address, a fixed password or token): with this mechanism, or any: the client's own choice"),
     sendMail: z.literal(true).optional().describe('(openssl, gnutls) Send a whole SMTP transaction after the handshake'),
+    bdat: z
+      .number()
+      .int()
+      .min(1)
+      .max(100_000)
+      .optional()
+      .describe('(openssl) Send the whole transaction, the message with BDAT (RFC 3030) in chunks of whole lines, at most this many bytes each where a line allows'),
     fallback: z.literal(true).optional().describe('(sendmail) After a failed handshake, deliver in plaintext on a new connection'),
     queueRun: z.literal(true).optional().describe('(sendmail) Every attempt after the first is a queue run (sendmail -q): the retry of what the first left queued'),
   })

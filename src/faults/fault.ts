@@ -35,6 +35,13 @@ export interface FaultTarget {
   serverFlight(clientHello: Buffer): Promise<Buffer>;
   /** (STARTTLS) Extra lines, written together with the ready reply in one write. */
   injectAfterReady(lines: string[]): void;
+  /**
+   * (END-OF-AUTH) Refuses as XOAUTH2 does (RFC 7628): `334` with this error as base64
+   * JSON, then `535` once the client has answered it.
+   */
+  challenge(error: Record<string, string>): void;
+  /** The recipients the server accepted in the transaction at hand, or in the last one. */
+  recipients(): readonly string[];
 }
 
 export interface FaultOutcome {
@@ -44,6 +51,8 @@ export interface FaultOutcome {
   detail: string;
   /** (TLS) The alert the fault sent in place of a handshake. */
   serverAlert?: number;
+  /** (not handled) The command line smtp-server runs in place of the client's. */
+  instead?: string;
 }
 
 export interface FaultSpec<Name extends string, Steps extends readonly [Step, ...Step[]], Shape extends z.ZodRawShape> {

@@ -6,14 +6,17 @@ import type { ConfiguredFault } from './fault.js';
 import abortAlert from './abort-alert.js';
 import abortGarbage from './abort-garbage.js';
 import abortMidway from './abort-midway.js';
+import byAddress from './by-address.js';
 import close, { abortClose } from './close.js';
 import delay from './delay.js';
 import drip from './drip.js';
 import greetPause from './greet-pause.js';
 import hang, { abortSilence } from './hang.js';
+import ignoreInitialResponse from './ignore-initial-response.js';
 import inject from './inject.js';
 import reply from './reply.js';
 import reset, { abortReset } from './reset.js';
+import xoauth2Error from './xoauth2-error.js';
 
 export const FAULTS = [
   reply,
@@ -24,6 +27,9 @@ export const FAULTS = [
   hang,
   greetPause,
   inject,
+  byAddress,
+  ignoreInitialResponse,
+  xoauth2Error,
   abortClose,
   abortReset,
   abortGarbage,

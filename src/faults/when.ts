@@ -12,6 +12,19 @@ export const whenSettings = {
   session: z.number().int().min(1).optional().describe('Only in this session (1 is the first of the server)'),
   client: z.string().optional().describe("Only for this client address"),
   secure: z.boolean().optional().describe('Only when the session is (true) or is not (false) under TLS'),
+  authenticated: z.boolean().optional().describe('Only when the client has (true) or has not (false) authenticated with AUTH'),
+  pipelined: z
+    .boolean()
+    .optional()
+    .describe('Only when the client sent more behind the command without waiting for its reply (true: RFC 2920 pipelining), or only when it did not (false)'),
+  parameters: z
+    .string()
+    .optional()
+    .describe('(MAIL, RCPT) A regular expression the ESMTP parameters after the address must match (SMTPUTF8, BODY=8BITMIME, SIZE=...)'),
+  content: z
+    .string()
+    .optional()
+    .describe('(END-OF-DATA) A regular expression the message must match, header and body, its bytes read as Latin-1 ([\\x80-\\xff]: an 8-bit byte)'),
   times: z.number().int().min(1).optional().describe('Apply the first N times, then behave normally'),
   after: z.number().int().min(0).optional().describe('Behave normally the first N times, then apply'),
   per: z
@@ -27,6 +40,10 @@ export interface WhenSettings {
   session?: number | undefined;
   client?: string | undefined;
   secure?: boolean | undefined;
+  authenticated?: boolean | undefined;
+  pipelined?: boolean | undefined;
+  parameters?: string | undefined;
+  content?: string | undefined;
   times?: number | undefined;
   after?: number | undefined;
   per: 'server' | 'session' | 'client' | 'triple';
@@ -42,6 +59,13 @@ export interface StepContext {
   secure: boolean;
   sender: string;
   recipient: string;
+  authenticated?: boolean;
+  /** More input had arrived behind the command when it was read. */
+  pipelined?: boolean;
+  /** (MAIL, RCPT) What follows the address. */
+  parameters?: string;
+  /** (END-OF-DATA) The message, read only when a rule asks. */
+  content?: () => string;
 }
 
 /** Counters and generators of one server, one slot per fault entry. */
@@ -67,6 +91,13 @@ export class FaultState {
   }
 }
 
+/** What follows the address of `FROM:<a@b> SMTPUTF8`: its ESMTP parameters. */
+export function parametersOf(argument: string): string {
+  const closing = argument.indexOf('>');
+  const rest = closing >= 0 ? argument.slice(closing + 1) : argument.replace(/^(FROM|TO):\s*/i, '').replace(/^\S*/, '');
+  return rest.trim();
+}
+
 /** The address inside `FROM:<a@b>` / `TO:<a@b>`, or the argument as it is. */
 export function addressOf(argument: string): string {
   const bracketed = /<([^>]*)>/.exec(argument);
@@ -78,6 +109,10 @@ export function applies(when: WhenSettings, entry: number, context: StepContext,
   if (when.client !== undefined && when.client !== context.clientAddress) return false;
   if (when.secure !== undefined && when.secure !== context.secure) return false;
   if (when.match !== undefined && !new RegExp(when.match, 'i').test(context.argument)) return false;
+  if (when.authenticated !== undefined && when.authenticated !== Boolean(context.authenticated)) return false;
+  if (when.pipelined !== undefined && when.pipelined !== Boolean(context.pipelined)) return false;
+  if (when.parameters !== undefined && !new RegExp(when.parameters, 'i').test(context.parameters ?? '')) return false;
+  if (when.content !== undefined && !new RegExp(when.content, 'i').test(context.content?.() ?? '')) return false;
   if (when.times !== undefined || when.after !== undefined) {
     const n = state.count(entry, counterKey(when.per, context));
     if (when.after !== undefined && n <= when.after) return false;

@@ -16,6 +16,9 @@ const faultEntry = z.discriminatedUnion('fault', atLeastOne(FAULTS.map((fault) =
 
 const tlsVersion = z.enum(TLS_VERSIONS);
 
+/** The SASL mechanisms smtp-server implements, as EHLO names them. */
+export const AUTH_MECHANISMS = ['PLAIN', 'LOGIN', 'XOAUTH2', 'CRAM-MD5'] as const;
+
 /** The engine's DH groups: the sized ones by their bits (dh: 512), the others by name. */
 const dhBits = DH_GROUP_NAMES.map(Number).filter(Number.isInteger);
 const dhNames = DH_GROUP_NAMES.filter((name) => !Number.isInteger(Number(name)));
@@ -61,6 +64,13 @@ export const scenarioSchema = z
           .describe('The banner; {hostname} stands for the server name'),
         ehlo: z.array(z.string().min(1)).optional().describe('The EHLO keywords, replacing the defaults'),
         size: z.number().int().min(1).optional().describe('The SIZE advertised and enforced (552 beyond), in bytes'),
+        auth: z
+          .strictObject({
+            mechanisms: z.array(z.enum(AUTH_MECHANISMS)).min(1).default(['PLAIN', 'LOGIN']).describe('Advertised as AUTH ..., in this order'),
+          })
+          .optional()
+          .describe('AUTH is offered only when this section is present; any credentials are accepted unless a fault at END-OF-AUTH says otherwise'),
+        chunking: z.boolean().optional().describe('Advertise CHUNKING and take BDAT (RFC 3030)'),
       })
       .default({}),
     tls: z

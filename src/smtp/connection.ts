@@ -7,8 +7,10 @@ import type { TLSSocket } from 'node:tls';
 import type { SMTPServer } from 'smtp-server';
 import type { Party, SessionEventInput } from '../events.js';
 import type { Limits } from '../limits.js';
-import type { Scenario } from '../scenario/schema.js';
 import { alertFromOpenSslCode, serverAlertFromOpenSslCode } from '../tls/node/errors.js';
+import { CallbackAnswers } from './answers.js';
+import { Chunking } from './chunking.js';
+import { ehloReply } from './ehlo.js';
 import { commandText } from './event-text.js';
 import { FaultRunner } from './fault-runner.js';
 import { faultTarget, type TargetSession } from './fault-target.js';
@@ -21,9 +23,6 @@ import { agreeToStartTls, EngineHandshake } from './starttls.js';
 import { stepOfCommand } from './steps.js';
 import { nodeTlsDetails, TlsOutcome, type EstablishedDetails } from './tls-outcome.js';
 
-type SmtpReplyData = string | string[];
-type DataCallback = (err?: Error | null, message?: string) => void;
-
 export class BrokenConnection extends LibraryConnection {
   readonly sessionNumber: number;
   readonly tls: TlsOutcome;
@@ -32,12 +31,13 @@ export class BrokenConnection extends LibraryConnection {
   private readonly faults: FaultRunner;
   private readonly startedAt = Date.now();
   private closedBy: Party | undefined;
-  private ehloKeywords: string[] | undefined;
+  private ehloPending = false;
   private clientTalkedEarly = false;
   private dripMsPerByte: number | undefined;
   private injectedLines: string[] | undefined;
-  /** smtp-server's onData callback, while faults at END-OF-DATA decide the reply. */
-  private answerData: DataCallback | undefined;
+  /** The steps smtp-server answers through its callbacks: a message's end, credentials. */
+  readonly answered: CallbackAnswers;
+  private readonly chunking: Chunking | undefined;
   /** The last chunk the client sent in plaintext, to see what came with STARTTLS. */
   private lastChunk: Buffer | undefined;
   private readonly tap = (chunk: Buffer) => (this.lastChunk = chunk);
@@ -59,17 +59,24 @@ export class BrokenConnection extends LibraryConnection {
       clientAddress: () => this.remoteAddress,
       secure: () => this.secure,
       sender: () => (this.session.envelope?.mailFrom ? this.session.envelope.mailFrom.address : ''),
+      authenticated: () => Boolean(this.session.user),
+      pipelined: () => this.pipelined,
+      content: () => this.answered.content(),
       ending: () => this.ending,
       record: (event) => this.record(event),
       target: (step, argument) => faultTarget(this.targetSession, step, argument),
     });
+    this.answered = new CallbackAnswers(this.faults, (event) => this.record(event));
+    const { chunking, size } = served.scenario.smtp;
+    if (chunking) this.chunking = new Chunking(this.chunkWire(), this.faults, (code, text) => this.send(code, text, false), size ?? served.limits.maxMessageBytes);
   }
 
   /** What the session's faults act on. */
   private readonly targetSession: TargetSession = {
     socket: () => this.socket,
     send: (code, lines) => this.send(code, lines.length > 1 ? lines : lines[0], false),
-    answerData: () => this.answerData,
+    answerFor: (step) => this.answered.answerFor(step),
+    recipients: () => this.recipients,
     close: () => {
       this.closedBy ??= 'server';
       this.socket.end();
@@ -89,10 +96,6 @@ export class BrokenConnection extends LibraryConnection {
     injectAfterReady: (lines) => (this.injectedLines = lines),
     secureContext: () => this.secureContext,
   };
-
-  private get scenario(): Scenario {
-    return this.served.scenario;
-  }
 
   private record(event: SessionEventInput): void {
     this.served.record(this.sessionNumber, event);
@@ -136,12 +139,12 @@ export class BrokenConnection extends LibraryConnection {
 
   // --- replies -------------------------------------------------------------------------
 
-  override send(code: number, data?: SmtpReplyData, context?: string | false): void {
+  override send(code: number, data?: string | string[], context?: string | false): void {
     // smtp-server's words for a message it cuts off at shutdown: ours, with 4.3.2, as idle sessions get.
     if (code === 421 && data === 'Server shutting down') [data, context] = ['4.3.2 Service shutting down, try again later', false];
-    if (this.ehloKeywords && code === 250 && Array.isArray(data)) {
-      data = [data[0]!, ...this.ehloKeywords];
-      this.ehloKeywords = undefined;
+    if (this.ehloPending && code === 250 && Array.isArray(data)) {
+      data = ehloReply(data, this.served.scenario.smtp, this.secure);
+      this.ehloPending = false;
     }
     const lines = Array.isArray(data) ? data : [data ?? ''];
     const willWrite = this.canReply;
@@ -159,7 +162,7 @@ export class BrokenConnection extends LibraryConnection {
 
   protected greet(): void {
     const greeted = () => this.phase.move('greeted');
-    const greeting = this.scenario.smtp.greeting;
+    const greeting = this.served.scenario.smtp.greeting;
     this.faults.runStep(
       'CONNECT',
       '',
@@ -194,7 +197,7 @@ export class BrokenConnection extends LibraryConnection {
     const step = continuation ? undefined : stepOfCommand(name);
     this.record({ type: 'command', step: continuation ? 'AUTH' : (step ?? name), line: commandText(name, line, continuation) });
     if (!step || !this.takesCommands) return this.runCommand(command, done);
-    this.faults.runStep(step, line.slice(name.length).trim(), () => this.runCommand(command, done), done);
+    this.faults.runStep(step, line.slice(name.length).trim(), (instead) => this.runCommand(instead === undefined ? command : Buffer.from(instead), done), done);
   }
 
   protected onRecipient(command: Buffer, next: () => void): void {
@@ -210,6 +213,10 @@ export class BrokenConnection extends LibraryConnection {
     this.acceptRecipient(command, next);
   }
 
+  protected onBdat(command: Buffer, next: () => void): void {
+    this.chunking!.command(command.toString(), next); // server.ts disables BDAT for a scenario without chunking
+  }
+
   protected maxLineBytes(): number {
     return this.served.limits.maxLineBytes;
   }
@@ -220,23 +227,14 @@ export class BrokenConnection extends LibraryConnection {
   }
 
   protected onEhlo(command: Buffer, next: () => void): void {
-    this.ehloKeywords = this.scenario.smtp.ehlo;
+    this.ehloPending = true;
     this.libraryEhlo(command, next);
-  }
-
-  /**
-   * The reply to the final `.` goes through smtp-server's onData callback, so faults at
-   * END-OF-DATA answer through it rather than writing to the socket themselves.
-   */
-  finishData(callback: DataCallback): void {
-    this.answerData = callback;
-    this.faults.runStep('END-OF-DATA', '', () => callback(null, 'Message accepted'));
   }
 
   // --- STARTTLS and implicit TLS ---------------------------------------------------------
 
   protected onStartTls(command: Buffer, next: () => void): void {
-    const tls = this.scenario.tls;
+    const tls = this.served.scenario.tls;
     if (!tls) {
       this.send(502, '5.5.1 Error: command not implemented', false);
       return next();
@@ -302,7 +300,7 @@ export class BrokenConnection extends LibraryConnection {
 
   /** Node's handshake is done (server.ts's onSecure asks, a second time for implicit TLS). */
   nodeHandshakeDone(socket: TLSSocket): void {
-    const details = nodeTlsDetails(socket, Boolean(this.scenario.tls?.clientCert));
+    const details = nodeTlsDetails(socket, Boolean(this.served.scenario.tls?.clientCert));
     // No cipher: the client closed right after the handshake; its close follows.
     if (!details) return this.handshakeOver();
     this.tlsEstablished(details);

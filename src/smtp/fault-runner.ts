@@ -4,7 +4,7 @@
 // otherwise the step goes on as smtp-server would have it.
 import type { SessionEventInput } from '../events.js';
 import type { ConfiguredFault, FaultTarget } from '../faults/fault.js';
-import { addressOf, applies, type FaultState, type StepContext } from '../faults/when.js';
+import { addressOf, applies, parametersOf, type FaultState, type StepContext } from '../faults/when.js';
 import { alert } from '../tls/alerts.js';
 import type { Step } from './steps.js';
 import type { TlsOutcome } from './tls-outcome.js';
@@ -17,6 +17,11 @@ export interface FaultSession {
   secure(): boolean;
   /** The sender of the open transaction, or ''. */
   sender(): string;
+  authenticated(): boolean;
+  /** More input had arrived behind the command now being run. */
+  pipelined(): boolean;
+  /** (END-OF-DATA) The message just received, its bytes as Latin-1. */
+  content(): string;
   /** close() has begun or the connection is gone: no step has a default any more. */
   ending(): boolean;
   record(event: SessionEventInput): void;
@@ -38,28 +43,31 @@ export class FaultRunner {
 
   /**
    * Runs the faults at a step, then either `onDefault` (no fault took the step's place:
-   * it goes on as normal) or `onReplaced` (one did, or the session ended meanwhile).
-   * A step no fault acts at goes on synchronously, as smtp-server itself runs a command,
-   * without an async function and a promise for nothing.
+   * it goes on as normal, with the command a fault put in the client's place, if one did)
+   * or `onReplaced` (one did, or the session ended meanwhile). A step no fault acts at goes
+   * on synchronously, as smtp-server itself runs a command, without an async function and a
+   * promise for nothing.
    */
-  runStep(step: Step, argument: string, onDefault: () => void, onReplaced: () => void = () => undefined): void {
+  runStep(step: Step, argument: string, onDefault: (instead?: string) => void, onReplaced: () => void = () => undefined): void {
     if (!this.faultedSteps.has(step)) return this.session.ending() ? onReplaced() : onDefault();
-    void this.replaced(step, argument).then((replaced) => (replaced || this.session.ending() ? onReplaced() : onDefault()));
+    void this.replaced(step, argument).then(({ replaced, instead }) => (replaced || this.session.ending() ? onReplaced() : onDefault(instead)));
   }
 
-  private async replaced(step: Step, argument: string): Promise<boolean> {
+  private async replaced(step: Step, argument: string): Promise<{ replaced: boolean; instead?: string }> {
     const session = this.session;
     const context = this.context(step, argument);
     let target: FaultTarget | undefined;
+    let instead: string | undefined;
     for (const [index, fault] of this.faults.entries()) {
       if (!fault.steps.includes(step) || !applies(fault.when, index, context, this.state)) continue;
       target ??= session.target(step, argument);
       const outcome = await fault.apply(target);
       session.record({ type: 'fault', fault: fault.name, step, detail: outcome.detail });
       if (outcome.serverAlert !== undefined) session.tls.failed({ serverAlert: alert(outcome.serverAlert), error: outcome.detail });
-      if (outcome.handled || session.ending()) return true;
+      instead ??= outcome.instead;
+      if (outcome.handled || session.ending()) return { replaced: true };
     }
-    return false;
+    return instead === undefined ? { replaced: false } : { replaced: false, instead };
   }
 
   private context(step: Step, argument: string): StepContext {
@@ -71,6 +79,10 @@ export class FaultRunner {
       secure: session.secure(),
       sender: session.sender(),
       recipient: step === 'RCPT' ? addressOf(argument) : '',
+      authenticated: session.authenticated(),
+      pipelined: session.pipelined(),
+      parameters: step === 'MAIL' || step === 'RCPT' ? parametersOf(argument) : '',
+      content: () => (step === 'END-OF-DATA' ? session.content() : ''),
     };
   }
 }

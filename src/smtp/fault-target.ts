@@ -5,14 +5,23 @@ import type { FaultTarget } from '../faults/fault.js';
 import { serverFlight } from '../tls/node/flight.js';
 import type { Step } from './steps.js';
 
-type DataCallback = (err?: Error | null, message?: string) => void;
+/**
+ * Where the reply of a step goes that smtp-server answers through a callback of its own
+ * (onData's at END-OF-DATA, onAuth's at END-OF-AUTH) rather than through send.
+ */
+export interface StepAnswer {
+  reply(code: number, lines: string[]): void;
+  /** (END-OF-AUTH) An XOAUTH2 error challenge. */
+  challenge?(error: Record<string, string>): void;
+}
 
 /** The session's side: its socket now, its replies, and how it ends. */
 export interface TargetSession {
   socket(): Socket;
   send(code: number, lines: string[]): void;
-  /** smtp-server's onData callback, when the step is END-OF-DATA: the reply goes through it. */
-  answerData(): DataCallback | undefined;
+  /** The callback a step's reply goes through, when smtp-server answers it itself. */
+  answerFor(step: Step): StepAnswer | undefined;
+  recipients(): readonly string[];
   /** Ends the session with a FIN, as the server's doing. */
   close(): void;
   /** Ends it with a TCP RST, as the server's doing. */
@@ -26,16 +35,13 @@ export interface TargetSession {
 }
 
 export function faultTarget(session: TargetSession, step: Step, argument: string): FaultTarget {
-  const answerData = step === 'END-OF-DATA' ? session.answerData() : undefined;
+  const answer = session.answerFor(step);
   return {
     step,
     argument,
-    reply: (code, lines) => {
-      if (!answerData) return session.send(code, lines);
-      const text = lines.join(' ');
-      if (code < 400) answerData(null, text);
-      else answerData(Object.assign(new Error(text), { responseCode: code }));
-    },
+    reply: (code, lines) => (answer ? answer.reply(code, lines) : session.send(code, lines)),
+    challenge: (error) => answer?.challenge?.(error),
+    recipients: () => session.recipients(),
     writeRaw: (bytes) => void session.socket().write(bytes),
     close: () => session.close(),
     reset: () => session.reset(),

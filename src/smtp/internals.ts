@@ -12,9 +12,18 @@ import { SMTPConnection, type SMTPConnectionOptions, type TLSError } from 'smtp-
 import type { SMTPStream } from 'smtp-server/lib/smtp-stream.js';
 import type { EngineConfig, EngineEvent } from '../tls/engine/engine.js';
 import { EngineSocket } from '../tls/engine/socket.js';
-import { guardLineLength } from './line-guard.js';
+import { ChunkReader } from './chunk-reader.js';
+import type { ChunkWire } from './chunking.js';
+import { guardLineLength, type WriteChunk } from './line-guard.js';
+import { Lookahead } from './lookahead.js';
 
 export type { SMTPConnectionOptions, TLSError };
+
+/** Each parser's lookahead and chunk reader (a field would not survive: the first parser is made inside super()). */
+const lookaheads = new WeakMap<SMTPStream, Lookahead>();
+const chunkReaders = new WeakMap<SMTPStream, ChunkReader>();
+/** Each session's recipients of the transaction at hand, or of the last one. */
+const transactionRecipients = new WeakMap<SMTPConnection, string[]>();
 
 /**
  * smtp-server's connection, with its private methods turned into hooks (the abstract
@@ -30,6 +39,8 @@ export abstract class LibraryConnection extends SMTPConnection {
   protected abstract onEhlo(command: Buffer, next: () => void): void;
   protected abstract onRecipient(command: Buffer, next: () => void): void;
   protected abstract onStartTls(command: Buffer, next: () => void): void;
+  /** BDAT (RFC 3030), which smtp-server does not know. */
+  protected abstract onBdat(command: Buffer, next: () => void): void;
   /** The handshake begins: after STARTTLS, or at once for implicit TLS (upgrade). */
   protected abstract onUpgrade(next: () => void, secured?: () => void): void;
   /** The idle timeout fired (_onTimeout). */
@@ -46,6 +57,7 @@ export abstract class LibraryConnection extends SMTPConnection {
     this.greet();
   }
   override _onCommand(command: Buffer, callback?: () => void): void {
+    if (this._parser) lookaheads.get(this._parser)?.dispatched();
     this.onCommandLine(command ?? Buffer.alloc(0), callback ?? (() => undefined));
   }
   override handler_EHLO(command: Buffer, callback: () => void): void {
@@ -56,6 +68,9 @@ export abstract class LibraryConnection extends SMTPConnection {
   }
   override handler_STARTTLS(command: Buffer, callback: () => void): void {
     this.onStartTls(command, callback);
+  }
+  handler_BDAT(command: Buffer, callback: () => void): void {
+    this.onBdat(command, callback);
   }
   override upgrade(callback: () => void, secureCallback?: () => void): void {
     this.onUpgrade(callback, secureCallback);
@@ -74,10 +89,23 @@ export abstract class LibraryConnection extends SMTPConnection {
   /** Every parser the session gets (one more after STARTTLS) stops over-long lines. */
   override _createParser(): SMTPStream {
     const parser = super._createParser();
-    const write = parser._write.bind(parser);
+    const lookahead = new Lookahead();
+    lookaheads.set(parser, lookahead);
+    const parse = parser._write.bind(parser);
+    const write: WriteChunk = (chunk, encoding, next) => {
+      if (parser._dataMode) lookahead.content();
+      else if (chunk) lookahead.arrived(chunk);
+      parse(chunk, encoding, next);
+    };
+    // In a BDAT chunk the parser is told it reads a message (its commands wait, and the line
+    // guard lets everything through); the reader takes the bytes before the parser sees them.
+    const chunks = new ChunkReader(write, (reading) => {
+      parser._dataMode = reading;
+      if (reading) lookahead.content();
+    });
     parser._write = guardLineLength(
       {
-        write,
+        write: chunks.write,
         passesThrough: () => parser._dataMode || parser.isClosed,
         carried: () => parser._remainder.length,
         dropCarried: () => void (parser._remainder = ''),
@@ -85,6 +113,7 @@ export abstract class LibraryConnection extends SMTPConnection {
       () => this.maxLineBytes(),
       (bytes, complete) => this.onLineTooLong(bytes, complete),
     );
+    chunkReaders.set(parser, chunks);
     return parser;
   }
 
@@ -100,7 +129,13 @@ export abstract class LibraryConnection extends SMTPConnection {
     super.handler_EHLO(command, next);
   }
   protected acceptRecipient(command: Buffer, next: () => void): void {
-    super.handler_RCPT(command, next);
+    const before = this.session.envelope?.rcptTo.length ?? 0;
+    super.handler_RCPT(command, () => {
+      const added = this.session.envelope?.rcptTo.slice(before).map((rcpt) => rcpt.address) ?? [];
+      // The first recipient of a transaction forgets the last transaction's.
+      transactionRecipients.set(this, [...(before === 0 ? [] : (transactionRecipients.get(this) ?? [])), ...added]);
+      next();
+    });
   }
   protected libraryStartTls(command: Buffer, next: () => void): void {
     super.handler_STARTTLS(command, next);
@@ -116,6 +151,15 @@ export abstract class LibraryConnection extends SMTPConnection {
   }
 
   // --- state ---------------------------------------------------------------------------
+
+  /** The recipients accepted in the transaction at hand, or in the last one. */
+  protected get recipients(): readonly string[] {
+    return transactionRecipients.get(this) ?? [];
+  }
+  /** The command line now being run came with more input behind it (RFC 2920 pipelining). */
+  protected get pipelined(): boolean {
+    return Boolean(this._parser && lookaheads.get(this._parser)?.pipelined);
+  }
 
   /** The socket the session reads and writes now: the raw one, or the TLS one on top. */
   protected get socket(): Socket {
@@ -180,6 +224,20 @@ export abstract class LibraryConnection extends SMTPConnection {
   }
 
   // --- operations ------------------------------------------------------------------------
+
+  /** What BDAT needs of the session: its transaction, its input, and DATA's way to the intake. */
+  protected chunkWire(): ChunkWire {
+    return {
+      transaction: () => (this.session.envelope?.rcptTo.length ? this.session.envelope : undefined),
+      readChunk: (bytes, sink) => (this._parser ? chunkReaders.get(this._parser)?.read(bytes, sink) : undefined),
+      deliver: (stream, callback) => this._server.onData(stream, this.session, (err, message) => callback(err, typeof message === 'string' ? message : undefined)),
+      endTransaction: () => {
+        this._transactionCounter++;
+        this._unrecognizedCommands = 0;
+        this._resetSession();
+      },
+    };
+  }
 
   /** smtp-server's socket listeners; `ready` runs when the session may greet. */
   protected listen(ready: () => void): void {

@@ -38,15 +38,16 @@ export class MessageIntake {
     stream.on('end', () => {
       const connection = connectionOf();
       const number = connection?.sessionNumber ?? 0;
-      if (stream.sizeExceeded) return callback(this.tooBig(number, size));
+      if (stream.sizeExceeded || size > this.maxMessageBytes) return callback(this.tooBig(number, size));
       const from = session.envelope.mailFrom ? session.envelope.mailFrom.address : '';
       const to = session.envelope.rcptTo.map((rcpt) => rcpt.address);
       const secure = Boolean(session.secure);
       this.record(number, { type: 'message', from, to, size, secure });
       const tls = connection?.tls.state;
-      this.keep({ session: number, from, to, secure, ...(tls ? { tls } : {}), raw: Buffer.concat(chunks) });
+      const raw = Buffer.concat(chunks);
+      this.keep({ session: number, from, to, secure, ...(tls ? { tls } : {}), raw });
       if (!connection) return callback(null, 'Message accepted');
-      connection.finishData(callback);
+      connection.answered.finishData(callback, raw);
     });
   }
 

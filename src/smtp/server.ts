@@ -11,6 +11,7 @@ import { DEFAULT_LIMITS, type Limits } from '../limits.js';
 import type { Scenario } from '../scenario/schema.js';
 import { NODE_TLS_VERSIONS } from '../tls/versions.js';
 import { BrokenConnection } from './connection.js';
+import { advertisedSize } from './ehlo.js';
 import { scriptedEngineConfig } from './engine-config.js';
 import { LibraryServer } from './internals.js';
 import { MessageIntake } from './message-intake.js';
@@ -83,6 +84,11 @@ export async function serveScenario(scenario: Scenario, options: ServeOptions): 
         callback();
       },
       onData: (stream, session, callback) => intake.receive(stream, session, () => byId.get(session.id), callback),
+      onAuth(auth, session, callback) {
+        const connection = byId.get(session.id);
+        if (connection) connection.answered.verifyCredentials(auth, callback);
+        else callback(new Error('4.7.0 The session is gone'));
+      },
     },
     (library, socket, socketOptions) => new BrokenConnection(library, socket, socketOptions, served),
     (connection) => {
@@ -149,12 +155,17 @@ function smtpOptions(scenario: Scenario, options: ServeOptions, limits: Limits):
     // client's alert are handled in one place for both kinds.
     secure: Boolean(scenario.tls?.implicit),
     needsUpgrade: Boolean(scenario.tls?.implicit),
+    // Whether AUTH is needed, and what becomes of credentials, is the scenario's faults' to say.
     authOptional: true,
+    allowInsecureAuth: true,
+    ...(scenario.smtp.auth ? { authMethods: scenario.smtp.auth.mechanisms } : {}),
     // A reverse lookup would leave loopback (and slow every session down) for a name only the log shows.
     disableReverseLookup: true,
-    disabledCommands: scenario.tls ? ['AUTH'] : ['AUTH', 'STARTTLS'],
+    disabledCommands: [...(scenario.smtp.auth ? [] : ['AUTH']), ...(scenario.tls ? [] : ['STARTTLS']), ...(scenario.smtp.chunking ? [] : ['BDAT'])],
     hideSTARTTLS: !scenario.tls,
-    size: scenario.smtp.size ?? limits.maxMessageBytes,
+    // What MAIL ... SIZE= is held to: the SIZE advertised (a lie, if the scenario says so);
+    // the message itself is held to the limit that is enforced (message-intake.ts).
+    size: advertisedSize(scenario.smtp) ?? scenario.smtp.size ?? limits.maxMessageBytes,
     socketTimeout: limits.idleTimeoutMs,
     closeTimeout: limits.closeTimeoutMs,
     maxClients: limits.maxConnections,

@@ -6,12 +6,14 @@ export const STEPS = [
   'EHLO',
   'HELO',
   'AUTH',
+  'END-OF-AUTH', // the verdict on the client's credentials, once the AUTH exchange has them
   'STARTTLS', // the reply to the STARTTLS command
   'TLS', // what follows `220 Ready to start TLS` instead of (or before) a handshake
   'MAIL',
   'RCPT',
   'DATA',
-  'END-OF-DATA', // the reply to the final `.`
+  'BDAT', // the reply to a BDAT chunk (RFC 3030), once its bytes are read
+  'END-OF-DATA', // the reply to the message's end: the final `.`, or the BDAT LAST chunk
   'RSET',
   'NOOP',
   'VRFY',

@@ -31,6 +31,19 @@ const INVISIBLE: Record<string, string> = {
   'rate-limit-421': "acts from a client's third session on, which the probes themselves trigger",
   tarpit: 'delays every reply; the banner delay is captured, the rest is not (and takes 10 s a client)',
   'pregreet-554': 'punishes clients that talk first; capture waits for the banner, like the polite clients',
+  'auth-required-530': 'refuses MAIL before AUTH; capture never sends MAIL',
+  'auth-bad-credentials-535': 'acts on credentials; capture never authenticates',
+  'auth-temporary-454': 'acts on credentials; capture never authenticates',
+  'auth-mechanism-too-weak-534': 'acts at AUTH; capture never authenticates',
+  'auth-login-initial-response': 'acts at AUTH; capture never authenticates',
+  'auth-xoauth2-error': 'acts on credentials; capture never authenticates',
+  'smtputf8-missing': 'its EHLO is captured; its refusals act at MAIL and RCPT',
+  '8bitmime-missing': 'its EHLO is captured; its refusal acts after DATA',
+  'pipelining-sync-error': 'its EHLO is captured; it punishes pipelining, and capture waits for each reply',
+  'size-lies': 'its EHLO is captured; the limit that is enforced acts after DATA',
+  'chunking-bdat': 'CHUNKING is captured with the EHLO; capture never sends BDAT',
+  'chunking-bdat-broken': 'acts at BDAT; capture never sends BDAT',
+  'by-address': 'acts on the addresses of MAIL and RCPT; capture never sends MAIL',
 };
 
 /** A server's idle timeout and a probe's timeout, short: abort-silence waits for both. */

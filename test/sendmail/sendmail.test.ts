@@ -313,7 +313,7 @@ describe.skipIf(skipOnPurpose)('real sendmail against scenarios', () => {
     await sendmail.setAccess(invocation.access.map((entry) => `${entry}\n`).join(''));
     const result = invocation.queueRun
       ? await sendmail.runQueue({ options: invocation.options })
-      : await sendmail.send({ options: invocation.options, to: invocation.to, ...(invocation.bodyBytes ? { bodyBytes: invocation.bodyBytes } : {}) });
+      : await sendmail.send({ options: invocation.options, to: invocation.to, ...(invocation.bodyBytes ? { bodyBytes: invocation.bodyBytes } : {}), ...(invocation.eightBit ? { eightBit: true } : {}) });
     return { exitCode: result.code, timedOut: false, output: result.transcript, log: result.syslog };
   };
   const claims = catalogueClaims('sendmail');

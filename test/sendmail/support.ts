@@ -13,6 +13,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { CapturedMessage, RunningScenario, SessionEvent } from '../../src/index.js';
 import { run, type ProgramResult } from '../support/clients.js';
+import { EIGHT_BIT_TEXT } from '../../src/claims/clients.js';
 
 export const CF_M4 = '/usr/share/sendmail/cf/m4/cf.m4';
 const DEV_LOG = '/dev/log';
@@ -271,9 +272,10 @@ export class SendmailClient {
   }
 
   /** `sendmail -v -Am -C cf -ODeliveryMode=i [options] -f FROM TO...`, one message, in the foreground. */
-  send({ subject = `broken-mta ${this.mta.scenario.name}`, options = [], to = [TO], bodyBytes }: { subject?: string; options?: string[]; to?: string[]; bodyBytes?: number } = {}): Promise<SendmailRun> {
-    const body = bodyBytes ? 'x'.repeat(bodyBytes) : `Sent by real sendmail to the ${this.mta.scenario.name} scenario.`;
-    const message = [`From: ${FROM}`, `To: ${to.join(', ')}`, `Subject: ${subject}`, '', body, ''].join('\n');
+  send({ subject = `broken-mta ${this.mta.scenario.name}`, options = [], to = [TO], bodyBytes, eightBit }: { subject?: string; options?: string[]; to?: string[]; bodyBytes?: number; eightBit?: boolean } = {}): Promise<SendmailRun> {
+    const body = bodyBytes ? 'x'.repeat(bodyBytes) : eightBit ? EIGHT_BIT_TEXT : `Sent by real sendmail to the ${this.mta.scenario.name} scenario.`;
+    const mime = eightBit ? ['MIME-Version: 1.0', 'Content-Type: text/plain; charset=utf-8', 'Content-Transfer-Encoding: 8bit'] : [];
+    const message = [`From: ${FROM}`, `To: ${to.join(', ')}`, `Subject: ${subject}`, ...mime, '', body, ''].join('\n');
     return this.sendmail(['-v', '-Am', '-C', this.cf, '-ODeliveryMode=i', ...options, '-f', FROM, ...to], message);
   }
 
