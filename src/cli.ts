@@ -1,26 +1,28 @@
 #!/usr/bin/env node
 // The command line: serve one scenario, list the catalogue, show a page, make the certs.
 // Bad input exits 2 with one line; a failure to serve (busy port, bad host) exits 1.
+//
+// Each command loads what it uses when it runs: `--version`, `list` and `show` start about
+// as fast as Node itself (BENCHMARKS.md). Only light modules are imported here, ones that
+// load no library but commander (test/cli-startup.test.ts holds the commands to it);
+// anything else is `await import()`ed in the action that uses it, as `list` and `show` do
+// (scenario-lookup.ts reads a catalogue scenario without the loader).
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { stringify } from 'yaml';
-import { CaptureUsageError, explainCapture, readCapturedFindings, runCapture, type CaptureFlags } from './capture/command.js';
-import { CertificateCache, writeAtomically } from './certs/cache.js';
-import { makeWritableDir } from './dirs.js';
-import { parseControlAddress, runUntilStopped, servingScenarios, startAll, startControlled, UsageError, type ServeFlags } from './serving.js';
-import { didYouMean } from './suggest.js';
-import { explain } from './explain.js';
-import { DEFAULT_HOST, DEFAULT_HOSTNAME, DEFAULT_LIMITS, defaultCertDir, listScenarios, loadScenario } from './index.js';
-import { catalogueExpectations, runMatrix } from './matrix.js';
-import { formatJUnit, formatTable } from './matrix-report.js';
+import type { CaptureFlags } from './capture/command.js';
+import type { CertificateCache } from './certs/cache.js';
 import { CLIENT_NAMES, clientKind, invocationLines, PLACEHOLDERS, type Target } from './claims/clients.js';
-import { loadExpectFile } from './claims/expect-file.js';
-import { renderClaims } from './claims/page.js';
+import { DEFAULT_HOST, DEFAULT_HOSTNAME, defaultCertDir } from './defaults.js';
+import { makeWritableDir } from './dirs.js';
+import { DEFAULT_LIMITS } from './limits.js';
+import { builtBehaviour, builtScenario, catalogueNames, PACKAGE_ROOT, ScenarioError } from './scenario/catalogue.js';
+import { catalogue, namesOf, scenarioOf } from './scenario-lookup.js';
+import type { ServeFlags } from './serving.js';
 import { sendCommand } from './sender/command.js';
-import { isSenderReference, senderList, showSender } from './sender/page.js';
-import { catalogueNames, PACKAGE_ROOT, ScenarioError } from './scenario/load.js';
+import { didYouMean } from './suggest.js';
+import { UsageError } from './usage-error.js';
 
 /** One naming for the client certificate, wherever it is written. */
 const CLIENT_CERT_FILE = 'client-cert.pem';
@@ -93,10 +95,10 @@ program
   .command('list')
   .description('the catalogue: one scenario a line, name and summary')
   .option('--senders', 'the broken senders instead, for `broken-mta send`')
-  .action((options: { senders?: boolean }) => {
-    if (options.senders) return console.log(senderList());
+  .action(async (options: { senders?: boolean }) => {
+    if (options.senders) return console.log((await import('./sender/page.js')).senderList());
     process.stderr.write('(the broken senders, for `broken-mta send`: broken-mta list --senders)\n');
-    const scenarios = listScenarios();
+    const scenarios = await catalogue();
     const width = Math.max(...scenarios.map((s) => s.name.length));
     for (const { name, summary } of scenarios) console.log(`${name.padEnd(width)}  ${summary}`);
   });
@@ -105,23 +107,29 @@ program
   .command('show')
   .description('one scenario in full: what it imitates, what clients print (each with the command that shows it), how to fix it')
   .argument('<name|file>', 'a catalogue name or a scenario file')
-  .action((reference: string) => {
-    if (isSenderReference(reference)) return console.log(showSender(reference));
+  .action(async (reference: string) => {
+    // A catalogue scenario is not a sender (theirs are named sender-*): only anything else may be one.
+    if (!builtScenario(reference)) {
+      const senders = await import('./sender/page.js');
+      if (senders.isSenderReference(reference)) return console.log(senders.showSender(reference));
+    }
     const flags = program.opts<ServeFlags & { port: number }>();
-    const scenario = loadScenario(reference);
+    const scenario = await scenarioOf(reference);
+    const [{ renderClaims }, target] = await Promise.all([import('./claims/page.js'), showTarget(flags)]);
+    const behaviour = builtBehaviour(reference) ?? (await import('./scenario/behaviour.js')).behaviourYaml(scenario);
     const serve = `broken-mta --scenario ${reference}${flags.port === 2525 ? '' : ` --port ${flags.port}`}`;
     // A user's own file may have only its behaviour: the page shows what there is.
     const out: string[] = [scenario.summary ? `${scenario.name}: ${scenario.summary}` : scenario.name];
     if (scenario.imitates) out.push('', `Imitates: ${scenario.imitates}`);
-    if (scenario.symptoms.length) out.push('', `Symptoms (with \`${serve}\` running, each command shows its line):`, ...renderClaims(scenario, showTarget(flags)));
+    if (scenario.symptoms.length) out.push('', `Symptoms (with \`${serve}\` running, each command shows its line):`, ...renderClaims(scenario, target));
     if (scenario.fixes.length) out.push('', 'Fixes:', ...scenario.fixes.map((fix) => `  - ${fix}`));
-    const { name: _n, summary: _s, imitates: _i, symptoms: _y, fixes: _f, ...behaviour } = scenario;
-    out.push('', 'Behaviour:', ...stringify(behaviour, { lineWidth: 0 }).trimEnd().split('\n').map((line) => `  ${line}`));
+    out.push('', 'Behaviour:', ...behaviour.trimEnd().split('\n').map((line) => `  ${line}`));
     console.log(out.join('\n'));
   });
 
 /** Where `show` points its commands: the server `broken-mta --scenario` starts, and its test CA. */
-function showTarget(flags: ServeFlags & { port: number }): Target {
+async function showTarget(flags: ServeFlags & { port: number }): Promise<Target> {
+  const { CertificateCache } = await import('./certs/cache.js');
   const dir = flags.certs ?? defaultCertDir();
   // A server on every address is reached on loopback.
   const host = flags.host === '0.0.0.0' || flags.host === '::' ? '127.0.0.1' : flags.host;
@@ -145,10 +153,11 @@ program
   .argument('<log line>', 'the line, quoted, as the log has it')
   .option('-n, --count <n>', 'how many scenarios to show', parseCount, 3)
   .addHelpText('after', '\nExample:\n  broken-mta explain "STARTTLS=client, error: connect failed=-1, reason=dh key too small, SSL_error=1"\n')
-  .action((line: string, options: { count: number }) => {
+  .action(async (line: string, options: { count: number }) => {
+    const [{ explainCapture, readCapturedFindings }, { explain }] = await Promise.all([import('./capture/command.js'), import('./explain.js')]);
     const captured = readCapturedFindings(line);
     if (captured) return void (process.exitCode = explainCapture(captured, options.count));
-    const scenarios = catalogueNames().map((name) => loadScenario(name));
+    const scenarios = await catalogue();
     const found = explain(line, scenarios, options.count);
     if (!found.matches.length) {
       // Like grep: nothing found is an answer (exit 1), not bad input.
@@ -157,7 +166,7 @@ program
       return;
     }
     if (found.tied > 1) console.log(`${found.tied} scenarios match this line equally well: it does not tell them apart.`);
-    const target = showTarget(program.opts<ServeFlags & { port: number }>());
+    const target = await showTarget(program.opts<ServeFlags & { port: number }>());
     for (const [index, match] of found.matches.entries()) {
       console.log(`${index + 1}. ${match.scenario}: ${match.summary}`);
       console.log(`   ${match.claim.client}: ${match.text}${match.exact ? ' (the exact text)' : ''}`);
@@ -186,28 +195,29 @@ program
   )
   .action(async (options: { all?: boolean; scenarios?: string; basePort: number; portsFile?: string; control?: string | true; controlToken?: string }) => {
     const flags = program.opts<ServeFlags>();
+    const { parseControlAddress, runUntilStopped, servingScenarios, startAll, startControlled } = await import('./serving.js');
     const control = options.control === undefined ? undefined : { address: parseControlAddress(options.control), token: options.controlToken };
     if (options.all && options.scenarios) throw new UsageError('serve takes either --all or --scenarios a,b,c, not both');
     if (!control && !options.all && !options.scenarios) throw new UsageError('serve takes either --all or --scenarios a,b,c (or --control, with listeners started over HTTP)');
     const references = options.all ? catalogueNames() : (options.scenarios ?? '').split(',').map((name) => name.trim()).filter(Boolean);
     // A scenario's name and session number say which session a line is about: one name, one server.
-    const names = references.map((reference) => loadScenario(reference).name);
+    const names = await namesOf(references);
     const twice = names.find((name, index) => names.indexOf(name) !== index);
     if (twice) throw new UsageError(`serve: the scenario "${twice}" is given twice; each runs once, on a port of its own`);
     const plan = references.map((reference, index) => ({ reference, port: options.basePort === 0 ? 0 : options.basePort + index }));
     if (control) {
       const started = await startControlled(plan, flags, control);
-      printPortMap({ host: flags.host, ports: started.ports, control: started.control.url }, options.portsFile);
+      await printPortMap({ host: flags.host, ports: started.ports, control: started.control.url }, options.portsFile);
       return runUntilStopped(started.serving, flags);
     }
     const running = await startAll(plan, flags, '--base-port');
-    printPortMap({ host: flags.host, ports: Object.fromEntries(running.map((server) => [server.scenario.name, server.port])) }, options.portsFile);
+    await printPortMap({ host: flags.host, ports: Object.fromEntries(running.map((server) => [server.scenario.name, server.port])) }, options.portsFile);
     runUntilStopped(servingScenarios(running), flags, { scenario: running.length > 1 });
   });
 
-function printPortMap(map: { host: string; ports: Record<string, number>; control?: string }, portsFile: string | undefined): void {
+async function printPortMap(map: { host: string; ports: Record<string, number>; control?: string }, portsFile: string | undefined): Promise<void> {
   const text = JSON.stringify(map);
-  if (portsFile) writeAtomically(portsFile, text + '\n', 0o644);
+  if (portsFile) (await import('./certs/cache.js')).writeAtomically(portsFile, text + '\n', 0o644);
   console.log(text);
 }
 
@@ -234,12 +244,18 @@ program
   .addHelpText('after', `\nWithout --expect or --client each row says what was observed, and the run exits 0.\n\nExamples (from a checkout of broken-mta):\n${MATRIX_EXAMPLES.map(([command, what]) => `  ${command}\n      ${what}`).join('\n')}\n`)
   .action(async (command: string[], options: { scenarios?: string; expect?: string; client?: string; junit?: string; timeout: number; jobs: number }) => {
     const flags = program.opts<ServeFlags>();
+    const [{ catalogueExpectations, runMatrix }, { formatJUnit, formatTable }, { loadExpectFile }, { writeAtomically }] = await Promise.all([
+      import('./matrix.js'),
+      import('./matrix-report.js'),
+      import('./claims/expect-file.js'),
+      import('./certs/cache.js'),
+    ]);
     if (options.client && options.expect) throw new UsageError('give --expect FILE or --client KIND, not both');
     const kind = options.client ? clientKind(options.client) : undefined;
     if (options.client && !kind) throw new UsageError(`--client: "${options.client}" is not a client the catalogue has claims for (${CLIENT_NAMES.join(', ')})`);
     if (kind?.hasLog && !kind.logPrinter) throw new UsageError(`--client ${kind.name}: its claims quote its own log, which matrix does not read; examples/sendmail/run.sh runs sendmail over the catalogue`);
     const scenarios = options.scenarios ? options.scenarios.split(',').map((name) => name.trim()).filter(Boolean) : catalogueNames();
-    const names = scenarios.map((reference) => loadScenario(reference).name);
+    const names = await namesOf(scenarios);
     const expected = options.expect ? loadExpectFile(options.expect, names) : undefined;
     const rows = await runMatrix(scenarios, {
       command,
@@ -266,6 +282,7 @@ program
   .option('--client', `print the paths of a client certificate and its key, signed by the test CA (${CLIENT_CERT_FILE}, ${CLIENT_KEY_FILE})`)
   .option('--export <dir>', `write the test CA, the intermediate, the retired root, ${CLIENT_CERT_FILE} and ${CLIENT_KEY_FILE} to DIR`)
   .action(async (options: { certs?: string; hostname: string; client?: boolean; export?: string }) => {
+    const { CertificateCache, writeAtomically } = await import('./certs/cache.js');
     const cache = new CertificateCache(options.certs ?? program.opts().certs ?? defaultCertDir(), options.hostname);
     // Checked before any certificate is made.
     if (options.export) makeWritableDir(options.export, '--export');
@@ -320,6 +337,7 @@ program
   .action(async (target: string, options: CaptureFlags) => {
     // The serving options' --json is the program's, and commander gives it the flag first.
     const json = options.json ?? program.opts<{ json?: boolean }>().json;
+    const { runCapture } = await import('./capture/command.js');
     process.exitCode = await runCapture(target, { ...options, ...(json ? { json } : {}) });
   });
 
@@ -360,6 +378,7 @@ function oneLine(text: string): string {
 const ONE_SCENARIO_ONLY = ['--scenario', '--port', '--version'];
 
 async function serve(reference: string, flags: ServeFlags & { port: number }): Promise<void> {
+  const { runUntilStopped, servingScenarios, startAll } = await import('./serving.js');
   const [running] = await startAll([{ reference, port: flags.port }], flags, '--port');
   const { host, port, scenario, crlUrl } = running!;
   console.log(flags.json ? JSON.stringify({ type: 'listening', host, port, scenario: scenario.name, ...(crlUrl ? { crlUrl } : {}) }) : `listening on ${host}:${port} scenario=${scenario.name}`);
@@ -371,7 +390,8 @@ try {
   const commanderCode = (error as { code?: string }).code ?? '';
   if (commanderCode === 'commander.helpDisplayed' || commanderCode === 'commander.version' || commanderCode === 'commander.help') process.exit(0);
   if (commanderCode.startsWith('commander.')) process.exit(2); // commander printed its own line
-  const bad = error instanceof ScenarioError || error instanceof UsageError || error instanceof CaptureUsageError;
+  // CaptureUsageError is a UsageError.
+  const bad = error instanceof ScenarioError || error instanceof UsageError;
   // A scenario file may have several problems, one a line: each line says whose it is.
   process.stderr.write((error as Error).message.split('\n').map((line) => `broken-mta: ${line}\n`).join(''));
   process.exit(bad ? 2 : 1);

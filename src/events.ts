@@ -128,28 +128,40 @@ export class EventLog extends EventEmitter {
     this.emit('end');
   }
 
-  async *[Symbol.asyncIterator](): AsyncIterator<SessionEvent> {
-    const pending: SessionEvent[] = [];
+  /**
+   * Past events first, then live ones until the server has closed, none lost in between.
+   * A plain iterator: an async generator cost twice as much an event, and a server prints
+   * about fifteen a message (BENCHMARKS.md).
+   */
+  [Symbol.asyncIterator](): AsyncIterator<SessionEvent> {
+    let pending: SessionEvent[] = [...this.events];
+    let read = 0;
     let wake: (() => void) | undefined;
     const onEvent = (event: SessionEvent) => {
       pending.push(event);
       wake?.();
     };
     const onEnd = () => wake?.();
-    // Past events first, then live ones, without losing any that arrive in between.
-    pending.push(...this.events);
     this.on('event', onEvent);
     this.on('end', onEnd);
-    try {
+    const stop = (): IteratorResult<SessionEvent> => {
+      this.off('event', onEvent);
+      this.off('end', onEnd);
+      return { value: undefined, done: true };
+    };
+    const next = async (): Promise<IteratorResult<SessionEvent>> => {
       for (;;) {
-        while (pending.length > 0) yield pending.shift()!;
-        if (this.closed) return;
+        const value = pending[read];
+        if (value !== undefined) {
+          // Read through once, then start a fresh list, rather than shift() each event out.
+          if (++read === pending.length) [pending, read] = [[], 0];
+          return { value, done: false };
+        }
+        if (this.closed) return stop();
         await new Promise<void>((resolve) => (wake = resolve));
         wake = undefined;
       }
-    } finally {
-      this.off('event', onEvent);
-      this.off('end', onEnd);
-    }
+    };
+    return { next, return: async () => stop() };
   }
 }

@@ -5,7 +5,7 @@
 // it shares with a claim, rare words counting more (a plain tf-idf), and a word that a
 // third of the scenarios have too ("smtp", "tls", "failed") counts for nothing.
 import type { Claim } from './claims/claim.js';
-import { textsOf } from './claims/claim.js';
+import { textsOf } from './claims/check.js';
 import type { Scenario } from './scenario/schema.js';
 
 export interface Explanation {

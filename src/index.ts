@@ -4,10 +4,9 @@
 //   ... point the client at mta.host:mta.port, trusting mta.caFile ...
 //   await mta.waitFor((e) => e.type === 'tls-failed');
 //   await mta.close();
-import { homedir } from 'node:os';
-import { isAbsolute, join } from 'node:path';
 import { CertificateCache } from './certs/cache.js';
 import { TlsSource } from './certs/serving.js';
+import { DEFAULT_HOST, DEFAULT_HOSTNAME, defaultCertDir } from './defaults.js';
 import { EventLog, type SessionEvent, type SessionEventInput } from './events.js';
 import { catalogueNames, loadScenarioWithFile, parseScenarioObject } from './scenario/load.js';
 import type { Scenario, ScenarioInput } from './scenario/schema.js';
@@ -15,7 +14,7 @@ import type { Limits } from './limits.js';
 import { serveScenario } from './smtp/server.js';
 import type { CapturedMessage } from './smtp/types.js';
 import { MessageStore } from './store.js';
-import { sendScenario, type SenderReference, type StartSenderOptions } from './sender/start.js';
+import type { SenderReference, StartSenderOptions } from './sender/start.js';
 import type { SendResult } from './sender/run.js';
 
 export type { SessionEvent, SessionEventType } from './events.js';
@@ -30,21 +29,7 @@ export type { SendOutcome } from './sender/outcome.js';
 export type { SenderReference, StartSenderOptions } from './sender/start.js';
 export type { SenderScenario, SenderScenarioInput } from './scenario/sender-schema.js';
 export { SendError } from './sender/session.js';
-
-export const DEFAULT_HOST = '127.0.0.1';
-export const DEFAULT_HOSTNAME = 'mx.broken-mta.test';
-
-/**
- * Where certificates are cached: $BROKEN_MTA_CERTS, else $XDG_CACHE_HOME/broken-mta, else
- * ~/.cache/broken-mta. Per user, as mkcert keeps its CAROOT: an installed package may be
- * read-only (and a reinstall would change the test CA every time).
- */
-export function defaultCertDir(env: NodeJS.ProcessEnv = process.env): string {
-  if (env.BROKEN_MTA_CERTS) return env.BROKEN_MTA_CERTS;
-  // The XDG spec says to ignore a relative XDG_CACHE_HOME.
-  const cacheHome = env.XDG_CACHE_HOME && isAbsolute(env.XDG_CACHE_HOME) ? env.XDG_CACHE_HOME : join(env.HOME || homedir(), '.cache');
-  return join(cacheHome, 'broken-mta');
-}
+export { DEFAULT_HOST, DEFAULT_HOSTNAME, defaultCertDir } from './defaults.js';
 
 /** A catalogue name, a path to a scenario file, or a scenario object. */
 export type ScenarioReference = string | ScenarioInput;
@@ -180,6 +165,8 @@ export async function startScenario(reference: ScenarioReference, options: Start
  * Rejects with SendError when the receiver cannot be talked to at all (no connection, no
  * greeting, no SMTP), with ScenarioError for a bad scenario.
  */
-export function startSender(reference: SenderReference, options: StartSenderOptions): Promise<SendResult> {
+export async function startSender(reference: SenderReference, options: StartSenderOptions): Promise<SendResult> {
+  // Loaded when a sender runs: serving a scenario never needs it.
+  const { sendScenario } = await import('./sender/start.js');
   return sendScenario(reference, options);
 }

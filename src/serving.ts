@@ -1,15 +1,14 @@
 // The command line's servers: start every scenario asked for (all of them or none), print
 // their events, and stop them on SIGINT/SIGTERM, or when stdin closes if asked to.
 import { isIP } from 'node:net';
-import { Control } from './control/control.js';
+import type { ControlServer } from './control/http.js';
 import { HttpError } from './control/http-error.js';
-import { serveControl, type ControlServer } from './control/http.js';
 import type { SessionEvent } from './events.js';
 import { formatEvent } from './format.js';
 import { defaultCertDir, loadScenario, startScenario, type Limits, type RunningScenario } from './index.js';
+import { UsageError } from './usage-error.js';
 
-/** Bad input on the command line: one line, exit 2. */
-export class UsageError extends Error {}
+export { UsageError } from './usage-error.js';
 
 export interface ServeFlags {
   host: string;
@@ -201,6 +200,8 @@ export async function startControlled(plan: Array<{ reference: string; port: num
   }
   checkHost(flags.host);
   const scenarios = plan.map(({ reference }) => loadScenario(reference));
+  // Loaded here: serving without --control does not load the control API.
+  const [{ Control }, { serveControl }] = await Promise.all([import('./control/control.js'), import('./control/http.js')]);
   const control = await Control.start({
     host: flags.host,
     hostname: flags.hostname,

@@ -4,6 +4,8 @@ import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CATALOGUE_DIR, catalogueNames, loadScenarioWithFile, parseScenarioObject, ScenarioError } from '../src/scenario/load.js';
+import { BUILT_CATALOGUE } from '../src/scenario/catalogue.js';
+import { builtCatalogue } from '../src/scenario/write-catalogue.js';
 import { scenarioJsonSchema } from '../src/scenario/write-json-schema.js';
 import { tempDir } from './support/temp.js';
 
@@ -23,6 +25,10 @@ describe('the catalogue', () => {
     const table = readme.split('<!-- catalogue:start -->')[1]!.split('<!-- catalogue:end -->')[0]!;
     const listed = [...table.matchAll(/^\| `([a-z0-9-]+)` \|/gm)].map((row) => row[1]).sort();
     expect(listed).toEqual(catalogueNames());
+  });
+
+  it('dist/catalogue.json is the catalogue as it loads now, validated (`npm run build` writes it)', () => {
+    expect(JSON.parse(readFileSync(BUILT_CATALOGUE, 'utf8'))).toEqual(builtCatalogue());
   });
 
   it('scenarios/schema.json is generated from the zod schema (run `npm run schema` when this fails)', () => {

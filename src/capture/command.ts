@@ -3,6 +3,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { writeAtomically } from '../certs/cache.js';
+import { UsageError } from '../usage-error.js';
 import { scenarioSchema } from '../scenario/schema.js';
 import { capture } from './capture.js';
 import { ProbeError } from './connection.js';
@@ -24,7 +25,7 @@ export interface CaptureFlags {
 }
 
 /** Bad input: the command line says what is wrong (exit 2). */
-export class CaptureUsageError extends Error {}
+export class CaptureUsageError extends UsageError {}
 
 export function parseTarget(target: string, implicit: boolean): { host: string; port: number } {
   const match = /^\[([^\]]+)\](?::(\d+))?$/.exec(target) ?? /^([^:\s]+)(?::(\d+))?$/.exec(target) ?? (isIP(target) === 6 ? [target, target] : null);

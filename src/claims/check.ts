@@ -4,8 +4,13 @@
 import type { Party, SessionEvent } from '../events.js';
 import { formatEvent } from '../format.js';
 import type { TlsAlert } from '../tls/alerts.js';
-import { alert as alertOf } from '../tls/alerts.js';
-import { alertNumber, textsOf, type Expectation } from './claim.js';
+import { alert as alertOf, alertNumber } from '../tls/alerts.js';
+import type { Expectation } from './claim.js';
+
+/** A claim's `prints`, `logs` or `server`: one text or several, as a list. */
+export function textsOf(value: string | string[] | undefined): string[] {
+  return value === undefined ? [] : [value].flat();
+}
 
 export interface Observation {
   exitCode: number | null;

@@ -4,7 +4,7 @@
 // the alert, and what broken-mta itself logs in the same run. Commentary goes in `note`.
 // `broken-mta matrix --expect FILE` takes the same expectations for a user's own client.
 import { z } from 'zod';
-import { ALERT_NAMES, alertCode } from '../tls/alerts.js';
+import { ALERT_NAMES } from '../tls/alerts.js';
 import { CLIENT_NAMES, clientKind } from './clients.js';
 import { SETTING_NAMES, settingsSchema } from './settings.js';
 
@@ -69,10 +69,3 @@ export type Claim = z.output<typeof claimSchema>;
 export type Expectation = z.output<typeof expectationSchema>;
 export type AlertReference = z.output<typeof alertReference>;
 
-export function alertNumber(reference: AlertReference): number {
-  return typeof reference === 'number' ? reference : alertCode(reference)!;
-}
-
-export function textsOf(value: string | string[] | undefined): string[] {
-  return value === undefined ? [] : [value].flat();
-}

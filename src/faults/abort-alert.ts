@@ -1,4 +1,5 @@
-import { alert as describeAlert, alertNumber, alertSetting } from '../tls/alerts.js';
+import { alertSetting } from '../tls/alert-setting.js';
+import { alert as describeAlert, alertNumber } from '../tls/alerts.js';
 import { ContentType, encodeRecord } from '../tls/engine/records.js';
 import { VERSION_CODES } from '../tls/engine/suites.js';
 import { defineFault } from './fault.js';

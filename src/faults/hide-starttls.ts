@@ -1,4 +1,5 @@
-import { parseReply, replySetting } from '../smtp/reply.js';
+import { parseReply } from '../smtp/reply.js';
+import { replySetting } from '../smtp/reply-setting.js';
 import { defineFault } from './fault.js';
 
 // A pool of MX hosts behind one name where some nodes have no TLS, or a middlebox that

@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { parseReply, replySetting } from '../smtp/reply.js';
+import { parseReply } from '../smtp/reply.js';
+import { replySetting } from '../smtp/reply-setting.js';
 import { REPLY_STEPS } from '../smtp/steps.js';
 import { defineFault } from './fault.js';
 

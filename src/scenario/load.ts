@@ -2,22 +2,15 @@
 // behaviour: its name is the file's own, and `extends:` starts it from another scenario.
 // Every problem is reported at once, one a line, as file:line: field: message, so a user
 // can jump straight to each.
-import { readFileSync, readdirSync, realpathSync } from 'node:fs';
+import { readFileSync, realpathSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { LineCounter, parseDocument } from 'yaml';
 import { didYouMean } from '../suggest.js';
 import { dhGroupFromFile } from '../tls/engine/groups.js';
-import { describeIssues, locateIn, type Location, type Path } from './problems.js';
+import { builtScenario, CATALOGUE_DIR, catalogueNames, ScenarioError } from './catalogue.js';
+import { describeIssues, loadYaml, locateIn, type Location, type Path } from './problems.js';
 import { scenarioSchema, type Scenario, type ScenarioInput } from './schema.js';
 
-export const PACKAGE_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
-export const CATALOGUE_DIR = join(PACKAGE_ROOT, 'scenarios');
-
-export class ScenarioError extends Error {
-  /** Bad input exits 2, as usage errors do. */
-  readonly exitCode = 2;
-}
+export { CATALOGUE_DIR, catalogueNames, PACKAGE_ROOT, ScenarioError } from './catalogue.js';
 
 export interface LoadedScenario {
   scenario: Scenario;
@@ -29,13 +22,6 @@ function looksLikePath(reference: string): boolean {
   return reference.includes('/') || /\.ya?ml$/.test(reference);
 }
 
-export function catalogueNames(): string[] {
-  return readdirSync(CATALOGUE_DIR)
-    .filter((file) => file.endsWith('.yaml'))
-    .map((file) => basename(file, '.yaml'))
-    .sort();
-}
-
 /** A catalogue name (`weak-dh`) or a path to a YAML file, and the file it came from. */
 export function loadScenarioWithFile(reference: string): LoadedScenario {
   // Errors name the file as the user gave it.
@@ -44,7 +30,7 @@ export function loadScenarioWithFile(reference: string): LoadedScenario {
     throw new ScenarioError(`unknown scenario "${reference}"${didYouMean(reference, catalogueNames())}: \`broken-mta list\` shows the catalogue, or give a path to a .yaml file`);
   }
   const file = join(CATALOGUE_DIR, `${reference}.yaml`);
-  return { scenario: loadScenarioFile(file), file };
+  return { scenario: builtScenario(reference) ?? loadScenarioFile(file), file };
 }
 
 export function loadScenarioFile(file: string): Scenario {
@@ -72,6 +58,7 @@ function readScenarioFile(file: string, chain: readonly string[]): RawScenario {
   } catch (error) {
     throw new ScenarioError(`${file}: cannot read the scenario file: ${(error as NodeJS.ErrnoException).code ?? error}`);
   }
+  const { LineCounter, parseDocument } = loadYaml();
   const lineCounter = new LineCounter();
   const document = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
   if (document.errors.length) {

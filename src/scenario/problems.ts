@@ -1,13 +1,20 @@
 // What is wrong with a scenario, as the user should read it: one line per problem, every
 // problem at once, each `file:line: field: message`, with "did you mean" for a misspelt
 // key or value.
-import { isMap, isNode, isScalar, type Document, type LineCounter } from 'yaml';
+import { createRequire } from 'node:module';
+import type { Document, LineCounter } from 'yaml';
 import { z } from 'zod';
 import { FAULTS } from '../faults/registry.js';
 import { closest } from '../suggest.js';
 import { scenarioSchema } from './schema.js';
 
 export type Path = readonly PropertyKey[];
+
+/**
+ * yaml, loaded the first time a file is read or located: a catalogue scenario comes from
+ * the built data (catalogue.ts), and nothing that serves it needs a YAML parser.
+ */
+export const loadYaml = (): typeof import('yaml') => createRequire(import.meta.url)('yaml') as typeof import('yaml');
 
 /** Where a path is: `file:line`, and how many of its keys that file has (the deepest wins). */
 export interface Location {
@@ -112,6 +119,7 @@ function keysAt(path: Path, data: unknown, schema: z.ZodType): string[] {
 
 /** The line of the deepest key or value the path still reaches, and how deep that is. */
 export function locateIn(document: Document, lineCounter: LineCounter, path: Path): { line: number; depth: number } {
+  const { isMap, isNode, isScalar } = loadYaml();
   for (let depth = path.length; depth > 0; depth--) {
     const parent = document.getIn(path.slice(0, depth - 1) as unknown[], true) ?? (depth === 1 ? document.contents : undefined);
     if (isMap(parent)) {

@@ -3,8 +3,8 @@
 import { z } from 'zod';
 import { CERT_PROFILES, KEY_SPECS, SERVED_PROFILE_NAMES } from '../certs/profiles.js';
 import { FAULTS, findFault } from '../faults/registry.js';
-import { replySetting } from '../smtp/reply.js';
-import { alertSetting } from '../tls/alerts.js';
+import { replySetting } from '../smtp/reply-setting.js';
+import { alertSetting } from '../tls/alert-setting.js';
 import { HANDSHAKE_STEPS } from '../tls/engine/engine.js';
 import { DH_GROUP_NAMES } from '../tls/engine/groups.js';
 import { DEFAULT_SUITES, findSuite, suiteFitsVersion, SUITES, VERSION_CODES } from '../tls/engine/suites.js';

@@ -3,11 +3,10 @@
 // in scenarios/senders/.
 import { readdirSync, readFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
-import { LineCounter, parseDocument } from 'yaml';
 import { SENDER_FAULTS } from '../sender/faults/registry.js';
 import { didYouMean } from '../suggest.js';
 import { CATALOGUE_DIR, ScenarioError } from './load.js';
-import { describeIssues, locateIn, type Location, type Path, type Vocabulary } from './problems.js';
+import { describeIssues, loadYaml, locateIn, type Location, type Path, type Vocabulary } from './problems.js';
 import { senderScenarioSchema, type SenderScenario, type SenderScenarioInput } from './sender-schema.js';
 
 export const SENDER_CATALOGUE_DIR = join(CATALOGUE_DIR, 'senders');
@@ -50,6 +49,7 @@ export function loadSenderScenario(reference: string): LoadedSenderScenario {
   } catch (error) {
     throw new ScenarioError(`${file}: cannot read the scenario file: ${(error as NodeJS.ErrnoException).code ?? error}`);
   }
+  const { LineCounter, parseDocument } = loadYaml();
   const lineCounter = new LineCounter();
   const document = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
   if (document.errors.length) {

@@ -4,8 +4,7 @@
 // could not be talked to, 2 on bad input.
 import { Command, InvalidArgumentError } from 'commander';
 import type { SessionEvent } from '../events.js';
-import { formatSenderEvent, formatVerdict } from './report.js';
-import { SEND_DEFAULTS, sendScenario } from './start.js';
+import { SEND_DEFAULTS } from './defaults.js';
 
 function parseTarget(value: string): { host: string; port: number } {
   const match = /^(\[[0-9a-fA-F:.]+\]|[^:\s]+):(\d{1,5})$/.exec(value);
@@ -45,6 +44,8 @@ export function sendCommand(program: Command): void {
       const reference = options.scenario ?? program.opts<{ scenario?: string }>().scenario;
       const json = options.json ?? program.opts<{ json?: boolean }>().json;
       if (!reference) send.error('error: send needs --scenario NAME|FILE (the senders in `broken-mta list`)');
+      // Loaded when the command runs, as cli.ts's own commands do.
+      const [{ formatSenderEvent, formatVerdict }, { sendScenario }] = await Promise.all([import('./report.js'), import('./start.js')]);
       const line = (event: SessionEvent) => (json ? JSON.stringify(event) : formatSenderEvent(event));
       // Held back until the receiver has said something: one that cannot be talked to at
       // all gets one line (the error), not a "connected" line before it.

@@ -3,6 +3,7 @@
 import { loadSenderScenario, parseSenderScenarioObject } from '../scenario/sender-load.js';
 import type { SenderScenario, SenderScenarioInput } from '../scenario/sender-schema.js';
 import type { SessionEvent } from '../events.js';
+import { SEND_DEFAULTS } from './defaults.js';
 import { runSender, type SendResult } from './run.js';
 
 /** A catalogue name (`sender-pregreet`), a path to a scenario file, or a scenario object. */
@@ -26,13 +27,7 @@ export interface StartSenderOptions {
   onEvent?: (event: SessionEvent) => void;
 }
 
-export const SEND_DEFAULTS = {
-  host: '127.0.0.1',
-  from: 'sender@client.example.test',
-  rcpt: 'rcpt@example.test',
-  helo: 'client.example.test',
-  timeoutMs: 15_000,
-} as const;
+export { SEND_DEFAULTS } from './defaults.js';
 
 export function loadSender(reference: SenderReference): SenderScenario {
   return typeof reference === 'string' ? loadSenderScenario(reference).scenario : parseSenderScenarioObject(reference);

@@ -30,28 +30,38 @@ export interface FaultSession {
 }
 
 export class FaultRunner {
-  private hold: Promise<void> = Promise.resolve();
+  /** The steps some fault acts at; every other step goes on at once, unless a fault holds the session. */
+  private readonly faultedSteps: ReadonlySet<Step>;
+  private hold: Promise<void> | undefined;
 
   constructor(
     private readonly faults: readonly ConfiguredFault[],
     private readonly state: FaultState,
     private readonly session: FaultSession,
-  ) {}
+  ) {
+    this.faultedSteps = new Set(faults.flatMap((fault) => fault.steps));
+  }
 
   /**
    * Runs the faults at a step, then either `onDefault` (no fault took the step's place:
    * it goes on as normal, with the command a fault put in the client's place, if one did)
-   * or `onReplaced` (one did, or the session ended meanwhile).
+   * or `onReplaced` (one did, or the session ended meanwhile). A step no fault acts at goes
+   * on synchronously, as smtp-server itself runs a command, without an async function and a
+   * promise for nothing.
    */
   runStep(step: Step, argument: string, onDefault: (instead?: string) => void, onReplaced: () => void = () => undefined): void {
-    void this.hold
+    if (!this.faultedSteps.has(step) && !this.hold) return this.session.ending() ? onReplaced() : onDefault();
+    void (this.hold ?? Promise.resolve())
       .then(() => this.replaced(step, argument))
       .then(({ replaced, instead }) => (replaced || this.session.ending() ? onReplaced() : onDefault(instead)));
   }
 
   /** No step runs before `until` resolves: the session stalls (a fault's doing), its client's commands wait. */
   holdUntil(until: Promise<void>): void {
-    this.hold = until;
+    const hold = until.finally(() => {
+      if (this.hold === hold) this.hold = undefined;
+    });
+    this.hold = hold;
   }
 
   private async replaced(step: Step, argument: string): Promise<{ replaced: boolean; instead?: string }> {

@@ -1,13 +1,14 @@
-// The one door to smtp-server's internals. smtp-server speaks correct SMTP but has no hook
-// between STARTTLS and the handshake, before the greeting, or around a command, so the
-// session bends it by subclassing its connection. Every private member of the library that
-// broken-mta reads, writes or overrides is used here and nowhere else; the rest of the
-// SMTP layer sees the named, typed methods below. test/smtp-internals.test.ts checks each
+// The one door to smtp-server's internals (library-server.ts is its server's half).
+// smtp-server speaks correct SMTP but has no hook between STARTTLS and the handshake,
+// before the greeting, or around a command, so the session bends it by subclassing its
+// connection. Every private member of the library that broken-mta reads, writes or
+// overrides is used in these two files and nowhere else; the rest of the SMTP layer sees
+// the named, typed methods below. test/smtp-internals.test.ts checks each
 // name against the installed smtp-server, so an upgrade that renames one fails there first
 // (package.json pins the version).
-import type { Server, Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import type { SecureContext } from 'node:tls';
-import { SMTPServer, type SMTPServerOptions } from 'smtp-server';
+import type { SMTPServer } from 'smtp-server';
 import { SMTPConnection, type SMTPConnectionOptions, type TLSError } from 'smtp-server/lib/smtp-connection.js';
 import type { SMTPStream } from 'smtp-server/lib/smtp-stream.js';
 import type { EngineConfig, EngineEvent } from '../tls/engine/engine.js';
@@ -362,37 +363,4 @@ export abstract class LibraryConnection extends SMTPConnection {
  */
 function asLibrarySocket(socket: EngineSocket | EncryptedLink): Socket {
   return socket as unknown as Socket;
-}
-
-/** smtp-server's server, making our connections, with the options the library worked out. */
-export class LibraryServer<Connection extends LibraryConnection> extends SMTPServer {
-  constructor(
-    options: SMTPServerOptions,
-    private readonly makeConnection: (server: SMTPServer, socket: Socket, options: SMTPConnectionOptions | undefined) => Connection,
-    private readonly onConnection: (connection: Connection) => void,
-  ) {
-    super(options);
-  }
-
-  /**
-   * Answers the OCSP status requests of every handshake on this server's sockets: Node asks
-   * the server a TLSSocket names, which for smtp-server is its plain net.Server. With no SNI
-   * Node looks for the default context in _sharedCreds, which only a tls.Server has of its
-   * own, so the default context is put there. `answer` gets the certificate being served
-   * and returns the DER response to staple, or nothing.
-   */
-  answerOcspRequests(answer: (certificate: Buffer) => Buffer | undefined): void {
-    const plain = this.server as Server & { _sharedCreds?: SecureContext | undefined };
-    plain._sharedCreds = this.secureContext.get('*');
-    plain.on('OCSPRequest', (certificate: Buffer, _issuer: Buffer | null, callback: (error: Error | null, response?: Buffer) => void) => callback(null, answer(certificate)));
-  }
-
-  override connect(socket: Socket, socketOptions?: SMTPConnectionOptions): void {
-    const connection = this.makeConnection(this, socket, socketOptions);
-    this.connections.add(connection);
-    connection.on('error', (error: Error) => this._onError(error));
-    connection.on('connect', (data) => this._onClientConnect(data));
-    this.onConnection(connection);
-    connection.init();
-  }
 }

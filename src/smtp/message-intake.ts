@@ -76,6 +76,9 @@ export class MessageIntake {
 }
 
 function messageIdOf(raw: Buffer): string | undefined {
-  const header = raw.subarray(0, 65536).toString('latin1').split(/\r?\n\r?\n/)[0] ?? '';
+  const text = raw.subarray(0, 65536).toString('latin1');
+  // The header ends at the first empty line: found, not split out of the whole text.
+  const end = text.search(/\r?\n\r?\n/);
+  const header = end < 0 ? text : text.slice(0, end);
   return /^message-id:\s*(<[^>\r\n]+>)/im.exec(header)?.[1];
 }

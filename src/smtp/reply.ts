@@ -1,7 +1,5 @@
 // SMTP replies in one place: how a scenario writes one ("450 4.2.0 Greylisted", or several
 // lines with one code), how it is checked, parsed, and laid out on the wire and in the log.
-import { z } from 'zod';
-
 /** A reply as a scenario file gives it: `"CODE text"`, or a list of such lines. */
 export type ReplyText = string | readonly string[];
 
@@ -24,16 +22,7 @@ export function replyProblem(reply: ReplyText): string | undefined {
   return undefined;
 }
 
-/** The scenario-file setting for a reply; checked wherever it is used. */
-export const replySetting = z
-  .union([z.string(), z.array(z.string()).min(1)])
-  .superRefine((value, ctx) => {
-    const problem = replyProblem(value);
-    if (problem) ctx.addIssue({ code: 'custom', message: problem });
-  })
-  .describe('An SMTP reply: "CODE text", or a list of lines that all start with the same code');
-
-/** A reply that replySetting accepted, as its code and the text of each line. */
+/** A reply that replySetting (reply-setting.ts) accepted, as its code and the text of each line. */
 export function parseReply(reply: ReplyText): Reply {
   const raw = typeof reply === 'string' ? [reply] : reply;
   return { code: Number(raw[0]?.slice(0, 3)), lines: raw.map((line) => line.slice(4)) };

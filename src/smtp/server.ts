@@ -15,7 +15,7 @@ import { NODE_TLS_VERSIONS } from '../tls/versions.js';
 import { BrokenConnection } from './connection.js';
 import { advertisedSize } from './ehlo.js';
 import { scriptedEngineConfig } from './engine-config.js';
-import { LibraryServer } from './internals.js';
+import { LibraryServer } from './library-server.js';
 import { MessageIntake } from './message-intake.js';
 import type { ServedScenario } from './served-scenario.js';
 import type { CapturedMessage } from './types.js';

@@ -2,7 +2,6 @@
 // scripted engine, the faults, the scenario schema and the events, so an alert reads the
 // same everywhere. Code uses the keys (ALERT.handshakeFailure); people read the RFC's
 // names (handshake_failure), which are the keys spelled with underscores.
-import { z } from 'zod';
 
 export const ALERT = {
   closeNotify: 0,
@@ -65,10 +64,7 @@ export function alert(code: number): TlsAlert {
   return { code, name: alertName(code) };
 }
 
-/** An alert as a scenario file names it: by number, or by its RFC name. */
-export const alertSetting = z.union([z.number().int().min(0).max(255), z.enum(ALERT_NAMES)]);
-
-/** The number of an alert that alertSetting accepted. */
+/** The number of an alert as a scenario file names it (alertSetting, in alert-setting.ts). */
 export function alertNumber(value: number | string): number {
   if (typeof value === 'number') return value;
   const code = alertCode(value);

@@ -4,7 +4,7 @@
 import { constants, createHash, createPublicKey, privateEncrypt, publicDecrypt, sign, type KeyObject } from 'node:crypto';
 import { ALERT } from '../alerts.js';
 import { AlertError } from './alert-error.js';
-import { modPow, toBigInt, toBytes, type DhGroup } from './groups.js';
+import { dhPublicValue, dhSharedSecret, toBigInt, toBytes, type DhGroup } from './groups.js';
 import type { KeyExchangeMethod, PendingKeyExchange } from './key-exchange.js';
 import { dhParams, parseClientDhPublic, serverKeyExchange, type ClientHello } from './messages.js';
 import { VERSION_CODES } from './suites.js';
@@ -31,7 +31,7 @@ class DhePending implements PendingKeyExchange {
   premasterSecret(clientKeyExchange: Buffer): Buffer {
     const clientPublic = toBigInt(parseClientDhPublic(clientKeyExchange));
     if (clientPublic <= 1n || clientPublic >= this.group.p - 1n) throw new AlertError('the client DH public value is out of range', ALERT.illegalParameter);
-    return toBytes(modPow(clientPublic, this.privateExponent, this.group.p));
+    return toBytes(dhSharedSecret(this.group, clientPublic, this.privateExponent));
   }
 }
 
@@ -45,7 +45,7 @@ export const dheRsa: KeyExchangeMethod = {
     let publicValue: bigint;
     do {
       privateExponent = (toBigInt(random(Math.ceil(exponentBits / 8))) % (1n << BigInt(exponentBits))) | 2n;
-      publicValue = modPow(group.g, privateExponent, group.p);
+      publicValue = dhPublicValue(group, privateExponent);
     } while (publicValue <= 1n || publicValue >= group.p - 1n);
     const params = dhParams(toBytes(group.p), toBytes(group.g), toBytes(publicValue, Math.ceil(group.bits / 8)));
     const { signature, algorithm } = signParams(Buffer.concat([hello.random, serverRandom, params]), key, version, hello);

@@ -1,7 +1,7 @@
 // Diffie-Hellman groups the engine can offer. The published ones come from Node's own copies
 // of the RFC 2409/3526 MODP groups; the weak and broken ones were generated once for this
 // project (the generator is 2 unless said otherwise) and are fixed so every run serves the same.
-import { getDiffieHellman } from 'node:crypto';
+import { createDiffieHellman, getDiffieHellman, type DiffieHellman } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 
@@ -51,6 +51,55 @@ export function dhGroup(name: DhGroupName): DhGroup {
     cache.set(name, group);
   }
   return group;
+}
+
+/**
+ * OpenSSL's arithmetic for a group, where it accepts the group: one DiffieHellman object
+ * per group, since making one checks the parameters (a primality test: 0.1 s for
+ * small-subgroup), and each use sets the private value first. Undefined where OpenSSL
+ * refuses the group (a modulus under 512 bits); BigInt serves those, and the numbers
+ * OpenSSL refuses in a group it takes (a public value of 1 in a small subgroup).
+ */
+const OPENSSL = new WeakMap<DhGroup, DiffieHellman | null>();
+
+function opensslOf(group: DhGroup): DiffieHellman | undefined {
+  let dh = OPENSSL.get(group);
+  if (dh === undefined) {
+    try {
+      dh = createDiffieHellman(toBytes(group.p), toBytes(group.g));
+      // OpenSSL says what it refuses here, not when the object is made.
+      dh.setPrivateKey(Buffer.of(2));
+      dh.generateKeys();
+    } catch {
+      dh = null;
+    }
+    OPENSSL.set(group, dh);
+  }
+  return dh ?? undefined;
+}
+
+/** base^x mod p through OpenSSL where it will (7 times faster than BigInt at 2048 bits), else BigInt. */
+function groupPower(group: DhGroup, base: bigint, exponent: bigint, openssl: (dh: DiffieHellman) => Buffer): bigint {
+  const dh = opensslOf(group);
+  if (dh) {
+    try {
+      dh.setPrivateKey(toBytes(exponent));
+      return toBigInt(openssl(dh));
+    } catch {
+      // a number OpenSSL refuses to use: BigInt has no opinion
+    }
+  }
+  return modPow(base, exponent, group.p);
+}
+
+/** g^x mod p. */
+export function dhPublicValue(group: DhGroup, privateExponent: bigint): bigint {
+  return groupPower(group, group.g, privateExponent, (dh) => dh.generateKeys());
+}
+
+/** y^x mod p, the shared secret. */
+export function dhSharedSecret(group: DhGroup, peerPublic: bigint, privateExponent: bigint): bigint {
+  return groupPower(group, peerPublic, privateExponent, (dh) => dh.computeSecret(toBytes(peerPublic)));
 }
 
 export function modPow(base: bigint, exponent: bigint, modulus: bigint): bigint {
