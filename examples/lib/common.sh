@@ -33,9 +33,11 @@ stop_job() { # $1: its pid, or nothing
   [ -z "$1" ] || { kill "$1" 2>/dev/null || true; wait "$1" 2>/dev/null || true; }
 }
 
-# The Debian packages sendmail's recipes need, or exit 2 saying which are missing.
+# The Debian packages sendmail's recipes need, or exit 2 saying which are missing. Sets
+# cf_m4, the m4 file a .mc is compiled with.
 require_sendmail_tools() {
-  local missing=() tool cf_m4=/usr/share/sendmail/cf/m4/cf.m4
+  local missing=() tool
+  cf_m4=/usr/share/sendmail/cf/m4/cf.m4
   for tool in sendmail:sendmail-bin makemap:sendmail-bin m4:m4 rsyslogd:rsyslog logger:bsdutils unshare:util-linux; do
     command -v "${tool%%:*}" >/dev/null || missing+=("${tool%%:*} (package ${tool#*:})")
   done
