@@ -7,15 +7,19 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { loadScenarioWithFile as loadScenario, ScenarioError } from '../../src/scenario/load.js';
 import { loadSenderScenario, SENDER_CATALOGUE_DIR, senderCatalogueNames } from '../../src/scenario/sender-load.js';
 import { senderScenarioJsonSchema } from '../../src/scenario/write-json-schema.js';
+import { RECEIVERS } from '../../src/scenario/sender-claims.js';
+import { unsupportedSettings } from '../../src/sender/receivers.js';
 
 describe('the sender catalogue', () => {
-  it.each(senderCatalogueNames())('%s is valid, named after its file, with a whole page and claims about sendmail', (name) => {
+  it.each(senderCatalogueNames())('%s is valid, named after its file, with a whole page and claims about sendmail, Postfix and Exim', (name) => {
     const { scenario, file } = loadSenderScenario(name);
     expect(scenario.name).toBe(basename(file!, '.yaml'));
     expect(scenario.name).toMatch(/^sender-/);
     expect(scenario.summary).toBeTruthy();
     expect(scenario.imitates).toBeTruthy();
-    expect(scenario.symptoms.some((claim) => claim.receiver === 'sendmail')).toBe(true);
+    for (const receiver of RECEIVERS) expect(scenario.symptoms.some((claim) => claim.receiver === receiver), receiver).toBe(true);
+    // Each claim's settings have a counterpart in its receiver's configuration.
+    for (const claim of scenario.symptoms) expect(unsupportedSettings(claim.receiver, claim.with), `${claim.receiver} ${JSON.stringify(claim.with)}`).toEqual([]);
     expect(scenario.fixes.some((fix) => /^Receiver/.test(fix))).toBe(true);
   });
 
