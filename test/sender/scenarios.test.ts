@@ -9,6 +9,7 @@ import { loadSenderScenario, SENDER_CATALOGUE_DIR, senderCatalogueNames } from '
 import { senderScenarioJsonSchema } from '../../src/scenario/write-json-schema.js';
 import { RECEIVERS } from '../../src/scenario/sender-claims.js';
 import { unsupportedSettings } from '../../src/sender/receivers.js';
+import { receiverTable } from '../../src/sender/table.js';
 
 describe('the sender catalogue', () => {
   it.each(senderCatalogueNames())('%s is valid, named after its file, with a whole page and claims about sendmail, Postfix and Exim', (name) => {
@@ -25,6 +26,12 @@ describe('the sender catalogue', () => {
 
   it('scenarios/senders/schema.json is generated from the zod schema (run `npm run schema` when this fails)', () => {
     expect(readFileSync(join(SENDER_CATALOGUE_DIR, 'schema.json'), 'utf8')).toBe(senderScenarioJsonSchema());
+  });
+
+  it("the README's table of Postfix and Exim as receivers is the one their claims make (receiverTable)", () => {
+    const readme = readFileSync(join(SENDER_CATALOGUE_DIR, '..', '..', 'README.md'), 'utf8');
+    const table = readme.split('<!-- receivers:start -->')[1]!.split('<!-- receivers:end -->')[0]!;
+    expect(table.trim(), `paste this between the receivers markers:\n${receiverTable()}`).toBe(receiverTable());
   });
 
   it("the README's sender table lists exactly the sender files", () => {
