@@ -9,7 +9,7 @@ import { readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { postfixConfig } from '../../src/sender/receivers.js';
-import { describeReceiverClaims } from '../mta/receiver-claims.js';
+import { describeReceiverClaims, loggedLine, showRun } from '../mta/receiver-claims.js';
 import { readmeBlock, runReadmeBlock } from '../mta/readme-recipe.js';
 import { fetchMta, missingTools } from '../mta/support.js';
 import { run } from '../support/clients.js';
@@ -29,6 +29,25 @@ describe.skipIf(skipOnPurpose)('real Postfix as the receiver of broken senders',
   }, 300_000);
 
   describeReceiverClaims('postfix', 'Postfix', (settings) => PostfixReceiver.start({ settings: postfixConfig(settings) }));
+
+  it('SMTP smuggling: smtpd_forbid_bare_newline = yes (its exclusions emptied), set with postconf and postfix reload on the running smtpd, stops the split', async () => {
+    const receiver = await PostfixReceiver.start();
+    try {
+      const before = await receiver.send('sender-smtp-smuggling');
+      expect(before.sent.outcome, showRun('Postfix', before)).toMatchObject({ split: true, messages: 3 });
+      loggedLine('Postfix', before, /postfix\/qmgr\[\d+\]: [0-9A-F]+: from=<spoofed@example\.test>, size=\d+, nrcpt=1 \(queue active\)/);
+      expect(before.queued).toBe(3);
+
+      await receiver.reconfigure(postfixConfig({ bareNewline: 'refused' }));
+      const after = await receiver.send('sender-smtp-smuggling');
+      expect(after.sent.outcome, showRun('Postfix', after)).toMatchObject({ split: false, delivered: true, messages: 2 });
+      expect(after.log.filter((line) => line.includes('spoofed@example.test')), showRun('Postfix', after)).toEqual([]);
+      expect(after.queued).toBe(2);
+      expect(after.sent.asExpected).toBe(true);
+    } finally {
+      await receiver.stop();
+    }
+  }, 60_000);
 
   describe('examples/postfix/receive.sh, as the README prints it', () => {
     it.each([

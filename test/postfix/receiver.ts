@@ -11,7 +11,7 @@ import { chownSync, copyFileSync, existsSync, mkdirSync, readdirSync, readFileSy
 import { join } from 'node:path';
 import { CertificateCache } from '../../src/certs/cache.js';
 import { DEFAULT_HOSTNAME, defaultCertDir } from '../../src/index.js';
-import { mtaCommand, RUN_IN_NAMESPACE, STOCK_CONFIG, unpacked, workDir } from '../mta/support.js';
+import { mtaCommand, RUN_IN_NAMESPACE, sleep, STOCK_CONFIG, unpacked, workDir } from '../mta/support.js';
 import { freePort, RECEIVER_HOSTNAME, sendAndWatch, waitListening, type Receiver, type ReceiverRun } from '../mta/receiver.js';
 import { run } from '../support/clients.js';
 
@@ -104,6 +104,18 @@ export class PostfixReceiver implements Receiver {
     const result = await mtaCommand('postfix', args);
     if (result.code !== 0) throw new Error(`${args.join(' ')} failed (exit ${result.code}): ${result.output}\n${this.logLines().join('\n')}`);
     return result.stdout;
+  }
+
+  /** An admin's change on the running receiver: `postconf -e`, then `postfix reload`. */
+  async reconfigure(settings: string[]): Promise<void> {
+    const from = this.logLines().length;
+    await this.postfix(['postconf', '-c', this.conf, '-e', ...settings.map((s) => s.replace(/\s*=\s*/, '='))]);
+    await this.postfix(['postfix', '-c', this.conf, 'reload']);
+    const deadline = Date.now() + 10_000;
+    while (!this.logLines().slice(from).some((line) => /postfix\/master\[\d+\]: reload -- /.test(line))) {
+      if (Date.now() > deadline) throw new Error(`postfix reload: no "reload --" line in 10 s\n${this.logLines().slice(from).join('\n')}`);
+      await sleep(25);
+    }
   }
 
   logLines(): string[] {
