@@ -101,7 +101,7 @@ in_ns exim4 -C "$work/exim4.conf" -bV >"$work/check.out" 2>&1 || { echo "Exim re
 # 3. One daemon, on 127.0.0.1 and a free port, in place of your local_interfaces.
 port=$(node -e "const s = require('net').createServer().listen(0, '127.0.0.1', () => { console.log(s.address().port); s.close(); })")
 set -m
-in_ns exim4 -C "$work/exim4.conf" -bdf -oX "127.0.0.1.$port" >"$work/daemon.out" 2>&1 &
+in_ns exim4 -C "$work/exim4.conf" -bdf -oX "127.0.0.1.$port" -oP "$work/exim.pid" >"$work/daemon.out" 2>&1 &
 daemon_pid=$!
 set +m
 hexport=$(printf '%04X' "$port")

@@ -87,7 +87,8 @@ export class EximReceiver implements Receiver {
 
   /** `exim4 -bdf`, in a process group of its own: stop() ends it and every session it forked. */
   private async startDaemon(): Promise<void> {
-    const args = ['exim', 'exim4', '-C', join(this.dir, 'exim4.conf'), '-bdf', '-oX', `127.0.0.1.${this.port}`];
+    // A pid file, so that .ci/run can stop a daemon a killed test run left behind.
+    const args = ['exim', 'exim4', '-C', join(this.dir, 'exim4.conf'), '-bdf', '-oX', `127.0.0.1.${this.port}`, '-oP', join(this.dir, 'exim.pid')];
     const daemon = spawn(RUN_IN_NAMESPACE, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     this.daemon = daemon;
     daemon.stdout!.on('data', (chunk: Buffer) => (this.output += chunk));
