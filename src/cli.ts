@@ -13,7 +13,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import type { CaptureFlags } from './capture/command.js';
 import type { CertificateCache } from './certs/cache.js';
-import { CLIENT_NAMES, clientKind, invocationLines, PLACEHOLDERS, type Target } from './claims/clients.js';
+import { CLIENT_NAMES, clientKind, PLACEHOLDERS, type Target } from './claims/clients.js';
 import { DEFAULT_HOST, DEFAULT_HOSTNAME, defaultCertDir } from './defaults.js';
 import { makeWritableDir } from './dirs.js';
 import { DEFAULT_LIMITS } from './limits.js';
@@ -149,16 +149,21 @@ async function showTarget(flags: ServeFlags & { port: number }): Promise<Target>
 
 program
   .command('explain')
-  .description("the scenarios that reproduce a line your MTA or client logged, best first")
+  .description("the scenarios that reproduce a line your MTA or client logged (or your MTA logged receiving from a broken sender), best first")
   .argument('<log line>', 'the line, quoted, as the log has it')
   .option('-n, --count <n>', 'how many scenarios to show', parseCount, 3)
   .addHelpText('after', '\nExample:\n  broken-mta explain "STARTTLS=client, error: connect failed=-1, reason=dh key too small, SSL_error=1"\n')
   .action(async (line: string, options: { count: number }) => {
-    const [{ explainCapture, readCapturedFindings }, { explain }] = await Promise.all([import('./capture/command.js'), import('./explain.js')]);
+    const [{ explainCapture, readCapturedFindings }, { explain }, { explanationLines }, { loadSenderScenario, senderCatalogueNames }] = await Promise.all([
+      import('./capture/command.js'),
+      import('./explain.js'),
+      import('./explain-report.js'),
+      import('./scenario/sender-load.js'),
+    ]);
     const captured = readCapturedFindings(line);
     if (captured) return void (process.exitCode = explainCapture(captured, options.count));
-    const scenarios = await catalogue();
-    const found = explain(line, scenarios, options.count);
+    const senders = senderCatalogueNames().map((name) => loadSenderScenario(name).scenario);
+    const found = explain(line, await catalogue(), options.count, senders);
     if (!found.matches.length) {
       // Like grep: nothing found is an answer (exit 1), not bad input.
       process.stderr.write("broken-mta: no scenario's symptoms share a telling word with that line; `broken-mta list` shows the catalogue\n");
@@ -167,13 +172,7 @@ program
     }
     if (found.tied > 1) console.log(`${found.tied} scenarios match this line equally well: it does not tell them apart.`);
     const target = await showTarget(program.opts<ServeFlags & { port: number }>());
-    for (const [index, match] of found.matches.entries()) {
-      console.log(`${index + 1}. ${match.scenario}: ${match.summary}`);
-      console.log(`   ${match.claim.client}: ${match.text}${match.exact ? ' (the exact text)' : ''}`);
-      if (!match.exact) console.log(`   shared: ${match.shared.join(', ')}`);
-      console.log(`   run it: broken-mta --scenario ${match.scenario}`);
-      console.log(`   then:   ${invocationLines(clientKind(match.claim.client)!.invoke(match.claim.with ?? {}, target, 1)).join('\n           ')}`);
-    }
+    for (const [index, match] of found.matches.entries()) console.log(explanationLines(match, index, target).join('\n'));
   });
 
 program
