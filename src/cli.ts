@@ -13,9 +13,10 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import type { CaptureFlags } from './capture/command.js';
 import type { CertificateCache } from './certs/cache.js';
-import { CLIENT_NAMES, clientKind, PLACEHOLDERS, type Target } from './claims/clients.js';
+import type { Target } from './claims/clients.js';
 import { DEFAULT_HOST, DEFAULT_HOSTNAME, defaultCertDir } from './defaults.js';
 import { makeWritableDir } from './dirs.js';
+import { describeMatrix } from './matrix-help.js';
 import { DEFAULT_LIMITS } from './limits.js';
 import { builtBehaviour, builtScenario, catalogueNames, PACKAGE_ROOT, ScenarioError } from './scenario/catalogue.js';
 import { catalogue, namesOf, scenarioOf } from './scenario-lookup.js';
@@ -220,27 +221,16 @@ async function printPortMap(map: { host: string; ports: Record<string, number>; 
   console.log(text);
 }
 
-const SWAKS_EXAMPLE = clientKind('swaks')!.invoke({}, PLACEHOLDERS, 1);
-const MATRIX_EXAMPLES = [
-  ['broken-mta matrix --scenarios good,expired-cert,groupwise-450 -- python3 examples/matrix/smtplib_client.py {host} {port} {ca}', 'what your client does, scenario by scenario'],
-  [
-    'broken-mta matrix --jobs 4 --expect examples/matrix/smtplib.expect.yaml --junit matrix-smtplib.xml -- python3 examples/matrix/smtplib_client.py {host} {port} {ca}',
-    'the whole catalogue, held to your own expectations: exit 1 on a change',
-  ],
-  [`broken-mta matrix --client swaks --scenarios good,weak-dh,greylist -- ${SWAKS_EXAMPLE.kind === 'command' ? SWAKS_EXAMPLE.argv.join(' ') : ''}`, "held to the catalogue's claims for swaks, run its default way"],
-];
-
 program
   .command('matrix')
   .description('run any client command against each scenario and report what happened; with expectations, pass or fail')
   .argument('<command...>', 'after --: the client command; {host} {port} {scenario} {ca} are filled in')
   .option('--scenarios <names>', 'a comma-separated list (default: the whole catalogue)')
   .option('--expect <file>', 'YAML keyed by scenario name: what your client should show there (as a scenario page\'s claims, without client)')
-  .option('--client <kind>', `hold each row to the catalogue's claims for ${CLIENT_NAMES.join(', ')}, run the catalogue's default way (README); for postfix and exim the command prints what the MTA logged (examples/postfix/run.sh --to {host}:{port} main.cf)`)
+  .option('--client <kind>', "hold each row to the catalogue's claims for a client kind")
   .option('--junit <file>', 'also write the results as JUnit XML')
   .option('--timeout <ms>', 'how long one client run may take; a server session may idle half of it', parseCount, 20_000)
   .option('--jobs <n>', 'how many scenarios run at once, each on its own port', parseCount, 1)
-  .addHelpText('after', `\nWithout --expect or --client each row says what was observed, and the run exits 0.\n\nExamples (from a checkout of broken-mta):\n${MATRIX_EXAMPLES.map(([command, what]) => `  ${command}\n      ${what}`).join('\n')}\n`)
   .action(async (command: string[], options: { scenarios?: string; expect?: string; client?: string; junit?: string; timeout: number; jobs: number }) => {
     const flags = program.opts<ServeFlags>();
     const [{ catalogueExpectations, runMatrix }, { formatJUnit, formatTable }, { loadExpectFile }, { writeAtomically }] = await Promise.all([
@@ -249,6 +239,7 @@ program
       import('./claims/expect-file.js'),
       import('./certs/cache.js'),
     ]);
+    const { CLIENT_NAMES, clientKind } = await import('./claims/clients.js');
     if (options.client && options.expect) throw new UsageError('give --expect FILE or --client KIND, not both');
     const kind = options.client ? clientKind(options.client) : undefined;
     if (options.client && !kind) throw new UsageError(`--client: "${options.client}" is not a client the catalogue has claims for (${CLIENT_NAMES.join(', ')})`);
@@ -383,6 +374,9 @@ async function serve(reference: string, flags: ServeFlags & { port: number }): P
   console.log(flags.json ? JSON.stringify({ type: 'listening', host, port, scenario: scenario.name, ...(crlUrl ? { crlUrl } : {}) }) : `listening on ${host}:${port} scenario=${scenario.name}`);
   runUntilStopped(servingScenarios([running!]), flags, { scenario: false });
 }
+program.hook('preSubcommand', async (_program, command) => {
+  if (command.name() === 'matrix') await describeMatrix(command);
+});
 try {
   await program.parseAsync(process.argv);
 } catch (error) {
