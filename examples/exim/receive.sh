@@ -60,9 +60,16 @@ if [ -x /usr/sbin/exim4 ]; then export BROKEN_MTA_MTA_ROOT=/; else "$root/test/m
 work=$(mktemp -d "${TMPDIR:-/tmp}/broken-mta-exim-receive.XXXXXX")
 chmod 755 "$work" # Exim's receiving processes (user Debian-exim) work below it
 daemon_pid=
+stop_daemon() {
+  # The daemon leads a process group of its own (set -m below): its sessions go too, and
+  # whatever of the group outlives SIGTERM for 5 s gets SIGKILL.
+  kill -- "-$daemon_pid" 2>/dev/null || true
+  wait "$daemon_pid" 2>/dev/null || true
+  for _ in $(seq 50); do pgrep -g "$daemon_pid" >/dev/null || return 0; sleep 0.1; done
+  kill -KILL -- "-$daemon_pid" 2>/dev/null || true
+}
 cleanup() {
-  # The daemon leads a process group of its own (set -m below): its sessions go too.
-  [ -z "$daemon_pid" ] || { kill -- "-$daemon_pid" 2>/dev/null || true; wait "$daemon_pid" 2>/dev/null || true; }
+  [ -z "$daemon_pid" ] || stop_daemon
   if [ "${KEEP:-}" = 1 ]; then echo "kept: $work" >&2; else rm -rf "$work"; fi
 }
 trap cleanup EXIT

@@ -43,7 +43,7 @@ describe.skipIf(skipOnPurpose)('real Exim as the receiver of broken senders', ()
       for (const row of block.rows) expect(result.stdout, result.output).toMatch(row);
       // Nothing left behind: no work folder, no daemon reading its configuration there.
       expect(readdirSync(tmpdir()).filter((name) => name.startsWith('broken-mta-exim-receive.'))).toEqual([]);
-      expect((await run('pgrep', ['-f', 'broken-mta-exim-receive'])).stdout).toBe('');
+      expect((await run('pgrep', ['-f', 'broken-mta-exim-receive\\.'])).stdout).toBe('');
     }, 120_000);
   });
 });

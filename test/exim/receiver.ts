@@ -12,7 +12,7 @@ import { chmodSync, chownSync, copyFileSync, existsSync, mkdirSync, readdirSync,
 import { join } from 'node:path';
 import { CertificateCache } from '../../src/certs/cache.js';
 import { DEFAULT_HOSTNAME, defaultCertDir } from '../../src/index.js';
-import { RUN_IN_NAMESPACE, STOCK_CONFIG, workDir } from '../mta/support.js';
+import { RUN_IN_NAMESPACE, sleep, STOCK_CONFIG, workDir } from '../mta/support.js';
 import { freePort, RECEIVER_HOSTNAME, sendAndWatch, waitListening, type Receiver, type ReceiverRun } from '../mta/receiver.js';
 
 function eximIds(): { uid: number; gid: number } {
@@ -46,6 +46,15 @@ function receiverMacros(dir: string, certFile: string, caFile: string): string[]
     // What Exim takes waits in the spool: no delivery, no bounce.
     'queue_only = true',
   ];
+}
+
+function groupAlive(pgid: number): boolean {
+  try {
+    process.kill(-pgid, 0);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 export class EximReceiver implements Receiver {
@@ -133,6 +142,10 @@ export class EximReceiver implements Receiver {
       const timer = setTimeout(() => signal('SIGKILL'), 3000);
       await this.exited;
       clearTimeout(timer);
+      // The sessions the daemon forked share its group; one may outlive it a moment.
+      const deadline = Date.now() + 5000;
+      while (groupAlive(daemon.pid) && Date.now() < deadline) await sleep(50);
+      if (groupAlive(daemon.pid)) signal('SIGKILL');
     }
     rmSync(this.dir, { recursive: true, force: true });
   }

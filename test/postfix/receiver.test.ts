@@ -62,7 +62,7 @@ describe.skipIf(skipOnPurpose)('real Postfix as the receiver of broken senders',
       for (const row of block.rows) expect(result.stdout, result.output).toMatch(row);
       // Nothing left behind: no work folder, no daemon reading its configuration there.
       expect(readdirSync(tmpdir()).filter((name) => name.startsWith('broken-mta-postfix-receive.'))).toEqual([]);
-      expect((await run('pgrep', ['-f', 'broken-mta-postfix-receive'])).stdout).toBe('');
+      expect((await run('pgrep', ['-f', 'broken-mta-postfix-receive\\.'])).stdout).toBe('');
     }, 120_000);
   });
 });
