@@ -19,7 +19,7 @@ export const LAYERS: ReadonlyArray<{ name: string; files: RegExp }> = [
   // The sender's printing and pages are tools too; its client machine is SMTP, its faults faults.
   { name: 'tools', files: /^((matrix|matrix-report|explain|format|serving|usage-error|scenario-lookup)\.ts|claims\/(check|observe|run|page|expect-file|docs)\.ts)$|^capture\/|^sender\/(command|page|report)\.ts$/ },
   { name: 'control', files: /^control\// },
-  { name: 'api', files: /^(index|store)\.ts$/ },
+  { name: 'api', files: /^(index|store|domain)\.ts$/ },
   { name: 'vocabulary', files: /^(limits|defaults|smtp\/(steps|reply|reply-setting|types)|tls\/(alerts|alert-setting))\.ts$/ },
   { name: 'smtp', files: /^smtp\/|^sender\/(?!faults\/)/ },
   { name: 'scenario', files: /^(scenario|claims)\// },
