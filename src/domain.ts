@@ -121,7 +121,9 @@ async function startOnFreeLoopback(scenario: Scenario, options: StartDomainsOpti
   for (let attempt = 1; ; attempt++) {
     const host = `127.54.${1 + Math.floor(Math.random() * 254)}.${1 + Math.floor(Math.random() * 254)}`;
     try {
-      return await startScenario(scenario, { ...options, host, port: MX_PORT });
+      // The server's own options only: the resolver's and the zone's are not its business.
+      const { resolverAddress: _resolver, extraRecords: _records, ...serverOptions } = options;
+      return await startScenario(scenario, { ...serverOptions, host, port: MX_PORT });
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
       if (code === 'EACCES') throw new Error(`cannot listen on ${host}:${MX_PORT}: port ${MX_PORT} needs root`);

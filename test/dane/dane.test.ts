@@ -12,7 +12,8 @@
 //
 // Needs root and Debian's knot, knot-dnsutils, unbound (.ci/run installs them) besides
 // Postfix and Exim (test/mta/fetch.sh); BROKEN_MTA_NO_DANE=1 skips the suite on purpose.
-import { rmSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { describeExpectation, mismatches } from '../../src/claims/check.js';
 import { startDomains, type RunningDomains } from '../../src/domain.js';
@@ -32,6 +33,28 @@ let served: RunningDomains;
 let postfix: Map<string, PostfixAttempt>;
 let exim: Map<string, EximAttempt>;
 const fingers = new Map<string, string>();
+
+type Verdict = 'delivered, verified' | 'delivered, not verified' | 'delivered in plaintext' | 'deferred' | 'bounced';
+
+/** What became of the message, verification included: Postfix says "Verified", Exim CV=dane. */
+function verdictOf(attempt: Attempt, verified: RegExp): Verdict {
+  if (attempt.outcome === 'deferred' || attempt.outcome === 'bounced') return attempt.outcome;
+  if (attempt.outcome === 'delivered in plaintext') return attempt.outcome;
+  return attempt.log.some((line) => verified.test(line)) ? 'delivered, verified' : 'delivered, not verified';
+}
+
+/** The README's table of DANE outcomes: scenario, then per judge `verdict: \`line\``. */
+function readmeTable(): Array<{ scenario: string; cells: Array<{ verdict: string; line: string }> }> {
+  const readme = readFileSync(join(import.meta.dirname, '..', '..', 'README.md'), 'utf8');
+  const table = readme.split('<!-- dane:start -->')[1]!.split('<!-- dane:end -->')[0]!;
+  return [...table.matchAll(/^\| `([a-z0-9-]+)` \| (.+) \|$/gm)].map(([, scenario, rest]) => ({
+    scenario: scenario!,
+    cells: rest!.split(' | ').map((cell) => {
+      const [, verdict, line] = /^(.+?): `(.+)`$/.exec(cell)!;
+      return { verdict: verdict!, line: line! };
+    }),
+  }));
+}
 
 /** Throws, naming the claim and showing the MTA's log, when the claim does not hold. */
 function assertClaim(scenario: Scenario, index: number, attempt: Attempt | undefined): void {
@@ -91,6 +114,22 @@ describe.skipIf(SKIP_DANE)('the dane-* scenarios, judged by Postfix, posttls-fin
       });
     });
   }
+
+  it("the README's table says what each judge did, and the line that says so", () => {
+    const rows = readmeTable();
+    expect(rows.map((row) => row.scenario).sort()).toEqual(DANE_SCENARIOS.map((scenario) => scenario.name).sort());
+    for (const { scenario, cells } of rows) {
+      const judged: Array<[Attempt | undefined, RegExp]> = [
+        [postfix.get(scenario), /Verified TLS connection established/],
+        [exim.get(scenario), / CV=dane /],
+      ];
+      cells.forEach(({ verdict, line }, index) => {
+        const [attempt, verified] = judged[index]!;
+        expect(`${scenario}: ${verdictOf(attempt!, verified)}`).toBe(`${scenario}: ${verdict}`);
+        expect(attempt!.log.some((logged) => logged.includes(line)), `${scenario}: "${line}" in\n${attempt!.log.join('\n')}`).toBe(true);
+      });
+    }
+  });
 
   it('dane-valid: its TLSA record is answered with the AD bit (validated from the trust anchor)', async () => {
     const answer = await kdig(served, '_25._tcp.mx1.dane-valid.test', 'TLSA');
