@@ -11,7 +11,7 @@
 // `npm run bench throughput` once first: it fetches smtp-source into bench/.postfix/).
 // The profile is kept in DIR (default: a folder under the system's temp folder, printed).
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -30,7 +30,11 @@ if (!LOADS[kind]) {
   console.error('usage: node bench/profile.mjs dhe|engine|tls13|throughput [--out DIR] [--seconds N] [--messages N]');
   process.exit(2);
 }
-const out = option('--out', undefined) ?? mkdtempSync(join(tmpdir(), 'broken-mta-profile-'));
+// Each run profiles into a folder of its own (inside --out when given, kept; else removed
+// after the summary), so the summary is never of an older run's profile.
+const keep = option('--out', undefined);
+if (keep) mkdirSync(keep, { recursive: true });
+const out = mkdtempSync(join(keep ?? tmpdir(), 'broken-mta-profile-'));
 const { scenario, load, under } = LOADS[kind];
 
 const server = spawn('node', ['--cpu-prof', '--cpu-prof-dir', out, join(ROOT, 'dist', 'cli.js'), '--scenario', scenario, '--port', '0', '--max-connections-per-client', '1000'], {
@@ -71,3 +75,5 @@ if (kind === 'throughput') {
 await new Promise((resolve) => (server.once('exit', resolve), server.kill('SIGINT')));
 const file = join(out, readdirSync(out).find((name) => name.endsWith('.cpuprofile')));
 console.log(execFileSync('node', [join(ROOT, 'bench', 'profile-summary.mjs'), file, ...under.flatMap((name) => ['--under', name]), '--tree', option('--tree', '6')], { encoding: 'utf8' }));
+if (keep) console.error(`profile: ${file}`);
+else rmSync(out, { recursive: true, force: true });

@@ -13,9 +13,10 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import type { CaptureFlags } from './capture/command.js';
 import type { CertificateCache } from './certs/cache.js';
-import { CLIENT_NAMES, clientKind, invocationLines, PLACEHOLDERS, type Target } from './claims/clients.js';
+import type { Target } from './claims/clients.js';
 import { DEFAULT_HOST, DEFAULT_HOSTNAME, defaultCertDir } from './defaults.js';
 import { makeWritableDir } from './dirs.js';
+import { describeMatrix } from './matrix-help.js';
 import { DEFAULT_LIMITS } from './limits.js';
 import { builtBehaviour, builtScenario, catalogueNames, PACKAGE_ROOT, ScenarioError } from './scenario/catalogue.js';
 import { catalogue, namesOf, scenarioOf } from './scenario-lookup.js';
@@ -150,16 +151,21 @@ async function showTarget(flags: ServeFlags & { port: number }): Promise<Target>
 
 program
   .command('explain')
-  .description("the scenarios that reproduce a line your MTA or client logged, best first")
+  .description("the scenarios that reproduce a line your MTA or client logged (or your MTA logged receiving from a broken sender), best first")
   .argument('<log line>', 'the line, quoted, as the log has it')
   .option('-n, --count <n>', 'how many scenarios to show', parseCount, 3)
   .addHelpText('after', '\nExample:\n  broken-mta explain "STARTTLS=client, error: connect failed=-1, reason=dh key too small, SSL_error=1"\n')
   .action(async (line: string, options: { count: number }) => {
-    const [{ explainCapture, readCapturedFindings }, { explain }] = await Promise.all([import('./capture/command.js'), import('./explain.js')]);
+    const [{ explainCapture, readCapturedFindings }, { explain }, { explanationLines }, { loadSenderScenario, senderCatalogueNames }] = await Promise.all([
+      import('./capture/command.js'),
+      import('./explain.js'),
+      import('./explain-report.js'),
+      import('./scenario/sender-load.js'),
+    ]);
     const captured = readCapturedFindings(line);
     if (captured) return void (process.exitCode = explainCapture(captured, options.count));
-    const scenarios = await catalogue();
-    const found = explain(line, scenarios, options.count);
+    const senders = senderCatalogueNames().map((name) => loadSenderScenario(name).scenario);
+    const found = explain(line, await catalogue(), options.count, senders);
     if (!found.matches.length) {
       // Like grep: nothing found is an answer (exit 1), not bad input.
       process.stderr.write("broken-mta: no scenario's symptoms share a telling word with that line; `broken-mta list` shows the catalogue\n");
@@ -168,13 +174,7 @@ program
     }
     if (found.tied > 1) console.log(`${found.tied} scenarios match this line equally well: it does not tell them apart.`);
     const target = await showTarget(program.opts<ServeFlags & { port: number }>());
-    for (const [index, match] of found.matches.entries()) {
-      console.log(`${index + 1}. ${match.scenario}: ${match.summary}`);
-      console.log(`   ${match.claim.client}: ${match.text}${match.exact ? ' (the exact text)' : ''}`);
-      if (!match.exact) console.log(`   shared: ${match.shared.join(', ')}`);
-      console.log(`   run it: broken-mta --scenario ${match.scenario}`);
-      console.log(`   then:   ${invocationLines(clientKind(match.claim.client)!.invoke(match.claim.with ?? {}, target, 1)).join('\n           ')}`);
-    }
+    for (const [index, match] of found.matches.entries()) console.log(explanationLines(match, index, target).join('\n'));
   });
 
 program
@@ -222,27 +222,16 @@ async function printPortMap(map: { host: string; ports: Record<string, number>; 
   console.log(text);
 }
 
-const SWAKS_EXAMPLE = clientKind('swaks')!.invoke({}, PLACEHOLDERS, 1);
-const MATRIX_EXAMPLES = [
-  ['broken-mta matrix --scenarios good,expired-cert,groupwise-450 -- python3 examples/matrix/smtplib_client.py {host} {port} {ca}', 'what your client does, scenario by scenario'],
-  [
-    'broken-mta matrix --jobs 4 --expect examples/matrix/smtplib.expect.yaml --junit matrix-smtplib.xml -- python3 examples/matrix/smtplib_client.py {host} {port} {ca}',
-    'the whole catalogue, held to your own expectations: exit 1 on a change',
-  ],
-  [`broken-mta matrix --client swaks --scenarios good,weak-dh,greylist -- ${SWAKS_EXAMPLE.kind === 'command' ? SWAKS_EXAMPLE.argv.join(' ') : ''}`, "held to the catalogue's claims for swaks, run its default way"],
-];
-
 program
   .command('matrix')
   .description('run any client command against each scenario and report what happened; with expectations, pass or fail')
   .argument('<command...>', 'after --: the client command; {host} {port} {scenario} {ca} are filled in')
   .option('--scenarios <names>', 'a comma-separated list (default: the whole catalogue)')
   .option('--expect <file>', 'YAML keyed by scenario name: what your client should show there (as a scenario page\'s claims, without client)')
-  .option('--client <kind>', `hold each row to the catalogue's claims for ${CLIENT_NAMES.join(', ')}, run the catalogue's default way (README); for postfix and exim the command prints what the MTA logged (examples/postfix/run.sh --to {host}:{port} main.cf)`)
+  .option('--client <kind>', "hold each row to the catalogue's claims for a client kind")
   .option('--junit <file>', 'also write the results as JUnit XML')
   .option('--timeout <ms>', 'how long one client run may take; a server session may idle half of it', parseCount, 20_000)
   .option('--jobs <n>', 'how many scenarios run at once, each on its own port', parseCount, 1)
-  .addHelpText('after', `\nWithout --expect or --client each row says what was observed, and the run exits 0.\n\nExamples (from a checkout of broken-mta):\n${MATRIX_EXAMPLES.map(([command, what]) => `  ${command}\n      ${what}`).join('\n')}\n`)
   .action(async (command: string[], options: { scenarios?: string; expect?: string; client?: string; junit?: string; timeout: number; jobs: number }) => {
     const flags = program.opts<ServeFlags>();
     const [{ catalogueExpectations, runMatrix }, { formatJUnit, formatTable }, { loadExpectFile }, { writeAtomically }] = await Promise.all([
@@ -251,6 +240,7 @@ program
       import('./claims/expect-file.js'),
       import('./certs/cache.js'),
     ]);
+    const { CLIENT_NAMES, clientKind } = await import('./claims/clients.js');
     if (options.client && options.expect) throw new UsageError('give --expect FILE or --client KIND, not both');
     const kind = options.client ? clientKind(options.client) : undefined;
     if (options.client && !kind) throw new UsageError(`--client: "${options.client}" is not a client the catalogue has claims for (${CLIENT_NAMES.join(', ')})`);
@@ -386,6 +376,9 @@ async function serve(reference: string, flags: ServeFlags & { port: number }): P
   console.log(flags.json ? JSON.stringify({ type: 'listening', host, port, scenario: scenario.name, ...(crlUrl ? { crlUrl } : {}) }) : `listening on ${host}:${port} scenario=${scenario.name}`);
   runUntilStopped(servingScenarios([running!]), flags, { scenario: false });
 }
+program.hook('preSubcommand', async (_program, command) => {
+  if (command.name() === 'matrix') await describeMatrix(command);
+});
 try {
   await program.parseAsync(process.argv);
 } catch (error) {

@@ -4,22 +4,29 @@
 // whole line) wins outright, the longest text first. Otherwise the line matches by the words
 // it shares with a claim, rare words counting more (a plain tf-idf), and a word that a
 // third of the scenarios have too ("smtp", "tls", "failed") counts for nothing.
+//
+// Sender scenarios are in the index too: their claims quote what a *receiving* MTA logs
+// (sendmail's `STARTTLS=server, error: accept failed`, Postfix's `improper command
+// pipelining after DATA`), so a line from a receiver's log finds the broken sender.
 import type { Claim } from './claims/claim.js';
 import { textsOf } from './claims/check.js';
+import type { ReceiverClaim } from './scenario/sender-claims.js';
 import type { Scenario } from './scenario/schema.js';
+import type { SenderScenario } from './scenario/sender-schema.js';
 
-export interface Explanation {
+/** A server scenario's claim (a client's words), or a sender scenario's (a receiver's). */
+export type Matched = { kind: 'server'; claim: Claim } | { kind: 'sender'; claim: ReceiverClaim };
+
+export type Explanation = Matched & {
   scenario: string;
   summary: string;
-  /** The claim that matched best, and its text that matched. */
-  claim: Claim;
   text: string;
   /** Whether the text itself is in the line (or the line in it). */
   exact: boolean;
   /** The words of the log line that the text has too. */
   shared: string[];
   score: number;
-}
+};
 
 export interface ExplainResult {
   matches: Explanation[];
@@ -28,7 +35,7 @@ export interface ExplainResult {
 }
 
 /** Words that say nothing about the failure: every log line of a mail client has them. */
-const NOISE = new Set(['the', 'a', 'an', 'and', 'or', 'of', 'to', 'in', 'on', 'at', 'for', 'by', 'is', 'with', 'then', 'from', 'ssl', 'routines', 'error', 'relay', 'smtp', 'esmtp', 'mail', 'server', 'client']);
+const NOISE = new Set(['the', 'a', 'an', 'and', 'or', 'of', 'to', 'in', 'on', 'at', 'for', 'by', 'is', 'with', 'then', 'from', 'ssl', 'routines', 'error', 'relay', 'smtp', 'esmtp', 'mail', 'server', 'client', 'hello']);
 
 /** A word in more than this share of the scenarios tells none of them apart. */
 const COMMON_SHARE = 1 / 3;
@@ -43,22 +50,34 @@ function words(text: string): string[] {
     .filter((word) => !NOISE.has(word) && !/^[0-9a-f]{8,}$/.test(word));
 }
 
-interface Entry {
-  scenario: Scenario;
-  claim: Claim;
+type Entry = Matched & {
+  scenario: { name: string; summary?: string | undefined };
   text: string;
   /** A quoted text (prints, logs, server) can match exactly; a note only by its words. */
   quoted: boolean;
   words: Set<string>;
-}
+};
 
-function entriesOf(scenarios: readonly Scenario[]): Entry[] {
-  return scenarios.flatMap((scenario) =>
+function entriesOf(scenarios: readonly Scenario[], senders: readonly SenderScenario[]): Entry[] {
+  const entry = (matched: Matched, scenario: Entry['scenario'], text: string, quoted: boolean): Entry => ({ ...matched, scenario, text, quoted, words: new Set(words(text)) });
+  const ofServers = scenarios.flatMap((scenario) =>
     scenario.symptoms.flatMap((claim) => [
-      ...[...textsOf(claim.prints), ...textsOf(claim.logs), ...textsOf(claim.server)].map((text) => ({ scenario, claim, text, quoted: true, words: new Set(words(text)) })),
-      ...(claim.note ? [{ scenario, claim, text: claim.note, quoted: false, words: new Set(words(claim.note)) }] : []),
+      ...[...textsOf(claim.prints), ...textsOf(claim.logs), ...textsOf(claim.server)].map((text) => entry({ kind: 'server', claim }, scenario, text, true)),
+      ...(claim.note ? [entry({ kind: 'server', claim }, scenario, claim.note, false)] : []),
     ]),
   );
+  const ofSenders = senders.flatMap((scenario) =>
+    scenario.symptoms.flatMap((claim) => [
+      ...[...textsOf(claim.logs), ...textsOf(claim.prints)].map((text) => entry({ kind: 'sender', claim }, scenario, text, true)),
+      ...(claim.note ? [entry({ kind: 'sender', claim }, scenario, claim.note, false)] : []),
+    ]),
+  );
+  return [...ofServers, ...ofSenders];
+}
+
+function explanation(entry: Entry, exact: boolean, shared: string[], score: number): Explanation {
+  const matched: Matched = entry.kind === 'server' ? { kind: 'server', claim: entry.claim } : { kind: 'sender', claim: entry.claim };
+  return { ...matched, scenario: entry.scenario.name, summary: entry.scenario.summary ?? '', text: entry.text, exact, shared, score };
 }
 
 const normal = (text: string) => text.toLowerCase().replace(/\s+/g, ' ').trim();
@@ -71,7 +90,7 @@ function exactMatches(line: string, entries: Entry[]): Explanation[] {
       const said = normal(text);
       return (said.length >= MIN_EXACT && asked.includes(said)) || (asked.length >= MIN_EXACT && said.includes(asked));
     })
-    .map(({ scenario, claim, text }) => ({ scenario: scenario.name, summary: scenario.summary ?? '', claim, text, exact: true, shared: [], score: Math.min(normal(text).length, asked.length) }));
+    .map((entry) => explanation(entry, true, [], Math.min(normal(entry.text).length, asked.length)));
 }
 
 function wordMatches(line: string, entries: Entry[], scenarioCount: number): Explanation[] {
@@ -81,13 +100,13 @@ function wordMatches(line: string, entries: Entry[], scenarioCount: number): Exp
   for (const entry of entries) for (const word of entry.words) frequency.set(word, (frequency.get(word) ?? 0) + 1);
   const telling = (word: string) => (byScenario.get(word)?.size ?? 0) <= scenarioCount * COMMON_SHARE;
   const asked = [...new Set(words(line))].filter(telling);
-  return entries.flatMap(({ scenario, claim, text, words: claimWords }) => {
-    const shared = asked.filter((word) => claimWords.has(word));
+  return entries.flatMap((entry) => {
+    const shared = asked.filter((word) => entry.words.has(word));
     if (!shared.length) return [];
     const score = shared.reduce((sum, word) => sum + Math.log(1 + entries.length / frequency.get(word)!), 0);
     // For reading: "verify" is not worth showing beside "verify=fail".
     const shown = shared.filter((word) => !shared.some((other) => other !== word && other.split('=').includes(word)));
-    return [{ scenario: scenario.name, summary: scenario.summary ?? '', claim, text, exact: false, shared: shown, score }];
+    return [explanation(entry, false, shown, score)];
   });
 }
 
@@ -105,9 +124,9 @@ function bestPerScenario(matches: Explanation[]): Map<string, Explanation> {
  * exact texts of the same length, the words the rest of the line shares with the
  * scenario's claims and notes decide ("403" is in handshake-abort's note).
  */
-export function explain(line: string, scenarios: readonly Scenario[], limit = 3): ExplainResult {
-  const entries = entriesOf(scenarios);
-  const byWords = bestPerScenario(wordMatches(line, entries, scenarios.length));
+export function explain(line: string, scenarios: readonly Scenario[], limit = 3, senders: readonly SenderScenario[] = []): ExplainResult {
+  const entries = entriesOf(scenarios, senders);
+  const byWords = bestPerScenario(wordMatches(line, entries, scenarios.length + senders.length));
   const exact = [...bestPerScenario(exactMatches(line, entries)).values()];
   const ranked = exact.length ? exact : [...byWords.values()];
   const second = (match: Explanation) => (exact.length ? (byWords.get(match.scenario)?.score ?? 0) : 0);

@@ -19,11 +19,12 @@ function packagesIn(loads: string): string[] {
   return [...new Set(names)].sort();
 }
 
-async function packagesLoadedBy(args: string[], cli = join(ROOT, 'dist', 'cli.js')): Promise<{ packages: string[]; stdout: string }> {
+async function packagesLoadedBy(args: string[], cli = join(ROOT, 'dist', 'cli.js')): Promise<{ packages: string[]; stdout: string; loads: string }> {
   const file = join(tempDir('loads'), 'loads');
   const result = await run('node', ['--import', RECORD, cli, ...args], { env: { ...process.env, BROKEN_MTA_RECORD_LOADS: file } });
   expect(result.code, result.output).toBe(0);
-  return { packages: packagesIn(readFileSync(file, 'utf8')), stdout: result.stdout };
+  const loads = readFileSync(file, 'utf8');
+  return { packages: packagesIn(loads), stdout: result.stdout, loads };
 }
 
 describe('start-up: what each command loads', () => {
@@ -31,6 +32,12 @@ describe('start-up: what each command loads', () => {
     const { packages, stdout } = await packagesLoadedBy(args);
     expect(stdout).not.toBe('');
     expect(packages).toEqual(['commander']);
+  });
+
+  it.each([[['--version']], [['list']]])('%j loads none of the claims (the client registry is for matrix, show and the tests)', async (args) => {
+    const { loads } = await packagesLoadedBy(args);
+    expect(loads).toContain('dist/cli.js');
+    expect(loads.split('\n').filter((line) => line.includes('dist/claims/'))).toEqual([]);
   });
 
   it('serving a catalogue scenario on warm certificates reads the scenario as data and the certificates from the cache', async () => {
@@ -51,7 +58,7 @@ describe('start-up: what each command loads', () => {
     }
     const packages = packagesIn(readFileSync(file, 'utf8'));
     expect(packages).toContain('smtp-server');
-    for (const unused of ['yaml', 'selfsigned', '@peculiar/x509']) expect(packages).not.toContain(unused);
+    for (const unused of ['yaml', 'pkijs', 'asn1js']) expect(packages).not.toContain(unused);
   });
 
   it('a catalogue edited since the build is read from its files, not from the built data', async () => {

@@ -65,9 +65,8 @@ for file in "${MACROS:-}" "${OPTIONS:-}"; do [ -z "$file" ] || [ -r "$file" ] ||
 from=${FROM:-sender@client.example.test}
 
 root=$(cd "$(dirname "$0")/../.." && pwd)
-if [ -z "${BROKEN_MTA:-}" ]; then
-  if [ -f "$root/dist/cli.js" ]; then BROKEN_MTA="node $root/dist/cli.js"; else BROKEN_MTA="npx broken-mta"; fi
-fi
+. "$root/examples/lib/common.sh"
+BROKEN_MTA=$(broken_mta_command "$root")
 in_ns() { "$root/test/mta/run.sh" exim "$@"; }
 if [ -x /usr/sbin/exim4 ]; then export BROKEN_MTA_MTA_ROOT=/; else "$root/test/mta/fetch.sh" exim || exit 1; fi
 
@@ -75,8 +74,8 @@ work=$(mktemp -d "${TMPDIR:-/tmp}/broken-mta-exim.XXXXXX")
 chmod 755 "$work" # Exim's deliveries (user Debian-exim) work below it
 mta_pid=
 cleanup() {
-  [ -z "$mta_pid" ] || { kill "$mta_pid" 2>/dev/null || true; wait "$mta_pid" 2>/dev/null || true; }
-  if [ "${KEEP:-}" = 1 ]; then echo "kept: $work" >&2; else rm -rf "$work"; fi
+  stop_job "$mta_pid"
+  remove_work
 }
 trap cleanup EXIT
 
@@ -90,16 +89,8 @@ if [ -n "$to" ]; then
 else
 relay=mx.broken-mta.test
 list=$(IFS=,; echo "${scenarios[*]}")
-$BROKEN_MTA --host 127.0.0.2 serve --scenarios "$list" --base-port 0 --ports-file "$work/ports.json" --json >"$work/events.jsonl" 2>"$work/broken-mta.err" &
-mta_pid=$!
-for _ in $(seq 150); do
-  [ -s "$work/ports.json" ] && break
-  kill -0 "$mta_pid" 2>/dev/null || { cat "$work/broken-mta.err" >&2; mta_pid=; exit 2; }
-  sleep 0.1
-done
-[ -s "$work/ports.json" ] || { echo "broken-mta did not start:" >&2; cat "$work/broken-mta.err" >&2; exit 1; }
+serve_scenarios "$list" 127.0.0.2
 fi
-port_of() { sed -n "s/.*\"$1\":\([0-9]*\).*/\1/p" "$work/ports.json"; }
 domain_of() { if [ -n "$to" ]; then echo mx.broken-mta.test; else echo "$1.broken-mta.test"; fi; }
 # Exim reads the CA as Debian-exim, which may not enter the certificate cache (~root/.cache).
 cp "$($BROKEN_MTA certs 2>/dev/null | head -n 1)" "$work/test-ca.pem"

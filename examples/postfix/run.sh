@@ -60,9 +60,8 @@ scenarios=("$@")
 from=${FROM:-sender@client.example.test}
 
 root=$(cd "$(dirname "$0")/../.." && pwd)
-if [ -z "${BROKEN_MTA:-}" ]; then
-  if [ -f "$root/dist/cli.js" ]; then BROKEN_MTA="node $root/dist/cli.js"; else BROKEN_MTA="npx broken-mta"; fi
-fi
+. "$root/examples/lib/common.sh"
+BROKEN_MTA=$(broken_mta_command "$root")
 in_ns() { "$root/test/mta/run.sh" postfix "$@"; }
 
 # The Postfix installed here, else Debian's, unpacked (cached in .mta/).
@@ -87,8 +86,8 @@ cleanup() {
     in_ns postfix -c "$conf" stop >/dev/null 2>&1 || kill "$master_pid" 2>/dev/null || true
     wait "$master_pid" 2>/dev/null || true
   fi
-  [ -z "$mta_pid" ] || { kill "$mta_pid" 2>/dev/null || true; wait "$mta_pid" 2>/dev/null || true; }
-  if [ "${KEEP:-}" = 1 ]; then echo "kept: $work" >&2; else rm -rf "$work"; fi
+  stop_job "$mta_pid"
+  remove_work
 }
 trap cleanup EXIT
 
@@ -101,16 +100,8 @@ if [ -n "$to" ]; then
 else
 list=$(IFS=,; echo "${scenarios[*]}")
 relay=127.0.0.1
-$BROKEN_MTA serve --scenarios "$list" --base-port 0 --ports-file "$work/ports.json" --json >"$work/events.jsonl" 2>"$work/broken-mta.err" &
-mta_pid=$!
-for _ in $(seq 150); do
-  [ -s "$work/ports.json" ] && break
-  kill -0 "$mta_pid" 2>/dev/null || { cat "$work/broken-mta.err" >&2; mta_pid=; exit 2; }
-  sleep 0.1
-done
-[ -s "$work/ports.json" ] || { echo "broken-mta did not start:" >&2; cat "$work/broken-mta.err" >&2; exit 1; }
+serve_scenarios "$list"
 fi
-port_of() { sed -n "s/.*\"$1\":\([0-9]*\).*/\1/p" "$work/ports.json"; }
 domain_of() { if [ -n "$to" ]; then echo mx.broken-mta.test; else echo "$1.broken-mta.test"; fi; }
 ca=$($BROKEN_MTA certs 2>/dev/null | head -n 1)
 

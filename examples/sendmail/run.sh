@@ -46,72 +46,28 @@ from=${FROM:-sender@client.example.test}
 to=${TO:-rcpt@mx.broken-mta.test}
 
 root=$(cd "$(dirname "$0")/../.." && pwd)
-if [ -z "${BROKEN_MTA:-}" ]; then
-  if [ -f "$root/dist/cli.js" ]; then BROKEN_MTA="node $root/dist/cli.js"; else BROKEN_MTA="npx broken-mta"; fi
-fi
+. "$root/examples/lib/common.sh"
+BROKEN_MTA=$(broken_mta_command "$root")
 
-missing=()
-for tool in sendmail:sendmail-bin makemap:sendmail-bin m4:m4 rsyslogd:rsyslog logger:bsdutils unshare:util-linux; do
-  command -v "${tool%%:*}" >/dev/null || missing+=("${tool%%:*} (package ${tool#*:})")
-done
-cf_m4=/usr/share/sendmail/cf/m4/cf.m4
-[ -f "$cf_m4" ] || missing+=("$cf_m4 (package sendmail-cf)")
-if [ ${#missing[@]} -gt 0 ]; then
-  echo "missing: ${missing[*]}" >&2
-  echo "install: apt-get install sendmail-bin sendmail-cf m4 rsyslog" >&2
-  exit 2
-fi
+require_sendmail_tools
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/broken-mta-sendmail.XXXXXX")
 mta_pid=
 syslog_pid=
 cleanup() {
-  [ -z "$mta_pid" ] || { kill "$mta_pid" 2>/dev/null || true; wait "$mta_pid" 2>/dev/null || true; }
-  if [ -n "$syslog_pid" ]; then
-    kill "$syslog_pid" 2>/dev/null || true
-    wait "$syslog_pid" 2>/dev/null || true
-    grep -q ' /dev/log$' /proc/net/unix || rm -f /dev/log
-  fi
-  if [ "${KEEP:-}" = 1 ]; then echo "kept: $work" >&2; else rm -rf "$work"; fi
+  stop_job "$mta_pid"
+  stop_private_syslog
+  remove_work
 }
 trap cleanup EXIT
 
 # 1. Every scenario at once, each on a free port; the port map is written to a file.
 list=$(IFS=,; echo "${scenarios[*]}")
-$BROKEN_MTA serve --scenarios "$list" --base-port 0 --ports-file "$work/ports.json" --json >"$work/events.jsonl" 2>"$work/broken-mta.err" &
-mta_pid=$!
-for _ in $(seq 150); do
-  [ -s "$work/ports.json" ] && break
-  kill -0 "$mta_pid" 2>/dev/null || { cat "$work/broken-mta.err" >&2; mta_pid=; exit 2; }
-  sleep 0.1
-done
-[ -s "$work/ports.json" ] || { echo "broken-mta did not start:" >&2; cat "$work/broken-mta.err" >&2; exit 1; }
-port_of() { sed -n "s/.*\"$1\":\([0-9]*\).*/\1/p" "$work/ports.json"; }
+serve_scenarios "$list"
 ca=$($BROKEN_MTA certs 2>/dev/null | head -n 1)
 
-# 2. Syslog: sendmail's STARTTLS and ruleset lines go nowhere else. /dev/log may be a
-#    daemon's socket, or systemd's symlink to journald's; a socket nobody listens on is stale.
-if [ -L /dev/log ] || { [ -S /dev/log ] && grep -q ' /dev/log$' /proc/net/unix; }; then
-  mail_log=${MAIL_LOG:-/var/log/mail.log}
-  echo "syslog: a daemon already owns /dev/log; reading $mail_log (MAIL_LOG=... to change)" >&2
-  [ -r "$mail_log" ] || echo "  (no $mail_log here; with journald alone: journalctl -t sendmail)" >&2
-elif [ -e /dev/log ] && [ ! -S /dev/log ]; then
-  echo "/dev/log is neither a socket nor a symlink; not touching it" >&2
-  exit 1
-else
-  rm -f /dev/log # a stale socket, if any
-  mail_log=$work/mail.log
-  : >"$mail_log"
-  cat >"$work/rsyslog.conf" <<EOF
-global(workDirectory="$work")
-module(load="imuxsock" SysSock.Use="on" SysSock.Name="/dev/log" SysSock.RateLimit.Interval="0")
-mail.* action(type="omfile" file="$mail_log" template="RSYSLOG_FileFormat")
-EOF
-  rsyslogd -n -f "$work/rsyslog.conf" -i "$work/rsyslogd.pid" &
-  syslog_pid=$!
-  for _ in $(seq 50); do grep -q ' /dev/log$' /proc/net/unix && break; sleep 0.1; done
-  grep -q ' /dev/log$' /proc/net/unix || { echo "rsyslogd did not come up on /dev/log" >&2; exit 1; }
-fi
+# 2. Syslog: sendmail's STARTTLS and ruleset lines go nowhere else (lib/common.sh).
+private_syslog
 
 # 3. The private copy of the .mc: yours, with the test settings before your first MAILER
 #    line (later defines win in m4), compiled once with a placeholder for the port.

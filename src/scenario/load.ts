@@ -2,13 +2,14 @@
 // behaviour: its name is the file's own, and `extends:` starts it from another scenario.
 // Every problem is reported at once, one a line, as file:line: field: message, so a user
 // can jump straight to each.
-import { readFileSync, realpathSync } from 'node:fs';
+import { realpathSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { didYouMean } from '../suggest.js';
 import { dhGroupFromFile } from '../tls/engine/groups.js';
 import { builtScenario, CATALOGUE_DIR, catalogueNames, ScenarioError } from './catalogue.js';
-import { describeIssues, loadYaml, locateIn, type Location, type Path } from './problems.js';
+import { describeIssues, type Location, type Path } from './problems.js';
 import { scenarioSchema, type Scenario, type ScenarioInput } from './schema.js';
+import { readYamlFile } from './yaml-file.js';
 
 export { CATALOGUE_DIR, catalogueNames, PACKAGE_ROOT, ScenarioError } from './catalogue.js';
 
@@ -52,27 +53,11 @@ interface RawScenario {
 }
 
 function readScenarioFile(file: string, chain: readonly string[]): RawScenario {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (error) {
-    throw new ScenarioError(`${file}: cannot read the scenario file: ${(error as NodeJS.ErrnoException).code ?? error}`);
-  }
-  const { LineCounter, parseDocument } = loadYaml();
-  const lineCounter = new LineCounter();
-  const document = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
-  if (document.errors.length) {
-    const lines = document.errors.map((error) => {
-      const { line, col } = lineCounter.linePos(error.pos[0]);
-      return `${file}:${line}:${col}: YAML syntax: ${error.message.split('\n')[0]}`;
-    });
-    throw new ScenarioError(lines.join('\n'));
-  }
-  const data: unknown = document.toJS() ?? {};
+  const { data, locate: lineOf } = readYamlFile(file);
   if (!isMap(data)) throw new ScenarioError(`${file}:1: (top level): a scenario is a map of keys (smtp:, tls:, faults: ...)`);
   if ('sender' in data) throw new ScenarioError(`${file}: a sender scenario (it has a sender: section): run it with \`broken-mta send --scenario ${file} --to HOST:PORT\``);
   const locate = (path: Path): Location => {
-    const { line, depth } = locateIn(document, lineCounter, path);
+    const { line, depth } = lineOf(path);
     return { where: `${file}:${line}`, depth };
   };
   return withBase({ data: { name: nameOf(file), ...data }, locate }, dirname(file), [...chain, realpathSync(file)]);

@@ -3,8 +3,8 @@
 // its plain setup (`with`), and what comes of it: exact text it logs, exact text broken-mta
 // send prints, whether the message was taken, how TLS ended, whether the receiver split it.
 // The settings are intents ("do not offer STARTTLS to this sender"); each receiver kind
-// translates them into its own configuration (src/sender/receivers.ts), so that Postfix
-// and Exim bring translations, not new words.
+// translates them into its own configuration (src/sender/receivers.ts): Postfix and Exim
+// bring translations, not new words. A receiver with no setting for an intent says so there.
 import { z } from 'zod';
 
 /** The MTAs a sender scenario is judged by, as receivers. */
@@ -23,6 +23,7 @@ export const receiverSettingsSchema = z
     maxRecipients: z.number().int().min(1).max(100_000).optional().describe('Recipients taken for one message; beyond, 452'),
     eightBit: z.literal('refused').optional().describe('8-bit text without BODY=8BITMIME is refused'),
     nulBytes: z.literal('refused').optional().describe('A message with NUL bytes is refused'),
+    bareNewline: z.literal('refused').optional().describe('A bare LF or CR in a message is refused, from this sender too (the SMTP smuggling fixes)'),
   })
   .describe("How the receiver is set up, where it differs from its plain configuration");
 
@@ -39,7 +40,7 @@ export const receiverClaimSchema = z
     delivered: z.boolean().optional().describe('Whether the receiver took a message (250 after the final dot)'),
     tls: z.enum(['established', 'failed', 'refused', 'none']).optional().describe('How STARTTLS ended, over the whole run'),
     split: z.boolean().optional().describe('Whether the receiver answered commands hidden in a message (SMTP smuggling)'),
-    queued: z.number().int().min(0).optional().describe("How many messages the receiver holds afterwards (sendmail: its queue)"),
+    queued: z.number().int().min(0).optional().describe("How many messages the run left in the receiver's queue"),
     healthy: z.boolean().optional().describe('Whether this is what the scenario calls healthy (`broken-mta send` exits 0)'),
     note: z.string().min(1).optional().describe('Commentary for the reader; not checked'),
   })

@@ -6,8 +6,9 @@ import { basename, join, resolve } from 'node:path';
 import { SENDER_FAULTS } from '../sender/faults/registry.js';
 import { didYouMean } from '../suggest.js';
 import { CATALOGUE_DIR, ScenarioError } from './load.js';
-import { describeIssues, loadYaml, locateIn, type Location, type Path, type Vocabulary } from './problems.js';
+import { describeIssues, type Location, type Path, type Vocabulary } from './problems.js';
 import { senderScenarioSchema, type SenderScenario, type SenderScenarioInput } from './sender-schema.js';
+import { readYamlFile } from './yaml-file.js';
 
 export const SENDER_CATALOGUE_DIR = join(CATALOGUE_DIR, 'senders');
 
@@ -43,26 +44,12 @@ export function loadSenderScenario(reference: string): LoadedSenderScenario {
     throw new ScenarioError(`unknown sender scenario "${reference}"${didYouMean(reference, senderCatalogueNames())}: \`broken-mta list --senders\` shows them, or give a path to a .yaml file`);
   }
   const file = looksLikePath(reference) ? resolve(reference) : join(SENDER_CATALOGUE_DIR, `${reference}.yaml`);
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (error) {
-    throw new ScenarioError(`${file}: cannot read the scenario file: ${(error as NodeJS.ErrnoException).code ?? error}`);
-  }
-  const { LineCounter, parseDocument } = loadYaml();
-  const lineCounter = new LineCounter();
-  const document = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
-  if (document.errors.length) {
-    throw new ScenarioError(
-      document.errors.map((error) => `${file}:${lineCounter.linePos(error.pos[0]).line}:${lineCounter.linePos(error.pos[0]).col}: YAML syntax: ${error.message.split('\n')[0]}`).join('\n'),
-    );
-  }
-  const data: unknown = document.toJS() ?? {};
+  const { data, locate: lineOf } = readYamlFile(file);
   if (typeof data !== 'object' || data === null || Array.isArray(data)) throw new ScenarioError(`${file}:1: (top level): a sender scenario is a map of keys (sender: ...)`);
   if (!('sender' in data)) {
     throw new ScenarioError(`${file}: a server scenario (it has no sender: section): serve it with \`broken-mta --scenario ${reference}\``);
   }
-  const locate = (path: Path): Location => ({ where: `${file}:${locateIn(document, lineCounter, path).line}`, depth: 0 });
+  const locate = (path: Path): Location => ({ where: `${file}:${lineOf(path).line}`, depth: 0 });
   // A file that does not name itself is named after the file, as a server scenario is.
   const named = { name: basename(file).replace(/\.ya?ml$/, '').toLowerCase().replace(/[^a-z0-9-]+/g, '-'), ...data };
   return { scenario: validate(named, locate), file };

@@ -4,7 +4,7 @@ import { stringify } from 'yaml';
 import { isSenderReference, loadSenderScenario, senderCatalogueNames } from '../scenario/sender-load.js';
 import { textsOf, type ReceiverClaim } from '../scenario/sender-claims.js';
 import type { SenderScenario } from '../scenario/sender-schema.js';
-import { sendmailConfigLines } from './receivers.js';
+import { receiverConfigLines } from './receivers.js';
 
 export { isSenderReference };
 
@@ -25,7 +25,7 @@ function describeClaim(claim: ReceiverClaim): string {
 function claimLines(claim: ReceiverClaim, index: number): string[] {
   const settings = Object.entries(claim.with ?? {}).map(([key, value]) => `${key} ${value}`);
   const lines = [`  ${index + 1}. ${claim.receiver}${settings.length ? ` (${settings.join(', ')})` : ''}: ${describeClaim(claim)}`];
-  if (claim.receiver === 'sendmail') lines.push(...sendmailConfigLines(claim.with).map((line) => `     ${line}`));
+  lines.push(...receiverConfigLines(claim.receiver, claim.with).map((line) => `     ${line}`));
   if (claim.note) lines.push(`     note: ${claim.note}`);
   return lines;
 }

@@ -77,7 +77,7 @@ export function workDir(prefix: string): string {
   return dir;
 }
 
-function letMtaUsersIn(): void {
+export function letMtaUsersIn(): void {
   const parent = tmpdir();
   const { mode } = statSync(parent);
   if ((mode & 0o001) === 0) chmodSync(parent, (mode & 0o7777) | 0o011);

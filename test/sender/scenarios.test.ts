@@ -7,20 +7,31 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { loadScenarioWithFile as loadScenario, ScenarioError } from '../../src/scenario/load.js';
 import { loadSenderScenario, SENDER_CATALOGUE_DIR, senderCatalogueNames } from '../../src/scenario/sender-load.js';
 import { senderScenarioJsonSchema } from '../../src/scenario/write-json-schema.js';
+import { RECEIVERS } from '../../src/scenario/sender-claims.js';
+import { unsupportedSettings } from '../../src/sender/receivers.js';
+import { receiverTable } from '../../src/sender/table.js';
 
 describe('the sender catalogue', () => {
-  it.each(senderCatalogueNames())('%s is valid, named after its file, with a whole page and claims about sendmail', (name) => {
+  it.each(senderCatalogueNames())('%s is valid, named after its file, with a whole page and claims about sendmail, Postfix and Exim', (name) => {
     const { scenario, file } = loadSenderScenario(name);
     expect(scenario.name).toBe(basename(file!, '.yaml'));
     expect(scenario.name).toMatch(/^sender-/);
     expect(scenario.summary).toBeTruthy();
     expect(scenario.imitates).toBeTruthy();
-    expect(scenario.symptoms.some((claim) => claim.receiver === 'sendmail')).toBe(true);
+    for (const receiver of RECEIVERS) expect(scenario.symptoms.some((claim) => claim.receiver === receiver), receiver).toBe(true);
+    // Each claim's settings have a counterpart in its receiver's configuration.
+    for (const claim of scenario.symptoms) expect(unsupportedSettings(claim.receiver, claim.with), `${claim.receiver} ${JSON.stringify(claim.with)}`).toEqual([]);
     expect(scenario.fixes.some((fix) => /^Receiver/.test(fix))).toBe(true);
   });
 
   it('scenarios/senders/schema.json is generated from the zod schema (run `npm run schema` when this fails)', () => {
     expect(readFileSync(join(SENDER_CATALOGUE_DIR, 'schema.json'), 'utf8')).toBe(senderScenarioJsonSchema());
+  });
+
+  it("the README's table of Postfix and Exim as receivers is the one their claims make (receiverTable)", () => {
+    const readme = readFileSync(join(SENDER_CATALOGUE_DIR, '..', '..', 'README.md'), 'utf8');
+    const table = readme.split('<!-- receivers:start -->')[1]!.split('<!-- receivers:end -->')[0]!;
+    expect(table.trim(), `paste this between the receivers markers:\n${receiverTable()}`).toBe(receiverTable());
   });
 
   it("the README's sender table lists exactly the sender files", () => {

@@ -1,0 +1,89 @@
+# What the MTA recipes in examples/ share: how to run broken-mta, serving scenarios on free
+# ports, a private syslog for the MTAs that log only there, and stopping what they started.
+# Sourced by examples/*/run.sh and receive.sh; it defines functions and nothing else. The
+# callers set `work` (their private folder) and `set -euo pipefail` first.
+
+# How to run broken-mta: $BROKEN_MTA when set, else this checkout's build, else npx.
+broken_mta_command() { # $1: the checkout's root
+  if [ -n "${BROKEN_MTA:-}" ]; then echo "$BROKEN_MTA"
+  elif [ -f "$1/dist/cli.js" ]; then echo "node $1/dist/cli.js"
+  else echo "npx broken-mta"; fi
+}
+
+# Every scenario of a comma-separated list at once, each on a free port of $2 (default
+# 127.0.0.1); the port map in $work/ports.json, the events in $work/events.jsonl. Sets
+# mta_pid; exits 2 when broken-mta refuses the list, 1 when it does not start in 15 s.
+serve_scenarios() { # $1: scenarios, comma-separated; $2: the address
+  $BROKEN_MTA --host "${2:-127.0.0.1}" serve --scenarios "$1" --base-port 0 --ports-file "$work/ports.json" --json >"$work/events.jsonl" 2>"$work/broken-mta.err" &
+  mta_pid=$!
+  for _ in $(seq 150); do
+    [ -s "$work/ports.json" ] && return 0
+    kill -0 "$mta_pid" 2>/dev/null || { cat "$work/broken-mta.err" >&2; mta_pid=; exit 2; }
+    sleep 0.1
+  done
+  echo "broken-mta did not start:" >&2
+  cat "$work/broken-mta.err" >&2
+  exit 1
+}
+
+port_of() { sed -n "s/.*\"$1\":\([0-9]*\).*/\1/p" "$work/ports.json"; }
+
+# Stops a background job of ours, if there is one, and waits for it.
+stop_job() { # $1: its pid, or nothing
+  [ -z "$1" ] || { kill "$1" 2>/dev/null || true; wait "$1" 2>/dev/null || true; }
+}
+
+# The Debian packages sendmail's recipes need, or exit 2 saying which are missing. Sets
+# cf_m4, the m4 file a .mc is compiled with.
+require_sendmail_tools() {
+  local missing=() tool
+  cf_m4=/usr/share/sendmail/cf/m4/cf.m4
+  for tool in sendmail:sendmail-bin makemap:sendmail-bin m4:m4 rsyslogd:rsyslog logger:bsdutils unshare:util-linux; do
+    command -v "${tool%%:*}" >/dev/null || missing+=("${tool%%:*} (package ${tool#*:})")
+  done
+  [ -f "$cf_m4" ] || missing+=("$cf_m4 (package sendmail-cf)")
+  [ ${#missing[@]} -eq 0 ] && return 0
+  echo "missing: ${missing[*]}" >&2
+  echo "install: apt-get install sendmail-bin sendmail-cf m4 rsyslog" >&2
+  exit 2
+}
+
+# Syslog, where sendmail writes its STARTTLS and ruleset lines and nowhere else. /dev/log
+# may be a daemon's socket, or systemd's symlink to journald's: then the mail log is read
+# ($MAIL_LOG, default /var/log/mail.log). Else a private rsyslogd takes /dev/log for the
+# run (a socket nobody listens on is stale) and writes mail.* to $work/mail.log. Sets
+# mail_log and syslog_pid; stop_private_syslog undoes it.
+private_syslog() {
+  syslog_pid=
+  if [ -L /dev/log ] || { [ -S /dev/log ] && grep -q ' /dev/log$' /proc/net/unix; }; then
+    mail_log=${MAIL_LOG:-/var/log/mail.log}
+    echo "syslog: a daemon already owns /dev/log; reading $mail_log (MAIL_LOG=... to change)" >&2
+    [ -r "$mail_log" ] || echo "  (no $mail_log here; with journald alone: journalctl -t sendmail)" >&2
+    return 0
+  fi
+  [ ! -e /dev/log ] || [ -S /dev/log ] || { echo "/dev/log is neither a socket nor a symlink; not touching it" >&2; exit 1; }
+  rm -f /dev/log # a stale socket, if any
+  mail_log=$work/mail.log
+  : >"$mail_log"
+  cat >"$work/rsyslog.conf" <<CONF
+global(workDirectory="$work")
+module(load="imuxsock" SysSock.Use="on" SysSock.Name="/dev/log" SysSock.RateLimit.Interval="0")
+mail.* action(type="omfile" file="$mail_log" template="RSYSLOG_FileFormat")
+CONF
+  rsyslogd -n -f "$work/rsyslog.conf" -i "$work/rsyslogd.pid" &
+  syslog_pid=$!
+  for _ in $(seq 50); do grep -q ' /dev/log$' /proc/net/unix && return 0; sleep 0.1; done
+  echo "rsyslogd did not come up on /dev/log" >&2
+  exit 1
+}
+
+stop_private_syslog() {
+  [ -n "${syslog_pid:-}" ] || return 0
+  stop_job "$syslog_pid"
+  grep -q ' /dev/log$' /proc/net/unix || rm -f /dev/log
+}
+
+# The work folder goes, unless KEEP=1.
+remove_work() {
+  if [ "${KEEP:-}" = 1 ]; then echo "kept: $work" >&2; else rm -rf "$work"; fi
+}
