@@ -10,6 +10,7 @@ import { DH_GROUP_NAMES } from '../tls/engine/groups.js';
 import { DEFAULT_SUITES, findSuite, suiteFitsVersion, SUITES, VERSION_CODES } from '../tls/engine/suites.js';
 import { DEFAULT_ENGINE_VERSIONS, TLS_VERSIONS } from '../tls/versions.js';
 import { claimSchema } from '../claims/claim.js';
+import { mtaStsSchema } from '../mta-sts/policy.js';
 
 /** One entry of `faults`: each fault's own schema, told apart by its name. */
 const faultEntry = z.discriminatedUnion('fault', atLeastOne(FAULTS.map((fault) => fault.entry)));
@@ -112,6 +113,7 @@ export const scenarioSchema = z
       .optional()
       .describe('STARTTLS is offered only when this section is present'),
     faults: z.array(faultEntry).default([]),
+    mtaSts: mtaStsSchema.optional(),
   })
   .superRefine((scenario, ctx) => {
     checkTls(scenario.tls, ctx);

@@ -25,7 +25,7 @@ export const LAYERS: ReadonlyArray<{ name: string; files: RegExp }> = [
   { name: 'scenario', files: /^(scenario|claims)\// },
   { name: 'faults', files: /^(sender\/)?faults\// },
   { name: 'tls', files: /^tls\// },
-  { name: 'base', files: /^(certs\/|events\.ts$|dirs\.ts$|suggest\.ts$)/ },
+  { name: 'base', files: /^(certs\/|mta-sts\/|events\.ts$|dirs\.ts$|suggest\.ts$)/ },
 ];
 
 /** Vocabulary sits in its own folder's place in the listing, but below everything. */
