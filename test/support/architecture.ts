@@ -25,11 +25,13 @@ export const LAYERS: ReadonlyArray<{ name: string; files: RegExp }> = [
   { name: 'scenario', files: /^(scenario|claims)\// },
   { name: 'faults', files: /^(sender\/)?faults\// },
   { name: 'tls', files: /^tls\// },
+  // DNS test zones (Knot and unbound): below everything that serves a scenario, above nothing but base.
+  { name: 'dns', files: /^dns\// },
   { name: 'base', files: /^(certs\/|mta-sts\/|events\.ts$|dirs\.ts$|suggest\.ts$)/ },
 ];
 
 /** Vocabulary sits in its own folder's place in the listing, but below everything. */
-const ORDER = ['cli', 'tools', 'control', 'api', 'smtp', 'scenario', 'faults', 'tls', 'base', 'vocabulary'];
+const ORDER = ['cli', 'tools', 'control', 'api', 'smtp', 'scenario', 'faults', 'tls', 'dns', 'base', 'vocabulary'];
 
 export function layerOf(file: string): string {
   const path = relative(SRC, file);
