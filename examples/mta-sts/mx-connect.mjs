@@ -7,35 +7,28 @@
 // NODE_EXTRA_CA_CERTS (Node's own trust store plus the test CA).
 //
 //   NODE_EXTRA_CA_CERTS=$(broken-mta certs) node examples/mta-sts/mx-connect.mjs \
-//     --resolver 127.53.0.1 [--cache FILE] rcpt@broken-mta.test
+//     --resolver 127.53.0.1 rcpt@broken-mta.test
 //
 // It prints one line per step: the policy, the MX check, TLS, the delivery (or why not).
 // Exit status: 0 delivered, 1 not delivered, 2 bad input.
-import { readFileSync, writeFileSync } from 'node:fs';
 import { Resolver } from 'node:dns/promises';
 import { checkServerIdentity } from 'node:tls';
 import { parseArgs } from 'node:util';
 import mxConnect from 'mx-connect';
 import nodemailer from 'nodemailer';
 
-const { values, positionals } = parseArgs({ options: { resolver: { type: 'string' }, cache: { type: 'string' }, port: { type: 'string', default: '25' } }, allowPositionals: true });
+const { values, positionals } = parseArgs({ options: { resolver: { type: 'string' }, port: { type: 'string', default: '25' } }, allowPositionals: true });
 if (!values.resolver || positionals.length !== 1) {
-  console.error('usage: mx-connect.mjs --resolver ADDRESS [--cache FILE] [--port 25] RECIPIENT');
+  console.error('usage: mx-connect.mjs --resolver ADDRESS [--port 25] RECIPIENT');
   process.exit(2);
 }
 const recipient = positionals[0];
 const resolver = new Resolver({ timeout: 3000, tries: 1 });
 resolver.setServers([values.resolver]);
 
-// A policy cache that outlives the process, as a real sender keeps one (RFC 8461 §5.1).
-const stored = values.cache ? JSON.parse(readFileSync(values.cache, 'utf8') || '{}') : {};
-const cache = {
-  get: async (domain) => stored[domain],
-  set: async (domain, policy) => {
-    stored[domain] = policy;
-    if (values.cache) writeFileSync(values.cache, JSON.stringify(stored));
-  },
-};
+// The policy cache a real sender keeps (RFC 8461 §5.1); here it lives as long as the delivery.
+const stored = new Map();
+const cache = { get: async (domain) => stored.get(domain), set: async (domain, policy) => void stored.set(domain, policy) };
 
 function describePolicy(policy) {
   const why = policy.error ? ` (${policy.error.message})` : '';
