@@ -12,6 +12,9 @@
 #   test/mta/run.sh postfix|exim COMMAND [ARG...]
 #   e.g.  test/mta/run.sh postfix postconf -d mail_version
 #
+# BROKEN_MTA_RESOLV_CONF=FILE lays FILE over /etc/resolv.conf the same way, for the DANE
+# suite: the MTA asks the test zones' resolver (src/dns/), the machine's resolver is untouched.
+#
 # BROKEN_MTA_MTA_ROOT=/ runs the MTA installed on the machine instead (the host name and
 # /etc/hosts as above). The command's processes (a Postfix master and its children, say)
 # keep the namespaces alive until the last of them exits; what they write outside /usr and
@@ -37,8 +40,9 @@ exec unshare --mount --uts -- /bin/sh -c '
     done
   fi
   mount --bind "$2" /etc/hosts || exit 1
+  if [ -n "$3" ]; then mount --bind "$3" /etc/resolv.conf || exit 1; fi
   hostname client.example.test || exit 1
-  shift 2
+  shift 3
   PATH=/usr/sbin:/usr/bin:/sbin:/bin
   export PATH
-  exec "$@"' "$mta" "$root" "$repo/test/mta/hosts" "$@"
+  exec "$@"' "$mta" "$root" "$repo/test/mta/hosts" "${BROKEN_MTA_RESOLV_CONF:-}" "$@"

@@ -72,6 +72,8 @@ export interface Letter {
   mta: RunningScenario;
   /** The recipients' local parts (the domain is the scenario's); rcpt by default. */
   local?: string | string[];
+  /** A whole recipient address instead, of a domain Postfix finds through DNS (an MTA-STS domain's). */
+  address?: string;
   body?: string | undefined;
 }
 
@@ -209,7 +211,7 @@ export class PostfixInstance {
   /** Every letter submitted at once; each one's delivery attempt, in the same order. */
   async sendAll(letters: Letter[], timeoutMs = 60_000): Promise<PostfixAttempt[]> {
     const from = this.logLines().length;
-    const recipients = letters.map(({ mta, local = 'rcpt' }) => [local].flat().map((part) => `${part}@${domainOf(mta)}`));
+    const recipients = letters.map(({ mta, local = 'rcpt', address }) => (address ? [address] : [local].flat().map((part) => `${part}@${domainOf(mta)}`)));
     for (const [index, { mta, body }] of letters.entries()) {
       const to = recipients[index]!;
       await this.postfix(['sendmail', '-C', this.conf, '-f', FROM, ...to], message(mta.scenario.name, 'Postfix', { to: to.join(', '), body }));
