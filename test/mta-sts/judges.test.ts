@@ -18,6 +18,18 @@ import { assertHolds, CLAIM_IDLE_TIMEOUT_MS, claimTitle, targetOf, type Scenario
 import { runShell } from '../../src/claims/run.js';
 import { missingResolver, StsDaemon } from './support.js';
 
+/**
+ * What the policy host saw of each scenario's senders: the answer every request got. A
+ * follower of the redirect would ask for /moved/mta-sts.txt too; no sender gets past the
+ * expired certificate to ask at all.
+ */
+const POLICY_ANSWERS: Record<string, Array<number | 'no answer'>> = {
+  'sts-policy-404': [404],
+  'sts-policy-redirect': [301],
+  'sts-policy-timeout': ['no answer'],
+  'sts-policy-bad-cert': [],
+};
+
 const skipOnPurpose = process.env.BROKEN_MTA_NO_POSTFIX === '1';
 const scenarios = catalogueNames()
   .map((name) => loadScenarioWithFile(name).scenario)
@@ -80,6 +92,10 @@ describe.skipIf(skipOnPurpose)('MTA-STS scenarios, judged by mx-connect and by P
         observation = await runAttempt(entry, invocation);
       }
       assertHolds(entry, invocation!, observation!);
+      const answers = [...new Set(domain.policyRequests.map((request) => request.status))];
+      expect(answers).toEqual(POLICY_ANSWERS[entry.scenario.name] ?? [200]);
+      expect(domain.policyRequests.every((request) => request.path === '/.well-known/mta-sts.txt')).toBe(true);
+      if (entry.claim.attempt === 2) expect(domain.policyRequests.map((request) => request.id).at(-1)).toBe(entry.scenario.mtaSts!.next!.id);
     });
   }
 });
