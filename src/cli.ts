@@ -21,6 +21,7 @@ import { builtBehaviour, builtScenario, catalogueNames, PACKAGE_ROOT, ScenarioEr
 import { catalogue, namesOf, scenarioOf } from './scenario-lookup.js';
 import type { ServeFlags } from './serving.js';
 import { sendCommand } from './sender/command.js';
+import { dnsCommand } from './dns-command.js';
 import { didYouMean } from './suggest.js';
 import { UsageError } from './usage-error.js';
 
@@ -342,6 +343,7 @@ program
   });
 
 sendCommand(program);
+dnsCommand(program);
 
 /** Progress on stderr only while certificates are being made: stdout is for `$(broken-mta certs)`. */
 async function makeMissingCertificates(cache: CertificateCache): Promise<void> {

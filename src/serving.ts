@@ -85,7 +85,7 @@ function startOptions(flags: ServeFlags, port: number, reference: string): Param
   };
 }
 
-function limitsOf(flags: ServeFlags): Partial<Limits> {
+export function limitsOf(flags: ServeFlags): Partial<Limits> {
   return {
     maxMessages: flags.maxMessages,
     maxConnections: flags.maxConnections,

@@ -11,6 +11,7 @@ import { DEFAULT_SUITES, findSuite, suiteFitsVersion, SUITES, VERSION_CODES } fr
 import { DEFAULT_ENGINE_VERSIONS, TLS_VERSIONS } from '../tls/versions.js';
 import { claimSchema } from '../claims/claim.js';
 import { mtaStsSchema } from '../mta-sts/policy.js';
+import { dnsSection } from './dns-schema.js';
 
 /** One entry of `faults`: each fault's own schema, told apart by its name. */
 const faultEntry = z.discriminatedUnion('fault', atLeastOne(FAULTS.map((fault) => fault.entry)));
@@ -114,9 +115,11 @@ export const scenarioSchema = z
       .describe('STARTTLS is offered only when this section is present'),
     faults: z.array(faultEntry).default([]),
     mtaSts: mtaStsSchema.optional(),
+    dns: dnsSection.optional(),
   })
   .superRefine((scenario, ctx) => {
     checkTls(scenario.tls, ctx);
+    if (scenario.dns?.mx.some((mx) => mx.tlsa.length > 0) && !scenario.tls) ctx.addIssue({ code: 'custom', path: ['dns', 'mx'], message: 'TLSA records pin the certificate of a tls section: add one' });
     scenario.faults.forEach((fault, index) => {
       checkFaultTls(fault, scenario.tls, (path, message) => ctx.addIssue({ code: 'custom', path: ['faults', index, path], message }));
       if (fault.match !== undefined) {

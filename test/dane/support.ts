@@ -4,7 +4,7 @@ import { join } from 'node:path';
 
 export const SKIP_DANE = process.env.BROKEN_MTA_NO_DANE === '1';
 
-const PROGRAMS: Record<string, string> = { knotd: 'knot', keymgr: 'knot', knotc: 'knot', kdig: 'knot-dnsutils', unbound: 'unbound', 'ldns-dane': 'ldnsutils' };
+const PROGRAMS: Record<string, string> = { knotd: 'knot', keymgr: 'knot', knotc: 'knot', kdig: 'knot-dnsutils', unbound: 'unbound' };
 
 /** Why the DANE suites cannot run here, or undefined. */
 export function daneMissing(): string | undefined {

@@ -65,6 +65,8 @@ export interface EximOptions {
   transport?: string[];
   /** dc_smarthost's host: mx.broken-mta.test (test/mta/hosts), or an address. */
   smarthost?: string;
+  /** The transport `transport` adds to: remote_smtp_smarthost, or remote_smtp (Debian's "internet site", routing by MX). */
+  transportName?: string;
 }
 
 export class EximInstance {
@@ -96,7 +98,7 @@ export class EximInstance {
   }
 
   /** The base configuration with this test's settings; an admin's fix is a new call. */
-  configure({ macros = [], transport = [], smarthost = SMARTHOST_NAME }: EximOptions): void {
+  configure({ macros = [], transport = [], smarthost = SMARTHOST_NAME, transportName = 'remote_smtp_smarthost' }: EximOptions): void {
     const header = [
       '# broken-mta: this test run, as /etc/exim4/exim4.conf.localmacros would say it',
       `DCsmarthost = ${smarthost}::${this.mta.port}`,
@@ -112,8 +114,8 @@ export class EximInstance {
     let config = readFileSync(this.base, 'utf8');
     if (transport.length) {
       // After its driver line: Exim wants the driver named before the driver's own options.
-      const driver = /^remote_smtp_smarthost:\n(?:.*\n)*?\s*driver = smtp\n/m.exec(config);
-      if (!driver) throw new Error(`${this.base} has no remote_smtp_smarthost transport`);
+      const driver = new RegExp(`^${transportName}:\\n(?:.*\\n)*?\\s*driver = smtp\\n`, 'm').exec(config);
+      if (!driver) throw new Error(`${this.base} has no ${transportName} transport`);
       const after = driver.index + driver[0].length;
       config = config.slice(0, after) + transport.map((option) => `  ${option}\n`).join('') + config.slice(after);
     }

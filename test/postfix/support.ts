@@ -219,6 +219,17 @@ export class PostfixInstance {
     return Promise.all(letters.map(({ mta }, index) => this.attempt(mta, recipients[index]![0]!, from, timeoutMs)));
   }
 
+  /**
+   * One message to any address, routed as Postfix routes mail (MX records, for the DANE
+   * suite) rather than by the transport map, and its delivery attempt; `mta` is the server
+   * meant to receive it.
+   */
+  async sendToAddress(to: string, mta: RunningScenario, timeoutMs = 60_000): Promise<PostfixAttempt> {
+    const from = this.logLines().length;
+    await this.postfix(['sendmail', '-C', this.conf, '-f', FROM, to], message(mta.scenario.name, 'Postfix', { to }));
+    return this.attempt(mta, to, from, timeoutMs);
+  }
+
   /** `postqueue -f`: a deferred message is tried again at once, as after a backoff. */
   async flush(mta: RunningScenario = this.targets[0]!, local = 'rcpt'): Promise<PostfixAttempt> {
     const from = this.logLines().length;
