@@ -21,6 +21,10 @@ export interface StsDomainOptions {
   smtpPort?: number;
   httpsPort?: number;
   limits?: StartOptions['limits'];
+  /** unbound's address (port 53); a free random 127.53.x.y by default. */
+  resolverAddress?: string;
+  /** Called for every request the policy host answers (or leaves hanging). */
+  onPolicyRequest?: (request: PolicyRequest) => void;
 }
 
 export interface StsDomain {
@@ -69,9 +73,9 @@ export async function startStsDomain(reference: ScenarioReference, options: StsD
     opened.push(mx);
     const served = await new CertificateCache(certDir, hostname).get(settings.host.cert);
     const policyRequests: PolicyRequest[] = [];
-    const policyHost = await servePolicyHost({ settings, domain, key: served.key, cert: served.chain, host: address, port: options.httpsPort ?? 443, onRequest: (r) => policyRequests.push(r) });
+    const policyHost = await servePolicyHost({ settings, domain, key: served.key, cert: served.chain, host: address, port: options.httpsPort ?? 443, onRequest: (r) => (policyRequests.push(r), options.onPolicyRequest?.(r)) });
     opened.push(policyHost);
-    let zones = await serveZones({ zones: [stsZone(domain, hostname, address, policyHost.policy)] });
+    let zones = await serveZones({ zones: [stsZone(domain, hostname, address, policyHost.policy)], ...(options.resolverAddress ? { address: options.resolverAddress } : {}) });
     opened.push({ close: () => zones.close() });
     return {
       domain,

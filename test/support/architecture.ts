@@ -17,7 +17,7 @@ export const LAYERS: ReadonlyArray<{ name: string; files: RegExp }> = [
   // Claims: the checking, running and printing of them are tools; their vocabulary (the
   // settings, the clients' invocations, the claim schema) sits with the scenario format.
   // The sender's printing and pages are tools too; its client machine is SMTP, its faults faults.
-  { name: 'tools', files: /^((matrix|matrix-report|explain|format|serving|usage-error|scenario-lookup|dns-command)\.ts|mta-sts\/domain\.ts|claims\/(check|observe|run|page|expect-file|docs)\.ts)$|^capture\/|^sender\/(command|page|report)\.ts$/ },
+  { name: 'tools', files: /^((matrix|matrix-report|explain|format|serving|usage-error|scenario-lookup|dns-command)\.ts|mta-sts\/(domain|serve)\.ts|claims\/(check|observe|run|page|expect-file|docs)\.ts)$|^capture\/|^sender\/(command|page|report)\.ts$/ },
   { name: 'control', files: /^control\// },
   { name: 'api', files: /^(index|store|domain)\.ts$/ },
   { name: 'vocabulary', files: /^(limits|defaults|smtp\/(steps|reply|reply-setting|types)|tls\/(alerts|alert-setting))\.ts$/ },
