@@ -9,6 +9,7 @@
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Observation } from '../../src/claims/check.js';
 import { clientKind, commandLine, type Invocation } from '../../src/claims/clients.js';
+import { MTA_STS_POLICY_MAP } from '../../src/claims/kinds/postfix.js';
 import { observeRun } from '../../src/claims/observe.js';
 import { catalogueNames, loadScenarioWithFile } from '../../src/scenario/load.js';
 import { startStsDomain, type StsDomain } from '../../src/mta-sts/domain.js';
@@ -60,7 +61,8 @@ async function runAttempt(entry: ScenarioClaim, invocation: Invocation): Promise
   if (invocation.kind !== 'postfix' || !entry.claim.with?.mtaSts) throw new Error(`${claimTitle(entry)}: this suite runs mx-connect and postfix with mtaSts`);
   daemon ??= await StsDaemon.start(domain!.dns().resolvConf, domain!.mx.caFile);
   process.env.BROKEN_MTA_RESOLV_CONF = domain!.dns().resolvConf;
-  postfix ??= await PostfixInstance.create(domain!.mx, { settings: [`relayhost = ${invocation.nextHop}`, ...invocation.settings, 'smtp_tls_loglevel = 1'] });
+  const settings = invocation.settings.map((line) => (line === MTA_STS_POLICY_MAP ? daemon!.policyMap : line));
+  postfix ??= await PostfixInstance.create(domain!.mx, { settings: [`relayhost = ${invocation.nextHop}`, ...settings] });
   const daemonFrom = daemon.log().length;
   const offset = domain!.mx.events.length;
   const attempt = await postfix.send({ mta: domain!.mx, address: invocation.to[0]! });

@@ -6,10 +6,14 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { RUN_IN_NAMESPACE, sleep, workDir } from '../mta/support.js';
 import { rmSync } from 'node:fs';
-import { connect } from 'node:net';
+import { connect, createServer, type AddressInfo } from 'node:net';
 
-/** Where Debian's package has mta-sts-daemon listen (/etc/mta-sts-daemon.yml), and where the claims' Postfix asks. */
-export const DAEMON_ADDRESS = { host: '127.0.0.1', port: 8461 };
+/**
+ * The daemon listens on a free port of 127.0.0.1 rather than its package's 8461, where the
+ * package's own daemon may run (Debian's postinst starts it): the claims' map line
+ * (MTA_STS_POLICY_MAP) is pointed at it.
+ */
+const DAEMON_HOST = '127.0.0.1';
 
 export function missingResolver(): string | undefined {
   return existsSync('/usr/bin/mta-sts-daemon') ? undefined : 'mta-sts-daemon is missing: apt-get install postfix-mta-sts-resolver';
@@ -22,21 +26,23 @@ export class StsDaemon {
   private constructor(
     private readonly dir: string,
     private readonly child: ChildProcess,
+    readonly port: number,
   ) {
     child.stdout!.on('data', (chunk: Buffer) => (this.output += chunk));
     child.stderr!.on('data', (chunk: Buffer) => (this.output += chunk));
     this.exited = new Promise((resolve) => child.once('exit', () => resolve()));
   }
 
-  /** mta-sts-daemon on 127.0.0.1:8461, its cache in memory, every request looked up again (cache_grace 0). */
+  /** mta-sts-daemon on a free port of 127.0.0.1, its cache in memory, every request looked up again (cache_grace 0). */
   static async start(resolvConf: string, caFile: string): Promise<StsDaemon> {
     const dir = workDir('mta-sts-daemon');
     const config = join(dir, 'mta-sts-daemon.yml');
-    writeFileSync(config, [`host: ${DAEMON_ADDRESS.host}`, `port: ${DAEMON_ADDRESS.port}`, 'cache_grace: 0', 'shutdown_timeout: 1', 'cache:', '  type: internal', ''].join('\n'));
+    const port = await freePort();
+    writeFileSync(config, [`host: ${DAEMON_HOST}`, `port: ${port}`, 'cache_grace: 0', 'shutdown_timeout: 1', 'cache:', '  type: internal', ''].join('\n'));
     // SSL_CERT_FILE: Python's ssl (and so aiohttp) trusts the test CA, as an admin adds a CA to the system store.
     const env = { ...process.env, BROKEN_MTA_RESOLV_CONF: resolvConf, SSL_CERT_FILE: caFile };
     const child = spawn(RUN_IN_NAMESPACE, ['postfix', 'mta-sts-daemon', '-c', config, '-l', join(dir, 'daemon.log'), '-v', 'info'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    const daemon = new StsDaemon(dir, child);
+    const daemon = new StsDaemon(dir, child, port);
     await daemon.waitForPort();
     return daemon;
   }
@@ -44,7 +50,7 @@ export class StsDaemon {
   private async waitForPort(): Promise<void> {
     const deadline = Date.now() + 15_000;
     for (;;) {
-      if (await canConnect()) return;
+      if (await canConnect(this.port)) return;
       if (this.child.exitCode !== null || Date.now() > deadline) {
         await this.stop();
         throw new Error(`mta-sts-daemon did not start: ${this.output}${this.log().join('\n')}`);
@@ -59,6 +65,11 @@ export class StsDaemon {
     return existsSync(file) ? readFileSync(file, 'utf8').split('\n').filter(Boolean) : [];
   }
 
+  /** Postfix's smtp_tls_policy_maps line for this daemon. */
+  get policyMap(): string {
+    return `smtp_tls_policy_maps = socketmap:inet:${DAEMON_HOST}:${this.port}:postfix`;
+  }
+
   async stop(): Promise<void> {
     if (this.child.exitCode === null && this.child.signalCode === null) {
       this.child.kill('SIGTERM');
@@ -70,9 +81,20 @@ export class StsDaemon {
   }
 }
 
-function canConnect(): Promise<boolean> {
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen({ host: DAEMON_HOST, port: 0 }, () => {
+      const { port } = server.address() as AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+function canConnect(port: number): Promise<boolean> {
   return new Promise((resolve) => {
-    const socket = connect(DAEMON_ADDRESS, () => {
+    const socket = connect({ host: DAEMON_HOST, port }, () => {
       socket.destroy();
       resolve(true);
     });
