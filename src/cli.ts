@@ -116,13 +116,13 @@ program
     }
     const flags = program.opts<ServeFlags & { port: number }>();
     const scenario = await scenarioOf(reference);
-    const [{ renderClaims }, target] = await Promise.all([import('./claims/page.js'), showTarget(flags)]);
+    const [{ renderClaims, symptomsHeading }, target] = await Promise.all([import('./claims/page.js'), showTarget(flags)]);
     const behaviour = builtBehaviour(reference) ?? (await import('./scenario/behaviour.js')).behaviourYaml(scenario);
     const serve = `broken-mta --scenario ${reference}${flags.port === 2525 ? '' : ` --port ${flags.port}`}`;
     // A user's own file may have only its behaviour: the page shows what there is.
     const out: string[] = [scenario.summary ? `${scenario.name}: ${scenario.summary}` : scenario.name];
     if (scenario.imitates) out.push('', `Imitates: ${scenario.imitates}`);
-    if (scenario.symptoms.length) out.push('', `Symptoms (with \`${serve}\` running, each command shows its line):`, ...renderClaims(scenario, target));
+    if (scenario.symptoms.length) out.push('', symptomsHeading(scenario, serve), ...renderClaims(scenario, target));
     if (scenario.fixes.length) out.push('', 'Fixes:', ...scenario.fixes.map((fix) => `  - ${fix}`));
     out.push('', 'Behaviour:', ...behaviour.trimEnd().split('\n').map((line) => `  ${line}`));
     console.log(out.join('\n'));

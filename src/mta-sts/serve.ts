@@ -40,6 +40,13 @@ export async function serveStsDomain(scenario: Scenario, options: StsServeOption
     process.stderr.write(`${options.domain}: ${scenario.summary ?? scenario.name}\n`);
     process.stderr.write(`point your MTA's resolver (and its MTA-STS resolver's) at ${dns.resolver.address} (port 53); trust ${sts.mx.caFile} for ${policyUrl}\n`);
   }
+  if (scenario.mtaSts?.next) {
+    // The scenario's next policy (a new id), on demand: as a domain publishes one, between two deliveries.
+    process.on('SIGUSR1', () => {
+      void sts.rotate().then((policy) => process.stderr.write(`published the next policy: ${txtRecord(policy)} (mode ${policy.mode})\n`));
+    });
+    if (!flags.json) process.stderr.write(`kill -USR1 ${process.pid} publishes the next policy (${scenario.mtaSts.next.id})\n`);
+  }
   const serving = servingScenarios([sts.mx]);
   runUntilStopped({ ...serving, close: () => sts.close() }, flags, { scenario: false });
 }

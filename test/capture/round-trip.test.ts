@@ -9,7 +9,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { capture } from '../../src/capture/capture.js';
 import { writeCapture } from '../../src/capture/write.js';
 import { startScenario } from '../../src/index.js';
-import { catalogueNames } from '../../src/scenario/load.js';
+import { catalogueNames, loadScenarioWithFile } from '../../src/scenario/load.js';
 import { describeRow, JUDGES, observe, pool, table, type Judge, type Row } from './support.js';
 
 /** What capture can see: the certificate, STARTTLS, the TLS aborts and the engine's faults. */
@@ -129,7 +129,12 @@ afterAll(async () => {
 
 describe('round trip: serve, capture, serve the capture; the same clients fail the same way', () => {
   it('every catalogue scenario is either round-tripped or said to be beyond capture', () => {
-    expect([...VISIBLE, ...Object.keys(INVISIBLE)].sort()).toEqual(catalogueNames());
+    // A domain's scenarios (DANE's dns section, MTA-STS's mtaSts) fail in DNS or at a policy host: nothing capture sees.
+    const ofASession = catalogueNames().filter((name) => {
+      const { scenario } = loadScenarioWithFile(name);
+      return !scenario.dns && !scenario.mtaSts;
+    });
+    expect([...VISIBLE, ...Object.keys(INVISIBLE)].sort()).toEqual(ofASession);
   });
 
   describe.each(VISIBLE)('%s', (name) => {
