@@ -32,6 +32,13 @@ describe('README: MTA-STS test domains', () => {
     expect(readdirSync(process.env.TMPDIR!).filter((name) => name.startsWith('broken-mta-dns-'))).toEqual([]);
   });
 
+  it.skipIf(skipOnPurpose)('the same recipe against sts-enforce-valid prints the policy, as the README says', { timeout: 120_000 }, async () => {
+    const project = installedProject();
+    const result = await run('bash', ['-euo', 'pipefail', '-c', script!.replace('sts-policy-bad-cert', 'sts-enforce-valid')], { cwd: project, timeoutMs: 60_000 });
+    expect(result.code, result.output).toBe(0);
+    expect(result.stdout).toContain("(<STSFetchResult.VALID: 1>, ('20260101T000000', {'mx': ['mx.example.test'], 'version': 'STSv1', 'mode': 'enforce', 'max_age': 86400}))");
+  });
+
   it("the Postfix setting it names is the one the claims' Postfix runs with", () => {
     expect(postconf).toBe(`postconf -e '${MTA_STS_POLICY_MAP}'\n`);
   });
