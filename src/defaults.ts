@@ -6,6 +6,8 @@ import { isAbsolute, join } from 'node:path';
 
 export const DEFAULT_HOST = '127.0.0.1';
 export const DEFAULT_HOSTNAME = 'mx.broken-mta.test';
+/** The domain `broken-mta dns` serves a DANE scenario as: .test is reserved for testing (RFC 6761). */
+export const DEFAULT_DOMAIN = 'example.test';
 
 /**
  * Where certificates are cached: $BROKEN_MTA_CERTS, else $XDG_CACHE_HOME/broken-mta, else

@@ -10,10 +10,8 @@
 // anchor is written by the run that made them (--trust-anchor FILE).
 import type { Command } from 'commander';
 import { readFileSync } from 'node:fs';
+import { DEFAULT_DOMAIN } from './defaults.js';
 import { UsageError } from './usage-error.js';
-
-/** The domain served when none is named: .test is reserved for testing (RFC 6761). */
-export const DEFAULT_DOMAIN = 'example.test';
 
 interface DnsOptions {
   scenario?: string;

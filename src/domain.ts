@@ -28,6 +28,8 @@ export interface DomainRequest {
 export interface StartDomainsOptions extends Pick<StartOptions, 'certDir' | 'limits' | 'store' | 'onKeyGeneration'> {
   /** unbound's address; a free random 127.53.x.y by default. */
   resolverAddress?: string;
+  /** More records for a domain's zone, by domain (`_mta-sts` TXT, an `mta-sts` A record...). */
+  extraRecords?: Record<string, DnsRecord[]>;
 }
 
 export interface ServedMx {
@@ -61,7 +63,7 @@ export async function startDomains(requests: DomainRequest[], options: StartDoma
   try {
     const domains: RunningDomain[] = [];
     for (const request of requests) domains.push(await startDomain(request, options, servers));
-    const dns = await serveZones({ zones: domains.flatMap(zonesOf), ...(options.resolverAddress ? { address: options.resolverAddress } : {}) });
+    const dns = await serveZones({ zones: domains.flatMap((domain) => zonesOf(domain, options.extraRecords?.[domain.domain])), ...(options.resolverAddress ? { address: options.resolverAddress } : {}) });
     return {
       dns,
       domains,
@@ -96,8 +98,8 @@ async function startDomain({ scenario: reference, domain }: DomainRequest, optio
 }
 
 /** The domain's zone, and for an MX whose TLSA lookup is to fail, the broken-chain zone holding its records. */
-export function zonesOf({ domain, scenario, mx }: RunningDomain): ZoneSpec[] {
-  const records: DnsRecord[] = [];
+export function zonesOf({ domain, scenario, mx }: RunningDomain, extra: DnsRecord[] = []): ZoneSpec[] {
+  const records: DnsRecord[] = [...extra];
   const broken: ZoneSpec[] = [];
   for (const entry of mx) {
     records.push({ name: '@', type: 'MX', data: `${entry.preference} ${entry.host}.` }, { name: `${entry.host}.`, type: 'A', data: entry.server.host });

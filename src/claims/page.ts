@@ -1,5 +1,6 @@
 // A scenario's claims as `broken-mta show` prints them: what each client shows, and the
 // command that shows it, ready to paste once the scenario is served.
+import { DEFAULT_DOMAIN } from '../defaults.js';
 import type { Scenario } from '../scenario/schema.js';
 import { describeExpectation } from './check.js';
 import type { Claim } from './claim.js';
@@ -40,10 +41,30 @@ export function symptomsHeading(scenario: Scenario, serve: string): string {
   if (scenario.mtaSts) {
     return `Symptoms (with \`broken-mta dns --scenario ${scenario.name} --domain broken-mta.test\` running, {resolver} the resolver its JSON line names, and the sender resolving through it as the README's "MTA-STS test domains" says):`;
   }
+  if (scenario.dns) return `Symptoms (with \`broken-mta dns --scenario ${scenario.name}\` running and the MTA resolving through it, as the README's "DANE test domains" says):`;
   return `Symptoms (with \`${serve}\` running, each command shows its line):`;
 }
 
+const MESSAGE = "printf 'Subject: broken-mta\\n\\nhello\\n'";
+
+/** A domain's claims (a `dns` section): the MTA routes by the domain's DNS, so no relay host or smarthost is set. */
+function domainCommands(claim: Claim): string[] {
+  const to = `rcpt@${DEFAULT_DOMAIN}`;
+  if (claim.client === 'postfix') {
+    return ["$ postconf -e 'smtp_dns_support_level = dnssec' 'smtp_tls_security_level = dane' && postfix reload", `$ ${MESSAGE} | sendmail -f sender@client.example.test ${to}`];
+  }
+  if (claim.client === 'exim') return [`$ ${MESSAGE} | exim4 -odq -f sender@client.example.test ${to} && exim4 -qff`];
+  return [];
+}
+
 export function renderClaims(scenario: Scenario, target: Target): string[] {
+  if (scenario.dns) {
+    return scenario.symptoms.flatMap((claim, index) => [
+      `  ${index + 1}. ${claim.client}: ${describeExpectation(claim)}`,
+      ...domainCommands(claim).map((line) => `     ${line}`),
+      ...(claim.note ? [`     note: ${claim.note}`] : []),
+    ]);
+  }
   const out: string[] = [];
   scenario.symptoms.forEach((claim, index) => {
     const attempt = claim.attempt ? `, attempt ${claim.attempt}` : '';

@@ -3,12 +3,13 @@
 // 7672) pin their certificates, rightly or wrongly. src/domain.ts turns it into zones for
 // src/dns/ (Knot and unbound).
 import { z } from 'zod';
+import { TLSA_MATCHING, TLSA_SELECTORS, TLSA_USAGES } from '../dns/tlsa.js';
 
 const tlsa = z
   .strictObject({
-    usage: z.union([z.literal(0), z.literal(1), z.literal(2), z.literal(3)]).describe('2 DANE-TA (pins an issuer), 3 DANE-EE (pins the server certificate); 0 and 1 (PKIX) are not for SMTP (RFC 7672 §3.1.3)'),
-    selector: z.union([z.literal(0), z.literal(1)]).describe('0 the full certificate, 1 its public key (SubjectPublicKeyInfo)'),
-    matching: z.union([z.literal(0), z.literal(1), z.literal(2)]).describe('0 exact bytes, 1 SHA-256, 2 SHA-512'),
+    usage: z.literal(TLSA_USAGES).describe('2 DANE-TA (pins an issuer), 3 DANE-EE (pins the server certificate); 0 and 1 (PKIX) are not for SMTP (RFC 7672 §3.1.3)'),
+    selector: z.literal(TLSA_SELECTORS).describe('0 the full certificate, 1 its public key (SubjectPublicKeyInfo)'),
+    matching: z.literal(TLSA_MATCHING).describe('0 exact bytes, 1 SHA-256, 2 SHA-512'),
     pins: z.enum(['certificate', 'issuer']).default('certificate').describe("certificate: the server's own; issuer: the first CA certificate the server sends after it (a tls.cert that sends one: good-chain)"),
     stale: z.boolean().default(false).describe('Publish a digest of no certificate served (one byte changed), as after a certificate change without a TLSA update'),
   })

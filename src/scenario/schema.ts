@@ -119,7 +119,7 @@ export const scenarioSchema = z
   })
   .superRefine((scenario, ctx) => {
     checkTls(scenario.tls, ctx);
-    if (scenario.dns?.mx.some((mx) => mx.tlsa.length > 0) && !scenario.tls) ctx.addIssue({ code: 'custom', path: ['dns', 'mx'], message: 'TLSA records pin the certificate of a tls section: add one' });
+    checkDns(scenario.dns, scenario.tls, ctx);
     scenario.faults.forEach((fault, index) => {
       checkFaultTls(fault, scenario.tls, (path, message) => ctx.addIssue({ code: 'custom', path: ['faults', index, path], message }));
       if (fault.match !== undefined) {
@@ -133,6 +133,18 @@ export const scenarioSchema = z
   });
 
 type TlsOutput = z.output<typeof scenarioSchema>['tls'];
+
+/** TLSA records pin what the tls section serves: a certificate at all, and an issuer it sends when they pin one. */
+function checkDns(dns: z.output<typeof scenarioSchema>['dns'], tls: TlsOutput, ctx: z.RefinementCtx): void {
+  dns?.mx.forEach((mx, index) => {
+    if (mx.tlsa.length > 0 && !tls) ctx.addIssue({ code: 'custom', path: ['dns', 'mx', index, 'tlsa'], message: 'TLSA records pin the certificate of a tls section: add one' });
+    mx.tlsa.forEach((record, at) => {
+      if (tls && record.pins === 'issuer' && CERT_PROFILES[tls.cert].chain.length === 0) {
+        ctx.addIssue({ code: 'custom', path: ['dns', 'mx', index, 'tlsa', at, 'pins'], message: `the ${tls.cert} certificate is sent without its issuer: pin the certificate, or serve one sent with its chain (good-chain)` });
+      }
+    });
+  });
+}
 
 /** What a fault needs of the scenario's TLS: a tls section at all, an engine it works on; `at` has no reply to follow at TLS. */
 function checkFaultTls(fault: { fault: string; on: string | string[]; at?: string }, tls: TlsOutput, issue: (path: string, message: string) => void): void {

@@ -6,7 +6,8 @@
 import { existsSync, statSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { serveZones, type ServedZones } from '../../src/dns/serve.js';
-import { txtData } from '../../src/dns/zone.js';
+import { spoiled, tlsaData } from '../../src/dns/tlsa.js';
+import { txtData, zoneFile, zonesProblem, type ZoneSpec } from '../../src/dns/zone.js';
 import { run } from '../support/clients.js';
 import { daneMissing, SKIP_DANE } from './support.js';
 
@@ -78,5 +79,43 @@ describe.skipIf(SKIP_DANE)('serveZones: Knot signing, unbound validating', () =>
     expect(plain.status).toBe('NOERROR');
     expect(plain.flags).not.toContain('ad');
     expect((await kdig(dns, 'example.com', 'A')).status).toBe('REFUSED');
+  });
+});
+
+describe('the zone model (no servers)', () => {
+  const top: ZoneSpec = { origin: 'example.test', records: [{ name: '@', type: 'MX', data: '10 mx1.example.test.' }] };
+  const broken: ZoneSpec = { origin: '_tcp.mx1.example.test', dnssec: 'broken-chain', records: [] };
+
+  it("writes a parent's delegation to a broken-chain child with a DS that matches no key", () => {
+    const text = zoneFile(top, [top, broken], '127.53.1.1');
+    expect(text).toContain('@ SOA ns.example.test. hostmaster.example.test. ');
+    expect(text).toContain('ns.example.test. A 127.53.1.1\n');
+    expect(text).toContain('_tcp.mx1.example.test. NS ns.example.test.\n');
+    expect(text).toMatch(/_tcp\.mx1\.example\.test\. DS 4242 13 2 [0-9a-f]{64}\n/);
+    expect(zoneFile(broken, [top, broken], '127.53.1.1')).not.toContain(' A 127.53.1.1');
+  });
+
+  it('says what is wrong with a set of zones', () => {
+    expect(zonesProblem([top, broken])).toBeUndefined();
+    expect(zonesProblem([broken])).toBe('_tcp.mx1.example.test: a broken chain needs a signed parent zone among those served');
+    expect(zonesProblem([{ ...top, dnssec: 'unsigned' }, broken])).toBe('_tcp.mx1.example.test: a broken chain needs a signed parent zone among those served');
+    expect(zonesProblem([top, { origin: 'sub.example.test', records: [] }])).toMatch(/^sub\.example\.test: a signed zone inside the served zone example\.test is not supported/);
+    expect(zonesProblem([top, top])).toBe('the zone example.test is given twice');
+    expect(zonesProblem([{ origin: 'example.test.', records: [] }])).toBe('example.test. is not a domain name (no final dot)');
+  });
+
+  it('quotes TXT data, 255 bytes a string at most', () => {
+    expect(txtData('v=STSv1; id="1"')).toBe('"v=STSv1; id=\\"1\\""');
+    expect(txtData('a'.repeat(300))).toBe(`"${'a'.repeat(255)}" "${'a'.repeat(45)}"`);
+  });
+
+  it('computes TLSA data as openssl does, and spoils it by one byte', async () => {
+    const pem = (await run('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', '/dev/null', '-subj', '/CN=t', '-days', '1'])).stdout;
+    const spki = await run('sh', ['-c', 'openssl x509 -noout -pubkey | openssl pkey -pubin -outform DER | openssl dgst -sha256 -hex'], { input: pem });
+    const digest = /= ([0-9a-f]{64})/.exec(spki.stdout)![1]!;
+    expect(tlsaData({ usage: 3, selector: 1, matching: 1 }, pem)).toBe(`3 1 1 ${digest}`);
+    const bad = spoiled(`3 1 1 ${digest}`);
+    expect(bad).not.toBe(`3 1 1 ${digest}`);
+    expect(bad.slice(0, -2)).toBe(`3 1 1 ${digest}`.slice(0, -2));
   });
 });
