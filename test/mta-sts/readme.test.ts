@@ -5,9 +5,11 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import type { Claim } from '../../src/claims/claim.js';
 import { MTA_STS_POLICY_MAP } from '../../src/claims/kinds/postfix.js';
+import { catalogueNames, loadScenarioWithFile } from '../../src/scenario/load.js';
 import { run } from '../support/clients.js';
-import { codeBlocks, installedProject } from '../support/readme.js';
+import { codeBlocks, installedProject, README } from '../support/readme.js';
 import { missingResolver } from './support.js';
 
 const skipOnPurpose = process.env.BROKEN_MTA_NO_POSTFIX === '1';
@@ -42,4 +44,27 @@ describe('README: MTA-STS test domains', () => {
   it("the Postfix setting it names is the one the claims' Postfix runs with", () => {
     expect(postconf).toBe(`postconf -e '${MTA_STS_POLICY_MAP}'\n`);
   });
+
+  // The judges' table: one row a scenario; each cell's outcome is the claim's (delivered or
+  // not; attempt 2 where the cell says "once id 2 is out") and its line is in that claim.
+  it('its table of what each sender does is what the pages claim, row for row', () => {
+    const table = README.split('<!-- sts-judges:start -->')[1]!.split('<!-- sts-judges:end -->')[0]!;
+    const rows = [...table.matchAll(/^\| `([a-z0-9-]+)` \| (.+) \| (.+) \|$/gm)];
+    expect(rows.map((row) => row[1]).sort()).toEqual(catalogueNames().filter((name) => name.startsWith('sts-')));
+    for (const [, name, mxConnect, postfix] of rows) {
+      const { symptoms } = loadScenarioWithFile(name!).scenario;
+      checkCell(name!, mxConnect!, symptoms.filter((claim) => claim.client === 'mx-connect'));
+      checkCell(name!, postfix!, symptoms.filter((claim) => claim.client === 'postfix' && claim.with?.mtaSts));
+    }
+  });
 });
+
+function checkCell(scenario: string, cell: string, claims: Claim[]): void {
+  const [, outcome, line] = /^(.+?): `(.+)`$/.exec(cell) ?? [];
+  expect(outcome, `${scenario}: ${cell}`).toMatch(/^(delivered, verified|delivered, not verified|delivered without a policy|not delivered|deferred)(, once id 2 is out)?$/);
+  const claim = claims.find((c) => (c.attempt ?? 1) === (outcome!.endsWith('once id 2 is out') ? 2 : 1));
+  expect(claim, `${scenario}: no claim for ${cell}`).toBeDefined();
+  expect(claim!.delivered, `${scenario}: ${cell}`).toBe(outcome!.startsWith('delivered'));
+  const quoted = [claim!.prints ?? [], claim!.logs ?? []].flat();
+  expect(quoted.some((text) => text.includes(line!)), `${scenario}: ${line} is in no line of the claim (${quoted.join(' | ')})`).toBe(true);
+}
