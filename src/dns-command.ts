@@ -24,8 +24,8 @@ interface DnsOptions {
 export function dnsCommand(program: Command): void {
   const dns = program
     .command('dns')
-    .description('serve a DANE scenario as a whole domain: a DNSSEC-signed zone (Knot), a validating resolver (unbound) and its MX hosts, on loopback')
-    .option('-s, --scenario <name|file>', 'a scenario with a dns section: dane-valid, dane-tlsa-mismatch, ... (`broken-mta list`)')
+    .description('serve a DANE or MTA-STS scenario as a whole domain: a DNSSEC-signed zone (Knot), a validating resolver (unbound), its MX hosts and (MTA-STS) its policy host, on loopback')
+    .option('-s, --scenario <name|file>', 'a scenario with a dns or mtaSts section: dane-valid, sts-policy-404, ... (`broken-mta list`)')
     .option('--domain <name>', 'the domain served (its MX hosts are mx1.DOMAIN, ...)', DEFAULT_DOMAIN)
     .option('--trust-anchor <file>', "write the signed zone's DS record here: the trust anchor of any validating resolver of yours")
     .option('--resolv-conf <file>', 'write a resolv.conf naming the resolver here, to bind-mount over /etc/resolv.conf in your MTA\'s namespace')
@@ -33,7 +33,8 @@ export function dnsCommand(program: Command): void {
     .addHelpText(
       'after',
       '\nNeeds root (ports 25 and 53) and Debian\'s knot and unbound. The first line on stdout is JSON:\n' +
-        '{"domain","scenario","resolver","resolvConf","trustAnchor","trustAnchorFile","mx":[{"host","address","port","preference","tlsa"}]}.\n' +
+        '{"domain","scenario","resolver","resolvConf","trustAnchor","trustAnchorFile","mx":[{"host","address","port","preference","tlsa"}]};\n' +
+        'for an MTA-STS scenario (port 443 too) {"domain","scenario","resolver","resolvConf","mx":[...],"mtaSts":{"txt","policy","address","port","ca"}}.\n' +
         "Point only your MTA at the resolver, never the machine: the README's \"DANE test domains\" has the recipe.\n\n" +
         'Example:\n  broken-mta dns --scenario dane-tlsa-mismatch --domain example.test --trust-anchor /tmp/ta.ds\n',
     )
@@ -56,6 +57,10 @@ async function serveDomain(reference: string, options: DnsOptions, flags: Return
   ]);
   const serveFlags = flags as Parameters<typeof runUntilStopped>[1];
   const scenario = loadScenario(reference);
+  if (scenario.mtaSts && !scenario.dns) {
+    const { serveStsDomain } = await import('./mta-sts/serve.js');
+    return serveStsDomain(scenario, { domain: options.domain, ...(options.resolver ? { resolver: options.resolver } : {}), ...(options.resolvConf ? { resolvConf: options.resolvConf } : {}), ...(serveFlags.certs ? { certs: serveFlags.certs } : {}) }, serveFlags);
+  }
   if (!scenario.dns) throw new UsageError(`${scenario.name} has no dns section: it serves no domain (the dane-* scenarios do); serve it with --scenario ${reference}`);
   const served = await startDomains([{ scenario, domain: options.domain }], {
     limits: limitsOf(serveFlags),

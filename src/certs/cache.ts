@@ -312,7 +312,8 @@ export class CertificateCache {
   }
 
   private expand(name: string): string {
-    return name.replaceAll('{hostname}', this.hostname);
+    const dot = this.hostname.indexOf('.');
+    return name.replaceAll('{hostname}', this.hostname).replaceAll('{domain}', dot < 0 ? this.hostname : this.hostname.slice(dot + 1));
   }
 
   private altName(name: string): AltName {

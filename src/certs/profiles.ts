@@ -87,7 +87,7 @@ export interface CertProfile {
   notAfterDays: number;
   key: KeySpec;
   digest: Digest;
-  /** Host names in the subjectAltName; `{hostname}` is the server's name. */
+  /** Host names in the subjectAltName; `{hostname}` is the server's name, `{domain}` its parent (mx.example.test: example.test). */
   names: string[];
   /** The subject: the first name as commonName, or none at all (the names then live only in a critical subjectAltName). */
   subject: 'first-name' | 'none';
@@ -155,6 +155,8 @@ export const CERT_PROFILES = {
   revoked: { ...served, revoked: true, crlDistributionPoint: true, summary: "Revoked: its issuer's CRL and OCSP answers list it" },
   'must-staple': { ...served, mustStaple: true, summary: 'Carries the TLS Feature extension (status_request): "must staple"' },
   client: { ...served, names: ['client.broken-mta.test'], use: 'client', summary: 'A client certificate from the test CA' },
+  'mta-sts-host': { ...served, names: ['mta-sts.{domain}'], summary: "The MTA-STS policy host's: mta-sts. and the server's domain ({hostname}'s parent)" },
+  'mta-sts-host-expired': { ...served, names: ['mta-sts.{domain}'], notBeforeDays: -400, notAfterDays: -30, summary: "The MTA-STS policy host's, expired 30 days ago" },
 } satisfies Record<string, CertProfile>;
 
 export type CertProfileName = keyof typeof CERT_PROFILES;

@@ -5,6 +5,7 @@
 import type { ClientKind, CommandInvocation, EximInvocation, Invocation, MtaInvocation, PostfixInvocation, Target } from './kind.js';
 import { shellWord } from './kind.js';
 import { exim } from './kinds/exim.js';
+import { mxConnect } from './kinds/mx-connect.js';
 import { gnutls } from './kinds/gnutls.js';
 import { nodemailer } from './kinds/nodemailer.js';
 import { openssl } from './kinds/openssl.js';
@@ -18,8 +19,8 @@ export type { ClientKind, CommandInvocation, EximInvocation, Invocation, MtaInvo
 export { shellWord } from './kind.js';
 export { AUTH_SECRET, AUTH_USER, EIGHT_BIT_TEXT, FROM, HELO, TO } from './transaction.js';
 
-export const CLIENT_KINDS = [openssl, gnutls, swaks, nodemailer, sendmail, smtplib, postfix, exim] as const;
-export const CLIENT_NAMES = CLIENT_KINDS.map((kind) => kind.name) as ['openssl', 'gnutls', 'swaks', 'nodemailer', 'sendmail', 'smtplib', 'postfix', 'exim'];
+export const CLIENT_KINDS = [openssl, gnutls, swaks, nodemailer, sendmail, smtplib, postfix, exim, mxConnect] as const;
+export const CLIENT_NAMES = CLIENT_KINDS.map((kind) => kind.name) as ['openssl', 'gnutls', 'swaks', 'nodemailer', 'sendmail', 'smtplib', 'postfix', 'exim', 'mx-connect'];
 export type ClientName = (typeof CLIENT_NAMES)[number];
 
 export function clientKind(name: string): ClientKind | undefined {
@@ -102,4 +103,5 @@ export const PLACEHOLDERS: Target = {
   clientKey: '{key}',
   retiredRoot: '{retired-root}',
   crl: '{crl}',
+  resolver: '{resolver}',
 };

@@ -19,6 +19,8 @@ export interface Target {
   retiredRoot: string;
   /** The CRL the served certificate's distribution point publishes, as a PEM file. */
   crl: string;
+  /** The resolver that knows the scenario's domain (an MTA-STS or DANE scenario's), when there is one. */
+  resolver?: string;
 }
 
 /** A program run from a shell: what `show` prints is what the suite runs. */
@@ -99,6 +101,9 @@ export interface ClientKind {
 }
 
 export const recipients = (settings: Settings) => [settings.to ?? TO].flat();
+
+/** The domain an MX host name serves: its parent (mx.broken-mta.test: broken-mta.test). */
+export const domainOfHost = (hostname: string) => hostname.slice(hostname.indexOf('.') + 1);
 
 /** What the client trusts: the test CA, or (oldTrustStore) only the retired root. */
 export const trustedRoot = (settings: Settings, target: Target) => (settings.oldTrustStore ? target.retiredRoot : target.ca);

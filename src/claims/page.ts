@@ -38,6 +38,9 @@ function commands(claim: Claim, target: Target): string[] {
 
 /** The line above the symptoms: what must be running for their commands to show them. */
 export function symptomsHeading(scenario: Scenario, serve: string): string {
+  if (scenario.mtaSts) {
+    return `Symptoms (with \`broken-mta dns --scenario ${scenario.name} --domain broken-mta.test\` running, {resolver} the resolver its JSON line names, and the sender resolving through it as the README's "MTA-STS test domains" says):`;
+  }
   if (scenario.dns) return `Symptoms (with \`broken-mta dns --scenario ${scenario.name}\` running and the MTA resolving through it, as the README's "DANE test domains" says):`;
   return `Symptoms (with \`${serve}\` running, each command shows its line):`;
 }

@@ -57,6 +57,10 @@ export const settingsSchema = z
       .optional()
       .describe('(openssl) Send the whole transaction, the message with BDAT (RFC 3030) in chunks of whole lines, at most this many bytes each where a line allows'),
     fallback: z.literal(true).optional().describe('(sendmail) After a failed handshake, deliver in plaintext on a new connection'),
+    mtaSts: z
+      .literal(true)
+      .optional()
+      .describe("(postfix) Deliver to the scenario's domain (its MX, found through the test resolver) with postfix-mta-sts-resolver as smtp_tls_policy_maps"),
     queueRun: z.literal(true).optional().describe('(sendmail) Every attempt after the first is a queue run (sendmail -q): the retry of what the first left queued'),
   })
   .describe("How the client is run, where it differs from the catalogue's default invocation for that client");

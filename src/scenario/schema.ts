@@ -10,6 +10,7 @@ import { DH_GROUP_NAMES } from '../tls/engine/groups.js';
 import { DEFAULT_SUITES, findSuite, suiteFitsVersion, SUITES, VERSION_CODES } from '../tls/engine/suites.js';
 import { DEFAULT_ENGINE_VERSIONS, TLS_VERSIONS } from '../tls/versions.js';
 import { claimSchema } from '../claims/claim.js';
+import { mtaStsSchema } from '../mta-sts/policy.js';
 import { dnsSection } from './dns-schema.js';
 
 /** One entry of `faults`: each fault's own schema, told apart by its name. */
@@ -113,6 +114,7 @@ export const scenarioSchema = z
       .optional()
       .describe('STARTTLS is offered only when this section is present'),
     faults: z.array(faultEntry).default([]),
+    mtaSts: mtaStsSchema.optional(),
     dns: dnsSection.optional(),
   })
   .superRefine((scenario, ctx) => {

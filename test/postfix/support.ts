@@ -66,12 +66,16 @@ export interface PostfixOptions {
   policy?: string | ((mta: RunningScenario) => string | undefined);
   /** The admin's main.cf (master.cf beside it); Debian's stock one by default. */
   mainCf?: string;
+  /** Environment for the master daemon's namespace (test/mta/run.sh), such as BROKEN_MTA_RESOLV_CONF. */
+  env?: Record<string, string>;
 }
 
 export interface Letter {
   mta: RunningScenario;
   /** The recipients' local parts (the domain is the scenario's); rcpt by default. */
   local?: string | string[];
+  /** A whole recipient address instead, of a domain Postfix finds through DNS (an MTA-STS domain's). */
+  address?: string;
   body?: string | undefined;
 }
 
@@ -95,15 +99,16 @@ export class PostfixInstance {
     readonly dir: string,
     private readonly targets: RunningScenario[],
     private readonly mainCf: string,
+    private readonly env: Record<string, string>,
   ) {
     this.conf = join(dir, 'conf');
     this.maillog = join(dir, 'maillog');
   }
 
   /** An instance for these scenarios, configured and started. */
-  static async create(targets: RunningScenario | RunningScenario[], { settings = [], policy, mainCf = STOCK_CONFIG.postfix }: PostfixOptions = {}): Promise<PostfixInstance> {
+  static async create(targets: RunningScenario | RunningScenario[], { settings = [], policy, mainCf = STOCK_CONFIG.postfix, env = {} }: PostfixOptions = {}): Promise<PostfixInstance> {
     const list = [targets].flat();
-    const instance = new PostfixInstance(workDir(`postfix-${list.length === 1 ? list[0]!.scenario.name : 'chart'}`), list, mainCf);
+    const instance = new PostfixInstance(workDir(`postfix-${list.length === 1 ? list[0]!.scenario.name : 'chart'}`), list, mainCf, env);
     try {
       await instance.configure(settings, policy);
       await instance.start();
@@ -182,7 +187,7 @@ export class PostfixInstance {
 
   /** `postfix start-fg`: the master daemon in the foreground, as this process's child. */
   private async start(): Promise<void> {
-    const master = spawn(RUN_IN_NAMESPACE, ['postfix', 'postfix', '-c', this.conf, 'start-fg'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const master = spawn(RUN_IN_NAMESPACE, ['postfix', 'postfix', '-c', this.conf, 'start-fg'], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...this.env } });
     this.master = master;
     master.stdout!.on('data', (chunk: Buffer) => (this.masterOutput += chunk));
     master.stderr!.on('data', (chunk: Buffer) => (this.masterOutput += chunk));
@@ -209,7 +214,7 @@ export class PostfixInstance {
   /** Every letter submitted at once; each one's delivery attempt, in the same order. */
   async sendAll(letters: Letter[], timeoutMs = 60_000): Promise<PostfixAttempt[]> {
     const from = this.logLines().length;
-    const recipients = letters.map(({ mta, local = 'rcpt' }) => [local].flat().map((part) => `${part}@${domainOf(mta)}`));
+    const recipients = letters.map(({ mta, local = 'rcpt', address }) => (address ? [address] : [local].flat().map((part) => `${part}@${domainOf(mta)}`)));
     for (const [index, { mta, body }] of letters.entries()) {
       const to = recipients[index]!;
       await this.postfix(['sendmail', '-C', this.conf, '-f', FROM, ...to], message(mta.scenario.name, 'Postfix', { to: to.join(', '), body }));

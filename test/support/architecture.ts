@@ -17,7 +17,7 @@ export const LAYERS: ReadonlyArray<{ name: string; files: RegExp }> = [
   // Claims: the checking, running and printing of them are tools; their vocabulary (the
   // settings, the clients' invocations, the claim schema) sits with the scenario format.
   // The sender's printing and pages are tools too; its client machine is SMTP, its faults faults.
-  { name: 'tools', files: /^((matrix|matrix-report|matrix-help|explain|explain-report|format|serving|usage-error|scenario-lookup|dns-command)\.ts|claims\/(check|observe|run|page|expect-file|docs)\.ts)$|^capture\/|^sender\/(command|page|report|table)\.ts$/ },
+  { name: 'tools', files: /^((matrix|matrix-report|matrix-help|explain|explain-report|format|serving|usage-error|scenario-lookup|dns-command)\.ts|mta-sts\/(domain|serve)\.ts|claims\/(check|observe|run|page|expect-file|docs)\.ts)$|^capture\/|^sender\/(command|page|report|table)\.ts$/ },
   { name: 'control', files: /^control\// },
   { name: 'api', files: /^(index|store|domain)\.ts$/ },
   { name: 'vocabulary', files: /^(limits|defaults|smtp\/(steps|reply|reply-setting|types)|tls\/(alerts|alert-setting))\.ts$/ },
@@ -27,7 +27,7 @@ export const LAYERS: ReadonlyArray<{ name: string; files: RegExp }> = [
   { name: 'tls', files: /^tls\// },
   // DNS test zones (Knot and unbound): below everything that serves a scenario, above nothing but base.
   { name: 'dns', files: /^dns\// },
-  { name: 'base', files: /^(certs\/|events\.ts$|dirs\.ts$|suggest\.ts$)/ },
+  { name: 'base', files: /^(certs\/|mta-sts\/|events\.ts$|dirs\.ts$|suggest\.ts$)/ },
 ];
 
 /** Vocabulary sits in its own folder's place in the listing, but below everything. */
