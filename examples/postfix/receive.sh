@@ -45,14 +45,10 @@ from=${FROM:-sender@client.example.test}
 rcpt=${RCPT:-rcpt@remote.example.test}
 
 root=$(cd "$(dirname "$0")/../.." && pwd)
-if [ -z "${BROKEN_MTA:-}" ]; then
-  if [ -f "$root/dist/cli.js" ]; then BROKEN_MTA="node $root/dist/cli.js"; else BROKEN_MTA="npx broken-mta"; fi
-fi
-scenarios=("$@")
-if [ ${#scenarios[@]} -eq 0 ]; then
-  mapfile -t scenarios < <($BROKEN_MTA list --senders 2>/dev/null | awk '{print $1}')
-  [ ${#scenarios[@]} -gt 0 ] || { echo "broken-mta list --senders printed nothing: is $BROKEN_MTA built?" >&2; exit 1; }
-fi
+. "$root/examples/lib/common.sh"
+. "$root/examples/lib/receive.sh"
+BROKEN_MTA=$(broken_mta_command "$root")
+sender_scenarios "$@"
 in_ns() { "$root/test/mta/run.sh" postfix "$@"; }
 
 # The Postfix installed here, else Debian's, unpacked (cached in .mta/).
@@ -76,7 +72,7 @@ cleanup() {
     in_ns postfix -c "$conf" stop >/dev/null 2>&1 || kill "$master_pid" 2>/dev/null || true
     wait "$master_pid" 2>/dev/null || true
   fi
-  if [ "${KEEP:-}" = 1 ]; then echo "kept: $work" >&2; else rm -rf "$work"; fi
+  remove_work
 }
 trap cleanup EXIT
 
@@ -90,7 +86,7 @@ chown postfix "$work/data"
 cp "$main_cf" "$conf/main.cf"
 if [ -r "$(dirname "$main_cf")/master.cf" ]; then cp "$(dirname "$main_cf")/master.cf" "$conf/master.cf"; else cp "$master_dist" "$conf/master.cf"; fi
 if [ -n "$queue_skeleton" ]; then cp -a "$queue_skeleton" "$work/queue"; else mkdir "$work/queue"; fi
-port=$(node -e "const s = require('net').createServer().listen(0, '127.0.0.1', () => { console.log(s.address().port); s.close(); })")
+port=$(free_port)
 settings=("queue_directory=$work/queue" "data_directory=$work/data" "maillog_file=$work/maillog"
   "maillog_file_prefixes=$work" "smtpd_tls_cert_file=$server_pem" "smtpd_tls_key_file=$server_pem"
   "smtpd_tls_chain_files=" "smtpd_tls_CAfile=$cert" "smtpd_tls_loglevel=1" "inet_interfaces=loopback-only"
@@ -113,13 +109,12 @@ in_ns postconf -c "$conf" -F '*/*/chroot = n'
 # 2. The master daemon, in the foreground of a background job of ours.
 in_ns postfix -c "$conf" start-fg >"$work/master.out" 2>&1 &
 master_pid=$!
-hexport=$(printf '%04X' "$port")
 for _ in $(seq 300); do
-  grep -q "^ *[0-9]*: 0100007F:$hexport 00000000:0000 0A" /proc/net/tcp && break
+  listening_on "$port" && break
   kill -0 "$master_pid" 2>/dev/null || { echo "postfix start-fg failed:" >&2; cat "$work/master.out" "$work/maillog" >&2 2>/dev/null; master_pid=; exit 1; }
   sleep 0.1
 done
-grep -q "^ *[0-9]*: 0100007F:$hexport 00000000:0000 0A" /proc/net/tcp || { echo "Postfix did not listen on 127.0.0.1:$port in 30 s" >&2; exit 1; }
+listening_on "$port" || { echo "Postfix did not listen on 127.0.0.1:$port in 30 s" >&2; exit 1; }
 
 # 3. Each broken sender in turn; the log lines of its run.
 telling_line() { # $1: the run's log lines, $2: the outcome; what says most about what Postfix did
@@ -139,16 +134,13 @@ telling_line() { # $1: the run's log lines, $2: the outcome; what says most abou
   echo "${line:-(nothing telling)}"
 }
 
-printf '%-38s %-34s %-8s %s\n' scenario outcome healthy "what Postfix logged"
+print_table_head "what Postfix logged"
 failures=0
 for scenario in "${scenarios[@]}"; do
   dir=$work/$scenario
   mkdir -p "$dir"
   offset=$(wc -l <"$work/maillog")
-  set +e
-  $BROKEN_MTA send --scenario "$scenario" --to "127.0.0.1:$port" --from "$from" --rcpt "$rcpt" --timeout 15000 --json >"$dir/events.jsonl" 2>"$dir/send.err"
-  echo $? >"$dir/exit"
-  set -e
+  send_from "$scenario" "$dir"
   # smtpd logs "disconnect from" as each session ends; the queue manager's lines follow.
   sessions=$(grep -c '"type":"connect"' "$dir/events.jsonl" || true)
   for _ in $(seq 50); do
@@ -157,20 +149,7 @@ for scenario in "${scenarios[@]}"; do
   done
   sleep 0.3
   tail -n +"$((offset + 1))" "$work/maillog" >"$dir/maillog"
-  result=$(grep '"type":"result"' "$dir/events.jsonl" || true)
-  if [ -z "$result" ]; then
-    failures=$((failures + 1))
-    printf '%-38s %-34s %-8s %s\n' "$scenario" "(send failed)" "-" "$(head -n 1 "$dir/send.err")"
-    continue
-  fi
-  field() { sed -n "s/.*\"$1\":\([a-z0-9\"]*\).*/\1/p" <<<"$result" | tr -d '"'; }
-  if [ "$(field split)" = true ]; then outcome="SPLIT: $(field messages) messages"
-  elif [ "$(field delivered)" = true ]; then
-    if [ "$(field secure)" = true ]; then outcome="delivered over TLS"; else outcome="delivered in plaintext"; fi
-  else outcome="not delivered"; fi
-  [ "$(field tls)" != failed ] || outcome="$outcome, TLS failed"
-  healthy=$([ "$(field asExpected)" = true ] && echo yes || echo NO)
-  printf '%-38s %-34s %-8s %s\n' "$scenario" "$outcome" "$healthy" "$(telling_line "$dir/maillog" "$outcome")"
+  print_row "$scenario" "$dir" "$dir/maillog" || failures=$((failures + 1))
 done
 [ "${KEEP:-}" = 1 ] && echo "each scenario's events, log lines and exit code: $work/SCENARIO/; Postfix's whole log: $work/maillog" >&2
 [ "$failures" -eq 0 ] || { echo "$failures scenario(s) could not be run against Postfix; KEEP=1 keeps their output" >&2; exit 1; }
