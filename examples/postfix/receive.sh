@@ -47,31 +47,17 @@ rcpt=${RCPT:-rcpt@remote.example.test}
 root=$(cd "$(dirname "$0")/../.." && pwd)
 . "$root/examples/lib/common.sh"
 . "$root/examples/lib/receive.sh"
+. "$root/examples/lib/postfix.sh"
 BROKEN_MTA=$(broken_mta_command "$root")
 sender_scenarios "$@"
-in_ns() { "$root/test/mta/run.sh" postfix "$@"; }
-
-# The Postfix installed here, else Debian's, unpacked (cached in .mta/).
-if [ -x /usr/sbin/postfix ] && [ -x /usr/lib/postfix/sbin/master ]; then
-  export BROKEN_MTA_MTA_ROOT=/
-  queue_skeleton=
-  master_dist=/usr/share/postfix/master.cf.dist
-else
-  "$root/test/mta/fetch.sh" postfix || exit 1
-  cache=${BROKEN_MTA_MTA_CACHE:-$root/.mta}
-  queue_skeleton=$cache/postfix/queue
-  master_dist=$cache/postfix/root/usr/share/postfix/master.cf.dist
-fi
+find_postfix
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/broken-mta-postfix-receive.XXXXXX")
 chmod 755 "$work" # Postfix's daemons (user postfix) work below it
 conf=$work/conf
 master_pid=
 cleanup() {
-  if [ -n "$master_pid" ]; then
-    in_ns postfix -c "$conf" stop >/dev/null 2>&1 || kill "$master_pid" 2>/dev/null || true
-    wait "$master_pid" 2>/dev/null || true
-  fi
+  stop_postfix_master
   remove_work
 }
 trap cleanup EXIT
@@ -81,22 +67,13 @@ trap cleanup EXIT
 cert=$($BROKEN_MTA certs 2>/dev/null | head -n 1)
 server_pem=$(dirname "$cert")/valid.pem
 [ -r "$server_pem" ] || { echo "no test certificate at $server_pem (broken-mta certs)" >&2; exit 1; }
-mkdir -p "$conf" "$work/data"
-chown postfix "$work/data"
-cp "$main_cf" "$conf/main.cf"
-if [ -r "$(dirname "$main_cf")/master.cf" ]; then cp "$(dirname "$main_cf")/master.cf" "$conf/master.cf"; else cp "$master_dist" "$conf/master.cf"; fi
-if [ -n "$queue_skeleton" ]; then cp -a "$queue_skeleton" "$work/queue"; else mkdir "$work/queue"; fi
+copy_postfix_conf "$main_cf"
 port=$(free_port)
 settings=("queue_directory=$work/queue" "data_directory=$work/data" "maillog_file=$work/maillog"
   "maillog_file_prefixes=$work" "smtpd_tls_cert_file=$server_pem" "smtpd_tls_key_file=$server_pem"
   "smtpd_tls_chain_files=" "smtpd_tls_CAfile=$cert" "smtpd_tls_loglevel=1" "inet_interfaces=loopback-only"
   "defer_transports=relay smtp local virtual lmtp" "content_filter=" "alias_maps=" "alias_database=")
-if [ -n "${SETTINGS:-}" ]; then
-  while IFS= read -r line; do
-    line=$(echo "$line" | sed -e 's/#.*//' -e 's/^[[:space:]]*//' -e 's/[[:space:]]*=[[:space:]]*/=/')
-    [ -z "$line" ] || settings+=("$line")
-  done <"$SETTINGS"
-fi
+add_settings_file
 in_ns postconf -c "$conf" -e "${settings[@]}"
 smtpd=$(in_ns postconf -c "$conf" -M smtp/inet)
 [ -n "$smtpd" ] || smtpd="smtp inet n - y - - smtpd"
@@ -107,13 +84,8 @@ in_ns postconf -c "$conf" -Me "127.0.0.1:$port/inet=127.0.0.1:$port ${smtpd#smtp
 in_ns postconf -c "$conf" -F '*/*/chroot = n'
 
 # 2. The master daemon, in the foreground of a background job of ours.
-in_ns postfix -c "$conf" start-fg >"$work/master.out" 2>&1 &
-master_pid=$!
-for _ in $(seq 300); do
-  listening_on "$port" && break
-  kill -0 "$master_pid" 2>/dev/null || { echo "postfix start-fg failed:" >&2; cat "$work/master.out" "$work/maillog" >&2 2>/dev/null; master_pid=; exit 1; }
-  sleep 0.1
-done
+start_postfix_master
+wait_for_postfix_master listening_on "$port"
 listening_on "$port" || { echo "Postfix did not listen on 127.0.0.1:$port in 30 s" >&2; exit 1; }
 
 # 3. Each broken sender in turn; the log lines of its run.
