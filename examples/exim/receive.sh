@@ -48,10 +48,10 @@ rcpt=${RCPT:-rcpt@remote.example.test}
 root=$(cd "$(dirname "$0")/../.." && pwd)
 . "$root/examples/lib/common.sh"
 . "$root/examples/lib/receive.sh"
+. "$root/examples/lib/exim.sh"
 BROKEN_MTA=$(broken_mta_command "$root")
 sender_scenarios "$@"
-in_ns() { "$root/test/mta/run.sh" exim "$@"; }
-if [ -x /usr/sbin/exim4 ]; then export BROKEN_MTA_MTA_ROOT=/; else "$root/test/mta/fetch.sh" exim || exit 1; fi
+find_exim
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/broken-mta-exim-receive.XXXXXX")
 chmod 755 "$work" # Exim's receiving processes (user Debian-exim) work below it
@@ -71,13 +71,7 @@ cleanup() {
 trap cleanup EXIT
 
 # 1. Your configuration; from Debian's split form, update-exim4.conf makes it first.
-if [ -d "$source_conf" ]; then
-  cp -r "$source_conf" "$work/exim4"
-  in_ns update-exim4.conf -d "$work/exim4" -o "$work/yours.conf" 2>"$work/update-exim4.conf.err" ||
-    { echo "update-exim4.conf failed on a copy of $source_conf:" >&2; cat "$work/update-exim4.conf.err" >&2; exit 1; }
-else
-  cp "$source_conf" "$work/yours.conf"
-fi
+copy_exim_conf "$source_conf"
 
 # 2. The private copy. Exim reads its key as Debian-exim, as Debian's exim.key (0640).
 cert=$($BROKEN_MTA certs 2>/dev/null | head -n 1)

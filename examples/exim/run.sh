@@ -66,9 +66,9 @@ from=${FROM:-sender@client.example.test}
 
 root=$(cd "$(dirname "$0")/../.." && pwd)
 . "$root/examples/lib/common.sh"
+. "$root/examples/lib/exim.sh"
 BROKEN_MTA=$(broken_mta_command "$root")
-in_ns() { "$root/test/mta/run.sh" exim "$@"; }
-if [ -x /usr/sbin/exim4 ]; then export BROKEN_MTA_MTA_ROOT=/; else "$root/test/mta/fetch.sh" exim || exit 1; fi
+find_exim
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/broken-mta-exim.XXXXXX")
 chmod 755 "$work" # Exim's deliveries (user Debian-exim) work below it
@@ -98,13 +98,7 @@ chmod 644 "$work/test-ca.pem"
 ca=$work/test-ca.pem
 
 # 2. Your configuration; from Debian's split form, update-exim4.conf makes it first.
-if [ -d "$source_conf" ]; then
-  cp -r "$source_conf" "$work/exim4"
-  in_ns update-exim4.conf -d "$work/exim4" -o "$work/yours.conf" 2>"$work/update-exim4.conf.err" ||
-    { echo "update-exim4.conf failed on a copy of $source_conf:" >&2; cat "$work/update-exim4.conf.err" >&2; exit 1; }
-else
-  cp "$source_conf" "$work/yours.conf"
-fi
+copy_exim_conf "$source_conf"
 transport=${TRANSPORT:-}
 if [ -z "$transport" ]; then
   for candidate in remote_smtp_smarthost remote_smtp; do
