@@ -43,10 +43,6 @@
 set -euo pipefail
 export PATH="$PATH:/usr/sbin:/sbin"
 
-DEFAULT_SCENARIOS=(good expired-cert self-signed untrusted-root incomplete-chain wrong-host
-  handshake-abort abort-alert abort-reset abort-garbage abort-midway weak-dh dh1024 ssl3-only
-  tls10-only no-secure-renegotiation bad-ske-signature starttls-454 groupwise-450 greylist)
-
 usage() { echo "usage: $0 [--to HOST:PORT] path/to/exim4.conf|path/to/exim4-folder [SCENARIO ...]" >&2; exit 2; }
 to=
 if [ "${1:-}" = --to ]; then
@@ -58,8 +54,6 @@ fi
 source_conf=$1
 shift
 [ -r "$source_conf" ] || { echo "cannot read $source_conf" >&2; exit 2; }
-scenarios=("$@")
-[ ${#scenarios[@]} -gt 0 ] || scenarios=("${DEFAULT_SCENARIOS[@]}")
 for file in "${MACROS:-}" "${OPTIONS:-}"; do [ -z "$file" ] || [ -r "$file" ] || { echo "cannot read $file" >&2; exit 2; }; done
 [ "$(id -u)" = 0 ] || { echo "$0 needs root (Exim's deliveries change users; the namespace needs it too)" >&2; exit 2; }
 from=${FROM:-sender@client.example.test}
@@ -68,6 +62,7 @@ root=$(cd "$(dirname "$0")/../.." && pwd)
 . "$root/examples/lib/common.sh"
 . "$root/examples/lib/exim.sh"
 BROKEN_MTA=$(broken_mta_command "$root")
+named_or_default_scenarios "$@"
 find_exim
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/broken-mta-exim.XXXXXX")

@@ -26,6 +26,16 @@ serve_scenarios() { # $1: scenarios, comma-separated; $2: the address
   exit 1
 }
 
+# The scenarios named, else the sending recipes' (run.sh) default: one of each kind of
+# fault a sending MTA meets. Sets the array scenarios.
+named_or_default_scenarios() { # $@: the scenarios named on the command line
+  scenarios=("$@")
+  [ ${#scenarios[@]} -eq 0 ] || return 0
+  scenarios=(good expired-cert self-signed untrusted-root incomplete-chain wrong-host
+    handshake-abort abort-alert abort-reset abort-garbage abort-midway weak-dh dh1024 ssl3-only
+    tls10-only no-secure-renegotiation bad-ske-signature starttls-454 groupwise-450 greylist)
+}
+
 port_of() { sed -n "s/.*\"$1\":\([0-9]*\).*/\1/p" "$work/ports.json"; }
 
 # Stops a background job of ours, if there is one, and waits for it.

@@ -38,10 +38,6 @@
 set -euo pipefail
 export PATH="$PATH:/usr/sbin:/sbin"
 
-DEFAULT_SCENARIOS=(good expired-cert self-signed untrusted-root incomplete-chain wrong-host
-  handshake-abort abort-alert abort-reset abort-garbage abort-midway weak-dh dh1024 ssl3-only
-  tls10-only no-secure-renegotiation bad-ske-signature starttls-454 groupwise-450 greylist)
-
 usage() { echo "usage: $0 [--to HOST:PORT] path/to/main.cf [SCENARIO ...]" >&2; exit 2; }
 to=
 if [ "${1:-}" = --to ]; then
@@ -53,8 +49,6 @@ fi
 main_cf=$1
 shift
 [ -r "$main_cf" ] || { echo "cannot read $main_cf" >&2; exit 2; }
-scenarios=("$@")
-[ ${#scenarios[@]} -gt 0 ] || scenarios=("${DEFAULT_SCENARIOS[@]}")
 [ -z "${SETTINGS:-}" ] || [ -r "$SETTINGS" ] || { echo "cannot read the settings file $SETTINGS" >&2; exit 2; }
 [ "$(id -u)" = 0 ] || { echo "$0 needs root (Postfix's daemons change users; the namespace needs it too)" >&2; exit 2; }
 from=${FROM:-sender@client.example.test}
@@ -63,6 +57,7 @@ root=$(cd "$(dirname "$0")/../.." && pwd)
 . "$root/examples/lib/common.sh"
 . "$root/examples/lib/postfix.sh"
 BROKEN_MTA=$(broken_mta_command "$root")
+named_or_default_scenarios "$@"
 find_postfix
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/broken-mta-postfix.XXXXXX")

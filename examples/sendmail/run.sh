@@ -30,17 +30,11 @@
 set -euo pipefail
 export PATH="$PATH:/usr/sbin:/sbin"
 
-DEFAULT_SCENARIOS=(good expired-cert self-signed untrusted-root incomplete-chain wrong-host
-  handshake-abort abort-alert abort-reset abort-garbage abort-midway weak-dh dh1024 ssl3-only
-  tls10-only no-secure-renegotiation bad-ske-signature starttls-454 groupwise-450 greylist)
-
 usage() { echo "usage: $0 path/to/sendmail.mc [SCENARIO ...]" >&2; exit 2; }
 [ $# -ge 1 ] || usage
 mc_src=$1
 shift
 [ -r "$mc_src" ] || { echo "cannot read $mc_src" >&2; exit 2; }
-scenarios=("$@")
-[ ${#scenarios[@]} -gt 0 ] || scenarios=("${DEFAULT_SCENARIOS[@]}")
 [ -z "${ACCESS:-}" ] || [ -r "$ACCESS" ] || { echo "cannot read the access map $ACCESS" >&2; exit 2; }
 from=${FROM:-sender@client.example.test}
 to=${TO:-rcpt@mx.broken-mta.test}
@@ -48,6 +42,7 @@ to=${TO:-rcpt@mx.broken-mta.test}
 root=$(cd "$(dirname "$0")/../.." && pwd)
 . "$root/examples/lib/common.sh"
 BROKEN_MTA=$(broken_mta_command "$root")
+named_or_default_scenarios "$@"
 
 require_sendmail_tools
 
