@@ -34,21 +34,21 @@
 # run itself, 2 on bad input.
 set -euo pipefail
 export PATH="$PATH:/usr/sbin:/sbin"
+root=$(cd "$(dirname "$0")/../.." && pwd)
+. "$root/examples/lib/common.sh"
+. "$root/examples/lib/receive.sh"
+. "$root/examples/lib/exim.sh"
 
 usage() { echo "usage: $0 path/to/exim4.conf|path/to/exim4-folder [SCENARIO ...]" >&2; exit 2; }
 [ $# -ge 1 ] || usage
 source_conf=$1
 shift
-[ -r "$source_conf" ] || { echo "cannot read $source_conf" >&2; exit 2; }
-[ -z "${MACROS:-}" ] || [ -r "$MACROS" ] || { echo "cannot read $MACROS" >&2; exit 2; }
-[ "$(id -u)" = 0 ] || { echo "$0 needs root (Exim changes users; the namespace needs it too)" >&2; exit 2; }
+require_readable "$source_conf"
+[ -z "${MACROS:-}" ] || require_readable "$MACROS"
+require_root "Exim changes users; the namespace needs it too"
 from=${FROM:-sender@client.example.test}
 rcpt=${RCPT:-rcpt@remote.example.test}
 
-root=$(cd "$(dirname "$0")/../.." && pwd)
-. "$root/examples/lib/common.sh"
-. "$root/examples/lib/receive.sh"
-. "$root/examples/lib/exim.sh"
 BROKEN_MTA=$(broken_mta_command "$root")
 sender_scenarios "$@"
 find_exim

@@ -42,6 +42,9 @@
 # run itself, 2 on bad input.
 set -euo pipefail
 export PATH="$PATH:/usr/sbin:/sbin"
+root=$(cd "$(dirname "$0")/../.." && pwd)
+. "$root/examples/lib/common.sh"
+. "$root/examples/lib/exim.sh"
 
 usage() { echo "usage: $0 [--to HOST:PORT] path/to/exim4.conf|path/to/exim4-folder [SCENARIO ...]" >&2; exit 2; }
 to=
@@ -53,14 +56,11 @@ fi
 [ $# -ge 1 ] || usage
 source_conf=$1
 shift
-[ -r "$source_conf" ] || { echo "cannot read $source_conf" >&2; exit 2; }
-for file in "${MACROS:-}" "${OPTIONS:-}"; do [ -z "$file" ] || [ -r "$file" ] || { echo "cannot read $file" >&2; exit 2; }; done
-[ "$(id -u)" = 0 ] || { echo "$0 needs root (Exim's deliveries change users; the namespace needs it too)" >&2; exit 2; }
+require_readable "$source_conf"
+for file in "${MACROS:-}" "${OPTIONS:-}"; do [ -z "$file" ] || require_readable "$file"; done
+require_root "Exim's deliveries change users; the namespace needs it too"
 from=${FROM:-sender@client.example.test}
 
-root=$(cd "$(dirname "$0")/../.." && pwd)
-. "$root/examples/lib/common.sh"
-. "$root/examples/lib/exim.sh"
 BROKEN_MTA=$(broken_mta_command "$root")
 named_or_default_scenarios "$@"
 find_exim

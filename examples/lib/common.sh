@@ -3,6 +3,16 @@
 # Sourced by examples/*/run.sh and receive.sh; it defines functions and nothing else. The
 # callers set `work` (their private folder) and `set -euo pipefail` first.
 
+# Exits 2, saying so, unless file $1 can be read.
+require_readable() { # $1: the file; $2: what it is, when the message names it
+  [ -r "$1" ] || { echo "cannot read ${2:+$2 }$1" >&2; exit 2; }
+}
+
+# Exits 2 unless this runs as root, saying why the recipe needs it.
+require_root() { # $1: why
+  [ "$(id -u)" = 0 ] || { echo "$0 needs root ($1)" >&2; exit 2; }
+}
+
 # How to run broken-mta: $BROKEN_MTA when set, else this checkout's build, else npx.
 broken_mta_command() { # $1: the checkout's root
   if [ -n "${BROKEN_MTA:-}" ]; then echo "$BROKEN_MTA"

@@ -37,6 +37,9 @@
 # the run itself, 2 on bad input.
 set -euo pipefail
 export PATH="$PATH:/usr/sbin:/sbin"
+root=$(cd "$(dirname "$0")/../.." && pwd)
+. "$root/examples/lib/common.sh"
+. "$root/examples/lib/postfix.sh"
 
 usage() { echo "usage: $0 [--to HOST:PORT] path/to/main.cf [SCENARIO ...]" >&2; exit 2; }
 to=
@@ -48,14 +51,11 @@ fi
 [ $# -ge 1 ] || usage
 main_cf=$1
 shift
-[ -r "$main_cf" ] || { echo "cannot read $main_cf" >&2; exit 2; }
-[ -z "${SETTINGS:-}" ] || [ -r "$SETTINGS" ] || { echo "cannot read the settings file $SETTINGS" >&2; exit 2; }
-[ "$(id -u)" = 0 ] || { echo "$0 needs root (Postfix's daemons change users; the namespace needs it too)" >&2; exit 2; }
+require_readable "$main_cf"
+[ -z "${SETTINGS:-}" ] || require_readable "$SETTINGS" "the settings file"
+require_root "Postfix's daemons change users; the namespace needs it too"
 from=${FROM:-sender@client.example.test}
 
-root=$(cd "$(dirname "$0")/../.." && pwd)
-. "$root/examples/lib/common.sh"
-. "$root/examples/lib/postfix.sh"
 BROKEN_MTA=$(broken_mta_command "$root")
 named_or_default_scenarios "$@"
 find_postfix

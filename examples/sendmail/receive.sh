@@ -35,19 +35,19 @@
 # of the run itself, 2 on bad input.
 set -euo pipefail
 export PATH="$PATH:/usr/sbin:/sbin"
+root=$(cd "$(dirname "$0")/../.." && pwd)
+. "$root/examples/lib/common.sh"
+. "$root/examples/lib/receive.sh"
 
 usage() { echo "usage: $0 path/to/sendmail.mc [SCENARIO ...]" >&2; exit 2; }
 [ $# -ge 1 ] || usage
 mc_src=$1
 shift
-[ -r "$mc_src" ] || { echo "cannot read $mc_src" >&2; exit 2; }
-[ -z "${ACCESS:-}" ] || [ -r "$ACCESS" ] || { echo "cannot read the access map $ACCESS" >&2; exit 2; }
+require_readable "$mc_src"
+[ -z "${ACCESS:-}" ] || require_readable "$ACCESS" "the access map"
 from=${FROM:-sender@client.example.test}
 rcpt=${RCPT:-rcpt@remote.example.test}
 
-root=$(cd "$(dirname "$0")/../.." && pwd)
-. "$root/examples/lib/common.sh"
-. "$root/examples/lib/receive.sh"
 BROKEN_MTA=$(broken_mta_command "$root")
 sender_scenarios "$@"
 
