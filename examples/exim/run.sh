@@ -47,12 +47,8 @@ root=$(cd "$(dirname "$0")/../.." && pwd)
 . "$root/examples/lib/exim.sh"
 
 usage() { echo "usage: $0 [--to HOST:PORT] path/to/exim4.conf|path/to/exim4-folder [SCENARIO ...]" >&2; exit 2; }
-to=
-if [ "${1:-}" = --to ]; then
-  [ $# -ge 3 ] && [[ "$2" =~ ^[^:]+:[0-9]+$ ]] || usage
-  to=$2
-  shift 2
-fi
+to_option "$@"
+shift "$to_args"
 [ $# -ge 1 ] || usage
 source_conf=$1
 shift

@@ -36,6 +36,18 @@ serve_scenarios() { # $1: scenarios, comma-separated; $2: the address
   exit 1
 }
 
+# The --to HOST:PORT that may come first in run.sh's arguments. Sets to (empty without it)
+# and to_args, how many arguments it took (0 or 2) for the caller to shift; calls the
+# caller's usage when HOST:PORT is malformed or nothing follows it.
+to_option() { # $@: the recipe's arguments
+  to=
+  to_args=0
+  [ "${1:-}" = --to ] || return 0
+  [ $# -ge 3 ] && [[ "$2" =~ ^[^:]+:[0-9]+$ ]] || usage
+  to=$2
+  to_args=2
+}
+
 # The scenarios named, else the sending recipes' (run.sh) default: one of each kind of
 # fault a sending MTA meets. Sets the array scenarios.
 named_or_default_scenarios() { # $@: the scenarios named on the command line

@@ -6,6 +6,14 @@
 # Postfix's commands, in a mount and UTS namespace of their own (test/mta/run.sh).
 in_ns() { "$root/test/mta/run.sh" postfix "$@"; }
 
+# What both recipes check before anything else: your main.cf, $SETTINGS when it is set,
+# and root (Postfix's daemons change users). Exits 2 on a failure.
+check_postfix_input() { # $1: your main.cf
+  require_readable "$1"
+  [ -z "${SETTINGS:-}" ] || require_readable "$SETTINGS" "the settings file"
+  require_root "Postfix's daemons change users; the namespace needs it too"
+}
+
 # The Postfix installed here, else Debian's package unpacked by test/mta/fetch.sh (cached in
 # .mta/; Debian's postfix conflicts with sendmail-bin). Sets queue_skeleton (the unpacked
 # package's queue folder; empty for the installed one) and master_dist (the stock master.cf).

@@ -42,9 +42,7 @@ usage() { echo "usage: $0 path/to/main.cf [SCENARIO ...]" >&2; exit 2; }
 [ $# -ge 1 ] || usage
 main_cf=$1
 shift
-require_readable "$main_cf"
-[ -z "${SETTINGS:-}" ] || require_readable "$SETTINGS" "the settings file"
-require_root "Postfix's daemons change users; the namespace needs it too"
+check_postfix_input "$main_cf"
 from=${FROM:-sender@client.example.test}
 rcpt=${RCPT:-rcpt@remote.example.test}
 

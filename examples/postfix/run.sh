@@ -42,18 +42,12 @@ root=$(cd "$(dirname "$0")/../.." && pwd)
 . "$root/examples/lib/postfix.sh"
 
 usage() { echo "usage: $0 [--to HOST:PORT] path/to/main.cf [SCENARIO ...]" >&2; exit 2; }
-to=
-if [ "${1:-}" = --to ]; then
-  [ $# -ge 3 ] && [[ "$2" =~ ^[^:]+:[0-9]+$ ]] || usage
-  to=$2
-  shift 2
-fi
+to_option "$@"
+shift "$to_args"
 [ $# -ge 1 ] || usage
 main_cf=$1
 shift
-require_readable "$main_cf"
-[ -z "${SETTINGS:-}" ] || require_readable "$SETTINGS" "the settings file"
-require_root "Postfix's daemons change users; the namespace needs it too"
+check_postfix_input "$main_cf"
 from=${FROM:-sender@client.example.test}
 
 BROKEN_MTA=$(broken_mta_command "$root")
