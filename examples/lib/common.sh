@@ -80,6 +80,28 @@ require_sendmail_tools() {
   exit 2
 }
 
+# The private copy of your .mc, compiled into $3: the run's settings ($2, m4 lines) before
+# your first MAILER line (later defines win in m4; with none, at the end, and MAILER(smtp)),
+# and with ACCESS=FILE, FILE as the access map in place of yours. Exits 1 when makemap or
+# m4 fails. Needs cf_m4 (require_sendmail_tools).
+compile_mc_copy() { # $1: your .mc, $2: the run's settings, $3: the .cf to write
+  local overrides=$2
+  if [ -n "${ACCESS:-}" ]; then
+    cp "$ACCESS" "$work/access"
+    # (makemap warns that /tmp is world-writable; the .cf says TrustStickyBit.)
+    makemap hash "$work/access" <"$work/access" 2>"$work/makemap.err" || { cat "$work/makemap.err" >&2; exit 1; }
+    overrides="$overrides
+FEATURE(\`access_db', \`hash -o -T<TMPF> $work/access')dnl"
+  fi
+  printf '%s\n' "$overrides" >"$work/overrides.m4"
+  awk -v file="$work/overrides.m4" '
+    !done && /^[[:space:]]*MAILER(_DEFINITIONS|\()/ { while ((getline line < file) > 0) print line; done = 1 }
+    { print }
+    END { if (!done) { while ((getline line < file) > 0) print line; print "MAILER(`smtp'"'"')dnl" } }
+  ' "$1" >"$work/sendmail.mc"
+  m4 "$cf_m4" "$work/sendmail.mc" >"$3" 2>"$work/m4.err" || { echo "m4 could not compile the copy of $1:" >&2; cat "$work/m4.err" >&2; exit 1; }
+}
+
 # Syslog, where sendmail writes its STARTTLS and ruleset lines and nowhere else. /dev/log
 # may be a daemon's socket, or systemd's symlink to journald's: then the mail log is read
 # ($MAIL_LOG, default /var/log/mail.log). Else a private rsyslogd takes /dev/log for the

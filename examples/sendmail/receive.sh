@@ -87,19 +87,7 @@ define(\`confSERVER_KEY', \`$server_pem')dnl
 define(\`confDONT_PROBE_INTERFACES', \`true')dnl
 define(\`confDONT_BLAME_SENDMAIL', \`TrustStickyBit')dnl
 FEATURE(\`accept_unresolvable_domains')dnl"
-if [ -n "${ACCESS:-}" ]; then
-  cp "$ACCESS" "$work/access"
-  makemap hash "$work/access" <"$work/access" 2>"$work/makemap.err" || { cat "$work/makemap.err" >&2; exit 1; }
-  overrides="$overrides
-FEATURE(\`access_db', \`hash -o -T<TMPF> $work/access')dnl"
-fi
-printf '%s\n' "$overrides" >"$work/overrides.m4"
-awk -v file="$work/overrides.m4" '
-  !done && /^[[:space:]]*MAILER(_DEFINITIONS|\()/ { while ((getline line < file) > 0) print line; done = 1 }
-  { print }
-  END { if (!done) { while ((getline line < file) > 0) print line; print "MAILER(`smtp'"'"')dnl" } }
-' "$mc_src" >"$work/sendmail.mc"
-m4 "$cf_m4" "$work/sendmail.mc" >"$work/sendmail.cf" 2>"$work/m4.err" || { echo "m4 could not compile the copy of $mc_src:" >&2; cat "$work/m4.err" >&2; exit 1; }
+compile_mc_copy "$mc_src" "$overrides" "$work/sendmail.cf"
 
 # 3. One daemon, on 127.0.0.1 and a free port, in place of yours.
 port=$(free_port)
