@@ -1,7 +1,9 @@
-# What the MTA recipes in examples/ share: how to run broken-mta, serving scenarios on free
-# ports, a private syslog for the MTAs that log only there, and stopping what they started.
-# Sourced by examples/*/run.sh and receive.sh; it defines functions and nothing else. The
-# callers set `work` (their private folder) and `set -euo pipefail` first.
+# What the MTA recipes in examples/ share: checking their input, how to run broken-mta,
+# the scenarios to try, serving scenarios on free ports, sendmail's tools, private .mc
+# copy and syslog, and stopping what they started. Sourced by examples/*/run.sh and
+# receive.sh (with lib/receive.sh, lib/postfix.sh or lib/exim.sh beside it where they
+# share more); it defines functions and nothing else. The callers set `work` (their
+# private folder) and `set -euo pipefail` first.
 
 # Exits 2, saying so, unless file $1 can be read.
 require_readable() { # $1: the file; $2: what it is, when the message names it
