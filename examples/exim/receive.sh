@@ -34,28 +34,24 @@
 # run itself, 2 on bad input.
 set -euo pipefail
 export PATH="$PATH:/usr/sbin:/sbin"
+root=$(cd "$(dirname "$0")/../.." && pwd)
+. "$root/examples/lib/common.sh"
+. "$root/examples/lib/receive.sh"
+. "$root/examples/lib/exim.sh"
 
 usage() { echo "usage: $0 path/to/exim4.conf|path/to/exim4-folder [SCENARIO ...]" >&2; exit 2; }
 [ $# -ge 1 ] || usage
 source_conf=$1
 shift
-[ -r "$source_conf" ] || { echo "cannot read $source_conf" >&2; exit 2; }
-[ -z "${MACROS:-}" ] || [ -r "$MACROS" ] || { echo "cannot read $MACROS" >&2; exit 2; }
-[ "$(id -u)" = 0 ] || { echo "$0 needs root (Exim changes users; the namespace needs it too)" >&2; exit 2; }
+require_readable "$source_conf"
+[ -z "${MACROS:-}" ] || require_readable "$MACROS"
+require_root "Exim changes users; the namespace needs it too"
 from=${FROM:-sender@client.example.test}
 rcpt=${RCPT:-rcpt@remote.example.test}
 
-root=$(cd "$(dirname "$0")/../.." && pwd)
-if [ -z "${BROKEN_MTA:-}" ]; then
-  if [ -f "$root/dist/cli.js" ]; then BROKEN_MTA="node $root/dist/cli.js"; else BROKEN_MTA="npx broken-mta"; fi
-fi
-scenarios=("$@")
-if [ ${#scenarios[@]} -eq 0 ]; then
-  mapfile -t scenarios < <($BROKEN_MTA list --senders 2>/dev/null | awk '{print $1}')
-  [ ${#scenarios[@]} -gt 0 ] || { echo "broken-mta list --senders printed nothing: is $BROKEN_MTA built?" >&2; exit 1; }
-fi
-in_ns() { "$root/test/mta/run.sh" exim "$@"; }
-if [ -x /usr/sbin/exim4 ]; then export BROKEN_MTA_MTA_ROOT=/; else "$root/test/mta/fetch.sh" exim || exit 1; fi
+BROKEN_MTA=$(broken_mta_command "$root")
+sender_scenarios "$@"
+find_exim
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/broken-mta-exim-receive.XXXXXX")
 chmod 755 "$work" # Exim's receiving processes (user Debian-exim) work below it
@@ -70,18 +66,12 @@ stop_daemon() {
 }
 cleanup() {
   [ -z "$daemon_pid" ] || stop_daemon
-  if [ "${KEEP:-}" = 1 ]; then echo "kept: $work" >&2; else rm -rf "$work"; fi
+  remove_work
 }
 trap cleanup EXIT
 
 # 1. Your configuration; from Debian's split form, update-exim4.conf makes it first.
-if [ -d "$source_conf" ]; then
-  cp -r "$source_conf" "$work/exim4"
-  in_ns update-exim4.conf -d "$work/exim4" -o "$work/yours.conf" 2>"$work/update-exim4.conf.err" ||
-    { echo "update-exim4.conf failed on a copy of $source_conf:" >&2; cat "$work/update-exim4.conf.err" >&2; exit 1; }
-else
-  cp "$source_conf" "$work/yours.conf"
-fi
+copy_exim_conf "$source_conf"
 
 # 2. The private copy. Exim reads its key as Debian-exim, as Debian's exim.key (0640).
 cert=$($BROKEN_MTA certs 2>/dev/null | head -n 1)
@@ -106,18 +96,17 @@ awk '
 in_ns exim4 -C "$work/exim4.conf" -bV >"$work/check.out" 2>&1 || { echo "Exim refuses the copy of $source_conf:" >&2; cat "$work/check.out" >&2; exit 1; }
 
 # 3. One daemon, on 127.0.0.1 and a free port, in place of your local_interfaces.
-port=$(node -e "const s = require('net').createServer().listen(0, '127.0.0.1', () => { console.log(s.address().port); s.close(); })")
+port=$(free_port)
 set -m
 in_ns exim4 -C "$work/exim4.conf" -bdf -oX "127.0.0.1.$port" -oP "$work/exim.pid" >"$work/daemon.out" 2>&1 &
 daemon_pid=$!
 set +m
-hexport=$(printf '%04X' "$port")
 for _ in $(seq 150); do
-  grep -q "^ *[0-9]*: 0100007F:$hexport 00000000:0000 0A" /proc/net/tcp && break
+  listening_on "$port" && break
   kill -0 "$daemon_pid" 2>/dev/null || { echo "exim4 -bdf exited:" >&2; cat "$work/daemon.out" "$work/log/paniclog" >&2 2>/dev/null; daemon_pid=; exit 1; }
   sleep 0.1
 done
-grep -q "^ *[0-9]*: 0100007F:$hexport 00000000:0000 0A" /proc/net/tcp || { echo "Exim did not listen on 127.0.0.1:$port" >&2; exit 1; }
+listening_on "$port" || { echo "Exim did not listen on 127.0.0.1:$port" >&2; exit 1; }
 
 # 4. Each broken sender in turn; the log lines of its run.
 telling_line() { # $1: the run's log lines, $2: the outcome; what says most about what Exim did
@@ -135,32 +124,16 @@ telling_line() { # $1: the run's log lines, $2: the outcome; what says most abou
   if [ -n "$line" ]; then echo "accepted: $line"; else echo "(nothing telling)"; fi
 }
 
-printf '%-38s %-34s %-8s %s\n' scenario outcome healthy "what Exim logged"
+print_table_head "what Exim logged"
 failures=0
 for scenario in "${scenarios[@]}"; do
   dir=$work/$scenario
   mkdir -p "$dir"
   offset=$(wc -l <"$work/log/mainlog" 2>/dev/null || echo 0)
-  set +e
-  $BROKEN_MTA send --scenario "$scenario" --to "127.0.0.1:$port" --from "$from" --rcpt "$rcpt" --timeout 15000 --json >"$dir/events.jsonl" 2>"$dir/send.err"
-  echo $? >"$dir/exit"
-  set -e
+  send_from "$scenario" "$dir"
   sleep 0.3 # Exim's session process writes its last lines as the session ends
   tail -n +"$((offset + 1))" "$work/log/mainlog" 2>/dev/null >"$dir/mainlog" || true
-  result=$(grep '"type":"result"' "$dir/events.jsonl" || true)
-  if [ -z "$result" ]; then
-    failures=$((failures + 1))
-    printf '%-38s %-34s %-8s %s\n' "$scenario" "(send failed)" "-" "$(head -n 1 "$dir/send.err")"
-    continue
-  fi
-  field() { sed -n "s/.*\"$1\":\([a-z0-9\"]*\).*/\1/p" <<<"$result" | tr -d '"'; }
-  if [ "$(field split)" = true ]; then outcome="SPLIT: $(field messages) messages"
-  elif [ "$(field delivered)" = true ]; then
-    if [ "$(field secure)" = true ]; then outcome="delivered over TLS"; else outcome="delivered in plaintext"; fi
-  else outcome="not delivered"; fi
-  [ "$(field tls)" != failed ] || outcome="$outcome, TLS failed"
-  healthy=$([ "$(field asExpected)" = true ] && echo yes || echo NO)
-  printf '%-38s %-34s %-8s %s\n' "$scenario" "$outcome" "$healthy" "$(telling_line "$dir/mainlog" "$outcome")"
+  print_row "$scenario" "$dir" "$dir/mainlog" || failures=$((failures + 1))
 done
 [ "${KEEP:-}" = 1 ] && echo "each scenario's events, log lines and exit code: $work/SCENARIO/; Exim's whole log: $work/log/mainlog" >&2
 [ "$failures" -eq 0 ] || { echo "$failures scenario(s) could not be run against Exim; KEEP=1 keeps their output" >&2; exit 1; }

@@ -42,33 +42,24 @@
 # run itself, 2 on bad input.
 set -euo pipefail
 export PATH="$PATH:/usr/sbin:/sbin"
-
-DEFAULT_SCENARIOS=(good expired-cert self-signed untrusted-root incomplete-chain wrong-host
-  handshake-abort abort-alert abort-reset abort-garbage abort-midway weak-dh dh1024 ssl3-only
-  tls10-only no-secure-renegotiation bad-ske-signature starttls-454 groupwise-450 greylist)
+root=$(cd "$(dirname "$0")/../.." && pwd)
+. "$root/examples/lib/common.sh"
+. "$root/examples/lib/exim.sh"
 
 usage() { echo "usage: $0 [--to HOST:PORT] path/to/exim4.conf|path/to/exim4-folder [SCENARIO ...]" >&2; exit 2; }
-to=
-if [ "${1:-}" = --to ]; then
-  [ $# -ge 3 ] && [[ "$2" =~ ^[^:]+:[0-9]+$ ]] || usage
-  to=$2
-  shift 2
-fi
+to_option "$@"
+shift "$to_args"
 [ $# -ge 1 ] || usage
 source_conf=$1
 shift
-[ -r "$source_conf" ] || { echo "cannot read $source_conf" >&2; exit 2; }
-scenarios=("$@")
-[ ${#scenarios[@]} -gt 0 ] || scenarios=("${DEFAULT_SCENARIOS[@]}")
-for file in "${MACROS:-}" "${OPTIONS:-}"; do [ -z "$file" ] || [ -r "$file" ] || { echo "cannot read $file" >&2; exit 2; }; done
-[ "$(id -u)" = 0 ] || { echo "$0 needs root (Exim's deliveries change users; the namespace needs it too)" >&2; exit 2; }
+require_readable "$source_conf"
+for file in "${MACROS:-}" "${OPTIONS:-}"; do [ -z "$file" ] || require_readable "$file"; done
+require_root "Exim's deliveries change users; the namespace needs it too"
 from=${FROM:-sender@client.example.test}
 
-root=$(cd "$(dirname "$0")/../.." && pwd)
-. "$root/examples/lib/common.sh"
 BROKEN_MTA=$(broken_mta_command "$root")
-in_ns() { "$root/test/mta/run.sh" exim "$@"; }
-if [ -x /usr/sbin/exim4 ]; then export BROKEN_MTA_MTA_ROOT=/; else "$root/test/mta/fetch.sh" exim || exit 1; fi
+named_or_default_scenarios "$@"
+find_exim
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/broken-mta-exim.XXXXXX")
 chmod 755 "$work" # Exim's deliveries (user Debian-exim) work below it
@@ -98,13 +89,7 @@ chmod 644 "$work/test-ca.pem"
 ca=$work/test-ca.pem
 
 # 2. Your configuration; from Debian's split form, update-exim4.conf makes it first.
-if [ -d "$source_conf" ]; then
-  cp -r "$source_conf" "$work/exim4"
-  in_ns update-exim4.conf -d "$work/exim4" -o "$work/yours.conf" 2>"$work/update-exim4.conf.err" ||
-    { echo "update-exim4.conf failed on a copy of $source_conf:" >&2; cat "$work/update-exim4.conf.err" >&2; exit 1; }
-else
-  cp "$source_conf" "$work/yours.conf"
-fi
+copy_exim_conf "$source_conf"
 transport=${TRANSPORT:-}
 if [ -z "$transport" ]; then
   for candidate in remote_smtp_smarthost remote_smtp; do

@@ -1,7 +1,19 @@
-# What the MTA recipes in examples/ share: how to run broken-mta, serving scenarios on free
-# ports, a private syslog for the MTAs that log only there, and stopping what they started.
-# Sourced by examples/*/run.sh and receive.sh; it defines functions and nothing else. The
-# callers set `work` (their private folder) and `set -euo pipefail` first.
+# What the MTA recipes in examples/ share: checking their input, how to run broken-mta,
+# the scenarios to try, serving scenarios on free ports, sendmail's tools, private .mc
+# copy and syslog, and stopping what they started. Sourced by examples/*/run.sh and
+# receive.sh (with lib/receive.sh, lib/postfix.sh or lib/exim.sh beside it where they
+# share more); it defines functions and nothing else. The callers set `work` (their
+# private folder) and `set -euo pipefail` first.
+
+# Exits 2, saying so, unless file $1 can be read.
+require_readable() { # $1: the file; $2: what it is, when the message names it
+  [ -r "$1" ] || { echo "cannot read ${2:+$2 }$1" >&2; exit 2; }
+}
+
+# Exits 2 unless this runs as root, saying why the recipe needs it.
+require_root() { # $1: why
+  [ "$(id -u)" = 0 ] || { echo "$0 needs root ($1)" >&2; exit 2; }
+}
 
 # How to run broken-mta: $BROKEN_MTA when set, else this checkout's build, else npx.
 broken_mta_command() { # $1: the checkout's root
@@ -26,6 +38,28 @@ serve_scenarios() { # $1: scenarios, comma-separated; $2: the address
   exit 1
 }
 
+# The --to HOST:PORT that may come first in run.sh's arguments. Sets to (empty without it)
+# and to_args, how many arguments it took (0 or 2) for the caller to shift; calls the
+# caller's usage when HOST:PORT is malformed or nothing follows it.
+to_option() { # $@: the recipe's arguments
+  to=
+  to_args=0
+  [ "${1:-}" = --to ] || return 0
+  [ $# -ge 3 ] && [[ "$2" =~ ^[^:]+:[0-9]+$ ]] || usage
+  to=$2
+  to_args=2
+}
+
+# The scenarios named, else the sending recipes' (run.sh) default: one of each kind of
+# fault a sending MTA meets. Sets the array scenarios.
+named_or_default_scenarios() { # $@: the scenarios named on the command line
+  scenarios=("$@")
+  [ ${#scenarios[@]} -eq 0 ] || return 0
+  scenarios=(good expired-cert self-signed untrusted-root incomplete-chain wrong-host
+    handshake-abort abort-alert abort-reset abort-garbage abort-midway weak-dh dh1024 ssl3-only
+    tls10-only no-secure-renegotiation bad-ske-signature starttls-454 groupwise-450 greylist)
+}
+
 port_of() { sed -n "s/.*\"$1\":\([0-9]*\).*/\1/p" "$work/ports.json"; }
 
 # Stops a background job of ours, if there is one, and waits for it.
@@ -46,6 +80,28 @@ require_sendmail_tools() {
   echo "missing: ${missing[*]}" >&2
   echo "install: apt-get install sendmail-bin sendmail-cf m4 rsyslog" >&2
   exit 2
+}
+
+# The private copy of your .mc, compiled into $3: the run's settings ($2, m4 lines) before
+# your first MAILER line (later defines win in m4; with none, at the end, and MAILER(smtp)),
+# and with ACCESS=FILE, FILE as the access map in place of yours. Exits 1 when makemap or
+# m4 fails. Needs cf_m4 (require_sendmail_tools).
+compile_mc_copy() { # $1: your .mc, $2: the run's settings, $3: the .cf to write
+  local overrides=$2
+  if [ -n "${ACCESS:-}" ]; then
+    cp "$ACCESS" "$work/access"
+    # (makemap warns that /tmp is world-writable; the .cf says TrustStickyBit.)
+    makemap hash "$work/access" <"$work/access" 2>"$work/makemap.err" || { cat "$work/makemap.err" >&2; exit 1; }
+    overrides="$overrides
+FEATURE(\`access_db', \`hash -o -T<TMPF> $work/access')dnl"
+  fi
+  printf '%s\n' "$overrides" >"$work/overrides.m4"
+  awk -v file="$work/overrides.m4" '
+    !done && /^[[:space:]]*MAILER(_DEFINITIONS|\()/ { while ((getline line < file) > 0) print line; done = 1 }
+    { print }
+    END { if (!done) { while ((getline line < file) > 0) print line; print "MAILER(`smtp'"'"')dnl" } }
+  ' "$1" >"$work/sendmail.mc"
+  m4 "$cf_m4" "$work/sendmail.mc" >"$3" 2>"$work/m4.err" || { echo "m4 could not compile the copy of $1:" >&2; cat "$work/m4.err" >&2; exit 1; }
 }
 
 # Syslog, where sendmail writes its STARTTLS and ruleset lines and nowhere else. /dev/log

@@ -33,50 +33,30 @@
 # the run itself, 2 on bad input.
 set -euo pipefail
 export PATH="$PATH:/usr/sbin:/sbin"
+root=$(cd "$(dirname "$0")/../.." && pwd)
+. "$root/examples/lib/common.sh"
+. "$root/examples/lib/receive.sh"
+. "$root/examples/lib/postfix.sh"
 
 usage() { echo "usage: $0 path/to/main.cf [SCENARIO ...]" >&2; exit 2; }
 [ $# -ge 1 ] || usage
 main_cf=$1
 shift
-[ -r "$main_cf" ] || { echo "cannot read $main_cf" >&2; exit 2; }
-[ -z "${SETTINGS:-}" ] || [ -r "$SETTINGS" ] || { echo "cannot read the settings file $SETTINGS" >&2; exit 2; }
-[ "$(id -u)" = 0 ] || { echo "$0 needs root (Postfix's daemons change users; the namespace needs it too)" >&2; exit 2; }
+check_postfix_input "$main_cf"
 from=${FROM:-sender@client.example.test}
 rcpt=${RCPT:-rcpt@remote.example.test}
 
-root=$(cd "$(dirname "$0")/../.." && pwd)
-if [ -z "${BROKEN_MTA:-}" ]; then
-  if [ -f "$root/dist/cli.js" ]; then BROKEN_MTA="node $root/dist/cli.js"; else BROKEN_MTA="npx broken-mta"; fi
-fi
-scenarios=("$@")
-if [ ${#scenarios[@]} -eq 0 ]; then
-  mapfile -t scenarios < <($BROKEN_MTA list --senders 2>/dev/null | awk '{print $1}')
-  [ ${#scenarios[@]} -gt 0 ] || { echo "broken-mta list --senders printed nothing: is $BROKEN_MTA built?" >&2; exit 1; }
-fi
-in_ns() { "$root/test/mta/run.sh" postfix "$@"; }
-
-# The Postfix installed here, else Debian's, unpacked (cached in .mta/).
-if [ -x /usr/sbin/postfix ] && [ -x /usr/lib/postfix/sbin/master ]; then
-  export BROKEN_MTA_MTA_ROOT=/
-  queue_skeleton=
-  master_dist=/usr/share/postfix/master.cf.dist
-else
-  "$root/test/mta/fetch.sh" postfix || exit 1
-  cache=${BROKEN_MTA_MTA_CACHE:-$root/.mta}
-  queue_skeleton=$cache/postfix/queue
-  master_dist=$cache/postfix/root/usr/share/postfix/master.cf.dist
-fi
+BROKEN_MTA=$(broken_mta_command "$root")
+sender_scenarios "$@"
+find_postfix
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/broken-mta-postfix-receive.XXXXXX")
 chmod 755 "$work" # Postfix's daemons (user postfix) work below it
 conf=$work/conf
 master_pid=
 cleanup() {
-  if [ -n "$master_pid" ]; then
-    in_ns postfix -c "$conf" stop >/dev/null 2>&1 || kill "$master_pid" 2>/dev/null || true
-    wait "$master_pid" 2>/dev/null || true
-  fi
-  if [ "${KEEP:-}" = 1 ]; then echo "kept: $work" >&2; else rm -rf "$work"; fi
+  stop_postfix_master
+  remove_work
 }
 trap cleanup EXIT
 
@@ -85,22 +65,13 @@ trap cleanup EXIT
 cert=$($BROKEN_MTA certs 2>/dev/null | head -n 1)
 server_pem=$(dirname "$cert")/valid.pem
 [ -r "$server_pem" ] || { echo "no test certificate at $server_pem (broken-mta certs)" >&2; exit 1; }
-mkdir -p "$conf" "$work/data"
-chown postfix "$work/data"
-cp "$main_cf" "$conf/main.cf"
-if [ -r "$(dirname "$main_cf")/master.cf" ]; then cp "$(dirname "$main_cf")/master.cf" "$conf/master.cf"; else cp "$master_dist" "$conf/master.cf"; fi
-if [ -n "$queue_skeleton" ]; then cp -a "$queue_skeleton" "$work/queue"; else mkdir "$work/queue"; fi
-port=$(node -e "const s = require('net').createServer().listen(0, '127.0.0.1', () => { console.log(s.address().port); s.close(); })")
+copy_postfix_conf "$main_cf"
+port=$(free_port)
 settings=("queue_directory=$work/queue" "data_directory=$work/data" "maillog_file=$work/maillog"
   "maillog_file_prefixes=$work" "smtpd_tls_cert_file=$server_pem" "smtpd_tls_key_file=$server_pem"
   "smtpd_tls_chain_files=" "smtpd_tls_CAfile=$cert" "smtpd_tls_loglevel=1" "inet_interfaces=loopback-only"
   "defer_transports=relay smtp local virtual lmtp" "content_filter=" "alias_maps=" "alias_database=")
-if [ -n "${SETTINGS:-}" ]; then
-  while IFS= read -r line; do
-    line=$(echo "$line" | sed -e 's/#.*//' -e 's/^[[:space:]]*//' -e 's/[[:space:]]*=[[:space:]]*/=/')
-    [ -z "$line" ] || settings+=("$line")
-  done <"$SETTINGS"
-fi
+add_settings_file
 in_ns postconf -c "$conf" -e "${settings[@]}"
 smtpd=$(in_ns postconf -c "$conf" -M smtp/inet)
 [ -n "$smtpd" ] || smtpd="smtp inet n - y - - smtpd"
@@ -111,15 +82,9 @@ in_ns postconf -c "$conf" -Me "127.0.0.1:$port/inet=127.0.0.1:$port ${smtpd#smtp
 in_ns postconf -c "$conf" -F '*/*/chroot = n'
 
 # 2. The master daemon, in the foreground of a background job of ours.
-in_ns postfix -c "$conf" start-fg >"$work/master.out" 2>&1 &
-master_pid=$!
-hexport=$(printf '%04X' "$port")
-for _ in $(seq 300); do
-  grep -q "^ *[0-9]*: 0100007F:$hexport 00000000:0000 0A" /proc/net/tcp && break
-  kill -0 "$master_pid" 2>/dev/null || { echo "postfix start-fg failed:" >&2; cat "$work/master.out" "$work/maillog" >&2 2>/dev/null; master_pid=; exit 1; }
-  sleep 0.1
-done
-grep -q "^ *[0-9]*: 0100007F:$hexport 00000000:0000 0A" /proc/net/tcp || { echo "Postfix did not listen on 127.0.0.1:$port in 30 s" >&2; exit 1; }
+start_postfix_master
+wait_for_postfix_master listening_on "$port"
+listening_on "$port" || { echo "Postfix did not listen on 127.0.0.1:$port in 30 s" >&2; exit 1; }
 
 # 3. Each broken sender in turn; the log lines of its run.
 telling_line() { # $1: the run's log lines, $2: the outcome; what says most about what Postfix did
@@ -139,16 +104,13 @@ telling_line() { # $1: the run's log lines, $2: the outcome; what says most abou
   echo "${line:-(nothing telling)}"
 }
 
-printf '%-38s %-34s %-8s %s\n' scenario outcome healthy "what Postfix logged"
+print_table_head "what Postfix logged"
 failures=0
 for scenario in "${scenarios[@]}"; do
   dir=$work/$scenario
   mkdir -p "$dir"
   offset=$(wc -l <"$work/maillog")
-  set +e
-  $BROKEN_MTA send --scenario "$scenario" --to "127.0.0.1:$port" --from "$from" --rcpt "$rcpt" --timeout 15000 --json >"$dir/events.jsonl" 2>"$dir/send.err"
-  echo $? >"$dir/exit"
-  set -e
+  send_from "$scenario" "$dir"
   # smtpd logs "disconnect from" as each session ends; the queue manager's lines follow.
   sessions=$(grep -c '"type":"connect"' "$dir/events.jsonl" || true)
   for _ in $(seq 50); do
@@ -157,20 +119,7 @@ for scenario in "${scenarios[@]}"; do
   done
   sleep 0.3
   tail -n +"$((offset + 1))" "$work/maillog" >"$dir/maillog"
-  result=$(grep '"type":"result"' "$dir/events.jsonl" || true)
-  if [ -z "$result" ]; then
-    failures=$((failures + 1))
-    printf '%-38s %-34s %-8s %s\n' "$scenario" "(send failed)" "-" "$(head -n 1 "$dir/send.err")"
-    continue
-  fi
-  field() { sed -n "s/.*\"$1\":\([a-z0-9\"]*\).*/\1/p" <<<"$result" | tr -d '"'; }
-  if [ "$(field split)" = true ]; then outcome="SPLIT: $(field messages) messages"
-  elif [ "$(field delivered)" = true ]; then
-    if [ "$(field secure)" = true ]; then outcome="delivered over TLS"; else outcome="delivered in plaintext"; fi
-  else outcome="not delivered"; fi
-  [ "$(field tls)" != failed ] || outcome="$outcome, TLS failed"
-  healthy=$([ "$(field asExpected)" = true ] && echo yes || echo NO)
-  printf '%-38s %-34s %-8s %s\n' "$scenario" "$outcome" "$healthy" "$(telling_line "$dir/maillog" "$outcome")"
+  print_row "$scenario" "$dir" "$dir/maillog" || failures=$((failures + 1))
 done
 [ "${KEEP:-}" = 1 ] && echo "each scenario's events, log lines and exit code: $work/SCENARIO/; Postfix's whole log: $work/maillog" >&2
 [ "$failures" -eq 0 ] || { echo "$failures scenario(s) could not be run against Postfix; KEEP=1 keeps their output" >&2; exit 1; }

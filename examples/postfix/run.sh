@@ -37,44 +37,22 @@
 # the run itself, 2 on bad input.
 set -euo pipefail
 export PATH="$PATH:/usr/sbin:/sbin"
-
-DEFAULT_SCENARIOS=(good expired-cert self-signed untrusted-root incomplete-chain wrong-host
-  handshake-abort abort-alert abort-reset abort-garbage abort-midway weak-dh dh1024 ssl3-only
-  tls10-only no-secure-renegotiation bad-ske-signature starttls-454 groupwise-450 greylist)
+root=$(cd "$(dirname "$0")/../.." && pwd)
+. "$root/examples/lib/common.sh"
+. "$root/examples/lib/postfix.sh"
 
 usage() { echo "usage: $0 [--to HOST:PORT] path/to/main.cf [SCENARIO ...]" >&2; exit 2; }
-to=
-if [ "${1:-}" = --to ]; then
-  [ $# -ge 3 ] && [[ "$2" =~ ^[^:]+:[0-9]+$ ]] || usage
-  to=$2
-  shift 2
-fi
+to_option "$@"
+shift "$to_args"
 [ $# -ge 1 ] || usage
 main_cf=$1
 shift
-[ -r "$main_cf" ] || { echo "cannot read $main_cf" >&2; exit 2; }
-scenarios=("$@")
-[ ${#scenarios[@]} -gt 0 ] || scenarios=("${DEFAULT_SCENARIOS[@]}")
-[ -z "${SETTINGS:-}" ] || [ -r "$SETTINGS" ] || { echo "cannot read the settings file $SETTINGS" >&2; exit 2; }
-[ "$(id -u)" = 0 ] || { echo "$0 needs root (Postfix's daemons change users; the namespace needs it too)" >&2; exit 2; }
+check_postfix_input "$main_cf"
 from=${FROM:-sender@client.example.test}
 
-root=$(cd "$(dirname "$0")/../.." && pwd)
-. "$root/examples/lib/common.sh"
 BROKEN_MTA=$(broken_mta_command "$root")
-in_ns() { "$root/test/mta/run.sh" postfix "$@"; }
-
-# The Postfix installed here, else Debian's, unpacked (cached in .mta/).
-if [ -x /usr/sbin/postfix ] && [ -x /usr/lib/postfix/sbin/master ]; then
-  export BROKEN_MTA_MTA_ROOT=/
-  queue_skeleton=
-  master_dist=/usr/share/postfix/master.cf.dist
-else
-  "$root/test/mta/fetch.sh" postfix || exit 1
-  cache=${BROKEN_MTA_MTA_CACHE:-$root/.mta}
-  queue_skeleton=$cache/postfix/queue
-  master_dist=$cache/postfix/root/usr/share/postfix/master.cf.dist
-fi
+named_or_default_scenarios "$@"
+find_postfix
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/broken-mta-postfix.XXXXXX")
 chmod 755 "$work" # Postfix's daemons (user postfix) work below it
@@ -82,10 +60,7 @@ conf=$work/conf
 mta_pid=
 master_pid=
 cleanup() {
-  if [ -n "$master_pid" ]; then
-    in_ns postfix -c "$conf" stop >/dev/null 2>&1 || kill "$master_pid" 2>/dev/null || true
-    wait "$master_pid" 2>/dev/null || true
-  fi
+  stop_postfix_master
   stop_job "$mta_pid"
   remove_work
 }
@@ -106,11 +81,7 @@ domain_of() { if [ -n "$to" ]; then echo mx.broken-mta.test; else echo "$1.broke
 ca=$($BROKEN_MTA certs 2>/dev/null | head -n 1)
 
 # 2. The private copy: your main.cf and master.cf, then the test run's settings.
-mkdir -p "$conf" "$work/data"
-chown postfix "$work/data"
-cp "$main_cf" "$conf/main.cf"
-if [ -r "$(dirname "$main_cf")/master.cf" ]; then cp "$(dirname "$main_cf")/master.cf" "$conf/master.cf"; else cp "$master_dist" "$conf/master.cf"; fi
-if [ -n "$queue_skeleton" ]; then cp -a "$queue_skeleton" "$work/queue"; else mkdir "$work/queue"; fi
+copy_postfix_conf "$main_cf"
 : >"$conf/transport"
 : >"$conf/tls_policy"
 for scenario in "${scenarios[@]}"; do
@@ -126,24 +97,15 @@ settings=("queue_directory=$work/queue" "data_directory=$work/data" "maillog_fil
   "smtp_tls_loglevel=$((loglevel > 0 ? loglevel : 1))" "inet_interfaces=loopback-only" "content_filter="
   "alias_maps=" "alias_database=")
 [ -z "${POLICY:-}" ] || settings+=("smtp_tls_policy_maps=hash:$conf/tls_policy")
-if [ -n "${SETTINGS:-}" ]; then
-  while IFS= read -r line; do
-    line=$(echo "$line" | sed -e 's/#.*//' -e 's/^[[:space:]]*//' -e 's/[[:space:]]*=[[:space:]]*/=/')
-    [ -z "$line" ] || settings+=("$line")
-  done <"$SETTINGS"
-fi
+add_settings_file
 in_ns postconf -c "$conf" -e "${settings[@]}"
 in_ns postconf -c "$conf" -M# smtp/inet
 in_ns postconf -c "$conf" -F '*/*/chroot = n'
 
 # 3. The master daemon, in the foreground of a background job of ours.
-in_ns postfix -c "$conf" start-fg >"$work/master.out" 2>&1 &
-master_pid=$!
-for _ in $(seq 300); do
-  grep -q 'postfix/master\[[0-9]*\]: daemon started' "$work/maillog" 2>/dev/null && break
-  kill -0 "$master_pid" 2>/dev/null || { echo "postfix start-fg failed:" >&2; cat "$work/master.out" "$work/maillog" >&2 2>/dev/null; master_pid=; exit 1; }
-  sleep 0.1
-done
+start_postfix_master
+master_started() { grep -q 'postfix/master\[[0-9]*\]: daemon started' "$work/maillog" 2>/dev/null; }
+wait_for_postfix_master master_started
 grep -q 'daemon started' "$work/maillog" || { echo "the Postfix master did not start in 30 s" >&2; exit 1; }
 
 # 4. One message to each scenario, one at a time; its lines are those with its queue id and

@@ -35,24 +35,21 @@
 # of the run itself, 2 on bad input.
 set -euo pipefail
 export PATH="$PATH:/usr/sbin:/sbin"
+root=$(cd "$(dirname "$0")/../.." && pwd)
+. "$root/examples/lib/common.sh"
+. "$root/examples/lib/receive.sh"
 
 usage() { echo "usage: $0 path/to/sendmail.mc [SCENARIO ...]" >&2; exit 2; }
 [ $# -ge 1 ] || usage
 mc_src=$1
 shift
-[ -r "$mc_src" ] || { echo "cannot read $mc_src" >&2; exit 2; }
-[ -z "${ACCESS:-}" ] || [ -r "$ACCESS" ] || { echo "cannot read the access map $ACCESS" >&2; exit 2; }
+require_readable "$mc_src"
+[ -z "${ACCESS:-}" ] || require_readable "$ACCESS" "the access map"
 from=${FROM:-sender@client.example.test}
 rcpt=${RCPT:-rcpt@remote.example.test}
 
-root=$(cd "$(dirname "$0")/../.." && pwd)
-. "$root/examples/lib/common.sh"
 BROKEN_MTA=$(broken_mta_command "$root")
-scenarios=("$@")
-if [ ${#scenarios[@]} -eq 0 ]; then
-  mapfile -t scenarios < <($BROKEN_MTA list --senders 2>/dev/null | awk '{print $1}')
-  [ ${#scenarios[@]} -gt 0 ] || { echo "broken-mta list --senders printed nothing: is $BROKEN_MTA built?" >&2; exit 1; }
-fi
+sender_scenarios "$@"
 
 require_sendmail_tools
 
@@ -90,35 +87,22 @@ define(\`confSERVER_KEY', \`$server_pem')dnl
 define(\`confDONT_PROBE_INTERFACES', \`true')dnl
 define(\`confDONT_BLAME_SENDMAIL', \`TrustStickyBit')dnl
 FEATURE(\`accept_unresolvable_domains')dnl"
-if [ -n "${ACCESS:-}" ]; then
-  cp "$ACCESS" "$work/access"
-  makemap hash "$work/access" <"$work/access" 2>"$work/makemap.err" || { cat "$work/makemap.err" >&2; exit 1; }
-  overrides="$overrides
-FEATURE(\`access_db', \`hash -o -T<TMPF> $work/access')dnl"
-fi
-printf '%s\n' "$overrides" >"$work/overrides.m4"
-awk -v file="$work/overrides.m4" '
-  !done && /^[[:space:]]*MAILER(_DEFINITIONS|\()/ { while ((getline line < file) > 0) print line; done = 1 }
-  { print }
-  END { if (!done) { while ((getline line < file) > 0) print line; print "MAILER(`smtp'"'"')dnl" } }
-' "$mc_src" >"$work/sendmail.mc"
-m4 "$cf_m4" "$work/sendmail.mc" >"$work/sendmail.cf" 2>"$work/m4.err" || { echo "m4 could not compile the copy of $mc_src:" >&2; cat "$work/m4.err" >&2; exit 1; }
+compile_mc_copy "$mc_src" "$overrides" "$work/sendmail.cf"
 
 # 3. One daemon, on 127.0.0.1 and a free port, in place of yours.
-port=$(node -e "const s = require('net').createServer().listen(0, '127.0.0.1', () => { console.log(s.address().port); s.close(); })")
+port=$(free_port)
 sed -i '/^O DaemonPortOptions=/d' "$work/sendmail.cf"
 printf 'O DaemonPortOptions=Family=inet, Name=MTA-test, Port=%s, Addr=127.0.0.1\n' "$port" >>"$work/sendmail.cf"
 set -m
 unshare -u sh -c 'hostname mx.receiver.test && exec sendmail -bD -C "$1"' sh "$work/sendmail.cf" >"$work/daemon.out" 2>&1 &
 daemon_pid=$!
 set +m
-hexport=$(printf '%04X' "$port")
 for _ in $(seq 150); do
-  grep -q "^ *[0-9]*: 0100007F:$hexport 00000000:0000 0A" /proc/net/tcp && break
+  listening_on "$port" && break
   kill -0 "$daemon_pid" 2>/dev/null || { echo "sendmail -bD exited:" >&2; cat "$work/daemon.out" >&2; daemon_pid=; exit 1; }
   sleep 0.1
 done
-grep -q "^ *[0-9]*: 0100007F:$hexport 00000000:0000 0A" /proc/net/tcp || { echo "sendmail did not listen on 127.0.0.1:$port" >&2; exit 1; }
+listening_on "$port" || { echo "sendmail did not listen on 127.0.0.1:$port" >&2; exit 1; }
 
 # 4. Each broken sender in turn; the syslog lines of its run; what is left in the queue.
 telling_line() { # $1: syslog lines of the run; what says most about what sendmail did
@@ -136,35 +120,19 @@ telling_line() { # $1: syslog lines of the run; what says most about what sendma
   echo "${line:-(nothing telling)}"
 }
 
-printf '%-38s %-34s %-8s %s\n' scenario outcome healthy "what sendmail logged"
+print_table_head "what sendmail logged"
 failures=0
 for scenario in "${scenarios[@]}"; do
   dir=$work/$scenario
   mkdir -p "$dir"
   offset=$(stat -c %s "$mail_log" 2>/dev/null || echo 0)
-  set +e
-  $BROKEN_MTA send --scenario "$scenario" --to "127.0.0.1:$port" --from "$from" --rcpt "$rcpt" --timeout 15000 --json >"$dir/events.jsonl" 2>"$dir/send.err"
-  echo $? >"$dir/exit"
-  set -e
+  send_from "$scenario" "$dir"
   sleep 0.3 # sendmail's child writes its last lines as the session ends
   marker="broken-mta-mark-$$-$RANDOM"
   logger -u /dev/log -p mail.info -t broken-mta "$marker"
   for _ in $(seq 50); do grep -q "$marker" "$mail_log" 2>/dev/null && break; sleep 0.1; done
   tail -c +"$((offset + 1))" "$mail_log" 2>/dev/null | grep -v "$marker" >"$dir/syslog" || true
-  result=$(grep '"type":"result"' "$dir/events.jsonl" || true)
-  if [ -z "$result" ]; then
-    failures=$((failures + 1))
-    printf '%-38s %-34s %-8s %s\n' "$scenario" "(send failed)" "-" "$(head -n 1 "$dir/send.err")"
-    continue
-  fi
-  field() { sed -n "s/.*\"$1\":\([a-z0-9\"]*\).*/\1/p" <<<"$result" | tr -d '"'; }
-  if [ "$(field split)" = true ]; then outcome="SPLIT: $(field messages) messages"
-  elif [ "$(field delivered)" = true ]; then
-    if [ "$(field secure)" = true ]; then outcome="delivered over TLS"; else outcome="delivered in plaintext"; fi
-  else outcome="not delivered"; fi
-  [ "$(field tls)" != failed ] || outcome="$outcome, TLS failed"
-  healthy=$([ "$(field asExpected)" = true ] && echo yes || echo NO)
-  printf '%-38s %-34s %-8s %s\n' "$scenario" "$outcome" "$healthy" "$(telling_line "$dir/syslog")"
+  print_row "$scenario" "$dir" "$dir/syslog" || failures=$((failures + 1))
 done
 [ "${KEEP:-}" = 1 ] && echo "each scenario's events, syslog lines and exit code: $work/SCENARIO/" >&2
 [ "$failures" -eq 0 ] || { echo "$failures scenario(s) could not be run against sendmail; KEEP=1 keeps their output" >&2; exit 1; }

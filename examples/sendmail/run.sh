@@ -29,25 +29,20 @@
 # of the run itself, 2 on bad input.
 set -euo pipefail
 export PATH="$PATH:/usr/sbin:/sbin"
-
-DEFAULT_SCENARIOS=(good expired-cert self-signed untrusted-root incomplete-chain wrong-host
-  handshake-abort abort-alert abort-reset abort-garbage abort-midway weak-dh dh1024 ssl3-only
-  tls10-only no-secure-renegotiation bad-ske-signature starttls-454 groupwise-450 greylist)
+root=$(cd "$(dirname "$0")/../.." && pwd)
+. "$root/examples/lib/common.sh"
 
 usage() { echo "usage: $0 path/to/sendmail.mc [SCENARIO ...]" >&2; exit 2; }
 [ $# -ge 1 ] || usage
 mc_src=$1
 shift
-[ -r "$mc_src" ] || { echo "cannot read $mc_src" >&2; exit 2; }
-scenarios=("$@")
-[ ${#scenarios[@]} -gt 0 ] || scenarios=("${DEFAULT_SCENARIOS[@]}")
-[ -z "${ACCESS:-}" ] || [ -r "$ACCESS" ] || { echo "cannot read the access map $ACCESS" >&2; exit 2; }
+require_readable "$mc_src"
+[ -z "${ACCESS:-}" ] || require_readable "$ACCESS" "the access map"
 from=${FROM:-sender@client.example.test}
 to=${TO:-rcpt@mx.broken-mta.test}
 
-root=$(cd "$(dirname "$0")/../.." && pwd)
-. "$root/examples/lib/common.sh"
 BROKEN_MTA=$(broken_mta_command "$root")
+named_or_default_scenarios "$@"
 
 require_sendmail_tools
 
@@ -80,20 +75,7 @@ define(\`confLOG_LEVEL', \`20')dnl
 define(\`QUEUE_DIR', \`$work/queue')dnl
 define(\`confDONT_PROBE_INTERFACES', \`true')dnl
 define(\`confDONT_BLAME_SENDMAIL', \`TrustStickyBit')dnl"
-if [ -n "${ACCESS:-}" ]; then
-  cp "$ACCESS" "$work/access"
-  # (makemap warns that /tmp is world-writable; the .cf says TrustStickyBit.)
-  makemap hash "$work/access" <"$work/access" 2>"$work/makemap.err" || { cat "$work/makemap.err" >&2; exit 1; }
-  overrides="$overrides
-FEATURE(\`access_db', \`hash -o -T<TMPF> $work/access')dnl"
-fi
-printf '%s\n' "$overrides" >"$work/overrides.m4"
-awk -v file="$work/overrides.m4" '
-  !done && /^[[:space:]]*MAILER(_DEFINITIONS|\()/ { while ((getline line < file) > 0) print line; done = 1 }
-  { print }
-  END { if (!done) { while ((getline line < file) > 0) print line; print "MAILER(`smtp'"'"')dnl" } }
-' "$mc_src" >"$work/sendmail.mc"
-m4 "$cf_m4" "$work/sendmail.mc" >"$work/template.cf" 2>"$work/m4.err" || { echo "m4 could not compile the copy of $mc_src:" >&2; cat "$work/m4.err" >&2; exit 1; }
+compile_mc_copy "$mc_src" "$overrides" "$work/template.cf"
 grep -q 'TCP \$h 65000' "$work/template.cf" || { echo "the esmtp mailer of $mc_src does not take ESMTP_MAILER_ARGS; cannot point it at broken-mta" >&2; exit 1; }
 
 # 4. One message to each scenario, in the foreground, with a queue of its own.
