@@ -15,20 +15,11 @@
 import { chownSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { RunningScenario } from '../../src/index.js';
-import { FROM, message, mtaCommand, sessionsClosed, TO, unpacked, workDir, type Attempt, type Outcome } from '../mta/support.js';
+import { FROM, message, mtaCommand, sessionsClosed, TO, unpacked, workDir, type Attempt, type Outcome, userIds } from '../mta/support.js';
 
 /** Where the scenarios listen for Exim, and the name test/mta/hosts gives that address. */
 export const EXIM_SERVER_HOST = '127.0.0.2';
 export const SMARTHOST_NAME = 'mx.broken-mta.test';
-
-function ids(user: string): { uid: number; gid: number } {
-  const line = readFileSync('/etc/passwd', 'utf8')
-    .split('\n')
-    .find((l) => l.startsWith(`${user}:`));
-  if (!line) throw new Error(`no user ${user}: test/mta/fetch.sh creates it`);
-  const [, , uid, gid] = line.split(':');
-  return { uid: Number(uid), gid: Number(gid) };
-}
 
 /**
  * Debian's configuration for a host that sends everything through a smarthost, as
@@ -88,7 +79,7 @@ export class EximInstance {
   static create(mta: RunningScenario, base: string, options: EximOptions = {}): EximInstance {
     if (mta.host !== EXIM_SERVER_HOST && !options.smarthost) throw new Error(`start the scenario on ${EXIM_SERVER_HOST} for Exim (startScenario(name, { host }))`);
     const instance = new EximInstance(workDir(`exim-${mta.scenario.name}`), mta, base);
-    const exim = ids('Debian-exim');
+    const exim = userIds('Debian-exim');
     for (const sub of ['spool', 'log']) {
       mkdirSync(join(instance.dir, sub));
       chownSync(join(instance.dir, sub), exim.uid, exim.gid);

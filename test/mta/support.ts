@@ -2,7 +2,7 @@
 // sendmail-bin by test/mta/fetch.sh (cached in .mta/) and run by test/mta/run.sh with that
 // tree over /usr and /etc in a mount namespace of their own; and the words for what became
 // of a message.
-import { chmodSync, existsSync, mkdtempSync, readdirSync, statSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { RunningScenario, SessionEvent } from '../../src/index.js';
@@ -152,4 +152,14 @@ export function recipeRow(scenario: string, outcome: Outcome, line: RegExp): Reg
 /** The work folders a recipe left in the temp dir (none, when it cleaned up). */
 export function leftovers(mta: Mta): string[] {
   return readdirSync(tmpdir()).filter((name) => name.startsWith(`broken-mta-${mta}.`));
+}
+
+/** The uid and gid of a user the MTAs run as (test/mta/fetch.sh creates them). */
+export function userIds(user: string): { uid: number; gid: number } {
+  const line = readFileSync('/etc/passwd', 'utf8')
+    .split('\n')
+    .find((l) => l.startsWith(`${user}:`));
+  if (!line) throw new Error(`no user ${user}: test/mta/fetch.sh creates it`);
+  const [, , uid, gid] = line.split(':');
+  return { uid: Number(uid), gid: Number(gid) };
 }

@@ -7,13 +7,14 @@
 // One instance serves every run of a configuration: a run's log lines are those written
 // after the previous run's, and its messages are those that arrived in the queue meanwhile.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { chownSync, copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { chownSync, copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CertificateCache } from '../../src/certs/cache.js';
 import { DEFAULT_HOSTNAME, defaultCertDir } from '../../src/index.js';
 import { mtaCommand, RUN_IN_NAMESPACE, sleep, STOCK_CONFIG, unpacked, workDir } from '../mta/support.js';
 import { freePort, RECEIVER_HOSTNAME, sendAndWatch, waitListening, type Receiver, type ReceiverRun } from '../mta/receiver.js';
 import { run } from '../support/clients.js';
+import { stopPostfix } from './support.js';
 
 function postfixIds(): { uid: number; gid: number } {
   const line = readFileSync('/etc/passwd', 'utf8')
@@ -146,25 +147,9 @@ export class PostfixReceiver implements Receiver {
     return sendAndWatch(this, scenario, options, (lines) => lines.filter((line) => /postfix\/smtpd\[\d+\]: disconnect from /.test(line)).length);
   }
 
-  /** `postfix stop`; SIGKILL to the master should it outlive 10 s. Then the folder goes. */
+  /** `postfix stop` (support.ts's stopPostfix), then the folder goes. */
   async stop(): Promise<void> {
-    if (this.master && this.master.exitCode === null && this.master.signalCode === null) {
-      await mtaCommand('postfix', ['postfix', '-c', this.conf, 'stop']).catch(() => undefined);
-      const timer = setTimeout(() => this.killMaster(), 10_000);
-      await this.masterExited;
-      clearTimeout(timer);
-    }
-    rmSync(this.dir, { recursive: true, force: true });
-  }
-
-  private killMaster(): void {
-    try {
-      const pid = Number(readFileSync(join(this.dir, 'queue', 'pid', 'master.pid'), 'utf8').trim());
-      if (pid > 1) process.kill(pid, 'SIGKILL');
-    } catch {
-      // gone already
-    }
-    this.master?.kill('SIGKILL');
+    await stopPostfix(this.dir, this.conf, this.master, this.masterExited);
   }
 }
 

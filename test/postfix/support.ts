@@ -13,7 +13,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { chownSync, copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { RunningScenario } from '../../src/index.js';
-import { FROM, message, mtaCommand, RUN_IN_NAMESPACE, sessionsClosed, sleep, STOCK_CONFIG, unpacked, workDir, type Attempt, type Outcome } from '../mta/support.js';
+import { FROM, message, mtaCommand, RUN_IN_NAMESPACE, sessionsClosed, sleep, STOCK_CONFIG, unpacked, workDir, type Attempt, type Outcome, userIds } from '../mta/support.js';
 import { run } from '../support/clients.js';
 
 /** The domain that leads to a scenario's server: its name and port under broken-mta.test. */
@@ -79,15 +79,6 @@ export interface Letter {
   body?: string | undefined;
 }
 
-function ids(user: string): { uid: number; gid: number } {
-  const line = readFileSync('/etc/passwd', 'utf8')
-    .split('\n')
-    .find((l) => l.startsWith(`${user}:`));
-  if (!line) throw new Error(`no user ${user}: test/mta/fetch.sh creates it`);
-  const [, , uid, gid] = line.split(':');
-  return { uid: Number(uid), gid: Number(gid) };
-}
-
 export class PostfixInstance {
   readonly conf: string;
   readonly maillog: string;
@@ -125,7 +116,7 @@ export class PostfixInstance {
     const copied = await run('cp', ['-a', unpacked('postfix', '..', 'queue'), join(this.dir, 'queue')]);
     if (copied.code !== 0) throw new Error(`copying the queue skeleton failed: ${copied.output}`);
     mkdirSync(join(this.dir, 'data'));
-    const postfix = ids('postfix');
+    const postfix = userIds('postfix');
     chownSync(join(this.dir, 'data'), postfix.uid, postfix.gid);
     copyFileSync(this.mainCf, join(this.conf, 'main.cf'));
     copyFileSync(join(this.mainCf, '..', 'master.cf'), join(this.conf, 'master.cf'));
@@ -260,26 +251,31 @@ export class PostfixInstance {
     };
   }
 
-  /** `postfix stop`; SIGKILL to the master should it outlive 10 s. Then the folder goes. */
   async remove(): Promise<void> {
-    if (this.master && this.master.exitCode === null && this.master.signalCode === null) {
-      await mtaCommand('postfix', ['postfix', '-c', this.conf, 'stop']).catch(() => undefined);
-      const timer = setTimeout(() => this.killMaster(), 10_000);
-      await this.masterExited;
-      clearTimeout(timer);
-    }
-    rmSync(this.dir, { recursive: true, force: true });
+    await stopPostfix(this.dir, this.conf, this.master, this.masterExited);
   }
+}
 
-  private killMaster(): void {
-    try {
-      const pid = Number(readFileSync(join(this.dir, 'queue', 'pid', 'master.pid'), 'utf8').trim());
-      if (pid > 1) process.kill(pid, 'SIGKILL');
-    } catch {
-      // gone already
-    }
-    this.master?.kill('SIGKILL');
+/**
+ * `postfix stop` for a master started with `start-fg` in `dir` (its queue below it);
+ * SIGKILL should it outlive 10 s. Then the folder goes. For senders and receivers alike.
+ */
+export async function stopPostfix(dir: string, conf: string, master: ChildProcess | undefined, exited: Promise<void> | undefined): Promise<void> {
+  if (master && master.exitCode === null && master.signalCode === null) {
+    await mtaCommand('postfix', ['postfix', '-c', conf, 'stop']).catch(() => undefined);
+    const timer = setTimeout(() => {
+      try {
+        const pid = Number(readFileSync(join(dir, 'queue', 'pid', 'master.pid'), 'utf8').trim());
+        if (pid > 1) process.kill(pid, 'SIGKILL');
+      } catch {
+        // gone already
+      }
+      master.kill('SIGKILL');
+    }, 10_000);
+    await exited;
+    clearTimeout(timer);
   }
+  rmSync(dir, { recursive: true, force: true });
 }
 
 /**
