@@ -234,13 +234,13 @@ program
   .option('--jobs <n>', 'how many scenarios run at once, each on its own port', parseCount, 1)
   .action(async (command: string[], options: { scenarios?: string; expect?: string; client?: string; junit?: string; timeout: number; jobs: number }) => {
     const flags = program.opts<ServeFlags>();
-    const [{ catalogueExpectations, runMatrix }, { formatJUnit, formatTable }, { loadExpectFile }, { writeAtomically }] = await Promise.all([
+    const [{ catalogueExpectations, runMatrix }, { formatJUnit, formatTable }, { loadExpectFile }, { writeAtomically }, { CLIENT_NAMES, clientKind }] = await Promise.all([
       import('./matrix.js'),
       import('./matrix-report.js'),
       import('./claims/expect-file.js'),
       import('./certs/cache.js'),
+      import('./claims/clients.js'),
     ]);
-    const { CLIENT_NAMES, clientKind } = await import('./claims/clients.js');
     if (options.client && options.expect) throw new UsageError('give --expect FILE or --client KIND, not both');
     const kind = options.client ? clientKind(options.client) : undefined;
     if (options.client && !kind) throw new UsageError(`--client: "${options.client}" is not a client the catalogue has claims for (${CLIENT_NAMES.join(', ')})`);
